@@ -1,0 +1,59 @@
+"""How an inbox event's flow is run: through Prefect's engine (default) or inline (`.fn`, no engine).
+
+`journey` never imports `flows` at module level: the flow for an event type is looked up by name here,
+when it is first needed, so `journey --help` and the web app start without importing Prefect.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from journey.config import Settings
+
+FLOW_FOR_TYPE: dict[str, str] = {
+    "deal.signed": "flows.deal_signed:deal_signed",
+    "deal.updated": "flows.deal_updated:deal_updated",
+    "deal.lost": "flows.deal_lost:deal_lost",
+}
+
+
+def prepare_prefect_environment(settings: Settings) -> None:
+    """Keep Prefect's own state under our data folder and off the network (before importing it)."""
+    home = (settings.data_dir / "prefect").resolve()
+    os.environ.setdefault("PREFECT_HOME", str(home))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@cache
+def flow_for(event_type: str) -> Any | None:
+    target = FLOW_FOR_TYPE.get(event_type)
+    if target is None:
+        return None
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_flow(event_type: str, event_id: int, *, mode: str) -> bool:
+    """Run the event's flow to the end (raising what it raised); False when no flow handles the type."""
+    flow = flow_for(event_type)
+    if flow is None:
+        return False
+    if mode == "inline":
+        flow.fn(event_id)
+        return True
+    _engine_call(lambda: flow(event_id, return_state=False))
+    return True
+
+
+def _engine_call(call: Callable[[], Any]) -> Any:
+    """Call a flow with the flow-run heartbeat off: it costs ~1 s per synchronous run (FACTS.md)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return call()

@@ -1,0 +1,126 @@
+"""The FastAPI application: webhooks, API, operations routes, and the embedded flow runner."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from journey import db
+from journey.config import Settings, get_settings
+from journey.errors import JourneyError
+
+log = structlog.get_logger("journey.app")
+
+
+def problem(status: int, code: str, detail: str, headers: dict[str, str] | None = None,
+            **extra: object) -> JSONResponse:
+    return JSONResponse({"code": code, "detail": detail, **extra}, status_code=status, headers=headers,
+                        media_type="application/problem+json")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(JourneyError)
+    async def _journey_error(_: Request, exc: JourneyError) -> JSONResponse:
+        return problem(exc.status_code, exc.code, exc.detail, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg")} for e in exc.errors()[:20]]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        detail = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+        return problem(422, "invalid", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        return problem(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail),
+                       getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if db.is_unavailable(exc):
+            return problem(503, "database_unavailable", "the database cannot be reached; retry later",
+                           {"Retry-After": "30"})
+        log.exception("request.failed", path=request.url.path)
+        return problem(500, "internal", "unexpected error; it has been logged")
+
+
+def _start_runner(app: FastAPI, settings: Settings) -> None:
+    from journey.runner import EmbeddedRunner, NullDispatcher, release_all_leases
+
+    if not settings.runner:
+        app.state.dispatcher = NullDispatcher()
+        return
+    if settings.is_sqlite:
+        release_all_leases()  # the embedded server is the only process working this inbox
+    runner = EmbeddedRunner(settings)
+    runner.start()
+    app.state.dispatcher = runner
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    _start_runner(app, settings)
+    yield
+    dispatcher = app.state.dispatcher
+    if hasattr(dispatcher, "stop"):
+        dispatcher.stop()
+
+
+def create_app(*, start_runner: bool = True) -> FastAPI:
+    from journey.accounts.endpoints import router as accounts
+    from journey.deals.endpoints import router as journeys
+    from journey.handoff.endpoints import router as handoff
+    from journey.inbox.endpoints import router as inbox
+    from journey.onboarding.endpoints import router as plan
+    from journey.reviews.endpoints import router as reviews
+    from journey.webhooks.endpoints import router as webhooks
+
+    app = FastAPI(title="journey", version="0.1.0", lifespan=_lifespan if start_runner else None,
+                  description="Post-signature customer journeys: onboarding plans, handoff packets, "
+                              "reviews and health, started by CRM webhooks.")
+    if not start_runner:
+        from journey.runner import NullDispatcher
+
+        app.state.dispatcher = NullDispatcher()
+    _install_error_handlers(app)
+    for router in (webhooks, accounts, plan, handoff, reviews, journeys, inbox):
+        app.include_router(router)
+    _operations(app)
+    return app
+
+
+def _operations(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz() -> JSONResponse:
+        from journey.migrations import current_revision, head_revision
+
+        try:
+            with db.get_engine(writer=False).connect() as conn:
+                conn.execute(text("SELECT 1"))
+                current = current_revision(conn)
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            return problem(503, "database_unavailable", "the database cannot be reached", {"Retry-After": "5"})
+        head = head_revision()
+        if current != head:
+            return problem(503, "migrations_pending", f"database at {current}, code at {head}: journey db upgrade")
+        return JSONResponse({"status": "ready", "revision": current})
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        from journey.metrics import REGISTRY
+
+        return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,34 @@
+"""Write the audit trail: every change with its actor (user, CRM, flow, scheduler, CLI)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from journey.kit import utcnow
+from journey.models import ActorKind, AuditEntry
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    label: str
+
+    @classmethod
+    def flow(cls, name: str) -> Actor:
+        return cls(ActorKind.flow, name)
+
+    @classmethod
+    def crm(cls, source: str) -> Actor:
+        return cls(ActorKind.crm, source)
+
+    @classmethod
+    def user(cls, email: str) -> Actor:
+        return cls(ActorKind.user, email)
+
+
+def record(session: Session, *, actor: Actor, action: str, account_id: int | None = None,
+           subject: str | None = None, **details: Any) -> None:
+    session.add(AuditEntry(at=utcnow(), actor_kind=actor.kind, actor=actor.label, action=action,
+                           account_id=account_id, subject=subject, details=details))

@@ -1,0 +1,41 @@
+"""`journey` command line. Imports stay inside commands so `journey --help` starts fast."""
+from __future__ import annotations
+
+import typer
+
+from journey.cli import admin
+
+app = typer.Typer(help="journey: post-signature customer journeys from CRM webhooks.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+app.add_typer(admin.db_app, name="db")
+app.add_typer(admin.users_app, name="users")
+app.add_typer(admin.tokens_app, name="tokens")
+app.add_typer(admin.events_app, name="events")
+app.add_typer(admin.config_app, name="config")
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
+          port: int = typer.Option(8000, help="port to listen on")) -> None:
+    """API + in-process flow runner (embedded mode: SQLite under ./var, no Prefect server to start)."""
+    from journey.cli.serving import serve as run
+
+    run(host=host, port=port)
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo workspace (team and signed deals) through the real webhook route, and process it."""
+    from journey.demo import load_demo_inline
+
+    load_demo_inline()
+
+
+def main() -> None:
+    from journey.errors import JourneyError
+
+    try:
+        app()
+    except JourneyError as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise SystemExit(1) from exc

@@ -1,0 +1,110 @@
+"""Administrative commands: database, team members, tokens, inbox, configuration."""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
+users_app = typer.Typer(help="Team members.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+events_app = typer.Typer(help="The webhook inbox: list, dead letters, replay.", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration: playbooks and scorecards.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default head)."""
+    from journey import migrations
+
+    migrations.upgrade(revision=revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's migration revision and the code's head."""
+    from journey import db, migrations
+
+    with db.get_engine().connect() as conn:
+        current = migrations.current_revision(conn)
+    head = migrations.head_revision()
+    typer.echo(f"current: {current or '(empty database)'}\nhead:    {head}")
+    if current != head:
+        typer.echo("run: journey db upgrade")
+
+
+@users_app.command("create")
+def users_create(email: str = typer.Option(..., help="sign-in email"),
+                 name: str = typer.Option(..., help="display name"),
+                 role: str = typer.Option(..., help="ae, se, csm, am, manager or admin"),
+                 password_stdin: bool = typer.Option(False, "--password-stdin",
+                                                     help="read a password (10+ characters) from stdin"),
+                 timezone: str = typer.Option("UTC", help="IANA time zone dates are shown in")) -> None:
+    """Create a team member."""
+    from journey import db
+    from journey.team import service
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    with db.transaction() as session:
+        member = service.create_member(session, email=email, name=name, role=role, password=password,
+                                       timezone=timezone)
+        typer.echo(f"created {member.role} {member.email} (id {member.id})", err=True)
+
+
+@tokens_app.command("create")
+def tokens_create(email: str = typer.Option(..., help="the team member the token acts as"),
+                  label: str = typer.Option("cli", help="what the token is for")) -> None:
+    """Create an API token; it is printed alone on stdout, once (only its digest is stored)."""
+    from journey import db
+    from journey.team import service
+
+    with db.transaction() as session:
+        token = service.create_token(session, email=email, label=label)
+    typer.echo(token)
+
+
+@events_app.command("list")
+def events_list(status: str = typer.Option(None, help="pending, processed, ignored or dead"),
+                limit: int = typer.Option(50, min=1, max=1000)) -> None:
+    """List inbox events, oldest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from journey import db
+    from journey.inbox import repository
+    from journey.models import EventStatus
+
+    wanted = EventStatus(status) if status else None
+    with db.transaction(writer=False) as session:
+        rows = repository.page(session, status=wanted, after_id=0, limit=limit)
+    table = Table("id", "source", "type", "deal", "status", "attempts", "received", "error")
+    for e in rows:
+        table.add_row(str(e.id), e.source, e.type, e.subject or "", str(e.status), str(e.attempts),
+                      e.received_at.strftime("%Y-%m-%d %H:%M:%S"), (e.error or "")[:60])
+    Console().print(table)
+
+
+@events_app.command("replay")
+def events_replay(event_id: int) -> None:
+    """Put a processed, ignored or dead event back in the queue; a running server picks it up."""
+    from journey import db
+    from journey.inbox import service
+    from journey.kit import utcnow
+
+    with db.transaction() as session:
+        service.replay_event(session, event_id=event_id, now=utcnow())
+    typer.echo(f"event {event_id} queued again")
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Validate playbooks (and their review cadences and packet rules); print what is wrong, with file and line."""
+    from journey.config_check import check_all
+
+    problems = check_all()
+    for line in problems:
+        typer.secho(line, fg="red", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("configuration OK")

@@ -1,0 +1,75 @@
+"""Settings from `JOURNEY_*` environment variables (or `.env`), read once through `get_settings()`."""
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = {"", "changethis", "change-me", "secret", "dev"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JOURNEY_", env_file=".env", extra="ignore")
+
+    environment: str = "development"
+    database_url: str = "sqlite:///./var/journey.db"
+    data_dir: Path = Path("./var")
+    secret_key: str | None = None
+    webhook_secret: str | None = None
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    public_base_url: str | None = None
+    max_body_bytes: int = 1024 * 1024
+    webhook_tolerance_seconds: int = 300
+    demo: bool = True
+    runner: bool = Field(default=True, description="run flows in-process (journey serve)")
+    runner_poll_seconds: float = 0.5
+    runner_batch_size: int = 20
+    event_max_attempts: int = 5
+    orchestrator: str = Field(default="prefect", description="prefect | inline (no Prefect engine)")
+    hubspot_client_secret: str | None = None
+    hubspot_access_token: str | None = None
+    hubspot_api_base: str = "https://api.hubapi.com"
+    salesforce_org_id: str | None = None
+    salesforce_path_token: str | None = None
+    pipedrive_user: str | None = None
+    pipedrive_password: str | None = None
+    smtp_url: str | None = None
+    slack_webhook_url: str | None = None
+    log_level: str = "INFO"
+
+    @field_validator("orchestrator")
+    @classmethod
+    def _known_orchestrator(cls, value: str) -> str:
+        if value not in {"prefect", "inline"}:
+            raise ValueError("JOURNEY_ORCHESTRATOR must be 'prefect' or 'inline'")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment != "development" and (self.secret_key or "") in PLACEHOLDER_SECRETS:
+            raise ValueError("JOURNEY_SECRET_KEY must be set to a real secret outside development")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once into the data folder (embedded default)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,99 @@
+"""Engines and transactions. One transaction per entry point: request, flow task, CLI command, job.
+
+SQLite (the embedded default) gets WAL, a busy timeout and `BEGIN IMMEDIATE` on the writer engine, so
+concurrent writers queue on the file lock instead of failing half-way; readers use a second engine.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from journey.errors import ServiceUnavailable
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    path = make_url(url).database
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str, *, writer: bool = True) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, immediate=writer)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         connect_args={"connect_timeout": 3})
+
+
+def get_engine(*, writer: bool = True) -> Engine:
+    from journey.config import get_settings
+
+    url = get_settings().database_url
+    return engine_for(url, writer=writer if url.startswith("sqlite") else True)
+
+
+@lru_cache(maxsize=8)
+def _factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean 'the database cannot be reached', not 'the query is wrong'."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        markers = ("connection", "could not connect", "server closed", "timeout expired",
+                   "readonly", "read-only", "disk", "unable to open", "terminating")
+        return any(m in text for m in markers)
+    return False
+
+
+@contextmanager
+def transaction(*, writer: bool = True) -> Iterator[Session]:
+    """A session whose work is committed at the end of the block, or rolled back on error."""
+    session = _factory(get_engine(writer=writer))()
+    try:
+        yield session
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        if is_unavailable(exc):
+            raise ServiceUnavailable("the database cannot be reached; retry later") from exc
+        raise
+    finally:
+        session.close()
+
+
+def insert_ignoring_duplicates(session: Session, model: type, **values: object):  # type: ignore[no-untyped-def]
+    """`INSERT ... ON CONFLICT DO NOTHING RETURNING id` on SQLite and PostgreSQL: the new id, or None."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)  # type: ignore[attr-defined]
+    return session.execute(stmt).scalar_one_or_none()

@@ -1,0 +1,153 @@
+"""The demo workspace: a team and three signed deals sent through the real webhook route, signed."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import typer
+from sqlalchemy import exists, select
+
+from journey import db
+from journey.config import get_settings
+from journey.kit import utcnow
+from journey.models import Account
+from journey.team import repository as team_repository
+from journey.team import service as team_service
+from journey.webhooks.signatures import sign
+
+DEMO_PASSWORD = "journey-demo-2026"  # noqa: S105 - a published demo login, printed at start
+DEMO_TEAM = [
+    ("ae@demo.example", "Alice Martin", "ae", "Europe/Paris"),
+    ("se@demo.example", "Sam Okafor", "se", "Europe/London"),
+    ("csm@demo.example", "Camille Durand", "csm", "Europe/Paris"),
+    ("csm.us@demo.example", "Chris Walker", "csm", "America/New_York"),
+    ("am@demo.example", "Morgan Lee", "am", "Europe/Paris"),
+    ("am.us@demo.example", "Ana Souza", "am", "America/New_York"),
+    ("manager@demo.example", "Max Keller", "manager", "Europe/Berlin"),
+    ("admin@demo.example", "Ada Admin", "admin", "UTC"),
+]
+
+
+def demo_deals() -> list[dict[str, Any]]:
+    today = utcnow().date()
+    signed_at = (utcnow() - timedelta(days=3)).isoformat()
+
+    def deal(n: int, segment: str, name: str, region: str, tz: str, csm: str, am: str, amount: str,
+             seats: int, go_live_days: int, objectives: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"type": "deal.signed", "timestamp": signed_at, "data": {
+            "deal": {"id": f"DEMO-{n}", "name": f"{name} - Platform", "amount": amount, "currency": "EUR",
+                     "signed_at": signed_at, "contract_start": str(today + timedelta(days=7)),
+                     "contract_end": str(today + timedelta(days=372)),
+                     "expected_go_live": str(today + timedelta(days=go_live_days)), "seats": seats},
+            "account": {"id": f"DEMO-ACC-{n}", "name": name, "domain": f"{name.split()[0].lower()}.example",
+                        "segment": segment, "region": region, "timezone": tz},
+            "owners": {"ae": {"email": "ae@demo.example", "name": "Alice Martin"},
+                       "se": {"email": "se@demo.example", "name": "Sam Okafor"},
+                       "csm": {"email": csm}, "am": {"email": am}},
+            "objectives": objectives,
+            "stakeholders": [
+                {"name": "Chloé Bernard", "email": f"chloe@{name.split()[0].lower()}.example", "title": "COO",
+                 "role": "executive_sponsor"},
+                {"name": "Yacine Benali", "email": f"yacine@{name.split()[0].lower()}.example",
+                 "title": "Head of Support Operations", "role": "champion"}],
+            "notes": {"why_bought": "Onboarding new support agents takes three weeks; leadership wants one.",
+                      "alternatives": "Zendesk, an in-house tool", "promises": ["SSO with Okta in Q1"],
+                      "risks": ["IT team at capacity until February"],
+                      "technical_scope": "SSO (Okta), CRM sync, ticket import"}}}
+
+    return [
+        deal(1, "enterprise", "Globex Corporation", "US", "America/New_York", "csm.us@demo.example",
+             "am.us@demo.example", "240000.00", 900, 80,
+             [{"title": "Cut time to first resolved ticket for new agents", "kpi": "days", "baseline": 21,
+               "target": 7, "unit": "days", "due": str(today + timedelta(days=180)),
+               "source": "customer_validated"}]),
+        deal(2, "mid_market", "Société Générale d'Exemple", "FR", "Europe/Paris", "csm@demo.example",
+             "am@demo.example", "48000.00", 120, 45,
+             [{"title": "Réduire le temps d'intégration des agents", "kpi": "jours", "baseline": 21,
+               "target": 7, "unit": "jours", "due": str(today + timedelta(days=150)),
+               "source": "customer_validated"},
+              {"title": "Raise self-service rate", "kpi": "self-service %", "baseline": 30, "target": 55,
+               "unit": "%", "due": str(today + timedelta(days=270)), "source": "sales_assumed"}]),
+        deal(3, "smb", "Initech Ltd", "GB", "Europe/London", "csm@demo.example", "am@demo.example",
+             "9600.00", 25, 20, []),
+    ]
+
+
+def _workspace_is_empty() -> bool:
+    with db.transaction(writer=False) as session:
+        return not session.scalar(select(exists().where(Account.id.is_not(None))))
+
+
+def _create_team() -> str:
+    """Create the demo members that are missing; an admin API token (printed once)."""
+    with db.transaction() as session:
+        for email, name, role, tz in DEMO_TEAM:
+            if team_repository.by_email(session, email) is None:
+                team_service.create_member(session, email=email, name=name, role=role, password=DEMO_PASSWORD,
+                                           timezone=tz)
+        return team_service.create_token(session, email="admin@demo.example", label="demo")
+
+
+def _send_deals(post: Callable[[bytes, dict[str, str]], int]) -> list[int]:
+    secret = get_settings().webhook_secret
+    if not secret:
+        raise SystemExit("the demo needs JOURNEY_WEBHOOK_SECRET (journey serve generates one)")
+    codes = []
+    for event in demo_deals():
+        body = json.dumps(event, ensure_ascii=False).encode()
+        msg_id, ts = f"msg_demo_{uuid.uuid4().hex}", int(time.time())
+        headers = {"webhook-id": msg_id, "webhook-timestamp": str(ts), "content-type": "application/json",
+                   "webhook-signature": sign(secret=secret, msg_id=msg_id, timestamp=ts, body=body)}
+        codes.append(post(body, headers))
+    return codes
+
+
+def _announce(base: str, token: str) -> None:
+    typer.echo(f"\ndemo workspace loaded: sign in at {base} as csm@demo.example / {DEMO_PASSWORD}\n"
+               f"  (also ae@, am@, manager@, admin@demo.example, same password)\n"
+               f"  API: curl -H 'Authorization: Bearer {token}' {base}/api/accounts\n")
+
+
+def load_demo_when_ready(base: str) -> None:
+    """From `journey serve`: wait for the server, then post the demo deals to it like a CRM would."""
+    import httpx
+
+    for _ in range(200):
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    if not _workspace_is_empty():
+        typer.echo(f"demo: workspace not empty, nothing loaded (sign-in: csm@demo.example / {DEMO_PASSWORD})")
+        return
+    token = _create_team()
+    _send_deals(lambda body, headers: httpx.post(base + "/webhooks/events", content=body, headers=headers,
+                                                 timeout=30).status_code)
+    _announce(base, token)
+
+
+def load_demo_inline() -> None:
+    """`journey demo`: post through the app in-process, then run the flows until the inbox is drained."""
+    from fastapi.testclient import TestClient
+
+    from journey.app import create_app
+    from journey.runner import claim_batch, process_event
+
+    if get_settings().webhook_secret is None:
+        from journey.cli.serving import _ensure_webhook_secret
+
+        _ensure_webhook_secret(get_settings())
+    token = _create_team()
+    with TestClient(create_app(start_runner=False)) as client:
+        codes = _send_deals(lambda body, headers: client.post("/webhooks/events", content=body,
+                                                              headers=headers).status_code)
+    typer.echo(f"demo deals sent: {codes}")
+    while batch := claim_batch(20):
+        for event_id, event_type in batch:
+            typer.echo(f"event {event_id} {event_type}: {process_event(event_id, event_type, settings=get_settings())}")
+    _announce("http://127.0.0.1:8000", token)

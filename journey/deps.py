@@ -1,0 +1,46 @@
+"""FastAPI dependencies: a read session, the signed-in member, role checks."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header
+from sqlalchemy.orm import Session
+
+from journey import db
+from journey.errors import Forbidden, Unauthorized
+from journey.models import Role, TeamMember
+from journey.team import service as team_service
+
+
+def read_session() -> Iterator[Session]:
+    """A session for reading; endpoints that write open their own `db.transaction()`."""
+    with db.transaction(writer=False) as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(read_session)]
+
+
+def current_member(session: ReadSession, authorization: Annotated[str | None, Header()] = None) -> TeamMember:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send 'Authorization: Bearer <token>' (journey tokens create --email ...)",
+                           headers={"WWW-Authenticate": "Bearer"})
+    member = team_service.member_for_token(session, token.strip())
+    if member is None:
+        raise Unauthorized("unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    session.expunge(member)
+    return member
+
+
+CurrentMember = Annotated[TeamMember, Depends(current_member)]
+
+
+def require_admin(member: CurrentMember) -> TeamMember:
+    if member.role != Role.admin:
+        raise Forbidden("only admins can see the inbox")
+    return member
+
+
+AdminMember = Annotated[TeamMember, Depends(require_admin)]

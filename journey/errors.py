@@ -1,0 +1,60 @@
+"""Expected outcomes with their HTTP status and a stable code; one handler renders them as JSON problems."""
+from __future__ import annotations
+
+
+class JourneyError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class NotFound(JourneyError):
+    status_code = 404
+    code = "not_found"
+
+
+class Unauthorized(JourneyError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(JourneyError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Conflict(JourneyError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(JourneyError):
+    status_code = 422
+    code = "invalid"
+
+
+class MalformedBody(JourneyError):
+    status_code = 400
+    code = "malformed_body"
+
+
+class PayloadTooLarge(JourneyError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(JourneyError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class ServiceUnavailable(JourneyError):
+    status_code = 503
+    code = "database_unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 30) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})

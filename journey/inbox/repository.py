@@ -1,0 +1,103 @@
+"""Every query of the webhook inbox."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from journey.db import insert_ignoring_duplicates
+from journey.models import EventStatus, InboundEvent
+
+
+def insert(session: Session, **values: object) -> int | None:
+    """The new event's id, or None when (source, external_id) is already in the inbox."""
+    return insert_ignoring_duplicates(session, InboundEvent, **values)
+
+
+def count_duplicate(session: Session, *, source: str, external_id: str) -> int:
+    event_id = session.execute(
+        update(InboundEvent)
+        .where(InboundEvent.source == source, InboundEvent.external_id == external_id)
+        .values(duplicates=InboundEvent.duplicates + 1)
+        .returning(InboundEvent.id)
+    ).scalar_one()
+    return event_id
+
+
+def get(session: Session, event_id: int) -> InboundEvent | None:
+    return session.get(InboundEvent, event_id)
+
+
+def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int) -> list[tuple[int, str]]:
+    """Lease up to `limit` due pending events to the caller; two claimers never get the same row."""
+    due = (
+        select(InboundEvent.id)
+        .where(InboundEvent.status == EventStatus.pending,
+               or_(InboundEvent.next_attempt_at.is_(None), InboundEvent.next_attempt_at <= now),
+               or_(InboundEvent.locked_until.is_(None), InboundEvent.locked_until < now))
+        .order_by(InboundEvent.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    rows = session.execute(
+        update(InboundEvent)
+        .where(InboundEvent.id.in_(due.scalar_subquery()))
+        .values(locked_until=now + lease, attempts=InboundEvent.attempts + 1)
+        .returning(InboundEvent.id, InboundEvent.type)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted((row[0], row[1]) for row in rows)
+
+
+def release_leases(session: Session) -> int:
+    """Forget every lease (the embedded server at start: no other process can hold one)."""
+    result = session.execute(
+        update(InboundEvent).where(InboundEvent.status == EventStatus.pending,
+                                   InboundEvent.locked_until.is_not(None))
+        .values(locked_until=None)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def finish(session: Session, event_id: int, *, status: EventStatus, now: datetime, error: str | None = None) -> None:
+    event = session.get_one(InboundEvent, event_id)
+    event.status = status
+    event.handled_at = now
+    event.locked_until = None
+    event.error = error
+    event.duration_ms = int((now - event.received_at).total_seconds() * 1000)
+
+
+def postpone(session: Session, event_id: int, *, error: str, retry_at: datetime | None, now: datetime) -> None:
+    """Record a failed attempt: retry at `retry_at`, or dead letter when it is None."""
+    event = session.get_one(InboundEvent, event_id)
+    event.error = error
+    event.locked_until = None
+    event.next_attempt_at = retry_at
+    if retry_at is None:
+        event.status = EventStatus.dead
+        event.handled_at = now
+
+
+def requeue(session: Session, event_id: int, *, now: datetime) -> None:
+    event = session.get_one(InboundEvent, event_id)
+    event.status = EventStatus.pending
+    event.attempts = 0
+    event.next_attempt_at = now
+    event.locked_until = None
+    event.handled_at = None
+
+
+def page(session: Session, *, status: EventStatus | None, after_id: int, limit: int) -> Sequence[InboundEvent]:
+    stmt = select(InboundEvent).where(InboundEvent.id > after_id).order_by(InboundEvent.id).limit(limit)
+    if status is not None:
+        stmt = stmt.where(InboundEvent.status == status)
+    return session.scalars(stmt).all()
+
+
+def counts_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(InboundEvent.status, func.count()).group_by(InboundEvent.status)).all()
+    return {str(status): n for status, n in rows}

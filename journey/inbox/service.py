@@ -1,0 +1,56 @@
+"""Use cases of the inbox: accept a delivery, record how its processing went, replay a dead letter."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from journey.errors import Conflict, NotFound
+from journey.inbox import repository
+from journey.models import EventStatus
+
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    event_id: int
+    duplicate: bool
+
+
+def accept_delivery(session: Session, *, source: str, external_id: str, type: str, payload: str,
+                    subject: str | None, occurred_at: datetime | None, now: datetime) -> Accepted:
+    """Store a verified delivery once; a repeat of the same (source, delivery id) is counted, not stored."""
+    event_id = repository.insert(session, source=source, external_id=external_id, type=type, payload=payload,
+                                 subject=subject, occurred_at=occurred_at, received_at=now,
+                                 status=EventStatus.pending, attempts=0, duplicates=0)
+    if event_id is not None:
+        return Accepted(event_id=event_id, duplicate=False)
+    return Accepted(event_id=repository.count_duplicate(session, source=source, external_id=external_id),
+                    duplicate=True)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 5 s, 10 s, 20 s ... capped at an hour."""
+    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def record_failure(session: Session, *, event_id: int, error: str, max_attempts: int, now: datetime) -> bool:
+    """Schedule the next attempt, or make the event a dead letter; True when it is now dead."""
+    event = repository.get(session, event_id)
+    if event is None or event.status != EventStatus.pending:
+        return False
+    dead = event.attempts >= max_attempts
+    repository.postpone(session, event_id, error=error[:4000], now=now,
+                        retry_at=None if dead else now + retry_delay(event.attempts))
+    return dead
+
+
+def replay_event(session: Session, *, event_id: int, now: datetime) -> None:
+    event = repository.get(session, event_id)
+    if event is None:
+        raise NotFound(f"no inbound event {event_id}")
+    if event.status == EventStatus.pending:
+        raise Conflict(f"event {event_id} is already waiting to be processed")
+    repository.requeue(session, event_id, now=now)

@@ -1,0 +1,30 @@
+"""Prometheus counters per webhook source: received, duplicate, rejected (by reason), processed, dead."""
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+REGISTRY = CollectorRegistry()
+_RECEIVED = Counter("journey_webhook_received_total", "Deliveries stored in the inbox", ["source"],
+                    registry=REGISTRY)
+_DUPLICATE = Counter("journey_webhook_duplicate_total", "Deliveries already in the inbox", ["source"],
+                     registry=REGISTRY)
+_REJECTED = Counter("journey_webhook_rejected_total", "Deliveries refused", ["source", "reason"],
+                    registry=REGISTRY)
+_OUTCOME = Counter("journey_event_outcome_total", "Inbox events by outcome", ["type", "outcome"],
+                   registry=REGISTRY)
+_DURATION = Histogram("journey_event_processing_seconds", "Time to process one inbox event", ["type"],
+                      registry=REGISTRY)
+
+
+def received(source: str, *, duplicate: bool) -> None:
+    (_DUPLICATE if duplicate else _RECEIVED).labels(source).inc()
+
+
+def rejected(source: str, reason: str) -> None:
+    _REJECTED.labels(source, reason).inc()
+
+
+def outcome(event_type: str, result: str, seconds: float | None = None) -> None:
+    _OUTCOME.labels(event_type, result).inc()
+    if seconds is not None:
+        _DURATION.labels(event_type).observe(seconds)

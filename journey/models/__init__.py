@@ -1,0 +1,16 @@
+"""Every ORM table, imported here so Alembic's autogenerate sees them all."""
+from journey.models.accounts import Account, Stakeholder
+from journey.models.audit import AuditEntry
+from journey.models.base import ActorKind, Base, DealStatus, EventStatus, JourneyStatus, Role, TaskStatus
+from journey.models.deals import Deal, Journey
+from journey.models.inbox import InboundEvent
+from journey.models.packets import HandoffPacket, PacketAcknowledgement, PacketVersion
+from journey.models.plans import Milestone, PlanSlip, PlanTask
+from journey.models.reviews import Review
+from journey.models.team import ApiToken, TeamMember
+
+__all__ = [
+    "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",
+    "HandoffPacket", "InboundEvent", "Journey", "JourneyStatus", "Milestone", "PacketAcknowledgement",
+    "PacketVersion", "PlanSlip", "PlanTask", "Review", "Role", "Stakeholder", "TaskStatus", "TeamMember",
+]

@@ -1,0 +1,55 @@
+"""Team members and API tokens: create them, find who a token belongs to."""
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from sqlalchemy.orm import Session
+
+from journey.errors import Conflict, InvalidInput, NotFound
+from journey.kit import new_token, token_digest
+from journey.models import ApiToken, Role, TeamMember
+from journey.team import repository
+
+_hasher = PasswordHasher()
+
+
+def create_member(session: Session, *, email: str, name: str, role: str, password: str | None = None,
+                  timezone: str = "UTC") -> TeamMember:
+    try:
+        role_value = Role(role.lower())
+    except ValueError as exc:
+        raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}") from exc
+    if "@" not in email:
+        raise InvalidInput(f"{email!r} is not an email address")
+    if repository.by_email(session, email) is not None:
+        raise Conflict(f"a team member with email {email.lower()} already exists")
+    if password is not None and len(password) < 10:
+        raise InvalidInput("a password needs at least 10 characters")
+    member = TeamMember(email=email.lower(), name=name, role=role_value, timezone=timezone,
+                        password_hash=_hasher.hash(password) if password else None,
+                        segments=[], regions=[], languages=[], active=True)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def ensure_member(session: Session, *, email: str, name: str | None, role: Role) -> TeamMember:
+    """The member with this email, created with `role` if the CRM names someone we do not know yet."""
+    repository.insert_if_new(session, email=email, name=name or email.split("@")[0], role=role)
+    member = repository.by_email(session, email)
+    assert member is not None
+    return member
+
+
+def create_token(session: Session, *, email: str, label: str = "cli") -> str:
+    """A new API token for the member; only its digest is stored, so it is shown once."""
+    member = repository.by_email(session, email)
+    if member is None:
+        raise NotFound(f"no team member with email {email.lower()}")
+    token = new_token()
+    session.add(ApiToken(member_id=member.id, digest=token_digest(token), label=label))
+    session.flush()
+    return token
+
+
+def member_for_token(session: Session, token: str) -> TeamMember | None:
+    return repository.by_token_digest(session, token_digest(token))

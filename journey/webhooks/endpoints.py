@@ -1,0 +1,84 @@
+"""`POST /webhooks/events`: Standard Webhooks deliveries of generic deal events."""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from journey import db, metrics
+from journey.config import get_settings
+from journey.deals.events import deal_id_of, parse_event_data
+from journey.errors import InvalidInput, MalformedBody, NotFound, Unauthorized
+from journey.inbox import service as inbox_service
+from journey.kit import utcnow
+from journey.webhooks import signatures
+from journey.webhooks.ingress import limited_body, parse_json_object, require_content_type
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+class AcceptedOut(BaseModel):
+    event_id: int
+    duplicate: bool
+
+
+@router.post("/events", status_code=202, response_model=AcceptedOut,
+             responses={400: {}, 401: {}, 404: {}, 413: {}, 415: {}, 422: {}, 503: {}})
+def receive_event(
+    request: Request,
+    body: Annotated[bytes, Depends(limited_body)],
+    webhook_id: Annotated[str | None, Header()] = None,
+    webhook_timestamp: Annotated[str | None, Header()] = None,
+    webhook_signature: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    settings = get_settings()
+    if not settings.webhook_secret:
+        raise NotFound("this endpoint is off until JOURNEY_WEBHOOK_SECRET is set")
+    require_content_type(request, "application/json")
+    try:
+        signatures.verify(secret=settings.webhook_secret, msg_id=webhook_id, timestamp=webhook_timestamp,
+                          signature_header=webhook_signature, body=body, now=time.time(),
+                          tolerance_seconds=settings.webhook_tolerance_seconds)
+    except signatures.SignatureError as exc:
+        metrics.rejected("events", "signature")
+        raise Unauthorized(str(exc)) from exc
+    assert webhook_id is not None
+    if len(webhook_id) > 300:
+        raise MalformedBody("webhook-id is longer than 300 characters")
+    event_type, data, occurred_at = _validated(parse_json_object(body))
+    with db.transaction() as session:
+        accepted = inbox_service.accept_delivery(
+            session, source="events", external_id=webhook_id, type=event_type, payload=body.decode(),
+            subject=deal_id_of(event_type, data), occurred_at=occurred_at, now=utcnow())
+    metrics.received("events", duplicate=accepted.duplicate)
+    if not accepted.duplicate:
+        request.app.state.dispatcher.notify(accepted.event_id)
+    return JSONResponse({"event_id": accepted.event_id, "duplicate": accepted.duplicate}, status_code=202)
+
+
+class _Envelope(BaseModel):
+    type: str
+    timestamp: datetime | None = None
+    data: dict[str, Any] = {}
+
+
+def _validated(raw: dict[str, Any]) -> tuple[str, dict[str, Any], datetime | None]:
+    try:
+        envelope = _Envelope.model_validate(raw)
+    except ValidationError as exc:
+        raise MalformedBody("body must be {\"type\": str, \"timestamp\": ISO time, \"data\": {...}}") from exc
+    try:
+        parse_event_data(envelope.type, envelope.data)
+    except ValidationError as exc:
+        metrics.rejected("events", "invalid")
+        raise InvalidInput(_first_errors(exc)) from exc
+    return envelope.type, envelope.data, envelope.timestamp
+
+
+def _first_errors(exc: ValidationError) -> str:
+    parts = [f"data.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
+    return "; ".join(parts)

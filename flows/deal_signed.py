@@ -1,38 +1,18 @@
 """A deal was signed: open its journey, plan the onboarding, hand the packet over, book the reviews."""
 from __future__ import annotations
 
-from prefect import flow, task
+from prefect import flow
 
+from flows._kit import run_name, step
 from journey import steps
 
-
-@task(name="open-journey", retries=2, retry_delay_seconds=1)
-def open_journey(event_id: int) -> int:
-    return steps.open_journey(event_id)
-
-
-@task(name="build-onboarding-plan", retries=2, retry_delay_seconds=1)
-def build_onboarding_plan(journey_id: int) -> bool:
-    return steps.build_onboarding_plan(journey_id)
+open_journey = step("open-journey")(steps.open_journey)
+build_onboarding_plan = step("build-onboarding-plan")(steps.build_onboarding_plan)
+open_handoff_packet = step("open-handoff-packet")(steps.open_handoff_packet)
+schedule_reviews = step("schedule-reviews")(steps.schedule_reviews)
 
 
-@task(name="open-handoff-packet", retries=2, retry_delay_seconds=1)
-def open_handoff_packet(journey_id: int, event_id: int) -> bool:
-    return steps.open_handoff_packet(journey_id, event_id)
-
-
-@task(name="schedule-reviews", retries=2, retry_delay_seconds=1)
-def schedule_reviews(journey_id: int) -> bool:
-    return steps.schedule_reviews(journey_id)
-
-
-def _run_name() -> str:
-    from prefect.runtime import flow_run
-
-    return steps.describe_event(int(flow_run.parameters["event_id"]))
-
-
-@flow(name="deal-signed", flow_run_name=_run_name, log_prints=False)
+@flow(name="deal-signed", flow_run_name=run_name)
 def deal_signed(event_id: int) -> int:
     journey_id = open_journey(event_id)
     build_onboarding_plan(journey_id)

@@ -8,10 +8,14 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
 from journey.config import Settings
+
+INLINE: ContextVar[bool] = ContextVar("journey_inline_flows", default=False)
+"""True while a flow runs as plain Python (`flow.fn`): its steps then skip Prefect's task engine too."""
 
 FLOW_FOR_TYPE: dict[str, str] = {
     "deal.signed": "flows.deal_signed:deal_signed",
@@ -45,7 +49,11 @@ def run_flow(event_type: str, event_id: int, *, mode: str) -> bool:
     if flow is None:
         return False
     if mode == "inline":
-        flow.fn(event_id)
+        token = INLINE.set(True)
+        try:
+            flow.fn(event_id)
+        finally:
+            INLINE.reset(token)
         return True
     _engine_call(lambda: flow(event_id, return_state=False))
     return True

@@ -1,0 +1,44 @@
+# journey: `make run` starts the embedded server with the demo; `make test` runs lint and every test on
+# SQLite and PostgreSQL. Both create .venv and install what they need; nothing is installed by hand.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint unit install install-dev postgres clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/journey db upgrade
+	$(BIN)/journey serve --host $(HOST) --port $(PORT)
+
+lint: install-dev
+	$(BIN)/ruff check journey flows tests bench
+
+postgres:
+	@bash scripts/ensure-postgres.sh
+
+test: install-dev lint postgres
+	@$(BIN)/python -m pytest -m "not reliability" $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest ran no tests: that proves nothing, failing" >&2; fi; exit $$rc
+
+unit: install-dev
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,82 @@
+"""Builders for test data: signed webhook deliveries, team members with tokens, draining the inbox."""
+from __future__ import annotations
+
+import copy
+import json
+import time
+import uuid
+from typing import Any
+
+from journey.webhooks.signatures import sign
+
+BASE_EVENT: dict[str, Any] = {
+    "type": "deal.signed", "timestamp": "2026-11-20T14:03:00Z",
+    "data": {
+        "deal": {"id": "D-1001", "name": "Acme - Platform", "amount": "48000.00", "currency": "EUR",
+                 "signed_at": "2026-11-20T13:55:00Z", "contract_start": "2026-12-01", "contract_end": "2027-11-30",
+                 "expected_go_live": "2027-01-15", "seats": 120},
+        "account": {"id": "C-77", "name": "Société Acme — Ünïcødé 🚀", "domain": "acme.example",
+                    "segment": "mid_market", "region": "FR", "timezone": "Europe/Paris"},
+        "owners": {"ae": {"email": "ae@vendor.example", "name": "Alice AE"}, "se": None,
+                   "csm": {"email": "csm@vendor.example", "name": "Camille CSM"},
+                   "am": {"email": "am@vendor.example", "name": "Morgan AM"}},
+        "objectives": [{"title": "Réduire le temps d'intégration des agents", "kpi": "days to first ticket",
+                        "baseline": 21, "target": 7, "unit": "days", "due": "2027-06-01",
+                        "source": "customer_validated"}],
+        "stakeholders": [{"name": "Chloé Martin", "email": "chloe@acme.example", "title": "COO",
+                          "role": "executive_sponsor"}],
+        "notes": {"why_bought": "Onboarding too slow", "alternatives": "Zendesk", "promises": ["SSO in Q1"],
+                  "risks": ["IT capacity"], "technical_scope": "SSO, CRM sync"}}}
+
+
+def deal_signed(deal_id: str = "D-1001", account_id: str = "C-77", **data_over: Any) -> dict[str, Any]:
+    event = copy.deepcopy(BASE_EVENT)
+    event["data"]["deal"]["id"] = deal_id
+    event["data"]["account"]["id"] = account_id
+    for key, value in data_over.items():
+        if isinstance(value, dict) and isinstance(event["data"].get(key), dict):
+            event["data"][key].update(value)
+        else:
+            event["data"][key] = value
+    return event
+
+
+def event(type_: str, data: dict[str, Any], timestamp: str = "2026-11-21T10:00:00Z") -> dict[str, Any]:
+    return {"type": type_, "timestamp": timestamp, "data": data}
+
+
+def signed_headers(body: bytes, msg_id: str | None = None, ts: int | None = None, secret: str | None = None
+                   ) -> dict[str, str]:
+    from tests.conftest import WEBHOOK_SECRET
+
+    msg_id = msg_id or "msg_" + uuid.uuid4().hex
+    ts = int(time.time()) if ts is None else ts
+    return {"webhook-id": msg_id, "webhook-timestamp": str(ts), "content-type": "application/json",
+            "webhook-signature": sign(secret=secret or WEBHOOK_SECRET, msg_id=msg_id, timestamp=ts, body=body)}
+
+
+def post_event(client, payload: dict[str, Any], msg_id: str | None = None):  # type: ignore[no-untyped-def]
+    body = json.dumps(payload).encode()
+    return client.post("/webhooks/events", content=body, headers=signed_headers(body, msg_id))
+
+
+def drain() -> list[str]:
+    """Process every due inbox event inline, the way the embedded runner does; their outcomes."""
+    from journey.config import get_settings
+    from journey.runner import claim_batch, process_event
+
+    outcomes = []
+    while batch := claim_batch(50):
+        outcomes += [process_event(i, t, settings=get_settings()) for i, t in batch]
+    return outcomes
+
+
+def member_with_token(email: str, role: str, name: str | None = None) -> dict[str, str]:
+    from journey import db
+    from journey.team import repository, service
+
+    with db.transaction() as session:
+        if repository.by_email(session, email) is None:
+            service.create_member(session, email=email, name=name or email.split("@")[0], role=role)
+        token = service.create_token(session, email=email)
+    return {"Authorization": f"Bearer {token}"}

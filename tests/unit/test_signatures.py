@@ -1,0 +1,56 @@
+"""Standard Webhooks signature check, table-driven."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from journey.webhooks import signatures
+from journey.webhooks.signatures import SignatureError, sign, verify
+
+SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+OTHER = "whsec_" + base64.b64encode(b"another-secret-another-secret-00").decode()
+BODY = b'{"type":"deal.signed"}'
+NOW = 1_800_000_000
+
+
+def good(msg_id: str = "msg_1", ts: int = NOW, body: bytes = BODY, secret: str = SECRET) -> str:
+    return sign(secret=secret, msg_id=msg_id, timestamp=ts, body=body)
+
+
+@pytest.mark.parametrize(("case", "msg_id", "ts", "header", "body", "ok"), [
+    ("valid", "msg_1", str(NOW), good(), BODY, True),
+    ("valid among several (key rotation)", "msg_1", str(NOW), f"v1,AAAA {good()}", BODY, True),
+    ("valid, old secret first", "msg_1", str(NOW), f"{good(secret=OTHER)} {good()}", BODY, True),
+    ("4 min 59 s old", "msg_1", str(NOW - 299), good(ts=NOW - 299), BODY, True),
+    ("5 min 1 s old", "msg_1", str(NOW - 301), good(ts=NOW - 301), BODY, False),
+    ("from the future", "msg_1", str(NOW + 301), good(ts=NOW + 301), BODY, False),
+    ("body changed", "msg_1", str(NOW), good(), BODY + b" ", False),
+    ("other message id", "msg_2", str(NOW), good(), BODY, False),
+    ("wrong secret", "msg_1", str(NOW), good(secret=OTHER), BODY, False),
+    ("unknown version", "msg_1", str(NOW), "v2," + good().split(",")[1], BODY, False),
+    ("empty header", "msg_1", str(NOW), "", BODY, False),
+    ("missing id", None, str(NOW), good(), BODY, False),
+    ("timestamp not a number", "msg_1", "yesterday", good(), BODY, False),
+    ("garbage signature", "msg_1", str(NOW), "v1,!!!", BODY, False),
+])
+def test_verify(case, msg_id, ts, header, body, ok) -> None:
+    call = lambda: verify(secret=SECRET, msg_id=msg_id, timestamp=ts, signature_header=header, body=body, now=NOW)  # noqa: E731
+    if ok:
+        call()
+    else:
+        with pytest.raises(SignatureError):
+            call()
+
+
+def test_signature_matches_the_reference_example() -> None:
+    """The example from the Standard Webhooks specification."""
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = b'{"test": 2432232314}'
+    assert signatures.sign(secret=secret, msg_id="msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp=1614265330,
+                           body=body) == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_a_secret_that_is_not_base64_is_refused() -> None:
+    with pytest.raises(ValueError, match="whsec_"):
+        signatures.secret_key("whsec_not base64!")

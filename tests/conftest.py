@@ -2,7 +2,7 @@
 
 `session` is a transaction rolled back after the test (service tests). Code that opens its own
 transactions (routes, flow steps) runs against `db_url`; its rows are deleted after the test.
-PostgreSQL is the real server on 127.0.0.1:5432 (database `test`): skipped locally if it is down,
+PostgreSQL is the real server on 127.0.0.1:5432 (a fresh database per test session): skipped locally if it is down,
 required where CI=true.
 """
 from __future__ import annotations
@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-PG_URL = os.environ.get("JOURNEY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SERVER = os.environ.get("JOURNEY_TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
+PG_URL = f"{PG_SERVER}/test"
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"journey-test-secret-0123456789ab").decode()
 
 
@@ -32,12 +33,26 @@ def _pg_reachable() -> bool:
         return False
 
 
-def _reset_pg_schema() -> None:
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+def _create_pg_database() -> str:
+    """A database of its own for this test session (parallel runs never share one); dropped at exit."""
+    import atexit
+    import uuid
+
+    name = f"journey_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        from journey.db import engine_for
+
+        engine_for.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    atexit.register(drop)
+    return f"{PG_SERVER}/{name}"
 
 
 @pytest.fixture(autouse=True)
@@ -69,8 +84,7 @@ def database_url(request, tmp_path_factory) -> str:
             if os.environ.get("CI") == "true":
                 pytest.fail(f"CI=true but PostgreSQL is not reachable at {PG_URL}")
             pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
-        _reset_pg_schema()
-        url = PG_URL
+        url = _create_pg_database()
     else:
         url = f"sqlite:///{Path(tmp_path_factory.mktemp('db')) / 'journey.db'}"
     engine = create_engine(url)

@@ -4,6 +4,7 @@ from journey.models.audit import AuditEntry
 from journey.models.base import ActorKind, Base, DealStatus, EventStatus, JourneyStatus, Role, TaskStatus
 from journey.models.deals import Deal, Journey
 from journey.models.inbox import InboundEvent
+from journey.models.notify import OutboxMessage, Reminder
 from journey.models.packets import HandoffPacket, PacketAcknowledgement, PacketVersion
 from journey.models.plans import Milestone, PlanSlip, PlanTask
 from journey.models.reviews import Review
@@ -11,6 +12,6 @@ from journey.models.team import ApiToken, TeamMember
 
 __all__ = [
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",
-    "HandoffPacket", "InboundEvent", "Journey", "JourneyStatus", "Milestone", "PacketAcknowledgement",
-    "PacketVersion", "PlanSlip", "PlanTask", "Review", "Role", "Stakeholder", "TaskStatus", "TeamMember",
+    "HandoffPacket", "InboundEvent", "Journey", "JourneyStatus", "Milestone", "OutboxMessage", "PacketAcknowledgement",
+    "PacketVersion", "PlanSlip", "PlanTask", "Reminder", "Review", "Role", "Stakeholder", "TaskStatus", "TeamMember",
 ]

@@ -5,12 +5,15 @@ from journey.models.base import ActorKind, Base, DealStatus, EventStatus, Journe
 from journey.models.deals import Deal, Journey
 from journey.models.inbox import InboundEvent
 from journey.models.notify import OutboxMessage, Reminder
+from journey.models.objectives import Objective, ObjectiveProgress
+from journey.models.ownership import AccountOwner
 from journey.models.packets import HandoffPacket, PacketAcknowledgement, PacketVersion
 from journey.models.plans import Milestone, PlanSlip, PlanTask
 from journey.models.reviews import Review
 from journey.models.team import ApiToken, TeamMember
 
 __all__ = [
+    "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",
     "HandoffPacket", "InboundEvent", "Journey", "JourneyStatus", "Milestone", "OutboxMessage", "PacketAcknowledgement",
     "PacketVersion", "PlanSlip", "PlanTask", "Reminder", "Review", "Role", "Stakeholder", "TaskStatus", "TeamMember",

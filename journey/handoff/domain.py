@@ -356,3 +356,28 @@ def packet_state(acks: list[Ack], version: int, *, complete: bool = True) -> Pac
     if latest.get("csm") == AckDecision.ACCEPT and latest.get("am") == AckDecision.ACCEPT:
         return "accepted"
     return "awaiting_ack"
+
+
+# --- reminders to the AE ------------------------------------------------------------------------
+
+DEFAULT_REMIND_EVERY_BUSINESS_DAYS = 2
+
+
+def ae_reminder_due(*, today: date, last_reminded_on: date | None, every_business_days: int,
+                    is_business_day: Callable[[date], bool],
+                    business_days_between: Callable[[date, date], int]) -> bool:
+    """Whether the AE gets a reminder about an incomplete packet today (the account's local date).
+
+    Only on the account's business days; the first one as soon as the packet is incomplete, then one
+    every `every_business_days` business days, so a sweep that runs every minute sends one a day at most.
+    """
+    if not is_business_day(today):
+        return False
+    if last_reminded_on is None:
+        return True
+    return business_days_between(last_reminded_on, today) >= max(1, every_business_days)
+
+
+def missing_sentence(score: Completeness) -> str:
+    """`objectives (no objective), risks (no risks listed)`: what is missing and why, for people."""
+    return ", ".join(f"{name} ({score.reasons[name]})" if name in score.reasons else name for name in score.missing)

@@ -1,44 +1,51 @@
-"""`GET /api/accounts/{id}/plan`: the onboarding plan of the account's current journey."""
+"""Plans: `GET /api/accounts/{id}/plan`, `PATCH /api/tasks/{id}`, `GET /api/kpis/onboarding`."""
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from journey import db
 from journey.accounts.endpoints import visible_account
-from journey.deals import repository as deals_repository
 from journey.deps import CurrentMember, ReadSession
 from journey.errors import NotFound
 from journey.kit import utcnow
-from journey.onboarding import domain, repository
-from journey.onboarding.schemas import MilestoneRead, PlanRead, Raci, TaskRead
+from journey.onboarding import reads, repository, service
+from journey.onboarding.schemas import OnboardingKpis, PlanRead, TaskRead, TaskUpdate
 
 router = APIRouter(prefix="/api", tags=["onboarding"])
 
 
 @router.get("/accounts/{ref}/plan", response_model=PlanRead)
 def get_plan(ref: str, session: ReadSession, member: CurrentMember) -> PlanRead:
+    """The onboarding plan of the account's current journey, with status, on-time % and time-to-value."""
     account = visible_account(session, ref, member)
-    journeys = deals_repository.journeys_page(session, member, after_id=0, limit=1000, account_id=account.id)
+    journeys = repository.current_journeys(session, member, account_id=account.id)
     if not journeys:
         raise NotFound(f"account {ref} has no journey yet")
-    journey = journeys[-1][0]
-    milestones = repository.milestones_of(session, [journey.id])
-    if not milestones:
+    plan = reads.plan_of(session, journeys[0][0], account, today=utcnow().date())
+    if plan is None:
         raise NotFound(f"the plan of account {ref} is not built yet")
-    tasks = repository.tasks_of(session, [journey.id])
-    key_of = {m.id: m.key for m in milestones}
-    states = [domain.TaskState(milestone_key=key_of[t.milestone_id], status=t.status, due_on=t.due_on)
-              for t in tasks]
-    out = []
-    for m in milestones:
-        mine = [t for t in tasks if t.milestone_id == m.id]
-        out.append(MilestoneRead(
-            key=m.key, name=m.name, due_on=m.due_on, value_milestone=m.value_milestone,
-            status=domain.milestone_status(s for s in states if s.milestone_key == m.key),
-            tasks=[TaskRead(id=t.id, key=t.key, title=t.title, due_on=t.due_on, status=str(t.status),
-                            raci=Raci(**t.raci), depends_on=list(t.depends_on), waits_for_packet=t.needs_packet_ack,
-                            assignee_id=t.assignee_id, skip_reason=t.skip_reason) for t in mine]))
-    today = utcnow().date()
-    return PlanRead(journey_id=journey.id, kickoff_on=journey.kickoff_on, go_live_on=journey.go_live_on,
-                    status=domain.plan_status(
-                        [domain.MilestoneState(key=m.key, due_on=m.due_on) for m in milestones], states, today),
-                    milestones=out)
+    return plan
+
+
+@router.patch("/tasks/{task_id}", response_model=TaskRead)
+def update_task(task_id: int, body: TaskUpdate, member: CurrentMember) -> TaskRead:
+    """Start, finish, skip (with a reason), reopen or reassign a task of an account the member can see.
+
+    409 `conflict` when the task waits for the packet to be accepted or the move is not allowed
+    (a done task must be reopened first); 422 when skipping without a reason or the assignee is unknown.
+    """
+    with db.transaction() as session:
+        task = service.update_task(session, task_id=task_id, member=member, action=body.action,
+                                   reason=body.reason, assignee=body.assignee, now=utcnow())
+        return reads.task_read(session, task)
+
+
+@router.get("/kpis/onboarding", response_model=OnboardingKpis)
+def onboarding_kpis(session: ReadSession, member: CurrentMember) -> OnboardingKpis:
+    """Plan status, on-time % and time-to-value per account, per CSM and overall, over the member's book.
+
+    on-time %: tasks done by their due date over tasks done plus open tasks past due (skipped ones and
+    open ones not yet due do not count). Time-to-value: calendar days from signature to the completion
+    of the first value milestone.
+    """
+    return reads.onboarding_kpis(session, member, today=utcnow().date())

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from journey.models import Milestone, PlanTask
+from journey.accounts.repository import visible_to
+from journey.models import Account, Journey, Milestone, PlanTask, TeamMember
 
 
 def has_plan(session: Session, journey_id: int) -> bool:
@@ -27,3 +28,14 @@ def tasks_of(session: Session, journey_ids: Sequence[int]) -> Sequence[PlanTask]
 
 def task(session: Session, task_id: int) -> PlanTask | None:
     return session.get(PlanTask, task_id)
+
+
+def current_journeys(session: Session, member: TeamMember, *, account_id: int | None = None
+                     ) -> Sequence[tuple[Journey, Account]]:
+    """The latest journey of each account the member can see (one account when `account_id` is set)."""
+    latest = select(func.max(Journey.id)).group_by(Journey.account_id)
+    stmt = (select(Journey, Account).join(Account, Account.id == Journey.account_id)
+            .where(Journey.id.in_(latest)).order_by(Account.id))
+    if account_id is not None:
+        stmt = stmt.where(Account.id == account_id)
+    return [(j, a) for j, a in session.execute(visible_to(stmt, member)).all()]

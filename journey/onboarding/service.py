@@ -1,4 +1,4 @@
-"""Use cases of onboarding plans: build one from the playbook, move it when go-live slips."""
+"""Use cases of onboarding plans: build one from the playbook, move it when go-live slips, move tasks."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -6,11 +6,25 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from journey import audit
+from journey.accounts import repository as accounts_repository
 from journey.audit import Actor
 from journey.calendar import calendar_for
-from journey.models import Account, Deal, Journey, Milestone, PlanSlip, PlanTask, TaskStatus
-from journey.onboarding import domain, repository
+from journey.errors import Conflict, InvalidInput, NotFound
+from journey.handoff import repository as handoff_repository
+from journey.models import (
+    Account,
+    Deal,
+    Journey,
+    JourneyStatus,
+    Milestone,
+    PlanSlip,
+    PlanTask,
+    TaskStatus,
+    TeamMember,
+)
+from journey.onboarding import domain, lifecycle, repository
 from journey.playbooks import playbook_named
+from journey.team import repository as team_repository
 
 
 def build_plan(session: Session, *, journey_id: int, actor: Actor) -> bool:
@@ -74,3 +88,74 @@ def _refresh_milestone_dues(session: Session, journey_id: int, tasks: list[PlanT
         dues = [t.due_on for t in tasks if t.milestone_id == milestone.id]
         if dues:
             milestone.due_on = max(dues)
+
+
+def update_task(session: Session, *, task_id: int, member: TeamMember, action: str | None,
+                reason: str | None, assignee: int | str | None, now: datetime) -> PlanTask:
+    """Start, finish, skip (with a reason), reopen and/or reassign a task the member can see."""
+    task = repository.task(session, task_id)
+    journey = session.get(Journey, task.journey_id) if task else None
+    if task is None or journey is None or accounts_repository.by_ref(session, str(journey.account_id), member) is None:
+        raise NotFound(f"no task {task_id}")
+    if journey.status != JourneyStatus.active:
+        raise Conflict(f"the journey is {journey.status}: its plan is frozen")
+    actor = Actor.user(member.email)
+    changes: dict[str, object] = {}
+    if action is not None:
+        try:
+            step = lifecycle.transition(task.status, action, gated=waits_for_packet(session, task), reason=reason)
+        except lifecycle.TransitionRefused as exc:
+            error = InvalidInput if exc.code in ("reason_required", "unknown_action") else Conflict
+            raise error(exc.detail) from exc
+        if step.changed:
+            changes["status"] = [str(task.status), step.status]
+            _apply_status(task, step.status, reason=reason, now=now)
+            _refresh_milestone_completion(session, task.milestone_id, now)
+    if assignee is not None:
+        new = _active_member(session, assignee)
+        if new.id != task.assignee_id:
+            changes["assignee"] = [task.assignee_id, new.id]
+            task.assignee_id = new.id
+    if changes:
+        audit.record(session, actor=actor, action="task.updated", account_id=journey.account_id,
+                     subject=f"task {task.key}", changes=changes, reason=reason)
+    session.flush()
+    return task
+
+
+def waits_for_packet(session: Session, task: PlanTask) -> bool:
+    """True while the task needs the packet and its current version is not accepted by CSM and AM."""
+    if not task.needs_packet_ack:
+        return False
+    packet = handoff_repository.packet_for_journey(session, task.journey_id)
+    return packet is None or packet.state != "accepted"
+
+
+def _apply_status(task: PlanTask, status: str, *, reason: str | None, now: datetime) -> None:
+    task.status = TaskStatus(status)
+    if status == "in_progress":
+        task.started_at = task.started_at or now
+    elif status == "done":
+        task.started_at, task.done_at = task.started_at or now, now
+    elif status == "skipped":
+        task.skip_reason, task.done_at = reason, None
+    else:  # reopened
+        task.done_at, task.skip_reason = None, None
+
+
+def _refresh_milestone_completion(session: Session, milestone_id: int, now: datetime) -> None:
+    milestone = session.get_one(Milestone, milestone_id)
+    tasks = [t for t in repository.tasks_of(session, [milestone.journey_id]) if t.milestone_id == milestone_id]
+    done = domain.milestone_status(domain.TaskState(milestone.key, t.status, t.due_on) for t in tasks) == "done"
+    if done and milestone.completed_at is None:
+        milestone.completed_at = now
+    elif not done:
+        milestone.completed_at = None
+
+
+def _active_member(session: Session, ref: int | str) -> TeamMember:
+    member = (team_repository.by_email(session, ref) if isinstance(ref, str) and "@" in ref
+              else session.get(TeamMember, int(ref)) if str(ref).isdigit() else None)
+    if member is None or not member.active:
+        raise InvalidInput(f"no active team member {ref}")
+    return member

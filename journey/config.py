@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     demo: bool = True
     runner: bool = Field(default=True, description="run flows in-process (journey serve)")
     runner_poll_seconds: float = 0.5
-    runner_batch_size: int = 20
+    runner_batch_size: int = 50
     event_max_attempts: int = 5
     orchestrator: str = Field(default="prefect", description="prefect | inline (no Prefect engine)")
     hubspot_client_secret: str | None = None

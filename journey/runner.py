@@ -16,7 +16,7 @@ import structlog
 
 from journey import db, metrics, steps
 from journey.adapters import orchestrator
-from journey.config import Settings
+from journey.config import Settings, get_settings
 from journey.errors import ServiceUnavailable
 from journey.inbox import repository as inbox_repository
 from journey.kit import utcnow
@@ -31,16 +31,54 @@ def claim_batch(limit: int) -> list[tuple[int, str]]:
         return inbox_repository.claim_due(session, now=utcnow(), lease=LEASE, limit=limit)
 
 
+def pending_count() -> int:
+    """How many inbox events wait to be processed (due now or later)."""
+    from sqlalchemy import func, select
+
+    from journey.models import InboundEvent
+
+    with db.transaction(writer=False) as session:
+        return session.scalar(select(func.count()).select_from(InboundEvent)
+                              .where(InboundEvent.status == EventStatus.pending)) or 0
+
+
 def release_all_leases() -> int:
     with db.transaction() as session:
         return inbox_repository.release_leases(session)
 
 
-def process_event(event_id: int, event_type: str, *, settings: Settings) -> str:
+def process_event_here(event_id: int, event_type: str) -> str:
+    """Run one claimed event's flow function in this process (inside a batch flow run)."""
+    return process_event(event_id, event_type, settings=get_settings(), mode="inline")
+
+
+def process_batch(batch: list[tuple[int, str]], *, settings: Settings) -> dict[int, str]:
+    """Run claimed events to their outcomes; under Prefect, as one coarse flow run for the batch.
+
+    Should the engine itself fail (its temporary server did not start, say), the events it did not
+    reach are run inline: the work is ours and must not wait on the engine's health.
+    """
+    if settings.orchestrator == "prefect" and batch:
+        try:
+            return orchestrator.run_batch(batch)
+        except Exception as exc:  # noqa: BLE001 - the engine's failure, not an event's
+            log.warning("runner.engine_failed", error=f"{type(exc).__name__}: {exc}", events=len(batch))
+            batch = still_pending(batch)
+    return {event_id: process_event(event_id, event_type, settings=settings, mode="inline")
+            for event_id, event_type in batch}
+
+
+def still_pending(batch: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    with db.transaction(writer=False) as session:
+        return [(i, t) for i, t in batch
+                if (e := inbox_repository.get(session, i)) is not None and e.status == EventStatus.pending]
+
+
+def process_event(event_id: int, event_type: str, *, settings: Settings, mode: str | None = None) -> str:
     """Run one claimed event to its outcome: processed, ignored, retry later, or dead."""
     started = time.monotonic()
     try:
-        handled = orchestrator.run_flow(event_type, event_id, mode=settings.orchestrator)
+        handled = orchestrator.run_flow(event_type, event_id, mode=mode or settings.orchestrator)
         if not handled:
             steps.finish_event(event_id, EventStatus.ignored.value, f"no flow handles '{event_type}'")
             outcome = "ignored"
@@ -77,6 +115,8 @@ class EmbeddedRunner(threading.Thread):
     def run(self) -> None:
         if self.settings.orchestrator == "prefect":
             orchestrator.prepare_prefect_environment(self.settings)
+            if pending_count() == 0:
+                self._warm_up()
         while not self._stop.is_set():
             try:
                 drained = self._drain_once()
@@ -92,12 +132,17 @@ class EmbeddedRunner(threading.Thread):
 
     def _drain_once(self) -> int:
         batch = claim_batch(self.settings.runner_batch_size)
-        for event_id, event_type in batch:
-            if self._stop.is_set():
-                break
-            outcome = process_event(event_id, event_type, settings=self.settings)
-            log.info("event.done", event_id=event_id, type=event_type, outcome=outcome)
+        if batch:
+            outcomes = process_batch(batch, settings=self.settings)
+            log.info("inbox.batch", events=len(batch), outcomes=sorted(set(outcomes.values())))
         return len(batch)
+
+    def _warm_up(self) -> None:
+        """Boot Prefect's temporary server now rather than on the first delivery."""
+        try:
+            orchestrator.run_batch([])
+        except Exception as exc:  # noqa: BLE001 - events will fall back to inline processing
+            log.warning("runner.engine_unavailable", error=f"{type(exc).__name__}: {exc}")
 
 
 class NullDispatcher:

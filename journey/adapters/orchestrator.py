@@ -14,8 +14,11 @@ from typing import Any
 
 from journey.config import Settings
 
-INLINE: ContextVar[bool] = ContextVar("journey_inline_flows", default=False)
-"""True while a flow runs as plain Python (`flow.fn`): its steps then skip Prefect's task engine too."""
+INLINE: ContextVar[bool] = ContextVar("journey_inline_steps", default=False)
+"""True while flow steps run as plain calls instead of Prefect tasks: always with `flow.fn`, and under the
+engine when there is no Prefect server (PREFECT_API_URL unset). On the temporary SQLite server each task
+run costs ~150 ms and stalls for seconds on its write lock (bench/RESULTS.md): the flow run is still
+recorded, the steps are not. With a real server (`journey worker`) every step is a retried task."""
 
 FLOW_FOR_TYPE: dict[str, str] = {
     "deal.signed": "flows.deal_signed:deal_signed",
@@ -55,8 +58,23 @@ def run_flow(event_type: str, event_id: int, *, mode: str) -> bool:
         finally:
             INLINE.reset(token)
         return True
-    _engine_call(lambda: flow(event_id, return_state=False))
+    token = INLINE.set(not os.environ.get("PREFECT_API_URL"))
+    try:
+        _engine_call(lambda: flow(event_id, return_state=False))
+    finally:
+        INLINE.reset(token)
     return True
+
+
+def run_batch(events: list[tuple[int, str]]) -> dict[int, str]:
+    """Run a batch of inbox events through one `process-inbox` flow run of Prefect's engine."""
+    from flows.inbox_batch import process_inbox
+
+    token = INLINE.set(not os.environ.get("PREFECT_API_URL"))
+    try:
+        return _engine_call(lambda: process_inbox(events))
+    finally:
+        INLINE.reset(token)
 
 
 def _engine_call(call: Callable[[], Any]) -> Any:

@@ -64,11 +64,24 @@ def _start_runner(app: FastAPI, settings: Settings) -> None:
     app.state.dispatcher = runner
 
 
+def _start_scheduler(app: FastAPI, settings: Settings) -> None:
+    """The embedded default (SQLite) runs the one scheduler as a thread of this process."""
+    app.state.scheduler = None
+    if settings.is_sqlite and settings.scheduler:
+        from journey.scheduler import SchedulerService
+
+        app.state.scheduler = SchedulerService(settings, wake=app.state.dispatcher.notify)
+        app.state.scheduler.start()
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     _start_runner(app, settings)
+    _start_scheduler(app, settings)
     yield
+    if app.state.scheduler is not None:
+        app.state.scheduler.stop(timeout=10)
     dispatcher = app.state.dispatcher
     if hasattr(dispatcher, "stop"):
         dispatcher.stop()

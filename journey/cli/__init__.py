@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from journey.cli import admin
+from journey.cli.scheduler import scheduler_app
 
 app = typer.Typer(help="journey: post-signature customer journeys from CRM webhooks.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -12,6 +13,7 @@ app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.tokens_app, name="tokens")
 app.add_typer(admin.events_app, name="events")
 app.add_typer(admin.config_app, name="config")
+app.add_typer(scheduler_app, name="scheduler")
 
 
 @app.command()

@@ -12,6 +12,7 @@ from journey.calendar import calendar_for
 from journey.deals import repository
 from journey.deals.events import DealChange, DealSigned, StakeholderFields
 from journey.errors import NotFound
+from journey.kit import utcnow
 from journey.models import Account, Deal, DealStatus, Journey, JourneyStatus, Role, Stakeholder
 from journey.playbooks import playbook_for
 from journey.team import service as team_service
@@ -42,7 +43,19 @@ def record_signed_deal(session: Session, *, source: str, signed: DealSigned, occ
         return OpenedJourney(journey_id, account.id, deal.id, created=True)
     journey = repository.journey_for_deal(session, deal.id)
     assert journey is not None
+    if journey.status == JourneyStatus.paused:
+        resume_journey(session, journey=journey, actor=actor, now=utcnow())
     return OpenedJourney(journey.id, account.id, deal.id, created=False)
+
+
+def resume_journey(session: Session, *, journey: Journey, actor: Actor, now: datetime) -> None:
+    """The deal is signed again after a loss: the journey resumes and its cancelled reviews come back."""
+    from journey.reviews import service as reviews_service
+
+    journey.status, journey.paused_at = JourneyStatus.active, None
+    audit.record(session, actor=actor, action="journey.resumed", account_id=journey.account_id,
+                 subject=f"journey {journey.id}")
+    reviews_service.restore_reviews(session, journey_id=journey.id, actor=actor, now=now)
 
 
 def _upsert_account(session: Session, *, source: str, signed: DealSigned) -> Account:

@@ -101,3 +101,12 @@ def page(session: Session, *, status: EventStatus | None, after_id: int, limit: 
 def counts_by_status(session: Session) -> dict[str, int]:
     rows = session.execute(select(InboundEvent.status, func.count()).group_by(InboundEvent.status)).all()
     return {str(status): n for status, n in rows}
+
+
+def count_due(session: Session, *, now: datetime) -> int:
+    """Pending events a runner could claim now: due, and not leased (or their lease expired)."""
+    stmt = (select(func.count()).select_from(InboundEvent)
+            .where(InboundEvent.status == EventStatus.pending,
+                   or_(InboundEvent.next_attempt_at.is_(None), InboundEvent.next_attempt_at <= now),
+                   or_(InboundEvent.locked_until.is_(None), InboundEvent.locked_until < now)))
+    return session.scalar(stmt) or 0

@@ -9,7 +9,7 @@ from journey.models.objectives import Objective, ObjectiveProgress
 from journey.models.ownership import AccountOwner
 from journey.models.packets import HandoffPacket, PacketAcknowledgement, PacketVersion
 from journey.models.plans import Milestone, PlanSlip, PlanTask
-from journey.models.reviews import Review
+from journey.models.reviews import Review, ReviewReminder
 from journey.models.team import ApiToken, TeamMember
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",
     "HandoffPacket", "InboundEvent", "Journey", "JourneyStatus", "Milestone", "OutboxMessage", "PacketAcknowledgement",
     "PacketVersion", "PlanSlip", "PlanTask", "Reminder", "Review", "Role", "Stakeholder", "TaskStatus", "TeamMember",
+    "ReviewReminder",
 ]

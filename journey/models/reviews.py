@@ -34,3 +34,31 @@ class Review(Base):
     attendees: Mapped[list[Any]] = mapped_column(default=list)
     remind_days_before: Mapped[list[Any]] = mapped_column(default=list)
     outcome: Mapped[str | None] = mapped_column(Text)
+    # {"progress": [{"objective", "value", "comment"}], "expansion_opportunities": [...], "next_steps": [...]}
+    outcome_details: Mapped[dict[str, Any] | None]
+    held_at: Mapped[datetime | None]
+    missed_at: Mapped[datetime | None]
+
+
+class ReviewReminder(Base):
+    """One reminder of one review at one lead time, for one version (`sequence`) of its date.
+
+    Rows are the truth the scheduler sweeps: `pending` until due, then claimed in one SQL statement
+    (`sent`), or `skipped` (the review moved, was held or cancelled, or has already started) or
+    `superseded` (a nearer reminder of the same review was due too: a scheduler that was down sends
+    the latest one, not a burst).
+    """
+
+    __tablename__ = "review_reminder"
+    __table_args__ = (
+        UniqueConstraint("review_id", "sequence", "lead_days"),
+        Index("ix_review_reminder_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    sequence: Mapped[int]
+    lead_days: Mapped[int]
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    sent_at: Mapped[datetime | None]

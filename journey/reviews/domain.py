@@ -291,3 +291,86 @@ def move_for_go_live(
         if new_due_on != review.due_on:
             moves.append(ReviewMove(kind=review.kind, old_due_on=review.due_on, new_due_on=new_due_on))
     return moves
+
+
+# --- the scheduler's rules: which due reminder is sent, which review is missed, where a resumed one lands ---
+
+ACTIVE_STATUSES = frozenset({ReviewStatus.PROPOSED, ReviewStatus.SCHEDULED})
+MISSED_AFTER = timedelta(days=2)  # time to record the outcome before a past review counts as missed
+ESCALATE_WITHIN = timedelta(days=30)  # older misses (a back-filled deal) are marked, not escalated
+RESUME_NOTICE_BUSINESS_DAYS = 5
+
+
+class ReminderVerdict(StrEnum):
+    SEND = "sent"
+    SKIP = "skipped"  # the review is no longer active, moved (other sequence) or has started
+    SUPERSEDE = "superseded"  # a nearer reminder of the same review is due as well: send that one only
+
+
+@dataclass(frozen=True)
+class ReviewClock:
+    """What the reminder rules need to know of a review."""
+
+    status: ReviewStatus
+    sequence: int
+    starts_at: datetime | None
+
+
+def reminder_verdict(*, lead_days: int, sequence: int, review: ReviewClock | None, nearest_due_lead: int | None,
+                     now: datetime) -> ReminderVerdict:
+    """Send a due reminder only for an active review that has not started, at its current sequence,
+    and only the nearest of its due lead times (a scheduler that was down sends one, not a burst)."""
+    if review is None or review.status not in ACTIVE_STATUSES or review.sequence != sequence:
+        return ReminderVerdict.SKIP
+    if review.starts_at is not None and review.starts_at <= now:
+        return ReminderVerdict.SKIP
+    if nearest_due_lead is not None and nearest_due_lead < lead_days:
+        return ReminderVerdict.SUPERSEDE
+    return ReminderVerdict.SEND
+
+
+def missed_before(now: datetime) -> datetime:
+    """Active reviews that ended before this instant are missed."""
+    return now - MISSED_AFTER
+
+
+def should_escalate(ends_at: datetime, now: datetime) -> bool:
+    return now - ends_at <= MISSED_AFTER + ESCALATE_WITHIN
+
+
+def restored_due_on(due_on: date, *, today: date, calendar: WorkCalendar) -> date:
+    """A review restored after a pause keeps its date if it is still ahead with notice to spare;
+    otherwise it lands a week of business days after `today`."""
+    earliest = calendar.add_business_days(today, RESUME_NOTICE_BUSINESS_DAYS)
+    return due_on if due_on >= earliest else earliest
+
+
+def days_until(starts_at: datetime, now: datetime, calendar: WorkCalendar) -> int:
+    """Calendar days from today to the review's day, both in the account's zone."""
+    return (calendar.local_date(starts_at) - calendar.local_date(now)).days
+
+
+def reminder_reason(*, title: str, account: str, starts_at: datetime, now: datetime, calendar: WorkCalendar,
+                    objectives: int | None = None) -> str:
+    """`Strategic review (3 months) with Acme is in 14 days: Tue 2 Mar 2027 10:00 Europe/Paris.`"""
+    days = days_until(starts_at, now, calendar)
+    when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+    local = starts_at.astimezone(calendar.zone)
+    text = f"{title} with {account} is {when}: {local:%a %d %b %Y %H:%M} {calendar.timezone}."
+    if objectives:
+        text += f" {objectives} objective{'s' if objectives != 1 else ''} to review."
+    return text
+
+
+def latest_progress(outcomes: list[tuple[date, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Per objective title (case-insensitive): the latest progress recorded at a held review.
+
+    `outcomes` are (held on, outcome details) pairs in any order; each entry gets an `on` date.
+    """
+    latest: dict[str, dict[str, Any]] = {}
+    for held_on, details in sorted(outcomes, key=lambda pair: pair[0]):
+        for entry in (details or {}).get("progress") or []:
+            title = str(entry.get("objective", "")).strip()
+            if title:
+                latest[title.casefold()] = {**entry, "on": held_on}
+    return latest

@@ -1,39 +1,98 @@
-"""`GET /api/accounts/{id}/reviews`."""
+"""Reviews: list, read, book or cancel (`PATCH`), record the outcome, the agenda and the `.ics` invitation."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
 
-from fastapi import APIRouter
-from pydantic import BaseModel
-
+from journey import db
 from journey.accounts.endpoints import visible_account
 from journey.accounts.schemas import Page
+from journey.audit import Actor
 from journey.deps import CurrentMember, ReadSession
-from journey.reviews import repository
+from journey.errors import Forbidden, InvalidInput, NotFound
+from journey.kit import utcnow
+from journey.models import Account, Review, Role, TeamMember
+from journey.reviews import agenda as agenda_service
+from journey.reviews import invitations, lifecycle, repository
+from journey.reviews.schemas import AgendaRead, ReviewOutcome, ReviewPatch, ReviewRead
 
 router = APIRouter(prefix="/api", tags=["reviews"])
-
-
-class ReviewRead(BaseModel):
-    id: int
-    kind: str
-    title: str
-    anchor: str
-    due_on: date
-    starts_at: datetime | None
-    ends_at: datetime | None
-    scheduled_at: datetime | None
-    status: str
-    attendees: list[str]
-    remind_days_before: list[int]
-    sequence: int
+EDITORS = {Role.csm, Role.am, Role.manager, Role.admin}
 
 
 @router.get("/accounts/{ref}/reviews", response_model=Page[ReviewRead])
 def list_reviews(ref: str, session: ReadSession, member: CurrentMember) -> Page[ReviewRead]:
     account = visible_account(session, ref, member)
-    rows = repository.of_account(session, account.id)
-    return Page(items=[ReviewRead(id=r.id, kind=r.kind, title=r.title, anchor=r.anchor, due_on=r.due_on,
-                                  starts_at=r.starts_at, ends_at=r.ends_at, scheduled_at=r.scheduled_at,
-                                  status=r.status, attendees=r.attendees, remind_days_before=r.remind_days_before,
-                                  sequence=r.sequence) for r in rows], next=None)
+    return Page(items=[ReviewRead.of(r) for r in repository.of_account(session, account.id)], next=None)
+
+
+def _visible_review(session: Session, review_id: int, member: TeamMember) -> Review:
+    """The review, or 404 if it does not exist or its account is outside the member's book."""
+    review = repository.get(session, review_id)
+    if review is None:
+        raise NotFound(f"no review {review_id}")
+    visible_account(session, str(review.account_id), member)
+    return review
+
+
+def _editable_review(session: Session, review_id: int, member: TeamMember) -> Review:
+    review = _visible_review(session, review_id, member)
+    if member.role not in EDITORS:
+        raise Forbidden("only the account's CSM or AM, a manager or an admin can change a review")
+    if member.role in {Role.csm, Role.am}:
+        account = session.get_one(Account, review.account_id)
+        if member.id not in {account.csm_id, account.am_id}:
+            raise Forbidden("only the account's own CSM or AM can change its reviews")
+    return review
+
+
+@router.get("/reviews/{review_id}.ics", response_class=Response,
+            responses={200: {"content": {"text/calendar": {}}, "description": "iCalendar invitation"}})
+def review_ics(review_id: int, session: ReadSession, member: CurrentMember) -> Response:
+    review = _visible_review(session, review_id, member)
+    content, method = invitations.ics_for(session, review=review, now=utcnow())
+    return Response(content, media_type=f"text/calendar; charset=utf-8; method={method}",
+                    headers={"Content-Disposition": f'attachment; filename="review-{review_id}.ics"'})
+
+
+@router.get("/reviews/{review_id}/agenda", response_model=AgendaRead)
+def review_agenda(review_id: int, session: ReadSession, member: CurrentMember) -> AgendaRead:
+    review = _visible_review(session, review_id, member)
+    agenda = agenda_service.build_agenda(session, review=review)
+    return AgendaRead(**agenda.as_dict(), text=agenda_service.render_agenda(agenda),
+                      html=agenda_service.render_agenda(agenda, html=True))
+
+
+@router.get("/reviews/{review_id}", response_model=ReviewRead)
+def read_review(review_id: int, session: ReadSession, member: CurrentMember) -> ReviewRead:
+    return ReviewRead.of(_visible_review(session, review_id, member))
+
+
+@router.patch("/reviews/{review_id}", response_model=ReviewRead)
+def patch_review(review_id: int, patch: ReviewPatch, member: CurrentMember) -> ReviewRead:
+    """`{"starts_at": "2027-03-02T10:00:00+01:00"}` books it (SEQUENCE +1); `{"status": "cancelled"}` cancels."""
+    actor, now = Actor.user(member.email), utcnow()
+    with db.transaction() as session:
+        review = _editable_review(session, review_id, member)
+        if patch.status == "cancelled":
+            if patch.starts_at is not None:
+                raise InvalidInput("status: give either starts_at or status cancelled, not both")
+            lifecycle.cancel_review(session, review=review, actor=actor, now=now)
+        elif patch.starts_at is not None:
+            lifecycle.schedule_review(session, review=review, starts_at=patch.starts_at, actor=actor, now=now,
+                                      duration_minutes=patch.duration_minutes)
+        else:
+            raise InvalidInput("starts_at: give the time to book the review at (or status: cancelled)")
+        return ReviewRead.of(review)
+
+
+@router.post("/reviews/{review_id}/outcome", response_model=ReviewRead)
+def record_outcome(review_id: int, body: ReviewOutcome, member: CurrentMember) -> ReviewRead:
+    """The review was held: notes, progress per objective, expansion opportunities, next steps."""
+    with db.transaction() as session:
+        review = _editable_review(session, review_id, member)
+        lifecycle.record_outcome(session, review=review, notes=body.notes,
+                                 progress=[p.model_dump() for p in body.progress],
+                                 expansion_opportunities=body.expansion_opportunities, next_steps=body.next_steps,
+                                 actor=Actor.user(member.email), now=utcnow())
+        return ReviewRead.of(review)

@@ -1,16 +1,28 @@
-"""Every query of reviews."""
+"""Every query of reviews and of their reminder rows."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from journey.models import Review
+from journey.db import insert_ignoring_duplicates
+from journey.models import Account, Review, ReviewReminder, Role, TeamMember
+
+ACTIVE = ("proposed", "scheduled")
+
+
+def _pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def has_reviews(session: Session, journey_id: int) -> bool:
     return bool(session.scalar(select(exists().where(Review.journey_id == journey_id))))
+
+
+def get(session: Session, review_id: int) -> Review | None:
+    return session.get(Review, review_id)
 
 
 def of_journeys(session: Session, journey_ids: Sequence[int]) -> Sequence[Review]:
@@ -21,3 +33,96 @@ def of_journeys(session: Session, journey_ids: Sequence[int]) -> Sequence[Review
 def of_account(session: Session, account_id: int) -> Sequence[Review]:
     stmt = select(Review).where(Review.account_id == account_id).order_by(Review.due_on, Review.kind)
     return session.scalars(stmt).all()
+
+
+def by_ids(session: Session, review_ids: Iterable[int]) -> dict[int, Review]:
+    return {r.id: r for r in session.scalars(select(Review).where(Review.id.in_(list(review_ids))))}
+
+
+def accounts_by_ids(session: Session, account_ids: Iterable[int]) -> dict[int, Account]:
+    return {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(list(account_ids))))}
+
+
+def members_by_ids(session: Session, member_ids: Iterable[int]) -> dict[int, TeamMember]:
+    ids = [i for i in member_ids if i is not None]
+    return {m.id: m for m in session.scalars(select(TeamMember).where(TeamMember.id.in_(ids)))} if ids else {}
+
+
+def active_managers(session: Session) -> Sequence[TeamMember]:
+    stmt = select(TeamMember).where(TeamMember.role == Role.manager, TeamMember.active.is_(True))
+    return session.scalars(stmt.order_by(TeamMember.id)).all()
+
+
+def held_of_account(session: Session, account_id: int) -> Sequence[Review]:
+    """Held reviews of the account, latest first (their outcomes carry objective progress)."""
+    stmt = (select(Review).where(Review.account_id == account_id, Review.status == "held")
+            .order_by(Review.held_at.desc(), Review.id.desc()))
+    return session.scalars(stmt).all()
+
+
+# --- reminder rows ---
+
+def replace_pending_reminders(session: Session, *, review_id: int, sequence: int,
+                              moments: Iterable[tuple[int, datetime]]) -> None:
+    """Drop the review's pending reminders and plan one per lead time for the current sequence."""
+    session.execute(delete(ReviewReminder).where(ReviewReminder.review_id == review_id,
+                                                 ReviewReminder.status == "pending"))
+    for lead, due_at in moments:
+        insert_ignoring_duplicates(session, ReviewReminder, review_id=review_id, sequence=sequence,
+                                   lead_days=lead, due_at=due_at, status="pending")
+
+
+def reminders_of(session: Session, review_id: int) -> Sequence[ReviewReminder]:
+    stmt = select(ReviewReminder).where(ReviewReminder.review_id == review_id)
+    return session.scalars(stmt.order_by(ReviewReminder.sequence, ReviewReminder.lead_days.desc())).all()
+
+
+def claim_due_reminders(session: Session, *, now: datetime, limit: int) -> list[tuple[int, int, int, int]]:
+    """Claim up to `limit` due pending reminders in one statement: (id, review id, lead days, sequence).
+
+    `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the writer's `BEGIN IMMEDIATE` serialises claimers.
+    Claimed rows are marked sent in the caller's transaction, so they are sent once or not at all.
+    """
+    due = (select(ReviewReminder.id)
+           .where(ReviewReminder.status == "pending", ReviewReminder.due_at <= now)
+           .order_by(ReviewReminder.due_at, ReviewReminder.id).limit(limit))
+    if _pg(session):
+        due = due.with_for_update(skip_locked=True)
+    rows = session.execute(
+        update(ReviewReminder).where(ReviewReminder.id.in_(due.scalar_subquery()))
+        .values(status="sent", sent_at=now)
+        .returning(ReviewReminder.id, ReviewReminder.review_id, ReviewReminder.lead_days, ReviewReminder.sequence)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted((r[0], r[1], r[2], r[3]) for r in rows)
+
+
+def nearest_due_leads(session: Session, *, review_ids: Iterable[int], now: datetime) -> dict[tuple[int, int], int]:
+    """Per (review, sequence): the smallest lead time already due (pending, claimed or sent)."""
+    stmt = (select(ReviewReminder.review_id, ReviewReminder.sequence, func.min(ReviewReminder.lead_days))
+            .where(ReviewReminder.review_id.in_(list(review_ids)), ReviewReminder.due_at <= now,
+                   ReviewReminder.status.in_(("pending", "sent")))
+            .group_by(ReviewReminder.review_id, ReviewReminder.sequence))
+    return {(r[0], r[1]): r[2] for r in session.execute(stmt)}
+
+
+def set_reminder_status(session: Session, reminder_ids: Sequence[int], status: str) -> None:
+    if reminder_ids:
+        session.execute(update(ReviewReminder).where(ReviewReminder.id.in_(list(reminder_ids)))
+                        .values(status=status, sent_at=None).execution_options(synchronize_session=False))
+
+
+# --- missed reviews ---
+
+def claim_missed(session: Session, *, ended_before: datetime, now: datetime, limit: int) -> list[int]:
+    """Mark active reviews that ended before `ended_before` as missed, in one statement; their ids."""
+    due = (select(Review.id).where(Review.status.in_(ACTIVE), Review.ends_at < ended_before)
+           .order_by(Review.ends_at, Review.id).limit(limit))
+    if _pg(session):
+        due = due.with_for_update(skip_locked=True)
+    rows = session.execute(
+        update(Review).where(Review.id.in_(due.scalar_subquery()))
+        .values(status="missed", missed_at=now).returning(Review.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted(r[0] for r in rows)

@@ -1,13 +1,13 @@
-"""Use cases of reviews: schedule them from the playbook's cadence, move them with go-live, pause."""
+"""Use cases of reviews: schedule them from the playbook's cadence, move them with go-live, pause, resume."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from journey import audit
 from journey.audit import Actor
-from journey.calendar import calendar_for
+from journey.calendar import WorkCalendar, calendar_for
 from journey.models import Account, Deal, Journey, Review
 from journey.playbooks import playbook_named
 from journey.reviews import domain, repository
@@ -33,11 +33,16 @@ def schedule_reviews(session: Session, *, journey_id: int, actor: Actor) -> bool
     deal = session.get_one(Deal, journey.deal_id)
     drafts = domain.plan_reviews(_specs(journey), anchors=_anchors(journey, deal),
                                  calendar=calendar_for(account.region, account.timezone))
-    session.add_all(Review(journey_id=journey_id, account_id=account.id, kind=d.kind, title=d.title,
-                           anchor=str(d.anchor), due_on=d.due_on, starts_at=d.starts_at, ends_at=d.ends_at,
-                           status=domain.ReviewStatus.PROPOSED.value, attendees=list(d.attendees),
-                           remind_days_before=list(d.remind_days_before), sequence=0)
-                    for d in drafts)
+    calendar = calendar_for(account.region, account.timezone)
+    reviews = [Review(journey_id=journey_id, account_id=account.id, kind=d.kind, title=d.title,
+                      anchor=str(d.anchor), due_on=d.due_on, starts_at=d.starts_at, ends_at=d.ends_at,
+                      status=domain.ReviewStatus.PROPOSED.value, attendees=list(d.attendees),
+                      remind_days_before=list(d.remind_days_before), sequence=0)
+               for d in drafts]
+    session.add_all(reviews)
+    session.flush()
+    for review in reviews:
+        plan_reminders(session, review=review, calendar=calendar)
     audit.record(session, actor=actor, action="reviews.scheduled", account_id=account.id,
                  subject=f"journey {journey_id}", reviews={d.kind: str(d.due_on) for d in drafts})
     session.flush()
@@ -61,6 +66,7 @@ def follow_go_live(session: Session, *, journey_id: int, new_go_live: date, acto
         review.due_on = move.new_due_on
         review.starts_at, review.ends_at = domain.proposed_slot(specs[move.kind], move.new_due_on, calendar)
         review.sequence += 1
+        plan_reminders(session, review=review, calendar=calendar)
     if moves:
         audit.record(session, actor=actor, action="reviews.moved", account_id=account.id,
                      subject=f"journey {journey_id}", moved={m.kind: str(m.new_due_on) for m in moves})
@@ -75,6 +81,7 @@ def cancel_future_reviews(session: Session, *, journey_id: int, actor: Actor) ->
         if review.status in PAUSABLE:
             review.status_before_pause, review.status = review.status, domain.ReviewStatus.CANCELLED.value
             review.sequence += 1
+            repository.replace_pending_reminders(session, review_id=review.id, sequence=review.sequence, moments=[])
             count += 1
     if count:
         journey = session.get_one(Journey, journey_id)
@@ -82,3 +89,50 @@ def cancel_future_reviews(session: Session, *, journey_id: int, actor: Actor) ->
                      subject=f"journey {journey_id}", count=count)
     session.flush()
     return count
+
+
+def plan_reminders(session: Session, *, review: Review, calendar: WorkCalendar) -> None:
+    """The review's pending reminders, re-planned for its current date and sequence (none if inactive)."""
+    active = review.status in PAUSABLE
+    day = calendar.local_date(review.starts_at) if review.starts_at else review.due_on
+    moments = domain.reminder_times(day, tuple(review.remind_days_before or ()), calendar) if active else []
+    repository.replace_pending_reminders(session, review_id=review.id, sequence=review.sequence, moments=moments)
+
+
+def restore_reviews(session: Session, *, journey_id: int, actor: Actor, now: datetime) -> int:
+    """A resumed journey: reviews cancelled by its pause come back, with a date still ahead of us."""
+    journey = session.get_one(Journey, journey_id)
+    account = session.get_one(Account, journey.account_id)
+    calendar = calendar_for(account.region, account.timezone)
+    specs = {s.kind: s for s in _specs(journey)}
+    restored = {}
+    for review in repository.of_journeys(session, [journey_id]):
+        if review.status != domain.ReviewStatus.CANCELLED.value or review.status_before_pause is None:
+            continue
+        new_due = domain.restored_due_on(review.due_on, today=calendar.local_date(now), calendar=calendar)
+        if new_due != review.due_on or review.starts_at is None or review.starts_at <= now:
+            spec = specs.get(review.kind)
+            review.due_on = new_due
+            review.starts_at, review.ends_at = _slot(spec, review, new_due, calendar)
+            review.scheduled_at, review.fixed_by_hand = None, False
+            review.status = domain.ReviewStatus.PROPOSED.value  # the old booking is gone: propose again
+        else:
+            review.status = review.status_before_pause
+        review.status_before_pause = None
+        review.sequence += 1
+        plan_reminders(session, review=review, calendar=calendar)
+        restored[review.kind] = str(review.due_on)
+    if restored:
+        audit.record(session, actor=actor, action="reviews.restored", account_id=account.id,
+                     subject=f"journey {journey_id}", restored=restored)
+    session.flush()
+    return len(restored)
+
+
+def _slot(spec: domain.ReviewSpec | None, review: Review, due_on: date,
+          calendar: WorkCalendar) -> tuple[datetime, datetime]:
+    if spec is not None:
+        return domain.proposed_slot(spec, due_on, calendar)
+    length = (review.ends_at - review.starts_at) if review.starts_at and review.ends_at else None
+    start = calendar.at_local_time(due_on, domain.DEFAULT_LOCAL_TIME.hour, domain.DEFAULT_LOCAL_TIME.minute)
+    return start, start + (length or timedelta(minutes=60))

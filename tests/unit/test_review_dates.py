@@ -20,6 +20,7 @@ from journey.reviews.domain import (
     plan_reviews,
     proposed_slot,
     reminder_times,
+    restored_due_on,
     review_due_on,
 )
 
@@ -283,3 +284,65 @@ def test_go_live_move_never_moves_held_or_fixed_reviews(reviews, new_go_live, ca
     assert len(moves) <= len(movable)
     movable_kinds = {r.kind for r in movable}
     assert all(m.kind in movable_kinds and calendar.is_business_day(m.new_due_on) for m in moves)
+
+
+# --- reminders across month ends, leap days and clock changes; resumed reviews -------------------
+
+@pytest.mark.parametrize(
+    ("calendar", "due_on", "leads", "expected"),
+    [
+        # EU clocks go forward Sunday 28 March 2027 (Easter; Monday 29 is a holiday in FR): Friday 26 March
+        # 09:00 is CET (08:00 UTC), Tuesday 30 March 09:00 is CEST (07:00 UTC)
+        (PARIS, date(2027, 3, 30), [4, 0], [(4, utc(2027, 3, 26, 8)), (0, utc(2027, 3, 30, 7))]),
+        # on Easter Monday itself: rolled back to Friday, before the change
+        (PARIS, date(2027, 3, 29), [0], [(0, utc(2027, 3, 26, 8))]),
+        # US clocks go back Sunday 1 November 2026: 09:00 EDT = 13:00 UTC, 09:00 EST = 14:00 UTC
+        (NEW_YORK, date(2026, 11, 2), [3, 0], [(3, utc(2026, 10, 30, 13)), (0, utc(2026, 11, 2, 14))]),
+        # leap day: 1 day before Wednesday 1 March 2028 is Tuesday 29 February
+        (PARIS, date(2028, 3, 1), [1], [(1, utc(2028, 2, 29, 8))]),
+        # not a leap year: 1 day before Monday 1 March 2027 is Sunday 28 Feb -> Friday 26 Feb
+        (PARIS, date(2027, 3, 1), [1], [(1, utc(2027, 2, 26, 8))]),
+        # month end + holiday: 30 days before Monday 1 June 2026 is Saturday 2 May -> Thursday 30 April
+        # (Friday 1 May is Fête du Travail)
+        (PARIS, date(2026, 6, 1), [30], [(30, utc(2026, 4, 30, 7))]),
+        # New Year: 2 days before Monday 3 Jan 2028 is Saturday 1 Jan; Friday 31 Dec is the observed
+        # holiday in the US -> Thursday 30 Dec 2027
+        (NEW_YORK, date(2028, 1, 3), [2], [(2, utc(2027, 12, 30, 14))]),
+    ],
+)
+def test_reminder_times_table(calendar, due_on: date, leads: list, expected: list) -> None:
+    assert reminder_times(due_on, leads, calendar) == expected
+
+
+@pytest.mark.parametrize(
+    ("due_on", "today", "expected"),
+    [
+        (date(2027, 6, 1), date(2027, 3, 1), date(2027, 6, 1)),  # still far ahead: kept
+        # in the past: 5 business days after Thursday 25 March 2027, skipping Easter Monday (29 March),
+        # is Friday 2 April
+        (date(2027, 3, 2), date(2027, 3, 25), date(2027, 4, 2)),
+        # too close: Friday 26 March + 5 business days (30, 31, 1, 2, 5 April) -> Monday 5 April
+        (date(2027, 3, 30), date(2027, 3, 26), date(2027, 4, 5)),
+    ],
+)
+def test_restored_due_on(due_on: date, today: date, expected: date) -> None:
+    assert restored_due_on(due_on, today=today, calendar=PARIS) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendar=CALENDARS, due_on=DATES, today=DATES)
+def test_restored_reviews_land_ahead_on_a_business_day(calendar, due_on, today) -> None:
+    restored = restored_due_on(due_on, today=today, calendar=calendar)
+    assert restored > today and restored >= min(due_on, restored)
+    assert restored == due_on or calendar.is_business_day(restored)
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendar=CALENDARS, due_on=DATES, leads=st.lists(st.integers(0, 60), min_size=1, max_size=5))
+def test_reminders_are_at_nine_local_in_time_order(calendar, due_on, leads) -> None:
+    moments = reminder_times(due_on, leads, calendar)
+    assert [lead for lead, _ in moments] == sorted(set(leads), reverse=True)
+    assert all(a <= b for (_, a), (_, b) in zip(moments, moments[1:], strict=False))
+    for _, at in moments:
+        local = at.astimezone(calendar.zone)
+        assert (local.hour, local.minute) == (9, 0) and at.utcoffset() == timedelta(0)

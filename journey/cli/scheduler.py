@@ -1,0 +1,45 @@
+"""`journey scheduler run`: the one APScheduler process of a multi-process deployment."""
+from __future__ import annotations
+
+import signal
+import threading
+
+import typer
+
+scheduler_app = typer.Typer(help="The scheduler: review reminders, missed reviews, and periodic jobs.",
+                            no_args_is_help=True)
+
+
+@scheduler_app.command("run")
+def run(poll: float = typer.Option(2.0, help="seconds between leader checks (and takeover delay)")) -> None:
+    """Run the scheduler until stopped (Ctrl-C / SIGTERM). On PostgreSQL one process leads (advisory
+    lock); others wait and take over within POLL seconds if it dies."""
+    from journey.config import get_settings
+    from journey.scheduler import SchedulerService
+
+    settings = get_settings()
+    service = SchedulerService(settings, poll=poll)
+    stopped = threading.Event()
+
+    def _stop(*_: object) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    typer.echo(f"journey scheduler: jobs {', '.join(j.id for j in service.jobs)}", err=True)
+    service.start()
+    while not stopped.wait(0.5):
+        if not service.is_alive():
+            raise typer.Exit(1)
+    service.stop()
+
+
+@scheduler_app.command("jobs")
+def jobs() -> None:
+    """List the jobs this scheduler would run, with their triggers."""
+    from journey.config import get_settings
+    from journey.scheduler import build_jobs
+
+    for job in build_jobs(get_settings()):
+        trigger = ", ".join(f"{k}={v}" for k, v in job.trigger.items())
+        typer.echo(f"{job.id}\t{trigger}")

@@ -1,0 +1,112 @@
+"""The review agenda: the packet's objectives with their latest progress, health, open risks and promises,
+and what the last review left open; rendered with the Jinja2 templates of `templates/reviews/`."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journey.calendar import calendar_for
+from journey.config import PROJECT_ROOT, get_settings
+from journey.handoff import repository as handoff_repository
+from journey.models import Account, Deal, Journey, Review, Stakeholder, TeamMember
+from journey.reviews import domain, repository
+
+INTERNAL_ROLES = ("csm", "am", "ae", "se")
+
+
+@dataclass(frozen=True)
+class Attendee:
+    email: str | None
+    name: str
+    role: str
+
+
+@dataclass
+class Agenda:
+    review_id: int
+    title: str
+    account: str
+    when: str
+    attendees: list[str]
+    objectives: list[dict[str, Any]]
+    risks: list[str]
+    promises: list[str]
+    # HEALTH SLOT: {"score", "band", "explanation": [sentences]} once the health engine lands
+    # (journey/health); None until then, and the templates say "not scored yet".
+    health: dict[str, Any] | None = None
+    previous_next_steps: list[str] = field(default_factory=list)
+    previous_expansion: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def attendees_of(session: Session, review: Review) -> list[Attendee]:
+    """The review's attendee roles resolved to people: the team by account and deal, the customer by
+    stakeholder role. Roles nobody fills are left out."""
+    account = session.get_one(Account, review.account_id)
+    journey = session.get_one(Journey, review.journey_id)
+    deal = session.get_one(Deal, journey.deal_id)
+    team_ids = {"csm": account.csm_id, "am": account.am_id, "ae": deal.ae_id, "se": deal.se_id}
+    members = repository.members_by_ids(session, [i for i in team_ids.values() if i])
+    people = list(session.scalars(select(Stakeholder).where(Stakeholder.account_id == account.id)
+                                  .order_by(Stakeholder.id)))
+    found: list[Attendee] = []
+    for role in review.attendees or []:
+        if role in INTERNAL_ROLES:
+            member: TeamMember | None = members.get(team_ids[role]) if team_ids[role] else None
+            if member is not None:
+                found.append(Attendee(member.email, member.name, role))
+        else:
+            found += [Attendee(p.email, p.name, role) for p in people if p.role == role]
+    return found
+
+
+def build_agenda(session: Session, *, review: Review) -> Agenda:
+    account = session.get_one(Account, review.account_id)
+    calendar = calendar_for(account.region, account.timezone)
+    content = _packet_content(session, review.journey_id)
+    held = [r for r in repository.held_of_account(session, account.id) if r.id != review.id]
+    progress = domain.latest_progress([(calendar.local_date(r.held_at), r.outcome_details or {})
+                                       for r in held if r.held_at])
+    objectives = [{**o, "latest": progress.get(str(o.get("title", "")).strip().casefold())}
+                  for o in content.get("objectives") or []]
+    last = held[0].outcome_details or {} if held else {}
+    when = (f"{review.starts_at.astimezone(calendar.zone):%A %d %B %Y, %H:%M} ({calendar.timezone})"
+            if review.starts_at else f"due {review.due_on:%A %d %B %Y}")
+    return Agenda(
+        review_id=review.id, title=review.title, account=account.name, when=when,
+        attendees=[f"{a.name} ({a.role})" for a in attendees_of(session, review)],
+        objectives=objectives, risks=list(content.get("risks") or []),
+        promises=list(content.get("promises") or []),
+        previous_next_steps=list(last.get("next_steps") or []),
+        previous_expansion=list(last.get("expansion_opportunities") or []),
+    )
+
+
+def _packet_content(session: Session, journey_id: int) -> dict[str, Any]:
+    """The latest version of the journey's handoff packet (empty if it has none)."""
+    packet = handoff_repository.packet_for_journey(session, journey_id)
+    if packet is None:
+        return {}
+    version = handoff_repository.version(session, packet.id, packet.version)
+    return dict(version.content) if version else {}
+
+
+@lru_cache(maxsize=4)
+def _environment(templates_dir: Path) -> Environment:
+    loader = ChoiceLoader([FileSystemLoader(str(templates_dir)), FileSystemLoader(str(PROJECT_ROOT / "templates"))])
+    return Environment(loader=loader, autoescape=select_autoescape(["html", "html.j2"]),
+                       trim_blocks=False, lstrip_blocks=False)
+
+
+def render_agenda(agenda: Agenda, *, html: bool = False) -> str:
+    name = "reviews/agenda.html.j2" if html else "reviews/agenda.md.j2"
+    template = _environment(get_settings().templates_dir).get_template(name)
+    return template.render(agenda=agenda).strip() + "\n"

@@ -1,0 +1,117 @@
+"""The review's life after it is proposed: booked at a time, held (with its outcome), or cancelled."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from journey import audit
+from journey.audit import Actor
+from journey.calendar import calendar_for
+from journey.errors import Conflict, InvalidInput
+from journey.models import Account, Review, TeamMember
+from journey.notify import service as notify
+from journey.reviews import domain, invitations
+from journey.reviews.service import plan_reminders
+
+
+def _transition(review: Review, new: domain.ReviewStatus) -> None:
+    try:
+        domain.check_transition(review.status, new)
+    except ValueError as exc:
+        raise Conflict(f"review {review.id} is {review.status}: {exc}") from None
+
+
+def schedule_review(session: Session, *, review: Review, starts_at: datetime, duration_minutes: int | None,
+                    actor: Actor, now: datetime) -> bool:
+    """Book the review at `starts_at` (fixed by hand: go-live slips no longer move it); True if it changed.
+
+    A new time bumps the SEQUENCE, re-plans the reminders and sends the organizer a fresh invitation.
+    """
+    if starts_at.tzinfo is None:
+        raise InvalidInput("starts_at: give a time zone offset, e.g. 2027-03-02T10:00:00+01:00")
+    if starts_at <= now:
+        raise InvalidInput("starts_at: a review can only be booked in the future")
+    _transition(review, domain.ReviewStatus.SCHEDULED)
+    starts_at = starts_at.astimezone(UTC)
+    length = timedelta(minutes=duration_minutes) if duration_minutes else (
+        (review.ends_at - review.starts_at) if review.starts_at and review.ends_at else timedelta(hours=1))
+    ends_at = starts_at + length
+    if review.status == domain.ReviewStatus.SCHEDULED.value and (review.starts_at, review.ends_at) == (
+            starts_at, ends_at):
+        return False
+    account = session.get_one(Account, review.account_id)
+    calendar = calendar_for(account.region, account.timezone)
+    review.starts_at, review.ends_at, review.scheduled_at = starts_at, ends_at, starts_at
+    review.due_on = calendar.local_date(starts_at)
+    review.status, review.fixed_by_hand, review.missed_at = domain.ReviewStatus.SCHEDULED.value, True, None
+    review.sequence += 1
+    session.flush()
+    plan_reminders(session, review=review, calendar=calendar)
+    audit.record(session, actor=actor, action="review.scheduled", account_id=account.id,
+                 subject=f"review {review.id}", starts_at=starts_at.isoformat(), sequence=review.sequence)
+    _send_invitation(session, review=review, account=account, now=now)
+    session.flush()
+    return True
+
+
+def cancel_review(session: Session, *, review: Review, actor: Actor, now: datetime) -> bool:
+    if review.status == domain.ReviewStatus.CANCELLED.value:
+        return False
+    _transition(review, domain.ReviewStatus.CANCELLED)
+    account = session.get_one(Account, review.account_id)
+    review.status, review.status_before_pause = domain.ReviewStatus.CANCELLED.value, None
+    review.sequence += 1
+    session.flush()
+    plan_reminders(session, review=review, calendar=calendar_for(account.region, account.timezone))
+    audit.record(session, actor=actor, action="review.cancelled", account_id=account.id,
+                 subject=f"review {review.id}", sequence=review.sequence)
+    _send_invitation(session, review=review, account=account, now=now)
+    session.flush()
+    return True
+
+
+def record_outcome(session: Session, *, review: Review, notes: str, progress: list[dict[str, Any]],
+                   expansion_opportunities: list[str], next_steps: list[str], actor: Actor,
+                   now: datetime) -> None:
+    """The review was held: keep what was said; expansion opportunities become a reminder for the AM."""
+    _transition(review, domain.ReviewStatus.HELD)
+    if review.status == domain.ReviewStatus.HELD.value:
+        raise Conflict(f"review {review.id} is already held; its outcome is on record")
+    review.status, review.held_at, review.outcome = domain.ReviewStatus.HELD.value, now, notes
+    review.outcome_details = {"progress": progress, "expansion_opportunities": expansion_opportunities,
+                              "next_steps": next_steps}
+    session.flush()
+    account = session.get_one(Account, review.account_id)
+    plan_reminders(session, review=review, calendar=calendar_for(account.region, account.timezone))
+    audit.record(session, actor=actor, action="review.held", account_id=account.id, subject=f"review {review.id}",
+                 objectives=len(progress), expansion=len(expansion_opportunities), next_steps=len(next_steps))
+    am = session.get(TeamMember, account.am_id) if account.am_id else None
+    if expansion_opportunities and am is not None:
+        count = len(expansion_opportunities)
+        notify.remind(session, kind="expansion_opportunity", assignee=am, account_id=account.id, due_at=now,
+                      now=now, dedupe_key=f"review:{review.id}:expansion",
+                      subject=f"{count} expansion opportunit{'y' if count == 1 else 'ies'} at {account.name}",
+                      reason=f"The {review.title} with {account.name} raised {count} expansion "
+                             f"opportunit{'y' if count == 1 else 'ies'}: " + "; ".join(expansion_opportunities),
+                      details={"review_id": review.id, "opportunities": expansion_opportunities})
+
+
+def _send_invitation(session: Session, *, review: Review, account: Account, now: datetime) -> None:
+    """The organizer gets the .ics (REQUEST or CANCEL) to send from their own calendar."""
+    csm = session.get(TeamMember, account.csm_id) if account.csm_id else None
+    if csm is None:
+        return
+    ics, method = invitations.ics_for(session, review=review, now=now)
+    verb = "Cancelled" if method == "CANCEL" else "Invitation"
+    subject = f"{verb}: {review.title} - {account.name}"
+    body = (f"{subject}. The attached invitation (sequence {review.sequence}) updates the event in your "
+            f"calendar; forward it to the attendees.")
+    message = notify.Message(subject=subject, body_text=body, attachments=[{
+        "filename": f"review-{review.id}.ics", "content_type": f"text/calendar; method={method}",
+        "content": ics.decode()}])
+    notify.remind(session, kind="review_invitation", assignee=csm, account_id=account.id, due_at=now, now=now,
+                  reason=body, subject=subject, dedupe_key=f"review:{review.id}:invitation:{review.sequence}",
+                  details={"review_id": review.id, "sequence": review.sequence, "method": method},
+                  message=message)

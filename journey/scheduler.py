@@ -1,0 +1,298 @@
+"""The one APScheduler process: interval jobs that sweep due rows of our own tables.
+
+Truth lives in the database (review reminder rows, reviews, the inbox), never in a job store: the
+scheduler keeps its few jobs in memory, runs each at start (catching up on everything that fell due
+while it was down) and then on its interval, with `coalesce=True`, `max_instances=1` and no misfire
+grace limit. Jobs are one-line triggers into services; each opens its own transaction per batch, and
+every claim is a single SQL statement, so a job can re-run, overlap a second scheduler or crash half-way
+without sending anything twice.
+
+Only one scheduler works at a time: on PostgreSQL the leader holds a session advisory lock; on SQLite an
+exclusive lock on a file beside the database. Another `journey scheduler run` (or the embedded server's
+thread) waits and takes over within `poll` seconds of the leader's death.
+
+Adding a job: append a `Job` to `JOBS` (always present) or a `Hook` to `HOOKS` (wired only once its
+function exists in the tree). A hook's function is called as `fn(session, now=now)` inside one
+transaction per run and returns anything (logged).
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from journey import db
+from journey.config import Settings
+from journey.kit import utcnow
+
+log = structlog.get_logger("journey.scheduler")
+ADVISORY_LOCK_KEY = zlib.crc32(b"journey.scheduler")  # one leader per database
+JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+
+
+# --- jobs: one-line triggers into services ---
+
+def send_review_reminders() -> int:
+    """Claim and send every due review reminder, one transaction per batch of 500."""
+    from journey.reviews import reminders
+
+    sent = 0
+    while True:
+        with db.transaction() as session:
+            sweep = reminders.send_due_reminders(session, now=utcnow())
+        sent += sweep.sent
+        if sweep.claimed < reminders.BATCH:
+            return sent
+
+
+def mark_missed_reviews() -> int:
+    from journey.reviews import reminders
+
+    missed = 0
+    while True:
+        with db.transaction() as session:
+            batch = reminders.mark_missed_reviews(session, now=utcnow())
+        missed += len(batch)
+        if len(batch) < reminders.BATCH:
+            return missed
+
+
+def sweep_inbox(wake: Callable[[], None] | None) -> int:
+    """Due inbox events (new, retries whose backoff ended, expired leases): wake the runner for them."""
+    from journey.inbox import repository as inbox_repository
+
+    with db.transaction(writer=False) as session:
+        due = inbox_repository.count_due(session, now=utcnow())
+    if due and wake is not None:
+        wake()
+    return due
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    run: Callable[[], Any]
+    trigger: dict[str, Any] = field(default_factory=lambda: {"trigger": "interval", "seconds": 60})
+    run_at_start: bool = True
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A job whose function another part of journey provides: `module:function(session, now=...)`."""
+
+    id: str
+    target: str
+    trigger: dict[str, Any]
+    run_at_start: bool = False
+
+
+HOOKS: list[Hook] = [
+    Hook("drain_outbox", "journey.notify.outbox:drain_outbox", {"trigger": "interval", "seconds": 15}, True),
+    Hook("remind_incomplete_packets", "journey.handoff.service:remind_incomplete_packets",
+         {"trigger": "interval", "hours": 1}, True),
+    Hook("recompute_all_health", "journey.health.service:recompute_all_health",
+         {"trigger": "cron", "hour": 2, "minute": 0, "timezone": "UTC"}),
+    Hook("send_weekly_digests", "journey.notify.digests:send_weekly_digests",
+         {"trigger": "cron", "day_of_week": "mon", "hour": 7, "minute": 0, "timezone": "UTC"}),
+]
+
+
+def _resolve(target: str) -> Callable[..., Any] | None:
+    module_name, _, name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        return None
+    fn = getattr(module, name, None)
+    return fn if callable(fn) else None
+
+
+def _hook_job(hook: Hook) -> Job | None:
+    fn = _resolve(hook.target)
+    if fn is None:
+        return None
+
+    def run() -> Any:
+        with db.transaction() as session:
+            return fn(session, now=utcnow())
+
+    return Job(hook.id, run, hook.trigger, hook.run_at_start)
+
+
+def build_jobs(settings: Settings, *, wake: Callable[[], None] | None = None) -> list[Job]:
+    """The review jobs, the inbox sweep where a runner can be woken, and every hook that exists."""
+    every = {"trigger": "interval", "seconds": settings.scheduler_interval_seconds}
+    jobs = [Job("send_review_reminders", send_review_reminders, every),
+            Job("mark_missed_reviews", mark_missed_reviews, every)]
+    if wake is not None:
+        jobs.append(Job("sweep_inbox", lambda: sweep_inbox(wake), {"trigger": "interval", "seconds": 30}))
+    jobs += [job for hook in HOOKS if (job := _hook_job(hook)) is not None]
+    return jobs
+
+
+def _logged(job: Job) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            result = job.run()
+        except Exception:  # noqa: BLE001 - a failing job must not stop the others; it runs again next time
+            log.exception("job.failed", job=job.id)
+            return
+        if result:
+            log.info("job.done", job=job.id, result=result)
+
+    return run
+
+
+def build_scheduler(jobs: list[Job], *, now: datetime | None = None) -> BackgroundScheduler:
+    """A scheduler with one worker thread: jobs run one after another, never two copies of one."""
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1)}, job_defaults=JOB_DEFAULTS,
+                                    timezone="UTC")
+    start = now or utcnow()
+    for job in jobs:
+        extra = {"next_run_time": start} if job.run_at_start else {}
+        scheduler.add_job(_logged(job), id=job.id, name=job.id, replace_existing=True, **job.trigger, **extra)
+    return scheduler
+
+
+# --- leader election ---
+
+class PostgresLeaderLock:
+    """A session advisory lock held on one dedicated connection for as long as this process leads."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine
+
+        self._engine = create_engine(url, poolclass=_null_pool(), connect_args={"connect_timeout": 3})
+        self._conn: Any = None
+
+    def try_acquire(self) -> bool:
+        from sqlalchemy import text
+
+        try:
+            if self._conn is None:
+                self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            return bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                        .scalar())
+        except Exception:  # noqa: BLE001 - the database is away: not the leader, try again later
+            self.release()
+            return False
+
+    def still_held(self) -> bool:
+        from sqlalchemy import text
+
+        try:
+            held = self._conn.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                "AND objid = :k AND granted"), {"k": ADVISORY_LOCK_KEY & 0xFFFFFFFF}).scalar()
+            return bool(held)
+        except Exception:  # noqa: BLE001 - connection lost: the lock went with it
+            return False
+
+    def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):  # a dead connection has released the lock already
+                self._conn.close()  # closing the session releases the advisory lock
+            self._conn = None
+
+
+class FileLeaderLock:
+    """SQLite: an exclusive `flock` on a file beside the database; the kernel drops it when we die."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        import fcntl
+        import os
+
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def still_held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        import os
+
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _null_pool() -> Any:
+    from sqlalchemy.pool import NullPool
+
+    return NullPool
+
+
+def leader_lock(settings: Settings) -> PostgresLeaderLock | FileLeaderLock:
+    if settings.is_sqlite:
+        from sqlalchemy.engine import make_url
+
+        database = make_url(settings.database_url).database or "journey.db"
+        path = Path(database + ".scheduler.lock") if database != ":memory:" else settings.data_dir / "scheduler.lock"
+        return FileLeaderLock(path)
+    return PostgresLeaderLock(settings.database_url)
+
+
+class SchedulerService(threading.Thread):
+    """Wait to lead, run the jobs while leading, stand down if the lock is lost, until stopped."""
+
+    def __init__(self, settings: Settings, *, wake: Callable[[], None] | None = None, poll: float = 2.0,
+                 jobs: list[Job] | None = None) -> None:
+        super().__init__(name="journey-scheduler", daemon=True)
+        self.settings, self.poll = settings, poll
+        self.jobs = jobs if jobs is not None else build_jobs(settings, wake=wake)
+        self.leading = threading.Event()
+        self._stop = threading.Event()
+        self._lock = leader_lock(settings)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout)
+
+    def run(self) -> None:
+        waiting_logged = False
+        while not self._stop.is_set():
+            if not self._lock.try_acquire():
+                if not waiting_logged:
+                    log.info("scheduler.waiting", detail="another scheduler leads; taking over if it stops")
+                    waiting_logged = True
+                self._stop.wait(self.poll)
+                continue
+            waiting_logged = False
+            self._lead()
+
+    def _lead(self) -> None:
+        scheduler = build_scheduler(self.jobs)
+        scheduler.start()
+        self.leading.set()
+        log.info("scheduler.leading", jobs=[j.id for j in self.jobs])
+        try:
+            while not self._stop.wait(self.poll):
+                if not self._lock.still_held():
+                    log.warning("scheduler.lost_lead")
+                    break
+        finally:
+            self.leading.clear()
+            scheduler.shutdown(wait=True)
+            self._lock.release()

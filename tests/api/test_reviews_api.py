@@ -1,0 +1,172 @@
+"""Reviews through the API: book, move (same UID, higher SEQUENCE), cancel, hold with an outcome, agenda."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from journey import db
+from journey.models import OutboxMessage, Reminder, ReviewReminder
+from tests.builders import deal_signed, drain, event, member_with_token, post_event
+
+pytestmark = pytest.mark.usefixtures("db_url")
+
+
+def _journey(client) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    post_event(client, deal_signed())
+    assert drain() == ["processed"]
+    csm = member_with_token("csm@vendor.example", "csm")
+    reviews = client.get("/api/accounts/crm:events:C-77/reviews", headers=csm).json()["items"]
+    return {"csm": csm, **{r["kind"]: r for r in reviews}}
+
+
+def _ics(client, review_id: int, headers) -> Calendar:  # type: ignore[no-untyped-def]
+    response = client.get(f"/api/reviews/{review_id}.ics", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/calendar")
+    return Calendar.from_ical(response.content)
+
+
+def _pending_reminders(review_id: int) -> list[tuple[int, int]]:
+    with db.transaction(writer=False) as s:
+        rows = s.scalars(select(ReviewReminder).where(ReviewReminder.review_id == review_id,
+                                                      ReviewReminder.status == "pending"))
+        return sorted((r.sequence, r.lead_days) for r in rows)
+
+
+def test_a_signed_deal_plans_each_reviews_reminders(client) -> None:
+    j = _journey(client)
+    assert _pending_reminders(j["90_day"]["id"]) == [(0, 2), (0, 14), (0, 30)]
+
+
+def test_booking_and_moving_a_review_keeps_its_uid_and_raises_its_sequence(client) -> None:
+    j = _journey(client)
+    review, csm = j["3_month"], j["csm"]
+    first = _ics(client, review["id"], csm)
+    [proposed] = first.walk("VEVENT")
+    assert str(first["method"]) == "REQUEST" and str(proposed["status"]) == "TENTATIVE"
+    start = proposed.decoded("dtstart")
+    assert (start.hour, str(start.tzinfo)) == (10, "Europe/Paris")  # the playbook's 10:00 local time
+
+    booked = client.patch(f"/api/reviews/{review['id']}", headers=csm,
+                          json={"starts_at": "2027-04-20T14:30:00+02:00", "duration_minutes": 45})
+    assert booked.status_code == 200, booked.text
+    body = booked.json()
+    assert body["status"] == "scheduled" and body["fixed_by_hand"] and body["sequence"] == review["sequence"] + 1
+    assert body["scheduled_at"].startswith("2027-04-20T12:30:00")
+    [event_1] = _ics(client, review["id"], csm).walk("VEVENT")
+    local = event_1.decoded("dtstart")
+    assert (local.date().isoformat(), local.hour, local.minute) == ("2027-04-20", 14, 30)
+    assert event_1.decoded("dtend") - local == timedelta(minutes=45)
+    assert str(event_1["status"]) == "CONFIRMED"
+
+    moved = client.patch(f"/api/reviews/{review['id']}", headers=csm, json={"starts_at": "2027-04-22T09:00:00Z"})
+    [event_2] = _ics(client, review["id"], csm).walk("VEVENT")
+    assert str(event_2["uid"]) == str(proposed["uid"]) == str(event_1["uid"])
+    assert int(event_2["sequence"]) > int(event_1["sequence"]) > int(proposed["sequence"])
+    assert moved.json()["sequence"] == int(event_2["sequence"])
+    # reminders are re-planned for the new date and sequence: 30, 14 and 2 days before 22 April
+    assert _pending_reminders(review["id"]) == [(moved.json()["sequence"], lead) for lead in (2, 14, 30)]
+    with db.transaction(writer=False) as s:
+        invites = s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("email:review:%:invitation:%"))
+                            .order_by(OutboxMessage.id)).all()
+    assert [m.recipient for m in invites] == ["csm@vendor.example"] * 2
+    assert "SEQUENCE:" + str(moved.json()["sequence"]) in invites[-1].attachments[0]["content"]
+
+
+def test_cancelling_sends_a_cancel_with_a_higher_sequence(client) -> None:
+    j = _journey(client)
+    review, csm = j["6_month"], j["csm"]
+    response = client.patch(f"/api/reviews/{review['id']}", headers=csm, json={"status": "cancelled"})
+    assert response.json()["status"] == "cancelled"
+    cal = _ics(client, review["id"], csm)
+    assert str(cal["method"]) == "CANCEL" and int(cal.walk("VEVENT")[0]["sequence"]) == review["sequence"] + 1
+    assert _pending_reminders(review["id"]) == []
+    again = client.patch(f"/api/reviews/{review['id']}", headers=csm, json={"starts_at": "2027-09-01T10:00:00Z"})
+    assert again.status_code == 409 and again.json()["code"] == "conflict"
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ({"starts_at": "2027-04-20T14:30:00"}, 422),  # no offset: which 14:30?
+    ({"starts_at": "2020-01-01T10:00:00Z"}, 422),  # the past
+    ({}, 422),
+    ({"starts_at": "2027-04-20T14:30:00Z", "status": "cancelled"}, 422),
+    ({"starts_at": "2027-04-20T14:30:00Z", "colour": "red"}, 422),
+])
+def test_bad_patches(client, body, status) -> None:
+    j = _journey(client)
+    assert client.patch(f"/api/reviews/{j['3_month']['id']}", headers=j["csm"], json=body).status_code == status
+
+
+def test_who_may_see_and_change_a_review(client) -> None:
+    j = _journey(client)
+    review_id = j["90_day"]["id"]
+    ae = member_with_token("ae@vendor.example", "ae")
+    stranger = member_with_token("other.csm@vendor.example", "csm")
+    assert client.get(f"/api/reviews/{review_id}.ics").status_code == 401
+    assert client.get(f"/api/reviews/{review_id}.ics", headers=ae).status_code == 200  # the AE sold it
+    assert client.patch(f"/api/reviews/{review_id}", headers=ae, json={"status": "cancelled"}).status_code == 403
+    assert client.get(f"/api/reviews/{review_id}", headers=stranger).status_code == 404
+    assert client.get(f"/api/reviews/{review_id}.ics", headers=stranger).status_code == 404
+    assert client.get("/api/reviews/999999.ics", headers=j["csm"]).status_code == 404
+
+
+def test_a_held_review_feeds_the_next_agenda_and_the_am(client) -> None:
+    j = _journey(client)
+    csm = j["csm"]
+    outcome = {"notes": "Good momentum", "next_steps": ["Roll out to the Lyon team"],
+               "expansion_opportunities": ["Lyon team (40 seats)"],
+               "progress": [{"objective": "Réduire le temps d'intégration des agents", "value": 12,
+                             "comment": "down from 21"}]}
+    held = client.post(f"/api/reviews/{j['90_day']['id']}/outcome", headers=csm, json=outcome)
+    assert held.status_code == 200, held.text
+    assert held.json()["status"] == "held" and held.json()["outcome"]["next_steps"] == ["Roll out to the Lyon team"]
+    assert _pending_reminders(j["90_day"]["id"]) == []
+    assert client.post(f"/api/reviews/{j['90_day']['id']}/outcome", headers=csm, json=outcome).status_code == 409
+
+    agenda = client.get(f"/api/reviews/{j['3_month']['id']}/agenda", headers=csm).json()
+    [objective] = agenda["objectives"]
+    assert objective["latest"]["value"] == 12 and objective["baseline"] == 21 and objective["target"] == 7
+    assert agenda["risks"] == ["IT capacity"] and agenda["promises"] == ["SSO in Q1"]
+    assert agenda["health"] is None  # slot for the health engine
+    assert "latest: 12.0 days on" in agenda["text"] and "Roll out to the Lyon team" in agenda["text"]
+    assert "Chloé Martin (executive_sponsor)" in agenda["attendees"]
+    assert "&lt;" not in agenda["html"] and "<section" in agenda["html"]
+    [description] = [str(e["description"]) for e in _ics(client, j["3_month"]["id"], csm).walk("VEVENT")]
+    assert "IT capacity" in description
+    with db.transaction(writer=False) as s:
+        [reminder] = s.scalars(select(Reminder).where(Reminder.kind == "expansion_opportunity")).all()
+    assert "Lyon team (40 seats)" in reminder.reason
+
+
+def test_a_lost_deal_cancels_reviews_and_signing_again_restores_them(client) -> None:
+    j = _journey(client)
+    csm = j["csm"]
+    client.patch(f"/api/reviews/{j['3_month']['id']}", headers=csm, json={"starts_at": "2027-04-20T10:00:00Z"})
+    post_event(client, event("deal.lost", {"deal": {"id": "D-1001", "reason": "budget"}}))
+    assert drain() == ["processed"]
+    reviews = {r["kind"]: r for r in client.get("/api/accounts/crm:events:C-77/reviews", headers=csm).json()["items"]}
+    assert {r["status"] for r in reviews.values()} == {"cancelled"}
+    assert _pending_reminders(j["90_day"]["id"]) == []
+
+    post_event(client, deal_signed(), msg_id="msg_signed_again")
+    assert drain() == ["processed"]
+    after = {r["kind"]: r for r in client.get("/api/accounts/crm:events:C-77/reviews", headers=csm).json()["items"]}
+    assert after["3_month"]["status"] == "scheduled" and after["90_day"]["status"] == "proposed"
+    assert all(after[k]["sequence"] > reviews[k]["sequence"] for k in after)
+    assert _pending_reminders(j["90_day"]["id"])[0][0] == after["90_day"]["sequence"]
+    journeys = client.get("/api/journeys?deal=crm:events:D-1001", headers=member_with_token(
+        "admin@test.example", "admin")).json()["items"]
+    assert journeys[0]["status"] == "active"
+
+
+def test_a_go_live_slip_re_plans_reminders(client) -> None:
+    j = _journey(client)
+    post_event(client, event("deal.updated", {"deal": {"id": "D-1001", "expected_go_live": "2027-03-01"}}))
+    assert drain() == ["processed"]
+    review = client.get(f"/api/reviews/{j['6_month']['id']}", headers=j["csm"]).json()
+    assert review["due_on"] == "2027-09-01" and review["sequence"] == 1
+    assert _pending_reminders(review["id"]) == [(1, 2), (1, 14), (1, 30)]
+    assert datetime.fromisoformat(review["starts_at"]) > datetime.now(UTC)

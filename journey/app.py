@@ -91,7 +91,9 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
     from journey.accounts.endpoints import router as accounts
     from journey.deals.endpoints import router as journeys
     from journey.handoff.endpoints import router as handoff
+    from journey.health.endpoints import router as health
     from journey.inbox.endpoints import router as inbox
+    from journey.notify.endpoints import router as reminders
     from journey.onboarding.endpoints import router as plan
     from journey.reviews.endpoints import router as reviews
     from journey.webhooks.endpoints import router as webhooks
@@ -104,7 +106,7 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
 
         app.state.dispatcher = NullDispatcher()
     _install_error_handlers(app)
-    for router in (webhooks, accounts, plan, handoff, reviews, journeys, inbox):
+    for router in (webhooks, accounts, plan, handoff, reviews, journeys, inbox, health, reminders):
         app.include_router(router)
     _operations(app)
     return app

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     pipedrive_password: str | None = None
     smtp_url: str | None = None
     slack_webhook_url: str | None = None
+    smtp_from: str = "journey@localhost"
+    outbox_max_attempts: int = 8
     log_level: str = "INFO"
 
     @field_validator("orchestrator")

@@ -9,6 +9,7 @@ from journey.accounts import repository
 from journey.accounts.schemas import AccountRead, Page
 from journey.deps import CurrentMember, ReadSession
 from journey.errors import NotFound
+from journey.health.repository import health_refs
 from journey.kit import decode_cursor, encode_cursor
 from journey.models import Account, TeamMember
 
@@ -21,14 +22,16 @@ def list_accounts(session: ReadSession, member: CurrentMember, limit: Limit = 50
                   q: str | None = None, segment: str | None = None) -> Page[AccountRead]:
     rows = repository.page(session, member, after_id=decode_cursor(cursor), limit=limit, q=q, segment=segment)
     members = repository.members_by_id(session, _owner_ids(rows))
-    return Page(items=[AccountRead.of(a, members) for a in rows],
+    health = health_refs(session, [a.id for a in rows])
+    return Page(items=[AccountRead.of(a, members, health) for a in rows],
                 next=encode_cursor(rows[-1].id) if len(rows) == limit else None)
 
 
 @router.get("/{ref}", response_model=AccountRead)
 def get_account(ref: str, session: ReadSession, member: CurrentMember) -> AccountRead:
     account = visible_account(session, ref, member)
-    return AccountRead.of(account, repository.members_by_id(session, _owner_ids([account])))
+    return AccountRead.of(account, repository.members_by_id(session, _owner_ids([account])),
+                          health_refs(session, [account.id]))
 
 
 def visible_account(session, ref: str, member: TeamMember) -> Account:  # type: ignore[no-untyped-def]

@@ -41,13 +41,16 @@ class AccountRead(BaseModel):
     health: HealthRef | None = None
 
     @classmethod
-    def of(cls, account: Account, members: dict[int, TeamMember]) -> AccountRead:
+    def of(cls, account: Account, members: dict[int, TeamMember],
+           health: dict[int, tuple[float, str]] | None = None) -> AccountRead:
+        score_band = (health or {}).get(account.id)
         return cls(id=account.id, name=account.name,
                    crm=CrmRef(source=account.crm_source, external_id=account.crm_external_id),
                    domain=account.domain, segment=account.segment, region=account.region,
                    timezone=account.timezone,
                    csm=MemberRef.of(members.get(account.csm_id or 0)),
-                   am=MemberRef.of(members.get(account.am_id or 0)))
+                   am=MemberRef.of(members.get(account.am_id or 0)),
+                   health=HealthRef(score=score_band[0], band=score_band[1]) if score_band else None)
 
 
 T = TypeVar("T")

@@ -3,6 +3,7 @@ from journey.models.accounts import Account, Stakeholder
 from journey.models.audit import AuditEntry
 from journey.models.base import ActorKind, Base, DealStatus, EventStatus, JourneyStatus, Role, TaskStatus
 from journey.models.deals import Deal, Journey
+from journey.models.health import ContactHold, HealthHistory, HealthScore, Signal
 from journey.models.inbox import InboundEvent
 from journey.models.notify import OutboxMessage, Reminder
 from journey.models.objectives import Objective, ObjectiveProgress
@@ -13,6 +14,7 @@ from journey.models.reviews import Review, ReviewReminder
 from journey.models.team import ApiToken, TeamMember
 
 __all__ = [
+    "ContactHold", "HealthHistory", "HealthScore", "Signal",
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",
     "HandoffPacket", "InboundEvent", "Journey", "JourneyStatus", "Milestone", "OutboxMessage", "PacketAcknowledgement",

@@ -1,0 +1,68 @@
+"""Every query of expansion reminders and risk alerts, each answering for a batch of accounts."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from journey.expansion.domain import UpcomingReview
+from journey.models import Account, Deal, Reminder, Review, Signal
+
+
+def account_ids_with_am(session: Session, after_id: int, limit: int) -> list[int]:
+    stmt = (select(Account.id).where(Account.id > after_id, Account.am_id.is_not(None))
+            .order_by(Account.id).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def accounts(session: Session, account_ids: Sequence[int]) -> dict[int, Any]:
+    stmt = select(Account.id, Account.name, Account.csm_id, Account.am_id).where(Account.id.in_(account_ids))
+    return {r.id: r for r in session.execute(stmt)}
+
+
+def last_reminder_at(session: Session, account_ids: Sequence[int], kinds: Sequence[str]
+                     ) -> dict[tuple[int, str], datetime]:
+    stmt = (select(Reminder.account_id, Reminder.kind, func.max(Reminder.created_at))
+            .where(Reminder.account_id.in_(account_ids), Reminder.kind.in_(kinds))
+            .group_by(Reminder.account_id, Reminder.kind))
+    return {(a, k): at for a, k, at in session.execute(stmt)}
+
+
+def seat_usage(session: Session, account_ids: Sequence[int], *, for_days: int, now: datetime
+               ) -> dict[int, tuple[float, int]]:
+    """Lowest `active_users` over the period and how many days of it the data covers."""
+    since = now - timedelta(days=for_days)
+    stmt = (select(Signal.account_id, func.min(Signal.value), func.min(Signal.at))
+            .where(Signal.account_id.in_(account_ids), Signal.metric == "active_users", Signal.at > since,
+                   Signal.at <= now).group_by(Signal.account_id))
+    out = {}
+    for account_id, low, first in session.execute(stmt):
+        from journey.health.repository import _aware
+
+        out[account_id] = (float(low), min(for_days, (now - _aware(first)).days + 1))
+    return out
+
+
+def next_reviews(session: Session, account_ids: Sequence[int], *, today: date, until: date
+                 ) -> dict[int, UpcomingReview]:
+    stmt = (select(Review.id, Review.account_id, Review.kind, Review.title, Review.due_on)
+            .where(Review.account_id.in_(account_ids), Review.due_on >= today, Review.due_on <= until,
+                   Review.status.in_(["proposed", "scheduled"])).order_by(Review.due_on, Review.id))
+    out: dict[int, UpcomingReview] = {}
+    for r in session.execute(stmt):
+        out.setdefault(r.account_id, UpcomingReview(r.id, r.kind, r.title, r.due_on))
+    return out
+
+
+def contract_ends(session: Session, account_ids: Sequence[int], today: date) -> dict[int, date]:
+    stmt = (select(Deal.account_id, func.min(Deal.contract_end))
+            .where(Deal.account_id.in_(account_ids), Deal.status == "won", Deal.contract_end >= today)
+            .group_by(Deal.account_id))
+    return dict(session.execute(stmt).tuples().all())
+
+
+def review(session: Session, review_id: int) -> Review | None:
+    return session.get(Review, review_id)

@@ -1,0 +1,153 @@
+"""Use cases: expansion reminders for the AM and risk alerts for the CSM, written as reminders and outbox
+messages in the caller's transaction (flush, never commit)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from journey.accounts.repository import members_by_id
+from journey.config import get_settings
+from journey.expansion import domain, repository
+from journey.health import repository as health_repository
+from journey.notify import emails
+from journey.notify import service as notify_service
+
+if TYPE_CHECKING:
+    from journey.health.service import ScoreChange
+
+
+@lru_cache(maxsize=4)
+def _rules(path: Path) -> domain.ReminderRules:
+    return domain.load_rules(path) if path.exists() else domain.ReminderRules(version=1)
+
+
+def reminder_rules() -> domain.ReminderRules:
+    return _rules(get_settings().templates_dir / "reminders" / "expansion.yaml")
+
+
+# ----------------------------------------------------------------------------------------------- risk
+def raise_risk_alerts(session: Session, *, changes: Sequence[ScoreChange], now: datetime) -> int:
+    """Alert the CSM of each account that turned red or fell fast (once per cool-down)."""
+    if not changes:
+        return 0
+    policy = reminder_rules().risk
+    ids = [c.account_id for c in changes]
+    then = health_repository.scores_days_ago(session, ids, now.date() - timedelta(days=policy.drop_days))
+    accounts = repository.accounts(session, ids)
+    alerts = {}
+    for c in changes:
+        top = c.new.top_cost
+        alert = domain.risk_alert(name=accounts[c.account_id].name, old_band=c.old_band, new_band=c.new.band,
+                                  score=c.new.score, score_then=then.get(c.account_id),
+                                  top_factor=top.factor if top else None, policy=policy)
+        if alert is not None and accounts[c.account_id].csm_id:
+            alerts[c.account_id] = alert
+    if not alerts:
+        return 0
+    last = repository.last_reminder_at(session, list(alerts), ["risk.turned_red", "risk.dropped"])
+    members = members_by_id(session, {accounts[a].csm_id for a in alerts})
+    raised = 0
+    for account_id, alert in alerts.items():
+        recent = last.get((account_id, alert.kind))
+        if alert.kind == "risk.dropped" and recent and now - recent < timedelta(days=policy.cooldown_days):
+            continue
+        account = accounts[account_id]
+        raised += _remind(session, kind=alert.kind, member=members[account.csm_id], account=account,
+                          reason=alert.reason, dedupe_key=f"{alert.kind}:{account_id}:{now.date().isoformat()}",
+                          now=now, channels=policy.channels, subject=f"Health alert: {account.name}")
+    return raised
+
+
+# ------------------------------------------------------------------------------------------ expansion
+def evaluate_rules(session: Session, *, account_ids: Sequence[int], now: datetime) -> int:
+    """Raise the AM reminders whose rule fires today for these accounts; how many were new."""
+    rules = reminder_rules()
+    if not rules.rules or not account_ids:
+        return 0
+    states = account_states(session, account_ids=account_ids, now=now, rules=rules)
+    accounts = repository.accounts(session, account_ids)
+    last = repository.last_reminder_at(session, account_ids, [f"expansion.{r.name}" for r in rules.rules])
+    members = members_by_id(session, {a.am_id for a in accounts.values() if a.am_id})
+    raised = 0
+    for account_id, state in states.items():
+        am = members.get(accounts[account_id].am_id)
+        if am is None:
+            continue
+        for trigger in domain.triggers(state, rules, now.date()):
+            kind = f"expansion.{trigger.rule.name}"
+            recent = last.get((account_id, kind))
+            if trigger.cooldown and recent and now - recent < timedelta(days=trigger.rule.cooldown_days):
+                continue
+            raised += _remind(session, kind=kind, member=am, account=accounts[account_id], reason=trigger.reason,
+                              dedupe_key=f"{kind}:{account_id}:{trigger.period}", now=now,
+                              channels=trigger.rule.channels, details=trigger.details,
+                              subject=f"Expansion: {accounts[account_id].name}",
+                              review_id=trigger.details.get("review_id"))
+    return raised
+
+
+def account_states(session: Session, *, account_ids: Sequence[int], now: datetime,
+                   rules: domain.ReminderRules) -> dict[int, domain.AccountState]:
+    """What the rules look at, read set-based for the batch."""
+    today = now.date()
+    seat_days = max((r.for_days for r in rules.rules if r.when == "seat_utilisation"), default=30)
+    review_days = max((r.within_days for r in rules.rules if r.when == "review_upcoming"), default=21)
+    accounts = repository.accounts(session, account_ids)
+    health = health_repository.health_refs(session, account_ids)
+    signals = health_repository.metric_summaries(session, account_ids, now=now, windows={seat_days},
+                                                 metrics={"escalation_open", "objective_progress", "seats"})
+    objectives = health_repository.objective_signals(session, account_ids)
+    seats_bought = health_repository.deal_seats(session, account_ids)
+    usage = repository.seat_usage(session, account_ids, for_days=seat_days, now=now)
+    reviews = repository.next_reviews(session, account_ids, today=today, until=today + timedelta(days=review_days))
+    ends = repository.contract_ends(session, account_ids, today)
+    holds = health_repository.contact_holds(session, account_ids, today)
+    states = {}
+    for account_id, account in accounts.items():
+        own = signals.get(account_id, {})
+        progress = own["objective_progress"].last_value if "objective_progress" in own else (
+            objectives.get(account_id, {}).get("objective_progress"))
+        seats = own["seats"].last_value if "seats" in own else seats_bought.get(account_id, {}).get("seats")
+        score, band = health.get(account_id, (None, None))
+        low, covered = usage.get(account_id, (None, 0))
+        states[account_id] = domain.AccountState(
+            account_id=account_id, name=account.name, band=band, score=score,
+            escalation_open="escalation_open" in own and own["escalation_open"].last_value >= 0.5,
+            do_not_contact=account_id in holds, objective_progress=progress, seats=seats, min_active_users=low,
+            covered_days=covered, next_review=reviews.get(account_id), contract_end=ends.get(account_id))
+    return states
+
+
+# -------------------------------------------------------------------------------------------- sending
+def _remind(session: Session, *, kind: str, member: Any, account: Any, reason: str, dedupe_key: str, now: datetime,
+            channels: Sequence[str], subject: str, details: dict[str, Any] | None = None,
+            review_id: int | None = None) -> int:
+    attachments = _review_attachment(session, review_id, now) if review_id else []
+    health = health_repository.health_refs(session, [account.id]).get(account.id)
+    message = emails.render("reminder", subject=subject, reason=reason,
+                            account={"id": account.id, "name": account.name},
+                            health={"score": health[0], "band": health[1]} if health else None,
+                            attachments=attachments,
+                            attachments_note="The review's calendar invitation is attached." if attachments else None)
+    created = notify_service.remind(session, kind=kind, assignee=member, account_id=account.id, due_at=now,
+                                    reason=reason, dedupe_key=dedupe_key, now=now, subject=subject,
+                                    details=details or {}, message=message, channels=tuple(channels))
+    return 0 if created is None else 1
+
+
+def _review_attachment(session: Session, review_id: int, now: datetime) -> list[dict[str, Any]]:
+    review = repository.review(session, review_id)
+    if review is None:
+        return []
+    try:
+        from journey.reviews.invitations import ics_for
+    except ImportError:  # invitations not built in this deployment: the reminder goes without the .ics
+        return []
+    ics, method = ics_for(session, review=review, now=now)
+    return [{"filename": f"review-{review_id}.ics", "content_type": f"text/calendar; method={method}",
+             "content": ics.decode("utf-8")}]

@@ -1,0 +1,221 @@
+"""The health score: a pure function of (signals, scorecard, now). No database, settings or I/O.
+
+Each factor turns a metric's values in its window into 0-100; a factor without data is *missing*: it
+drops out and its weight is spread over the present factors of its group (a group with nothing present
+drops out and its weight is spread over the other groups). The score is the sum of the factors'
+points (effective weight x factor score / 100); the factor that costs the most is the one whose missing
+points (effective weight x 100 - points) are the largest.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from journey.health.scorecards import Factor, Scorecard, Threshold
+
+
+@dataclass(frozen=True)
+class SignalPoint:
+    metric: str
+    value: float
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WindowAgg:
+    count: int
+    total: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    """What the scoring needs of one metric: its latest value and aggregates over each window."""
+
+    last_value: float
+    last_at: datetime
+    windows: Mapping[int, WindowAgg] = field(default_factory=dict)
+
+    @classmethod
+    def point(cls, value: float, at: datetime, windows: Iterable[int]) -> MetricSummary:
+        """A single observation (internal signals computed at `at`)."""
+        return cls(value, at, {w: WindowAgg(1, value, value, value) for w in windows})
+
+
+@dataclass(frozen=True)
+class Contribution:
+    factor: str
+    group: str
+    metric: str
+    value: float | None
+    factor_score: float | None
+    nominal_weight: float  # percent of the score when every input is present
+    weight: float  # percent actually used (0 when missing)
+    points: float
+
+    @property
+    def cost(self) -> float:
+        return self.weight - self.points
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    score: float
+    band: str
+    scorecard: str
+    scorecard_version: int
+    contributions: tuple[Contribution, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def top_cost(self) -> Contribution | None:
+        present = [c for c in self.contributions if c.factor_score is not None and c.cost > 0.005]
+        return max(present, key=lambda c: c.cost, default=None)
+
+
+def summarise(signals: Iterable[SignalPoint], *, windows: Iterable[int], now: datetime) -> dict[str, MetricSummary]:
+    """Per metric: latest value at or before `now`, and count / sum / min / max over each window (now-w, now]."""
+    windows = sorted(set(windows))
+    by_metric: dict[str, list[SignalPoint]] = {}
+    for s in signals:
+        if s.at <= now:
+            by_metric.setdefault(s.metric, []).append(s)
+    out: dict[str, MetricSummary] = {}
+    for metric, points in by_metric.items():
+        last = max(points, key=lambda p: p.at)
+        aggs: dict[int, WindowAgg] = {}
+        for w in windows:
+            values = [p.value for p in points if p.at > now - timedelta(days=w)]
+            if values:
+                aggs[w] = WindowAgg(len(values), sum(values), min(values), max(values))
+        out[metric] = MetricSummary(last.value, last.at, aggs)
+    return out
+
+
+def factor_value(factor: Factor, summaries: Mapping[str, MetricSummary], now: datetime) -> float | None:
+    """The factor's input value, or None when the data is missing (nothing in the window, no denominator)."""
+    summary = summaries.get(factor.metric)
+    value = _aggregate(factor, summary, now)
+    if value is None or factor.per is None:
+        return value
+    denominator = summaries.get(factor.per)
+    if denominator is None or denominator.last_value == 0:
+        return None
+    return value / denominator.last_value
+
+
+def _aggregate(factor: Factor, summary: MetricSummary | None, now: datetime) -> float | None:
+    if factor.aggregate == "count":
+        agg = summary.windows.get(factor.window_days) if summary else None
+        return float(agg.count) if agg else 0.0
+    if summary is None:
+        return None
+    if factor.aggregate == "days_since_last":
+        return max(0.0, (now - summary.last_at).total_seconds() / 86400)
+    if factor.aggregate == "latest":
+        return summary.last_value if summary.last_at > now - timedelta(days=factor.window_days) else None
+    agg = summary.windows.get(factor.window_days)
+    if agg is None:
+        return None
+    return {"mean": agg.total / agg.count, "min": agg.low, "max": agg.high, "sum": agg.total}[factor.aggregate]
+
+
+def factor_score(factor: Factor, value: float) -> float:
+    """0-100 for a value: the first threshold the value is below, or along the curve (flat beyond its ends)."""
+    if factor.thresholds:
+        return _step(factor.thresholds, value)
+    points = factor.curve
+    if value <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        if value <= x1:
+            return y0 + (y1 - y0) * (value - x0) / (x1 - x0)
+    return points[-1][1]
+
+
+def _step(thresholds: Sequence[Threshold], value: float) -> float:
+    for t in thresholds:
+        if t.below is None or value < t.below:
+            return t.points
+    return thresholds[-1].points
+
+
+def band_for(card: Scorecard, score: float) -> str:
+    for band in card.bands:
+        if band.below is None or score < band.below:
+            return band.name
+    return card.bands[-1].name
+
+
+def score_summaries(summaries: Mapping[str, MetricSummary], card: Scorecard, now: datetime) -> HealthResult:
+    """Score an account from its metric summaries (the recompute's set-based path lands here)."""
+    values = {f.name: factor_value(f, summaries, now) for f in card.factors}
+    group_total = sum(g.weight for g in card.groups)
+    present_groups = [g for g in card.groups if any(values[f.name] is not None for f in g.factors)]
+    present_total = sum(g.weight for g in present_groups)
+    contributions: list[Contribution] = []
+    for group in card.groups:
+        factor_total = sum(f.weight for f in group.factors)
+        present_factor_total = sum(f.weight for f in group.factors if values[f.name] is not None)
+        for f in group.factors:
+            nominal = 100 * group.weight / group_total * f.weight / factor_total
+            value = values[f.name]
+            if value is None:
+                contributions.append(Contribution(f.name, group.name, f.metric, None, None, nominal, 0.0, 0.0))
+                continue
+            weight = 100 * group.weight / present_total * f.weight / present_factor_total
+            fscore = factor_score(f, value)
+            contributions.append(Contribution(f.name, group.name, f.metric, value, fscore, nominal, weight,
+                                              weight * fscore / 100))
+    score = min(100.0, max(0.0, sum(c.points for c in contributions))) if present_groups else 0.0
+    missing = tuple(c.factor for c in contributions if c.factor_score is None)
+    band = band_for(card, score) if present_groups else "unknown"
+    return HealthResult(score, band, card.name, card.version, tuple(contributions), missing)
+
+
+def score(signals: Iterable[SignalPoint], card: Scorecard, now: datetime) -> HealthResult:
+    """(signals, scorecard, now) -> score, band, contributions in points, missing inputs."""
+    return score_summaries(summarise(signals, windows=card.windows, now=now), card, now)
+
+
+def explain(result: HealthResult) -> str:
+    """One sentence a CSM can read: the score, the band and what costs the most."""
+    text = f"{result.score:.0f}/100 ({result.band})"
+    top = result.top_cost
+    if top is not None:
+        text += f"; {top.factor} costs {top.cost:.1f} points (value {_fmt(top.value)}, scored {top.factor_score:.0f})"
+    if result.missing:
+        text += f"; no data for {', '.join(result.missing)} (weight spread over the others)"
+    return text
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+# ------------------------------------------------------------------------------------------------ trend
+@dataclass(frozen=True)
+class HistoryPoint:
+    on: date
+    score: float
+    band: str
+
+
+def score_on_or_before(history: Sequence[HistoryPoint], day: date) -> HistoryPoint | None:
+    earlier = [h for h in history if h.on <= day]
+    return max(earlier, key=lambda h: h.on, default=None)
+
+
+def trend(history: Sequence[HistoryPoint], *, today: date, current: float, days: int) -> float | None:
+    """Points gained (positive) or lost since `days` ago; None without a score that old."""
+    then = score_on_or_before(history, today - timedelta(days=days))
+    return None if then is None else round(current - then.score, 1)
+
+
+def lifecycle_stage(*, value_reached: bool, signed_on: date | None, today: date, onboarding_days: int = 180) -> str:
+    """Onboarding until the first value milestone is reached (or `onboarding_days` after signature)."""
+    if value_reached or signed_on is None:
+        return "adopted"
+    return "onboarding" if (today - signed_on).days < onboarding_days else "adopted"

@@ -1,0 +1,283 @@
+"""Every query of health: signals in and out, internal signals read set-based, scores and history.
+
+The recompute works on batches of account ids: each function below answers for a whole batch in one
+statement, so the number of queries grows with the number of batches, never with accounts or factors.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Date, and_, case, cast, func, literal, select
+from sqlalchemy.orm import Session
+
+from journey.health.domain import HistoryPoint, MetricSummary, WindowAgg
+from journey.models import (
+    Account,
+    ContactHold,
+    Deal,
+    HandoffPacket,
+    HealthHistory,
+    HealthScore,
+    Journey,
+    Milestone,
+    Objective,
+    ObjectiveProgress,
+    PlanTask,
+    Review,
+    Signal,
+    TaskStatus,
+    TeamMember,
+)
+
+
+def _insert(session: Session, model: type):  # type: ignore[no-untyped-def]
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+# ------------------------------------------------------------------------------------------- signals
+def insert_signals(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert signals, ignoring ids already stored; how many were new."""
+    if not rows:
+        return 0
+    stmt = _insert(session, Signal).on_conflict_do_nothing(index_elements=["external_id"]).returning(Signal.id)
+    return len(session.execute(stmt, list(rows)).all()) if len(rows) > 1 else len(
+        session.execute(stmt.values(**rows[0])).all())
+
+
+def account_ids_by_ref(session: Session, *, ids: set[int], crm: set[tuple[str, str]],
+                       member: TeamMember | None = None) -> dict[str, int]:
+    """`{ref: account id}` for refs that exist (`"42"` or `"crm:<source>:<external id>"`), and that `member`
+    may see when given."""
+    from journey.accounts.repository import visible_to
+
+    def scoped(stmt: Any) -> Any:
+        return stmt if member is None else visible_to(stmt, member)
+
+    found: dict[str, int] = {}
+    if ids:
+        for (account_id,) in session.execute(scoped(select(Account.id).where(Account.id.in_(ids)))):
+            found[str(account_id)] = account_id
+    for chunk in _chunks(sorted(crm), 500):
+        sources = {s for s, _ in chunk}
+        externals = {e for _, e in chunk}
+        stmt = select(Account.id, Account.crm_source, Account.crm_external_id).where(
+            Account.crm_source.in_(sources), Account.crm_external_id.in_(externals))
+        for account_id, source, external_id in session.execute(scoped(stmt)):
+            if (source, external_id) in chunk:
+                found[f"crm:{source}:{external_id}"] = account_id
+    return found
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def signal_points(session: Session, account_id: int, *, since: datetime, until: datetime
+                  ) -> list[tuple[str, float, datetime]]:
+    stmt = (select(Signal.metric, Signal.value, Signal.at)
+            .where(Signal.account_id == account_id, Signal.at > since, Signal.at <= until))
+    return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------------------- recompute
+def account_ids_after(session: Session, after_id: int, limit: int) -> list[int]:
+    stmt = select(Account.id).where(Account.id > after_id).order_by(Account.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def account_facts(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Segment, most recent signature date and whether a value milestone was reached, per account."""
+    reached = (select(Journey.account_id.label("account_id"), literal(1).label("reached"))
+               .join(Milestone, Milestone.journey_id == Journey.id)
+               .where(Milestone.value_milestone.is_(True), Milestone.completed_at.is_not(None),
+                      Journey.account_id.in_(account_ids))
+               .group_by(Journey.account_id).subquery())
+    signed = (select(Journey.account_id.label("account_id"), func.max(Journey.signed_on).label("signed_on"))
+              .where(Journey.account_id.in_(account_ids)).group_by(Journey.account_id).subquery())
+    stmt = (select(Account.id, Account.segment, signed.c.signed_on, reached.c.reached)
+            .outerjoin(signed, signed.c.account_id == Account.id)
+            .outerjoin(reached, reached.c.account_id == Account.id)
+            .where(Account.id.in_(account_ids)))
+    return {r.id: {"segment": r.segment, "signed_on": r.signed_on, "value_reached": bool(r.reached)}
+            for r in session.execute(stmt)}
+
+
+def metric_summaries(session: Session, account_ids: Sequence[int], *, metrics: set[str], windows: set[int],
+                     now: datetime) -> dict[int, dict[str, MetricSummary]]:
+    """One statement: per (account, metric), the latest value and count/sum/min/max of each window."""
+    horizon = now - timedelta(days=max(windows))
+    ranked = (select(Signal.account_id, Signal.metric, Signal.value, Signal.at,
+                     func.row_number().over(partition_by=(Signal.account_id, Signal.metric),
+                                            order_by=(Signal.at.desc(), Signal.id.desc())).label("rn"))
+              .where(Signal.account_id.in_(account_ids), Signal.metric.in_(metrics), Signal.at <= now)
+              .subquery())
+    cols: list[Any] = [ranked.c.account_id, ranked.c.metric,
+                       func.max(case((ranked.c.rn == 1, ranked.c.value))).label("last_value"),
+                       func.max(ranked.c.at).label("last_at")]
+    ordered = sorted(windows)
+    for w in ordered:
+        inside = ranked.c.at > now - timedelta(days=w)
+        value = case((inside, ranked.c.value))
+        cols += [func.count(value), func.sum(value), func.min(value), func.max(value)]
+    stmt = (select(*cols).where(ranked.c.at > horizon).group_by(ranked.c.account_id, ranked.c.metric))
+    # `days_since_last` needs a last value older than the longest window too
+    stale = (select(ranked.c.account_id, ranked.c.metric, ranked.c.value, ranked.c.at)
+             .where(ranked.c.rn == 1, ranked.c.at <= horizon))
+    out: dict[int, dict[str, MetricSummary]] = defaultdict(dict)
+    for row in session.execute(stmt):
+        aggs = {}
+        for i, w in enumerate(ordered):
+            count, total, low, high = row[4 + 4 * i: 8 + 4 * i]
+            if count:
+                aggs[w] = WindowAgg(int(count), float(total), float(low), float(high))
+        out[row[0]][row[1]] = MetricSummary(float(row[2]), _aware(row[3]), aggs)
+    for account_id, metric, value, at in session.execute(stale):
+        out[account_id].setdefault(metric, MetricSummary(float(value), _aware(at), {}))
+    return out
+
+
+def _aware(value: datetime | str) -> datetime:
+    from journey.kit import as_utc
+
+    if isinstance(value, str):  # SQLite aggregates hand back the stored text
+        value = datetime.fromisoformat(value)
+    return as_utc(value)
+
+
+def _as_date(session: Session, column: Any) -> Any:
+    return func.date(column) if session.get_bind().dialect.name == "sqlite" else cast(column, Date)
+
+
+def plan_signals(session: Session, account_ids: Sequence[int], today: date) -> dict[int, dict[str, float]]:
+    """`plan_on_time` (share of tasks due by today done by their due date) and `tasks_overdue`."""
+    due = and_(PlanTask.due_on <= today, PlanTask.status != TaskStatus.skipped)
+    done_date = _as_date(session, PlanTask.done_at)
+    if session.get_bind().dialect.name == "sqlite":
+        on_time = and_(PlanTask.status == TaskStatus.done, done_date <= func.date(PlanTask.due_on))
+    else:
+        on_time = and_(PlanTask.status == TaskStatus.done, done_date <= PlanTask.due_on)
+    overdue = and_(PlanTask.due_on < today, PlanTask.status.in_([TaskStatus.todo, TaskStatus.in_progress]))
+    stmt = (select(Journey.account_id, func.count(case((due, 1))), func.count(case((and_(due, on_time), 1))),
+                   func.count(case((overdue, 1))))
+            .join(PlanTask, PlanTask.journey_id == Journey.id)
+            .where(Journey.account_id.in_(account_ids)).group_by(Journey.account_id))
+    out: dict[int, dict[str, float]] = {}
+    for account_id, due_count, on_time_count, overdue_count in session.execute(stmt):
+        values = {"tasks_overdue": float(overdue_count)}
+        if due_count:
+            values["plan_on_time"] = on_time_count / due_count
+        out[account_id] = values
+    return out
+
+
+def packet_signals(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, float]]:
+    stmt = (select(HandoffPacket.account_id, func.max(HandoffPacket.completeness))
+            .where(HandoffPacket.account_id.in_(account_ids)).group_by(HandoffPacket.account_id))
+    return {a: {"packet_completeness": float(c)} for a, c in session.execute(stmt)}
+
+
+def review_signals(session: Session, account_ids: Sequence[int], today: date) -> dict[int, dict[str, float]]:
+    """`reviews_held`: held / (held + missed) of the reviews due by today; `meeting` the last held one."""
+    held = Review.status == "held"
+    stmt = (select(Review.account_id, func.count(case((held, 1))), func.count(case((Review.status == "missed", 1))),
+                   func.max(case((held, Review.due_on))))
+            .where(Review.account_id.in_(account_ids), Review.due_on <= today).group_by(Review.account_id))
+    out: dict[int, dict[str, float]] = {}
+    for account_id, held_count, missed_count, _ in session.execute(stmt):
+        if held_count + missed_count:
+            out[account_id] = {"reviews_held": held_count / (held_count + missed_count)}
+    return out
+
+
+def objective_signals(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, float]]:
+    """`objective_progress`: mean progress from baseline to target of the active objectives measured."""
+    latest = (select(ObjectiveProgress.objective_id, ObjectiveProgress.value,
+                     func.row_number().over(partition_by=ObjectiveProgress.objective_id,
+                                            order_by=(ObjectiveProgress.at.desc(), ObjectiveProgress.id.desc()))
+                     .label("rn"))
+              .join(Objective, Objective.id == ObjectiveProgress.objective_id)
+              .where(Objective.account_id.in_(account_ids)).subquery())
+    stmt = (select(Objective.account_id, Objective.baseline, Objective.target, Objective.status, latest.c.value)
+            .outerjoin(latest, and_(latest.c.objective_id == Objective.id, latest.c.rn == 1))
+            .where(Objective.account_id.in_(account_ids), Objective.active.is_(True)))
+    progress: dict[int, list[float]] = defaultdict(list)
+    for account_id, baseline, target, status, value in session.execute(stmt):
+        if status == "achieved":
+            progress[account_id].append(1.0)
+        elif value is not None and baseline is not None and target is not None and target != baseline:
+            progress[account_id].append(min(1.0, max(0.0, (value - baseline) / (target - baseline))))
+    return {a: {"objective_progress": sum(p) / len(p)} for a, p in progress.items() if p}
+
+
+def deal_seats(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, float]]:
+    """Seats bought, from the deals (used when no `seats` signal was sent)."""
+    stmt = (select(Deal.account_id, func.sum(Deal.seats)).where(Deal.account_id.in_(account_ids),
+                                                                Deal.seats.is_not(None), Deal.status == "won")
+            .group_by(Deal.account_id))
+    return {a: {"seats": float(s)} for a, s in session.execute(stmt) if s}
+
+
+# ------------------------------------------------------------------------------------- scores, history
+def scores_of(session: Session, account_ids: Sequence[int]) -> dict[int, HealthScore]:
+    stmt = (select(HealthScore).where(HealthScore.account_id.in_(account_ids))
+            .execution_options(populate_existing=True))
+    return {s.account_id: s for s in session.scalars(stmt)}
+
+
+def upsert_scores(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    stmt = _insert(session, HealthScore)
+    keep = ("score", "band", "scorecard", "scorecard_version", "stage", "computed_at", "contributions", "missing",
+            "top_cost_factor", "previous_band", "band_changed_at")
+    stmt = stmt.on_conflict_do_update(index_elements=["account_id"], set_={k: stmt.excluded[k] for k in keep})
+    session.execute(stmt, list(rows))
+
+
+def upsert_history(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    stmt = _insert(session, HealthHistory)
+    stmt = stmt.on_conflict_do_update(index_elements=["account_id", "day"],
+                                      set_={k: stmt.excluded[k] for k in ("score", "band", "scorecard_version")})
+    session.execute(stmt, list(rows))
+
+
+def history(session: Session, account_id: int, *, since: date) -> list[HistoryPoint]:
+    stmt = (select(HealthHistory.day, HealthHistory.score, HealthHistory.band)
+            .where(HealthHistory.account_id == account_id, HealthHistory.day >= since).order_by(HealthHistory.day))
+    return [HistoryPoint(d, s, b) for d, s, b in session.execute(stmt)]
+
+
+def scores_days_ago(session: Session, account_ids: Sequence[int], day: date) -> dict[int, float]:
+    """Each account's score of `day` (or the last day before it within a week)."""
+    stmt = (select(HealthHistory.account_id, HealthHistory.score, HealthHistory.day)
+            .where(HealthHistory.account_id.in_(account_ids), HealthHistory.day <= day,
+                   HealthHistory.day > day - timedelta(days=7)))
+    best: dict[int, tuple[date, float]] = {}
+    for account_id, value, on in session.execute(stmt):
+        if account_id not in best or on > best[account_id][0]:
+            best[account_id] = (on, value)
+    return {a: v for a, (_, v) in best.items()}
+
+
+def health_refs(session: Session, account_ids: Iterable[int]) -> dict[int, tuple[float, str]]:
+    ids = list(account_ids)
+    if not ids:
+        return {}
+    stmt = select(HealthScore.account_id, HealthScore.score, HealthScore.band).where(HealthScore.account_id.in_(ids))
+    return {a: (s, b) for a, s, b in session.execute(stmt)}
+
+
+def contact_holds(session: Session, account_ids: Sequence[int], today: date) -> set[int]:
+    stmt = select(ContactHold.account_id).where(ContactHold.account_id.in_(account_ids))
+    stmt = stmt.where((ContactHold.until.is_(None)) | (ContactHold.until >= today))
+    return set(session.scalars(stmt))

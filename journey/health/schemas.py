@@ -1,0 +1,95 @@
+"""Health and signal shapes of the API (CONTRACT.md)."""
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from journey.health.scorecards import METRIC
+
+# ranges of the metrics the default scorecards read; other metrics are free
+RANGES: dict[str, tuple[float, float]] = {
+    "feature_adoption": (0, 1), "escalation_open": (0, 1), "nps": (-100, 100), "nps_response": (0, 10),
+    "csat": (1, 5), "csm_sentiment": (1, 5), "active_users": (0, math.inf), "seats": (0, math.inf),
+    "logins_7d": (0, math.inf), "support_tickets_open": (0, math.inf), "invoice_overdue_days": (0, math.inf),
+    "objective_progress": (0, 1),
+}
+
+
+class SignalItem(BaseModel):
+    id: str = Field(min_length=1, max_length=200)
+    account: str = Field(min_length=1, max_length=300, description="our id or crm:<source>:<external id>")
+    metric: str
+    value: float
+    at: datetime = Field(description="ISO time; without an offset it is read as UTC")
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: str) -> str:
+        if not METRIC.match(value):
+            raise ValueError("a metric is lower case letters, digits and _ . : - (64 at most)")
+        return value
+
+    @field_validator("at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _in_range(self) -> SignalItem:
+        if not math.isfinite(self.value):
+            raise ValueError("value must be a finite number")
+        low, high = RANGES.get(self.metric, (-math.inf, math.inf))
+        if not low <= self.value <= high:
+            raise ValueError(f"{self.metric} must be between {low:g} and {high:g}, got {self.value:g}")
+        return self
+
+
+class SignalBatch(BaseModel):
+    items: list[SignalItem] = Field(min_length=1, max_length=5000)
+
+
+class SignalsAccepted(BaseModel):
+    accepted: int
+    duplicates: int
+    accounts: int
+    recomputed: int
+
+
+class ContributionRead(BaseModel):
+    factor: str
+    group: str
+    metric: str
+    value: float | None
+    factor_score: float | None
+    nominal_weight: float
+    weight: float
+    points: float
+
+
+class HistoryRead(BaseModel):
+    on: date
+    score: float
+    band: str
+
+
+class HealthRead(BaseModel):
+    score: float
+    band: str
+    scorecard: str
+    scorecard_version: int
+    stage: str | None
+    computed_at: datetime
+    contributions: list[ContributionRead]
+    missing: list[str]
+    top_cost_factor: str | None
+    explanation: str
+    stored: bool
+    history: list[HistoryRead]
+    trend: dict[str, float | None]
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> HealthRead:
+        return cls.model_validate(data)

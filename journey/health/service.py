@@ -1,0 +1,189 @@
+"""Use cases of health: take signals in, recompute scores set-based, read an account's health.
+
+Everything here flushes and never commits; `journey.health.jobs` and the routes own the transactions.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from journey import audit
+from journey.audit import Actor
+from journey.config import get_settings
+from journey.errors import InvalidInput
+from journey.health import domain, repository
+from journey.health.scorecards import Scorecard, load_scorecards, scorecard_for
+from journey.models import TeamMember
+
+INTERNAL_METRICS = frozenset({"plan_on_time", "tasks_overdue", "packet_completeness", "reviews_held",
+                              "objective_progress"})
+
+
+@lru_cache(maxsize=4)
+def _cards(directory: Path) -> tuple[Scorecard, ...]:
+    return tuple(load_scorecards(directory))
+
+
+def all_scorecards() -> tuple[Scorecard, ...]:
+    return _cards(get_settings().templates_dir / "scorecards")
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    account_id: int
+    old_score: float | None
+    old_band: str | None
+    new: domain.HealthResult
+
+
+# ------------------------------------------------------------------------------------------ signals
+@dataclass(frozen=True)
+class SignalIn:
+    id: str
+    account: str
+    metric: str
+    value: float
+    at: datetime
+
+
+def record_signals(session: Session, *, items: Sequence[SignalIn], source: str, now: datetime,
+                   actor: Actor, member: TeamMember | None = None, rescore: bool = True) -> dict[str, Any]:
+    """Store signals (a known id is ignored), then rescore the accounts they touched.
+
+    With `member`, only accounts in the member's book are writable. Unknown accounts fail the whole
+    batch with every bad item listed, so nothing half-lands and the batch can be resent as is.
+    """
+    ids = {int(i.account) for i in items if i.account.isdigit()}
+    crm = {tuple(i.account.split(":", 2)[1:]) for i in items
+           if i.account.startswith("crm:") and i.account.count(":") >= 2}
+    found = repository.account_ids_by_ref(session, ids=ids, crm=crm, member=member)  # type: ignore[arg-type]
+    unknown = [n for n, i in enumerate(items) if found.get(i.account) is None]
+    if unknown:
+        shown = ", ".join(f"items.{n} ({items[n].account})" for n in unknown[:10])
+        raise InvalidInput(f"unknown account in {len(unknown)} item(s): {shown}")
+    rows = [{"external_id": i.id, "account_id": found[i.account], "metric": i.metric, "value": i.value,
+             "at": i.at, "source": source, "received_at": now} for i in items]
+    accepted = sum(repository.insert_signals(session, chunk) for chunk in _chunks(rows, 1000))
+    touched = sorted({r["account_id"] for r in rows})
+    if accepted:
+        audit.record(session, actor=actor, action="signals.recorded", subject=source, accepted=accepted,
+                     accounts=len(touched))
+    changes = recompute(session, account_ids=touched, now=now, actor=actor) if rescore and accepted else []
+    session.flush()
+    return {"accepted": accepted, "duplicates": len(rows) - accepted, "accounts": len(touched),
+            "recomputed": len(changes)}
+
+
+def _chunks(rows: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    return [rows[i:i + size] for i in range(0, len(rows), size)]
+
+
+# ---------------------------------------------------------------------------------------- recompute
+def recompute(session: Session, *, account_ids: Sequence[int], now: datetime, actor: Actor,
+              cards: Sequence[Scorecard] | None = None, alerts: bool = True) -> list[ScoreChange]:
+    """Score a batch of accounts from one query per kind of input; store scores and today's history."""
+    if not account_ids:
+        return []
+    scored = score_batch(session, account_ids=account_ids, now=now, cards=cards or all_scorecards())
+    old = repository.scores_of(session, account_ids)
+    changes = [ScoreChange(a, old[a].score if a in old else None, old[a].band if a in old else None, r)
+               for a, (_, r) in scored.items()]
+    repository.upsert_scores(session, [_score_row(a, stage, r, old.get(a), now) for a, (stage, r) in scored.items()])
+    repository.upsert_history(session, [{"account_id": a, "day": now.date(), "score": round(r.score, 2),
+                                         "band": r.band, "scorecard_version": r.scorecard_version}
+                                        for a, (_, r) in scored.items()])
+    for c in changes:
+        if c.old_band is not None and c.old_band != c.new.band:
+            audit.record(session, actor=actor, action="health.band_changed", account_id=c.account_id,
+                         subject=f"{c.old_band} -> {c.new.band}", score=round(c.new.score, 1),
+                         scorecard=f"{c.new.scorecard} v{c.new.scorecard_version}")
+    if alerts:
+        from journey.expansion import service as expansion_service
+
+        expansion_service.raise_risk_alerts(session, changes=changes, now=now)
+    session.flush()
+    return changes
+
+
+def score_batch(session: Session, *, account_ids: Sequence[int], now: datetime,
+                cards: Sequence[Scorecard]) -> dict[int, tuple[str, domain.HealthResult]]:
+    """(stage, result) per account, from inputs read in a handful of set-based queries for the whole batch."""
+    today = now.date()
+    facts = repository.account_facts(session, account_ids)
+    metrics = set().union(*(c.metrics for c in cards))
+    windows = set().union(*(c.windows for c in cards))
+    summaries = repository.metric_summaries(session, account_ids, metrics=metrics, windows=windows, now=now)
+    internal: dict[int, dict[str, float]] = {}
+    for part in (repository.plan_signals(session, account_ids, today), repository.packet_signals(session, account_ids),
+                 repository.review_signals(session, account_ids, today),
+                 repository.objective_signals(session, account_ids), repository.deal_seats(session, account_ids)):
+        for account_id, values in part.items():
+            internal.setdefault(account_id, {}).update(values)
+    results: dict[int, tuple[str, domain.HealthResult]] = {}
+    for account_id, fact in facts.items():
+        inputs = dict(summaries.get(account_id, {}))
+        for metric, value in internal.get(account_id, {}).items():
+            inputs.setdefault(metric, domain.MetricSummary.point(value, now, windows))  # a sent signal wins
+        stage = domain.lifecycle_stage(value_reached=fact["value_reached"], signed_on=fact["signed_on"], today=today)
+        card = scorecard_for(cards, segment=fact["segment"], stage=stage)
+        results[account_id] = (stage, domain.score_summaries(inputs, card, now))
+    return results
+
+
+def _score_row(account_id: int, stage: str, r: domain.HealthResult, old: Any, now: datetime) -> dict[str, Any]:
+    top = r.top_cost
+    changed = old is None or old.band != r.band
+    return {"account_id": account_id, "score": round(r.score, 2), "band": r.band, "scorecard": r.scorecard,
+            "scorecard_version": r.scorecard_version, "stage": stage, "computed_at": now,
+            "contributions": [contribution_dict(c) for c in r.contributions], "missing": list(r.missing),
+            "top_cost_factor": top.factor if top else None,
+            "previous_band": (old.band if changed else old.previous_band) if old is not None else None,
+            "band_changed_at": now if changed else old.band_changed_at}
+
+
+def contribution_dict(c: domain.Contribution) -> dict[str, Any]:
+    return {"factor": c.factor, "group": c.group, "metric": c.metric,
+            "value": None if c.value is None else round(c.value, 4),
+            "factor_score": None if c.factor_score is None else round(c.factor_score, 2),
+            "nominal_weight": round(c.nominal_weight, 2), "weight": round(c.weight, 2), "points": round(c.points, 2)}
+
+
+# ---------------------------------------------------------------------------------------------- read
+def account_health(session: Session, *, account_id: int, now: datetime) -> dict[str, Any]:
+    """The stored score with its history and trends; computed on the spot (not stored) if never scored."""
+    stored = repository.scores_of(session, [account_id]).get(account_id)
+    if stored is None:
+        stage, result = score_batch(session, account_ids=[account_id], now=now, cards=all_scorecards())[account_id]
+        top = result.top_cost
+        current = {"score": round(result.score, 2), "band": result.band, "scorecard": result.scorecard,
+                   "scorecard_version": result.scorecard_version, "stage": stage,
+                   "computed_at": now, "contributions": [contribution_dict(c) for c in result.contributions],
+                   "missing": list(result.missing), "top_cost_factor": top.factor if top else None,
+                   "explanation": domain.explain(result), "stored": False}
+    else:
+        current = {k: getattr(stored, k) for k in ("score", "band", "scorecard", "scorecard_version", "stage",
+                                                   "computed_at", "contributions", "missing", "top_cost_factor")}
+        current |= {"explanation": _stored_explanation(stored), "stored": True}
+    today = now.date()
+    history = repository.history(session, account_id, since=today - timedelta(days=90))
+    current["history"] = [{"on": h.on, "score": h.score, "band": h.band} for h in history]
+    current["trend"] = {"7d": domain.trend(history, today=today, current=current["score"], days=7),
+                        "30d": domain.trend(history, today=today, current=current["score"], days=30)}
+    return current
+
+
+def _stored_explanation(stored: Any) -> str:
+    text = f"{stored.score:.0f}/100 ({stored.band})"
+    top = next((c for c in stored.contributions if c["factor"] == stored.top_cost_factor), None)
+    if top is not None:
+        text += (f"; {top['factor']} costs {top['weight'] - top['points']:.1f} points "
+                 f"(value {top['value']:g}, scored {top['factor_score']:.0f})")
+    if stored.missing:
+        text += f"; no data for {', '.join(stored.missing)} (weight spread over the others)"
+    return text

@@ -1,0 +1,73 @@
+"""Health: dated signals per account, the current score with the scorecard version that produced it,
+its daily history, and the CSM's do-not-contact hold on expansion outreach."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from journey.models.base import Base
+
+
+class Signal(Base):
+    """One measurement (`metric` = `value` at `at`) about an account; `external_id` makes a resend a no-op."""
+
+    __tablename__ = "signal"
+    __table_args__ = (Index("ix_signal_account_metric_at", "account_id", "metric", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float]
+    at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(32), default="api")
+    received_at: Mapped[datetime]
+
+
+class HealthScore(Base):
+    """The account's current score and its explanation (one row per account, replaced on recompute)."""
+
+    __tablename__ = "health_score"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    score: Mapped[float]
+    band: Mapped[str] = mapped_column(String(32))
+    scorecard: Mapped[str] = mapped_column(String(100))
+    scorecard_version: Mapped[int]
+    stage: Mapped[str] = mapped_column(String(16))
+    computed_at: Mapped[datetime]
+    contributions: Mapped[list[Any]] = mapped_column(default=list)
+    missing: Mapped[list[Any]] = mapped_column(default=list)
+    top_cost_factor: Mapped[str | None] = mapped_column(String(100))
+    previous_band: Mapped[str | None] = mapped_column(String(32))
+    band_changed_at: Mapped[datetime | None]
+
+
+class HealthHistory(Base):
+    """The score of each day (the last computation of that day wins), for trends and back-tests."""
+
+    __tablename__ = "health_history"
+    __table_args__ = (UniqueConstraint("account_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    score: Mapped[float]
+    band: Mapped[str] = mapped_column(String(32))
+    scorecard_version: Mapped[int]
+
+
+class ContactHold(Base):
+    """The CSM asked that nobody pitch this account (expansion reminders are held back while it is set)."""
+
+    __tablename__ = "contact_hold"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    until: Mapped[date | None]
+    created_at: Mapped[datetime]
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,159 @@
+"""Delivery of outbox messages: SMTP email (HTML + text + attachments) and Slack incoming webhooks.
+
+A sender raises :class:`PermanentFailure` when retrying cannot help (a rejected address, a revoked
+webhook) and any other exception when a later attempt may succeed (connection refused, 5xx, 429).
+"""
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import httpx
+
+
+class PermanentFailure(Exception):
+    """Retrying will not help: the message becomes a dead letter."""
+
+
+class RetryLater(Exception):
+    def __init__(self, detail: str, *, after_seconds: float | None = None) -> None:
+        super().__init__(detail)
+        self.after_seconds = after_seconds
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    channel: str
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    attachments: list[dict[str, Any]]
+    dedupe_key: str
+
+
+class Sender(Protocol):
+    def send(self, message: Outgoing) -> None: ...
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    mode: str  # plain, starttls, ssl
+    sender: str
+    timeout: float = 20.0
+
+    @classmethod
+    def from_url(cls, url: str, *, default_sender: str) -> SmtpConfig:
+        """`smtp://user:pass@host:587?starttls=1&from=journey@example.com` or `smtps://...` (implicit TLS)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ValueError("JOURNEY_SMTP_URL must start with smtp:// or smtps://")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        starttls = query.get("starttls", "").lower() in ("1", "true", "yes")
+        mode = "ssl" if parts.scheme == "smtps" else "starttls" if starttls else "plain"
+        port = parts.port or (465 if mode == "ssl" else 587 if starttls else 25)
+        return cls(host=parts.hostname or "localhost", port=port,
+                   username=unquote(parts.username) if parts.username else None,
+                   password=unquote(parts.password) if parts.password else None, mode=mode,
+                   sender=query.get("from", default_sender))
+
+
+def email_message(message: Outgoing, *, sender: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = message.recipient
+    mail["Subject"] = message.subject
+    mail["Date"] = formatdate(localtime=False)
+    # stable per outbox message: a receiving server can drop a copy sent again after a crash
+    digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:32]
+    mail["Message-ID"] = f"<{digest}@journey>"
+    mail.set_content(message.body_text)
+    if message.body_html:
+        mail.add_alternative(message.body_html, subtype="html")
+    for item in message.attachments:
+        maintype, _, rest = item.get("content_type", "application/octet-stream").partition("/")
+        subtype, _, params = rest.partition(";")
+        content = item["content"]
+        if isinstance(content, str) and maintype == "text":
+            extra = dict(p.strip().split("=", 1) for p in params.split(";") if "=" in p)
+            mail.add_attachment(content, subtype=subtype.strip(), filename=item["filename"], params=extra)
+        else:
+            data = content.encode() if isinstance(content, str) else content
+            mail.add_attachment(data, maintype=maintype, subtype=subtype.strip() or "octet-stream",
+                                filename=item["filename"])
+    return mail
+
+
+class SmtpSender:
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+
+    def send(self, message: Outgoing) -> None:
+        c = self.config
+        mail = email_message(message, sender=c.sender)
+        try:
+            if c.mode == "ssl":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout,
+                                                        context=ssl.create_default_context())
+            else:
+                client = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+            with client:
+                if c.mode == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if c.username:
+                    client.login(c.username, c.password or "")
+                client.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentFailure(f"recipient refused: {message.recipient}") from exc
+        except smtplib.SMTPResponseException as exc:
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentFailure(f"SMTP {exc.smtp_code}") from exc
+            raise RetryLater(f"SMTP {exc.smtp_code}") from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise RetryLater(f"SMTP unavailable: {type(exc).__name__}") from exc
+
+
+class SlackSender:
+    """Slack incoming webhook: one channel; the message names the person it is for."""
+
+    def __init__(self, webhook_url: str, *, client: httpx.Client | None = None, timeout: float = 10.0) -> None:
+        self.webhook_url = webhook_url
+        self.client = client or httpx.Client(timeout=timeout)
+
+    def send(self, message: Outgoing) -> None:
+        payload = {"text": f"*{message.subject}* (for {message.recipient})\n{message.body_text}",
+                   "unfurl_links": False}
+        try:
+            response = self.client.post(self.webhook_url, json=payload)
+        except httpx.HTTPError as exc:
+            raise RetryLater(f"Slack unreachable: {type(exc).__name__}") from exc
+        if response.status_code == 200:
+            return
+        if response.status_code == 429 or response.status_code >= 500:
+            after = response.headers.get("Retry-After")
+            raise RetryLater(f"Slack {response.status_code}",
+                             after_seconds=float(after) if after and after.isdigit() else None)
+        raise PermanentFailure(f"Slack {response.status_code}: {response.text[:200]}")
+
+
+def senders_from_settings() -> dict[str, Sender]:
+    from journey.config import get_settings
+
+    settings = get_settings()
+    senders: dict[str, Sender] = {}
+    if settings.smtp_url:
+        senders["email"] = SmtpSender(SmtpConfig.from_url(settings.smtp_url, default_sender=settings.smtp_from))
+    if settings.slack_webhook_url:
+        senders["slack"] = SlackSender(settings.slack_webhook_url)
+    return senders

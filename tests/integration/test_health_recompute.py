@@ -1,0 +1,165 @@
+"""Signals in, scores out: set-based recompute on SQLite and PostgreSQL agrees with the pure function."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from journey.audit import Actor
+from journey.health import domain, service
+from journey.health.service import SignalIn
+from journey.models import (
+    Account,
+    Deal,
+    HandoffPacket,
+    HealthHistory,
+    HealthScore,
+    Journey,
+    Milestone,
+    PlanTask,
+    Reminder,
+    Review,
+    Role,
+    TaskStatus,
+    TeamMember,
+)
+
+NOW = datetime(2027, 3, 1, 12, tzinfo=UTC)
+ACTOR = Actor.flow("test")
+
+
+def member(session, email: str, role: Role) -> TeamMember:
+    m = TeamMember(email=email, name=email.split("@")[0].title(), role=role)
+    session.add(m)
+    session.flush()
+    return m
+
+
+def account(session, name: str = "Acme", *, segment: str | None = "mid_market", csm=None, am=None) -> Account:
+    a = Account(crm_source="events", crm_external_id=name, name=name, segment=segment, timezone="UTC",
+                csm_id=csm.id if csm else None, am_id=am.id if am else None)
+    session.add(a)
+    session.flush()
+    return a
+
+
+def signals(session, acc: Account, values: dict[str, float], *, days_ago: float = 1, prefix: str = "s") -> dict:
+    at = NOW - timedelta(days=days_ago)
+    items = [SignalIn(id=f"{prefix}-{acc.id}-{m}-{days_ago}", account=str(acc.id), metric=m, value=v, at=at)
+             for m, v in values.items()]
+    return service.record_signals(session, items=items, source="test", now=NOW, actor=ACTOR)
+
+
+GREEN = {"active_users": 95, "seats": 100, "feature_adoption": 0.8, "nps": 60, "csat": 5, "csm_sentiment": 5,
+         "support_tickets_open": 0, "escalation_open": 0, "invoice_overdue_days": 0, "logins_7d": 400}
+
+
+def test_signals_are_idempotent_per_id_and_rescore_the_account(session) -> None:
+    acc = account(session)
+    first = signals(session, acc, {"active_users": 40, "seats": 100})
+    again = signals(session, acc, {"active_users": 40, "seats": 100})
+    assert (first["accepted"], first["duplicates"], first["recomputed"]) == (2, 0, 1)
+    assert (again["accepted"], again["duplicates"], again["recomputed"]) == (0, 2, 0)
+    stored = session.get(HealthScore, acc.id)
+    # adopted default card, only seat_utilisation present: 0.4 on the curve (0.2 -> 0, 0.5 -> 50) = 33.33
+    assert stored.score == pytest.approx(33.33, abs=0.01)
+    assert stored.band == "red" and stored.scorecard == "default_adopted" and stored.scorecard_version == 1
+    assert stored.top_cost_factor == "seat_utilisation"
+    assert "feature_adoption" in stored.missing
+    assert session.scalar(select(func.count()).select_from(HealthHistory)) == 1
+
+
+def test_unknown_account_fails_the_whole_batch(session) -> None:
+    from journey.errors import InvalidInput
+
+    acc = account(session)
+    items = [SignalIn("a", str(acc.id), "nps", 10, NOW), SignalIn("b", "crm:events:nope", "nps", 10, NOW)]
+    with pytest.raises(InvalidInput, match=r"items.1 \(crm:events:nope\)"):
+        service.record_signals(session, items=items, source="test", now=NOW, actor=ACTOR)
+
+
+def test_recompute_agrees_with_the_pure_function_on_the_same_signals(session) -> None:
+    from journey.health.repository import signal_points
+
+    acc = account(session)
+    for day in range(0, 40, 3):
+        signals(session, acc, {"active_users": 50 + day, "seats": 100, "csat": 1 + day % 5, "logins_7d": day * 10,
+                               "support_tickets_open": day % 7}, days_ago=day + 0.5)
+    card = service.all_scorecards()[0]
+    card = next(c for c in service.all_scorecards() if c.name == "default_adopted")
+    raw = [domain.SignalPoint(m, v, at) for m, v, at in signal_points(session, acc.id, since=NOW - timedelta(days=400),
+                                                                      until=NOW)]
+    expected = domain.score(raw, card, NOW)
+    stage, got = service.score_batch(session, account_ids=[acc.id], now=NOW, cards=service.all_scorecards())[acc.id]
+    assert stage == "adopted"
+    assert got.score == pytest.approx(expected.score)
+    assert [(c.factor, c.value) for c in got.contributions] == [
+        (c.factor, pytest.approx(c.value) if c.value is not None else None) for c in expected.contributions]
+
+
+def test_internal_signals_come_from_plan_packet_and_reviews(session) -> None:
+    acc = account(session, segment="smb")
+    deal = Deal(account_id=acc.id, crm_source="events", crm_external_id="D1", name="D1", seats=50)
+    session.add(deal)
+    session.flush()
+    journey = Journey(deal_id=deal.id, account_id=acc.id, playbook="default", playbook_version=1,
+                      signed_on=NOW.date() - timedelta(days=30))
+    session.add(journey)
+    session.flush()
+    ms = Milestone(journey_id=journey.id, key="kickoff", name="Kickoff", position=0, due_on=NOW.date())
+    session.add(ms)
+    session.flush()
+    due = NOW.date() - timedelta(days=5)
+    for n, (status, done_days_after_due) in enumerate([(TaskStatus.done, -1), (TaskStatus.done, 2),
+                                                        (TaskStatus.todo, None), (TaskStatus.todo, None)]):
+        done_at = None if done_days_after_due is None else datetime.combine(
+            due + timedelta(days=done_days_after_due), datetime.min.time(), UTC).replace(hour=10)
+        session.add(PlanTask(journey_id=journey.id, milestone_id=ms.id, key=f"t{n}", title=f"T{n}", position=n,
+                             anchor="signature", offset_business_days=0, due_on=due if n < 3 else NOW.date()
+                             + timedelta(days=5), status=status, done_at=done_at))
+    session.add(HandoffPacket(journey_id=journey.id, account_id=acc.id, completeness=80))
+    session.add_all([Review(journey_id=journey.id, account_id=acc.id, kind=k, title=k, anchor="signature",
+                            due_on=NOW.date() - timedelta(days=d), status=s)
+                     for k, d, s in [("a", 10, "held"), ("b", 5, "missed"), ("c", 1, "held")]])
+    session.flush()
+    stage, result = service.score_batch(session, account_ids=[acc.id], now=NOW, cards=service.all_scorecards())[acc.id]
+    values = {c.factor: c.value for c in result.contributions}
+    assert stage == "onboarding" and result.scorecard == "default_onboarding"
+    # 3 tasks due by today: one done on time, one late, one open -> 1/3 on time, 1 overdue
+    assert values["plan_on_time"] == pytest.approx(1 / 3)
+    assert values["overdue_tasks"] == 1
+    assert values["packet_completeness"] == 80
+    assert values["activation"] is None  # seats known from the deal, but no active users sent
+    # plan: 60 % x 0 (1/3 is below the curve's 0.5) + 40 % x 60 (1 overdue) = 24 of 45 -> 10.8 points
+    # handoff: 80 -> 60 -> 20 x 60 % = 12 points; plan+handoff present: 65 % of the weight spread to 100 %
+    assert result.score == pytest.approx((0.45 * 24 + 0.20 * 60) / 0.65)
+    reviews = service.score_batch(session, account_ids=[acc.id], now=NOW + timedelta(days=400),
+                                  cards=service.all_scorecards())[acc.id][1]
+    assert {c.factor: c.value for c in reviews.contributions}.get("reviews_held") == pytest.approx(2 / 3)
+
+
+def test_history_is_one_row_per_day_and_trend_reads_it(session) -> None:
+    acc = account(session)
+    for day, users in [(30, 90), (7, 70), (0, 50)]:
+        when = NOW - timedelta(days=day)
+        service.record_signals(session, items=[SignalIn(f"u{day}", str(acc.id), "active_users", users, when),
+                                               SignalIn(f"s{day}", str(acc.id), "seats", 100, when)],
+                               source="test", now=when, actor=ACTOR)
+    service.recompute(session, account_ids=[acc.id], now=NOW, actor=ACTOR)
+    health = service.account_health(session, account_id=acc.id, now=NOW)
+    assert [h["on"] for h in health["history"]] == [date(2027, 1, 30), date(2027, 2, 22), date(2027, 3, 1)]
+    # utilisation 0.9 -> 90 + 10 x 0.1/0.15 = 96.67; 0.7 -> 50 + 40 x 0.2/0.3 = 76.67; 0.5 -> 50
+    assert health["trend"] == {"7d": pytest.approx(-26.7, abs=0.05), "30d": pytest.approx(-46.7, abs=0.05)}
+    assert health["band"] == "yellow"
+
+
+def test_turning_red_alerts_the_csm_once(session) -> None:
+    csm, am = member(session, "csm@x.example", Role.csm), member(session, "am@x.example", Role.am)
+    acc = account(session, csm=csm, am=am)
+    signals(session, acc, {"active_users": 90, "seats": 100})
+    signals(session, acc, {"active_users": 10}, days_ago=0.5)
+    service.recompute(session, account_ids=[acc.id], now=NOW, actor=ACTOR)
+    alerts = session.scalars(select(Reminder).where(Reminder.kind.like("risk.%"))).all()
+    assert [(r.kind, r.assignee_id) for r in alerts] == [("risk.turned_red", csm.id)]
+    assert "turned red: health 0/100 (was green)" in alerts[0].reason

@@ -97,6 +97,9 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
     from journey.onboarding.endpoints import router as plan
     from journey.reviews.endpoints import router as reviews
     from journey.webhooks.endpoints import router as webhooks
+    from journey.webhooks.hubspot import router as hubspot_webhooks
+    from journey.webhooks.pipedrive import router as pipedrive_webhooks
+    from journey.webhooks.salesforce import router as salesforce_webhooks
 
     app = FastAPI(title="journey", version="0.1.0", lifespan=_lifespan if start_runner else None,
                   description="Post-signature customer journeys: onboarding plans, handoff packets, "
@@ -106,7 +109,8 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
 
         app.state.dispatcher = NullDispatcher()
     _install_error_handlers(app)
-    for router in (webhooks, accounts, plan, handoff, reviews, journeys, inbox, health, reminders):
+    for router in (webhooks, hubspot_webhooks, salesforce_webhooks, pipedrive_webhooks,
+                   accounts, plan, handoff, reviews, journeys, inbox, health, reminders):
         app.include_router(router)
     _operations(app)
     return app

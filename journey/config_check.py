@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from journey.adapters.crm.mapping import check_mappings
 from journey.config import get_settings
 from journey.handoff import domain as handoff_domain
 from journey.onboarding.domain import PlaybookError, load_playbook
@@ -32,6 +33,7 @@ def check_all(templates_dir: Path | None = None) -> list[str]:
             handoff_domain.completeness(handoff_domain.PacketContent(), list(required))
         except ValueError as exc:
             problems.append(f"{path}: packet.required: {exc}")
+    problems.extend(check_mappings(templates_dir or get_settings().templates_dir))
     if files and "default" not in names:
         problems.append(f"{directory}: no playbook named 'default' (used for segments no playbook lists)")
     return problems

@@ -24,6 +24,14 @@ FLOW_FOR_TYPE: dict[str, str] = {
     "deal.signed": "flows.deal_signed:deal_signed",
     "deal.updated": "flows.deal_updated:deal_updated",
     "deal.lost": "flows.deal_lost:deal_lost",
+    # CRM notifications (journey/adapters/crm): HubSpot, Salesforce Outbound Messages, Pipedrive v1 / v2
+    "deal.creation": "flows.crm_deal:crm_deal",
+    "deal.propertyChange": "flows.crm_deal:crm_deal",
+    "outbound.Opportunity": "flows.crm_deal:crm_deal",
+    "added.deal": "flows.crm_deal:crm_deal",
+    "updated.deal": "flows.crm_deal:crm_deal",
+    "create.deal": "flows.crm_deal:crm_deal",
+    "change.deal": "flows.crm_deal:crm_deal",
 }
 
 

@@ -2,6 +2,7 @@
 from journey.models.accounts import Account, Stakeholder
 from journey.models.audit import AuditEntry
 from journey.models.base import ActorKind, Base, DealStatus, EventStatus, JourneyStatus, Role, TaskStatus
+from journey.models.crm import CrmDealStage
 from journey.models.deals import Deal, Journey
 from journey.models.health import ContactHold, HealthHistory, HealthScore, Signal
 from journey.models.inbox import InboundEvent
@@ -14,6 +15,7 @@ from journey.models.reviews import Review, ReviewReminder
 from journey.models.team import ApiToken, TeamMember
 
 __all__ = [
+    "CrmDealStage",
     "ContactHold", "HealthHistory", "HealthScore", "Signal",
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",

@@ -1,0 +1,29 @@
+"""A CRM notification (HubSpot, Salesforce, Pipedrive): read the deal if needed, apply its stage in order;
+a won deal gets its journey, plan, packet and reviews, a deal leaving the won stage pauses its journey."""
+from __future__ import annotations
+
+from prefect import flow
+
+from flows._kit import run_name, step
+from flows.deal_signed import build_onboarding_plan, schedule_reviews
+from journey import steps
+from journey.adapters.crm import steps as crm_steps
+from journey.models import EventStatus
+
+fetch_hubspot_deal = step("fetch-hubspot-deal")(crm_steps.fetch_hubspot_deal)
+apply_stage_change = step("apply-stage-change")(crm_steps.apply_stage_change)
+open_handoff_packet = step("open-handoff-packet")(crm_steps.open_handoff_packet)
+
+
+@flow(name="crm-deal", flow_run_name=run_name)
+def crm_deal(event_id: int) -> str:
+    bundle = fetch_hubspot_deal(event_id)
+    outcome = apply_stage_change(event_id, bundle)
+    if outcome["action"] == "sign":
+        journey_id = outcome["journey_id"]
+        build_onboarding_plan(journey_id)
+        open_handoff_packet(journey_id, outcome["data"])
+        schedule_reviews(journey_id)
+    status = EventStatus.ignored if outcome["action"] == "ignore" else EventStatus.processed
+    steps.finish_event(event_id, status.value, outcome.get("note"))
+    return str(outcome["action"])

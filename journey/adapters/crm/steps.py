@@ -1,0 +1,136 @@
+"""The steps of the CRM flow (flows/crm_deal.py): each is one entry point (one transaction) and idempotent.
+
+A raw CRM notification in the inbox becomes a :class:`StageChange`; the change is applied only if it is
+newer than the last one applied to that deal (CRMs deliver in delivery order, not occurrence order). A
+won stage records the deal and opens its one journey through the same services as `/webhooks/events`;
+leaving the won stage pauses the journey.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from journey import db
+from journey.adapters.crm import hubspot, pipedrive, repository, salesforce
+from journey.adapters.crm.common import Applied, StageChange, decide, validate_signed
+from journey.adapters.crm.mapping import CrmMapping, mapping_for
+from journey.config import get_settings
+from journey.deals import repository as deals_repository
+from journey.deals import service as deals_service
+from journey.handoff import service as handoff_service
+from journey.inbox import repository as inbox_repository
+from journey.kit import utcnow
+from journey.models import InboundEvent, JourneyStatus
+from journey.reviews import service as reviews_service
+from journey.steps import FLOW_ACTOR, EventGone
+
+# Test seam: an httpx transport for the HubSpot API (httpx.MockTransport in tests); None = the network.
+hubspot_transport: Any = None
+
+
+def _mapping(source: str) -> CrmMapping:
+    return mapping_for(source, get_settings().templates_dir)
+
+
+def _load(session, event_id: int) -> InboundEvent:  # type: ignore[no-untyped-def]
+    event = inbox_repository.get(session, event_id)
+    if event is None:
+        raise EventGone(f"no inbound event {event_id}")
+    return event
+
+
+def fetch_hubspot_deal(event_id: int) -> dict[str, Any] | None:
+    """Read the deal behind a HubSpot event from the CRM API when it may start a journey; else None."""
+    with db.transaction(writer=False) as session:
+        event = _load(session, event_id)
+        if event.source != hubspot.SOURCE:
+            return None
+        payload = json.loads(event.payload)
+        if not hubspot.is_deal_stage_event(payload) or not hubspot.may_sign(payload, _mapping(event.source)):
+            return None
+        last = repository.read_stage(session, source=event.source, external_id=str(payload["objectId"]))
+        when = hubspot.occurred_at(payload)
+        if last is not None and last.event_id != event_id and when is not None and when <= last.occurred_at:
+            return None  # stale: the apply step ignores it without asking HubSpot
+    settings = get_settings()
+    if not settings.hubspot_access_token:
+        raise hubspot.HubSpotError("JOURNEY_HUBSPOT_ACCESS_TOKEN is not set: cannot read the deal from HubSpot")
+    api = hubspot.HubSpotApi(base_url=settings.hubspot_api_base, token=settings.hubspot_access_token,
+                             transport=hubspot_transport)
+    try:
+        return hubspot.fetch_deal_bundle(api, str(payload["objectId"]), _mapping(hubspot.SOURCE))
+    except hubspot.DealNotFound:
+        return {"deleted": True}
+    finally:
+        api.close()
+
+
+def stage_change_of(event: InboundEvent, bundle: dict[str, Any] | None) -> StageChange | str:
+    """The event's stage change, or why it carries none (a sentence for the inbox row)."""
+    payload = json.loads(event.payload)
+    mapping = _mapping(event.source)
+    if event.source == hubspot.SOURCE:
+        if not hubspot.is_deal_stage_event(payload):
+            return f"{payload.get('subscriptionType')} {payload.get('propertyName') or ''} is not a stage change"
+        if bundle and bundle.get("deleted"):
+            return f"deal {payload['objectId']} no longer exists in HubSpot"
+        return hubspot.stage_change(payload, bundle, mapping)
+    if event.source == salesforce.SOURCE:
+        if payload.get("sobject_type") not in ("Opportunity", ""):
+            return f"sObject {payload.get('sobject_type')} is not an Opportunity"
+        return salesforce.stage_change(payload, mapping, received_at=event.received_at)
+    if event.source == pipedrive.SOURCE:
+        if not event.type.endswith(".deal"):
+            return f"{event.type} is not about a deal"
+        return pipedrive.stage_change(payload, mapping, received_at=event.received_at) or "the status did not change"
+    return f"no CRM connector for source {event.source}"
+
+
+def apply_stage_change(event_id: int, bundle: dict[str, Any] | None) -> dict[str, Any]:
+    """Apply the event in order: {"action": sign|pause|ignore, "journey_id", "data", "note"}."""
+    with db.transaction() as session:
+        event = _load(session, event_id)
+        change = stage_change_of(event, bundle)
+        if isinstance(change, str):
+            return {"action": "ignore", "note": change}
+        row = repository.lock_stage(session, source=event.source, external_id=change.deal_id)
+        last = Applied(row.occurred_at, row.won, row.event_id) if row else None
+        deal = deals_repository.deal_by_crm(session, source=event.source, external_id=change.deal_id)
+        journey = deals_repository.journey_for_deal(session, deal.id) if deal else None
+        decision = decide(change, last=last, event_id=event_id,
+                          has_journey=journey is not None and journey.status == JourneyStatus.active)
+        stale = last is not None and last.event_id != event_id and change.occurred_at <= last.occurred_at
+        if not stale:
+            repository.save_stage(session, source=event.source, external_id=change.deal_id,
+                                  pipeline=change.pipeline, stage=change.stage, won=change.won,
+                                  occurred_at=change.occurred_at, event_id=event_id)
+        if decision.action == "sign":
+            return _sign(session, source=event.source, change=change)
+        if decision.action == "pause":
+            return _pause(session, source=event.source, change=change, reason=decision.reason)
+        return {"action": "ignore", "note": decision.reason}
+
+
+def _sign(session, *, source: str, change: StageChange) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    assert change.signed is not None
+    signed, flags = validate_signed(change.signed)
+    opened = deals_service.record_signed_deal(session, source=source, signed=signed,
+                                              occurred_at=change.occurred_at, actor=FLOW_ACTOR)
+    note = "flagged: " + "; ".join(flags) if flags else None
+    return {"action": "sign", "journey_id": opened.journey_id, "data": signed.model_dump(mode="json"), "note": note}
+
+
+def _pause(session, *, source: str, change: StageChange, reason: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    journey = deals_service.pause_for_lost_deal(session, source=source, external_id=change.deal_id, reason=reason,
+                                                actor=FLOW_ACTOR, now=utcnow())
+    if journey is None:
+        return {"action": "ignore", "note": f"{reason}; no journey for this deal"}
+    reviews_service.cancel_future_reviews(session, journey_id=journey.id, actor=FLOW_ACTOR)
+    return {"action": "pause", "journey_id": journey.id, "note": reason}
+
+
+def open_handoff_packet(journey_id: int, data: dict[str, Any]) -> bool:
+    """Version 1 of the packet from the normalised deal (the raw CRM payload is not the generic envelope)."""
+    with db.transaction() as session:
+        return handoff_service.open_packet(session, journey_id=journey_id, deal_data=data, actor=FLOW_ACTOR,
+                                           now=utcnow())

@@ -7,6 +7,7 @@ from flows._kit import run_name, step
 from journey import steps
 
 open_journey = step("open-journey")(steps.open_journey)
+assign_account_owners = step("assign-account-owners")(steps.assign_account_owners)
 build_onboarding_plan = step("build-onboarding-plan")(steps.build_onboarding_plan)
 open_handoff_packet = step("open-handoff-packet")(steps.open_handoff_packet)
 schedule_reviews = step("schedule-reviews")(steps.schedule_reviews)
@@ -15,6 +16,7 @@ schedule_reviews = step("schedule-reviews")(steps.schedule_reviews)
 @flow(name="deal-signed", flow_run_name=run_name)
 def deal_signed(event_id: int) -> int:
     journey_id = open_journey(event_id)
+    assign_account_owners(journey_id)
     build_onboarding_plan(journey_id)
     open_handoff_packet(journey_id, event_id)
     schedule_reviews(journey_id)

@@ -94,8 +94,10 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
     from journey.health.endpoints import router as health
     from journey.inbox.endpoints import router as inbox
     from journey.notify.endpoints import router as reminders
+    from journey.objectives.endpoints import router as objectives
     from journey.onboarding.endpoints import router as plan
     from journey.reviews.endpoints import router as reviews
+    from journey.team.endpoints import router as team
     from journey.webhooks.endpoints import router as webhooks
     from journey.webhooks.hubspot import router as hubspot_webhooks
     from journey.webhooks.pipedrive import router as pipedrive_webhooks
@@ -110,7 +112,7 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
         app.state.dispatcher = NullDispatcher()
     _install_error_handlers(app)
     for router in (webhooks, hubspot_webhooks, salesforce_webhooks, pipedrive_webhooks,
-                   accounts, plan, handoff, reviews, journeys, inbox, health, reminders):
+                   accounts, plan, handoff, reviews, journeys, inbox, health, reminders, objectives, team):
         app.include_router(router)
     _operations(app)
     return app

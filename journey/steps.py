@@ -121,3 +121,12 @@ def fail_event(event_id: int, error: str, max_attempts: int) -> bool:
 def journey_status(journey_id: int) -> str:
     with db.transaction(writer=False) as session:
         return str(session.get_one(Journey, journey_id).status)
+
+
+def assign_account_owners(journey_id: int) -> dict[str, int | None]:
+    """The CSM and AM the CRM named, else chosen by the roster's rules (why is in the audit trail)."""
+    from journey.team import ownership
+
+    with db.transaction() as session:
+        account_id = session.get_one(Journey, journey_id).account_id
+        return ownership.assign_owners(session, account_id=account_id, actor=FLOW_ACTOR, now=utcnow())

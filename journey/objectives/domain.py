@@ -49,9 +49,11 @@ def assess(*, baseline: float | None, target: float | None, start_on: date, due_
             return Assessment("at_risk", None, expected, "no measurement yet and half the time is gone")
         return Assessment("on_track", None, expected, "no measurement yet")
     latest = seen[-1]
+    reached = latest.value >= target if target >= base else latest.value <= target
     progress = 1.0 if target == base else (latest.value - base) / (target - base)
-    if progress >= 1:
+    if reached:
         return Assessment("achieved", progress, expected, f"{latest.value:g} reached the target {target:g}")
+    progress = min(progress, 0.9999)  # not reached: never shown as 100 % through float rounding
     if overdue:
         reason = f"{latest.value:g} on {latest.on}, target {target:g} by {due_on}"
         return Assessment("missed", progress, expected, reason)

@@ -1,11 +1,13 @@
 """Every query about team members and API tokens."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from journey.db import insert_ignoring_duplicates
-from journey.models import ApiToken, Role, TeamMember
+from journey.models import Account, AccountOwner, ApiToken, Role, TeamMember
 
 
 def by_email(session: Session, email: str) -> TeamMember | None:
@@ -21,3 +23,30 @@ def by_token_digest(session: Session, digest: str) -> TeamMember | None:
     stmt = (select(TeamMember).join(ApiToken, ApiToken.member_id == TeamMember.id)
             .where(ApiToken.digest == digest, ApiToken.revoked_at.is_(None), TeamMember.active.is_(True)))
     return session.scalars(stmt).one_or_none()
+
+
+def active_with_role(session: Session, role: Role) -> Sequence[TeamMember]:
+    stmt = select(TeamMember).where(TeamMember.role == role, TeamMember.active.is_(True)).order_by(TeamMember.id)
+    return session.scalars(stmt).all()
+
+
+def account_loads(session: Session, role: Role) -> dict[int, int]:
+    """How many accounts each member owns now in `role` (csm or am)."""
+    column = Account.csm_id if role == Role.csm else Account.am_id
+    stmt = select(column, func.count()).where(column.is_not(None)).group_by(column)
+    return {member_id: count for member_id, count in session.execute(stmt).all()}
+
+
+def open_windows(session: Session, account_id: int) -> Sequence[AccountOwner]:
+    stmt = select(AccountOwner).where(AccountOwner.account_id == account_id, AccountOwner.ended_at.is_(None))
+    return session.scalars(stmt).all()
+
+
+def ownership_history(session: Session, account_id: int) -> Sequence[AccountOwner]:
+    stmt = (select(AccountOwner).where(AccountOwner.account_id == account_id)
+            .order_by(AccountOwner.started_at, AccountOwner.id))
+    return session.scalars(stmt).all()
+
+
+def by_id(session: Session, member_id: int) -> TeamMember | None:
+    return session.get(TeamMember, member_id)

@@ -1,0 +1,94 @@
+"""The CSM + AM pair chosen by the roster when the CRM names nobody, a manager's override with the
+ownership history, objectives with measured progress, and the onboarding KPIs."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from journey import db
+from journey.models import AuditEntry
+from journey.team import service as team_service
+from tests.builders import deal_signed, drain, member_with_token, post_event
+
+pytestmark = pytest.mark.usefixtures("db_url")
+NO_OWNERS = {"csm": None, "am": None}
+
+
+def _roster() -> None:
+    with db.transaction() as s:
+        for email, role, segments, regions, capacity in [
+            ("fr.csm@vendor.example", "csm", ["mid_market"], ["FR"], 1),
+            ("us.csm@vendor.example", "csm", ["mid_market"], ["US"], 10),
+            ("any.csm@vendor.example", "csm", [], [], 10),
+            ("fr.am@vendor.example", "am", [], ["FR"], 10),
+        ]:
+            m = team_service.create_member(s, email=email, name=email.split("@")[0], role=role)
+            m.segments, m.regions, m.capacity_accounts = segments, regions, capacity
+
+
+def test_owners_by_rules_then_capacity_then_manager_override(client, admin) -> None:
+    _roster()
+    post_event(client, deal_signed("D-1", "C-1", owners=NO_OWNERS))
+    post_event(client, deal_signed("D-2", "C-2", owners=NO_OWNERS))
+    assert drain() == ["processed", "processed"]
+    first = client.get("/api/accounts/crm:events:C-1/owners", headers=admin).json()
+    assert (first["csm"]["email"], first["am"]["email"]) == ("fr.csm@vendor.example", "fr.am@vendor.example")
+    assert first["history"][0]["source"] == "rules"
+    assert "covers segment mid_market and region FR" in first["history"][0]["reason"]
+    second = client.get("/api/accounts/crm:events:C-2/owners", headers=admin).json()
+    assert second["csm"]["email"] == "any.csm@vendor.example"  # the French CSM is at capacity (1)
+    with db.transaction(writer=False) as s:
+        reasons = [e.details["reason"] for e in s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "owner.assigned").order_by(AuditEntry.id))]
+    assert len(reasons) == 4 and all(reasons)
+
+    csm = member_with_token("fr.csm@vendor.example", "csm")
+    body = {"csm": "us.csm@vendor.example", "reason": "French speaker on leave"}
+    assert client.put("/api/accounts/crm:events:C-1/owners", headers=csm, json=body).status_code == 403
+    manager = member_with_token("boss@vendor.example", "manager")
+    assert client.put("/api/accounts/crm:events:C-1/owners", headers=manager,
+                      json={"csm": "fr.am@vendor.example", "reason": "x"}).status_code == 422  # an AM is no CSM
+    moved = client.put("/api/accounts/crm:events:C-1/owners", headers=manager, json=body).json()
+    assert moved["csm"]["email"] == "us.csm@vendor.example"
+    windows = [(w["role"], w["member"]["email"], w["ended_at"] is None, w["source"]) for w in moved["history"]]
+    assert windows == [("csm", "fr.csm@vendor.example", False, "rules"), ("am", "fr.am@vendor.example", True, "rules"),
+                       ("csm", "us.csm@vendor.example", True, "manager")]
+    # the former CSM no longer sees the account; the new one does
+    assert client.get("/api/accounts/crm:events:C-1", headers=csm).status_code == 404
+    assert client.get("/api/accounts/crm:events:C-1/plan",
+                      headers=member_with_token("us.csm@vendor.example", "csm")).status_code == 200
+
+
+def test_crm_named_owners_open_windows_from_the_crm(client, admin) -> None:
+    post_event(client, deal_signed())
+    drain()
+    owners = client.get("/api/accounts/crm:events:C-77/owners", headers=admin).json()
+    assert [(w["role"], w["source"]) for w in owners["history"]] == [("csm", "crm"), ("am", "crm")]
+
+
+def test_nobody_in_the_roster_leaves_the_account_unassigned_and_says_why(client, admin) -> None:
+    post_event(client, deal_signed(owners=NO_OWNERS))
+    assert drain() == ["processed"]
+    assert client.get("/api/accounts/crm:events:C-77/owners", headers=admin).json()["csm"] is None
+    with db.transaction(writer=False) as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "owner.unassigned")).first()
+        assert entry.details["reason"] == "no active CSM in the roster"
+
+
+def test_objective_progress_and_kpis(client, admin) -> None:
+    post_event(client, deal_signed())
+    drain()
+    csm = member_with_token("csm@vendor.example", "csm")
+    objectives = client.get("/api/accounts/crm:events:C-77/objectives", headers=csm).json()["items"]
+    assert [(o["title"], o["baseline"], o["target"], o["measurements"]) for o in objectives] == [
+        ("Réduire le temps d'intégration des agents", 21.0, 7.0, [])]
+    url = f"/api/accounts/crm:events:C-77/objectives/{objectives[0]['id']}/progress"
+    done = client.post(url, headers=csm, json={"value": 6, "note": "measured at the 90-day review",
+                                                "source": "review"})
+    assert done.status_code == 201 and done.json()["status"] == "achieved"
+    assert client.post(url, headers=member_with_token("ae@vendor.example", "ae"), json={"value": 1}).status_code == 403
+    kpis = client.get("/api/kpis/onboarding", headers=admin).json()
+    assert [a["name"] for a in kpis["accounts"]] == ["Société Acme — Ünïcødé 🚀"]
+    assert kpis["overall"]["accounts"] == 1 and kpis["teams"][0]["csm_email"] == "csm@vendor.example"
+    assert client.get("/api/kpis/onboarding", headers=member_with_token("x@vendor.example", "csm")).json()[
+        "accounts"] == []

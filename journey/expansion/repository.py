@@ -33,8 +33,11 @@ def last_reminder_at(session: Session, account_ids: Sequence[int], kinds: Sequen
 
 def seat_usage(session: Session, account_ids: Sequence[int], *, for_days: int, now: datetime
                ) -> dict[int, tuple[float, int]]:
-    """Lowest `active_users` over the period and how many days of it the data covers."""
-    since = now - timedelta(days=for_days)
+    """Lowest `active_users` over the period and how many days of it the data covers.
+
+    The period is read with a week of lead so the value in force when it began counts (signals sent
+    every few days still cover the whole period)."""
+    since = now - timedelta(days=for_days + 7)
     stmt = (select(Signal.account_id, func.min(Signal.value), func.min(Signal.at))
             .where(Signal.account_id.in_(account_ids), Signal.metric == "active_users", Signal.at > since,
                    Signal.at <= now).group_by(Signal.account_id))
@@ -42,7 +45,7 @@ def seat_usage(session: Session, account_ids: Sequence[int], *, for_days: int, n
     for account_id, low, first in session.execute(stmt):
         from journey.health.repository import _aware
 
-        out[account_id] = (float(low), min(for_days, (now - _aware(first)).days + 1))
+        out[account_id] = (float(low), min(for_days, (now - _aware(first)).days))
     return out
 
 

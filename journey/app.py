@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,8 +25,12 @@ def problem(status: int, code: str, detail: str, headers: dict[str, str] | None 
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    from journey.web.errors import error_page, is_page
+
     @app.exception_handler(JourneyError)
-    async def _journey_error(_: Request, exc: JourneyError) -> JSONResponse:
+    async def _journey_error(request: Request, exc: JourneyError) -> Response:
+        if is_page(request):
+            return error_page(request, exc.status_code, exc.code, exc.detail, exc.headers)
         return problem(exc.status_code, exc.code, exc.detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -37,8 +41,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         return problem(422, "invalid", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        if is_page(request):
+            return error_page(request, exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
         return problem(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail),
                        getattr(exc, "headers", None))
 
@@ -114,6 +120,9 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
     for router in (webhooks, hubspot_webhooks, salesforce_webhooks, pipedrive_webhooks,
                    accounts, plan, handoff, reviews, journeys, inbox, health, reminders, objectives, team):
         app.include_router(router)
+    from journey.web.routes import mount_web
+
+    mount_web(app)
     _operations(app)
     return app
 

@@ -97,13 +97,8 @@ class Hook:
 
 
 HOOKS: list[Hook] = [
-    Hook("drain_outbox", "journey.notify.outbox:drain_outbox", {"trigger": "interval", "seconds": 15}, True),
     Hook("remind_incomplete_packets", "journey.handoff.service:remind_incomplete_packets",
          {"trigger": "interval", "hours": 1}, True),
-    Hook("recompute_all_health", "journey.health.service:recompute_all_health",
-         {"trigger": "cron", "hour": 2, "minute": 0, "timezone": "UTC"}),
-    Hook("send_weekly_digests", "journey.notify.digests:send_weekly_digests",
-         {"trigger": "cron", "day_of_week": "mon", "hour": 7, "minute": 0, "timezone": "UTC"}),
 ]
 
 
@@ -137,7 +132,32 @@ def build_jobs(settings: Settings, *, wake: Callable[[], None] | None = None) ->
     if wake is not None:
         jobs.append(Job("sweep_inbox", lambda: sweep_inbox(wake), {"trigger": "interval", "seconds": 30}))
     jobs += [job for hook in HOOKS if (job := _hook_job(hook)) is not None]
+    jobs += health_and_notification_jobs()
     return jobs
+
+
+def _entry_point(target: str) -> Callable[[], Any]:
+    """`module:function(now)` that owns its transactions (one per batch), imported when it runs."""
+    def run() -> Any:
+        module_name, _, name = target.partition(":")
+        return getattr(importlib.import_module(module_name), name)(utcnow())
+
+    return run
+
+
+def health_and_notification_jobs() -> list[Job]:
+    """Outbox every 15 s; health nightly, then the AM's expansion rules; digests on Monday morning (UTC)."""
+    def cron(**fields: Any) -> dict[str, Any]:
+        return {"trigger": "cron", "timezone": "UTC", **fields}
+
+    return [Job("drain_outbox", _entry_point("journey.notify.outbox:drain_outbox"),
+                {"trigger": "interval", "seconds": 15}),
+            Job("recompute_all_health", _entry_point("journey.health.jobs:recompute_all_health"),
+                cron(hour=2, minute=0), False),
+            Job("evaluate_expansion_rules", _entry_point("journey.expansion.jobs:evaluate_expansion_rules"),
+                cron(hour=3, minute=0), False),
+            Job("send_weekly_digests", _entry_point("journey.notify.digests:send_weekly_digests"),
+                cron(day_of_week="mon", hour=7, minute=0), False)]
 
 
 def _logged(job: Job) -> Callable[[], None]:

@@ -80,3 +80,32 @@ def member_with_token(email: str, role: str, name: str | None = None) -> dict[st
             service.create_member(session, email=email, name=name or email.split("@")[0], role=role)
         token = service.create_token(session, email=email)
     return {"Authorization": f"Bearer {token}"}
+
+
+WEB_PASSWORD = "correct horse battery staple"
+
+
+def member_with_password(email: str, role: str, name: str | None = None, timezone: str = "UTC") -> None:
+    """A team member who can sign in to the web UI with WEB_PASSWORD."""
+    from journey import db
+    from journey.team import repository, service
+
+    with db.transaction() as session:
+        if repository.by_email(session, email) is None:
+            service.create_member(session, email=email, name=name or email.split("@")[0], role=role,
+                                  password=WEB_PASSWORD, timezone=timezone)
+
+
+def web_csrf(client, path: str = "/signin") -> str:  # type: ignore[no-untyped-def]
+    """The CSRF token of the first form on a page (the sign-in form when signed out)."""
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client, email: str, password: str = WEB_PASSWORD):  # type: ignore[no-untyped-def]
+    """Sign the TestClient in through the real form; the response of the POST."""
+    return client.post("/signin", data={"email": email, "password": password, "csrf_token": web_csrf(client)},
+                       follow_redirects=False)

@@ -13,6 +13,7 @@ from journey.models.packets import HandoffPacket, PacketAcknowledgement, PacketV
 from journey.models.plans import Milestone, PlanSlip, PlanTask
 from journey.models.reviews import Review, ReviewReminder
 from journey.models.team import ApiToken, TeamMember
+from journey.models.web import SigninLink, WebSession
 
 __all__ = [
     "CrmDealStage",
@@ -20,6 +21,7 @@ __all__ = [
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",
     "HandoffPacket", "InboundEvent", "Journey", "JourneyStatus", "Milestone", "OutboxMessage", "PacketAcknowledgement",
-    "PacketVersion", "PlanSlip", "PlanTask", "Reminder", "Review", "Role", "Stakeholder", "TaskStatus", "TeamMember",
-    "ReviewReminder",
+    "PacketVersion", "PlanSlip", "PlanTask", "Reminder", "Review",
+    "ReviewReminder", "Role", "SigninLink", "Stakeholder", "TaskStatus", "TeamMember",
+    "WebSession",
 ]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from journey.errors import Conflict, InvalidInput, NotFound
@@ -10,6 +11,7 @@ from journey.models import ApiToken, Role, TeamMember
 from journey.team import repository
 
 _hasher = PasswordHasher()
+_NO_SUCH_HASH = _hasher.hash("journey: no member has this password")  # verified for unknown emails: same cost
 
 
 def create_member(session: Session, *, email: str, name: str, role: str, password: str | None = None,
@@ -53,3 +55,27 @@ def create_token(session: Session, *, email: str, label: str = "cli") -> str:
 
 def member_for_token(session: Session, token: str) -> TeamMember | None:
     return repository.by_token_digest(session, token_digest(token))
+
+
+def authenticate(session: Session, *, email: str, password: str) -> TeamMember | None:
+    """The active member with this email and password, or None; as slow for an unknown email as a known one.
+
+    A hash made with older argon2 parameters is upgraded in the caller's transaction.
+    """
+    member = repository.by_email(session, email.strip())
+    if member is None or not member.active or not member.password_hash:
+        _verify(_NO_SUCH_HASH, password)
+        return None
+    if not _verify(member.password_hash, password):
+        return None
+    if _hasher.check_needs_rehash(member.password_hash):
+        member.password_hash = _hasher.hash(password)
+        session.flush()
+    return member
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

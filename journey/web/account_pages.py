@@ -1,0 +1,69 @@
+"""The account page: the CSM + AM pair, contract and go-live, health with its explanation, the plan with
+tasks to check off, objectives with their progress, reviews and reminders."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from journey import db
+from journey.accounts.endpoints import visible_account
+from journey.deps import ReadSession
+from journey.errors import NotFound
+from journey.handoff import repository as handoff_repository
+from journey.kit import utcnow
+from journey.models import Account
+from journey.onboarding.endpoints import get_plan
+from journey.reviews import repository as reviews_repository
+from journey.web import charts, health_view, objectives_view, queries
+from journey.web.auth import FormViewer, PageViewer, Viewer
+from journey.web.render import Clock, page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/accounts/{ref}")
+def account_page(request: Request, ref: str, viewer: PageViewer, session: ReadSession) -> Response:
+    account = visible_account(session, ref, viewer.member)
+    return page(request, "account.html", viewer, **account_context(session, account, viewer))
+
+
+def account_context(session: Session, account: Account, viewer: Viewer) -> dict[str, Any]:
+    today = Clock(viewer.tz).today
+    people = queries.members(session, {i for i in (account.csm_id, account.am_id) if i})
+    journey, deal = queries.journeys(session, [account.id]).get(account.id, (None, None))
+    try:
+        plan = get_plan(str(account.id), session, viewer.member)
+    except NotFound:
+        plan = None
+    health = health_view.detail(session, account.id)
+    packet = handoff_repository.latest_packet_for_account(session, account.id)
+    return {
+        "account": account, "csm": people.get(account.csm_id or 0), "am": people.get(account.am_id or 0),
+        "journey": journey, "deal": deal, "plan": plan, "packet": packet, "health": health,
+        "health_ready": health_view.available(),
+        "chart": charts.score_chart(health["history"]) if health else None,
+        "bars": charts.contribution_bars(health["contributions"]) if health else [],
+        "objectives": objectives_view.of_account(session, account.id, packet),
+        "reviews": reviews_repository.of_account(session, account.id),
+        "reminders": queries.reminders_of_account(session, account.id),
+        "overdue": {t.id for m in (plan.milestones if plan else []) for t in m.tasks
+                    if t.status in ("todo", "in_progress") and t.due_on < today},
+    }
+
+
+@router.post("/accounts/{ref}/tasks/{task_id}")
+def update_task(ref: str, task_id: int, viewer: FormViewer, action: Annotated[str, Form(max_length=16)] = "done",
+                reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Start, check off, skip or reopen a task through the onboarding service, which owns the rules."""
+    from journey.onboarding import service as onboarding_service
+
+    with db.transaction() as session:
+        account = visible_account(session, ref, viewer.member)
+        onboarding_service.update_task(session, task_id=task_id, member=viewer.member, action=action,
+                                       reason=reason.strip() or None, assignee=None, now=utcnow())
+    notice = {"done": "task_done", "reopen": "task_reopened", "start": "task_started", "skip": "task_skipped"}
+    return RedirectResponse(f"/accounts/{account.id}?notice={notice.get(action, 'task_done')}#task-{task_id}",
+                            status_code=303)

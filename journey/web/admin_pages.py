@@ -1,0 +1,53 @@
+"""The admin inbox: every webhook delivery, duplicates, dead letters with their error, and replay."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from journey import db
+from journey.deps import ReadSession
+from journey.errors import Forbidden
+from journey.inbox import repository as inbox_repository
+from journey.inbox import service as inbox_service
+from journey.kit import decode_cursor, encode_cursor, utcnow
+from journey.web import queries
+from journey.web.auth import FormViewer, PageViewer, Viewer
+
+router = APIRouter(include_in_schema=False)
+TABS = {"all": "All deliveries", "dead": "Dead letters", "pending": "Waiting", "duplicates": "Duplicates",
+        "processed": "Processed", "ignored": "Ignored"}
+PAGE_SIZE = 50
+
+
+def admin_viewer(viewer: PageViewer) -> Viewer:
+    if not viewer.is_admin:
+        raise Forbidden("only admins can open the inbox")
+    return viewer
+
+
+AdminViewer = Annotated[Viewer, Depends(admin_viewer)]
+
+
+@router.get("/admin/inbox")
+def inbox(request: Request, viewer: AdminViewer, session: ReadSession, tab: str = "all",
+          cursor: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    from journey.web.render import page
+
+    tab = tab if tab in TABS else "all"
+    rows = queries.events_page(session, tab, before_id=decode_cursor(cursor), limit=PAGE_SIZE)
+    counts = inbox_repository.counts_by_status(session)
+    counts["duplicates"] = queries.duplicate_count(session)
+    counts["all"] = sum(v for k, v in counts.items() if k in ("pending", "processed", "ignored", "dead"))
+    return page(request, "inbox.html", viewer, rows=rows, tab=tab, tabs=TABS, counts=counts,
+                next=encode_cursor(rows[-1].id) if len(rows) == PAGE_SIZE else None)
+
+
+@router.post("/admin/inbox/{event_id}/replay")
+def replay(request: Request, event_id: int, viewer: FormViewer) -> Response:
+    admin_viewer(viewer)
+    with db.transaction() as session:
+        inbox_service.replay_event(session, event_id=event_id, now=utcnow())
+    request.app.state.dispatcher.notify(event_id)
+    return RedirectResponse("/admin/inbox?tab=pending&notice=replayed", status_code=303)

@@ -1,0 +1,73 @@
+"""My book (the accounts a member looks after, with what needs attention) and the reminders inbox."""
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from journey import audit, db
+from journey.audit import Actor
+from journey.deps import ReadSession
+from journey.errors import NotFound
+from journey.kit import utcnow
+from journey.web import health_view, queries
+from journey.web.auth import FormViewer, PageViewer
+from journey.web.render import Clock, page
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+
+
+@router.get("/")
+def book(request: Request, viewer: PageViewer, session: ReadSession, q: Annotated[str, Query(max_length=200)] = "",
+         segment: Annotated[str, Query(max_length=64)] = "", attention: str = "", owner: str = "",
+         page_no: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1) -> Response:
+    today = Clock(viewer.tz).today
+    f = queries.BookFilter(q=q.strip(), segment=segment, attention=attention if attention in queries.ATTENTION else "",
+                           owner=owner if owner == "mine" else "")
+    accounts, total = queries.book_page(session, viewer.member, f, today, offset=(page_no - 1) * PAGE_SIZE,
+                                        limit=PAGE_SIZE)
+    ids = [a.id for a in accounts]
+    people = queries.members(session, {i for a in accounts for i in (a.csm_id, a.am_id) if i})
+    rows = [{"account": a, "csm": people.get(a.csm_id or 0), "am": people.get(a.am_id or 0)} for a in accounts]
+    extras = {"tasks": queries.task_counts(session, ids, today), "reviews": queries.next_reviews(session, ids, today),
+              "reminders": queries.open_reminder_counts(session, ids), "packets": queries.packets(session, ids),
+              "journeys": queries.journeys(session, ids), "health": health_view.scores(session, ids)}
+    given = {"q": f.q, "segment": f.segment, "attention": f.attention, "owner": f.owner}
+    params = {k: v for k, v in given.items() if v}
+    pages = {"first": (page_no - 1) * PAGE_SIZE + 1, "last": (page_no - 1) * PAGE_SIZE + len(accounts),
+             "prev": urlencode({**params, "page": page_no - 1}) if page_no > 1 else None,
+             "next": urlencode({**params, "page": page_no + 1}) if page_no * PAGE_SIZE < total else None}
+    return page(request, "book.html", viewer, rows=rows, extras=extras, total=total, f=f, pages=pages,
+                filtered=bool(params), segments=queries.segments(session, viewer.member),
+                attention_choices=queries.ATTENTION, summary=queries.book_summary(session, viewer.member, today),
+                health_ready=health_view.available())
+
+
+@router.get("/reminders")
+def reminders(request: Request, viewer: PageViewer, session: ReadSession, show: str = "open") -> Response:
+    status = show if show in ("open", "done", "dismissed") else "open"
+    rows = queries.reminders_for(session, viewer.member, status=status)
+    return page(request, "reminders.html", viewer, rows=rows, show=status)
+
+
+@router.post("/reminders/{reminder_id}")
+def close_reminder(reminder_id: int, viewer: FormViewer, action: Annotated[str, Form()] = "done",
+                   back: Annotated[str, Form()] = "/reminders") -> Response:
+    """Mark one of the viewer's own reminders done or dismissed (someone else's is 404)."""
+    status = "dismissed" if action == "dismiss" else "done"
+    with db.transaction() as session:
+        reminder = queries.reminder(session, reminder_id, viewer.member.id)
+        if reminder is None:
+            raise NotFound(f"no reminder {reminder_id} for you")
+        if reminder.status == "open":
+            reminder.status, reminder.closed_at = status, utcnow()
+            audit.record(session, actor=Actor.user(viewer.member.email), action=f"reminder.{status}",
+                         account_id=reminder.account_id, subject=f"reminder {reminder_id}", kind=reminder.kind)
+    from journey.web.signin_pages import safe_next
+
+    target = safe_next(back)
+    sep = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{sep}notice=reminder_{status}", status_code=303)

@@ -1,0 +1,81 @@
+"""Health as the pages show it: band, score and 30-day trend per account, history and contributions.
+
+The health tables arrive with the health issue (journey/models/health.py); until that module exists the
+pages say that health is not computed yet instead of showing a made-up score.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+BANDS = ("healthy", "watch", "at_risk", "critical")
+
+
+@dataclass(frozen=True)
+class HealthSummary:
+    score: float
+    band: str
+    trend: float | None  # points gained (+) or lost (-) over 30 days
+
+
+def _models() -> Any:
+    try:
+        from journey.models import health
+    except ImportError:
+        return None
+    return health
+
+
+def available() -> bool:
+    return _models() is not None
+
+
+def scores(session: Session, account_ids: Sequence[int], today: date | None = None) -> dict[int, HealthSummary]:
+    health = _models()
+    if health is None or not account_ids:
+        return {}
+    current = {h.account_id: h for h in session.scalars(
+        select(health.HealthScore).where(health.HealthScore.account_id.in_(account_ids)))}
+    if not current:
+        return {}
+    since = (today or date.today()) - timedelta(days=30)
+    first: dict[int, float] = {}
+    stmt = (select(health.HealthHistory.account_id, health.HealthHistory.score)
+            .where(health.HealthHistory.account_id.in_(list(current)), health.HealthHistory.day >= since)
+            .order_by(health.HealthHistory.day))
+    for account_id, score in session.execute(stmt):
+        first.setdefault(account_id, score)
+    return {a: HealthSummary(score=h.score, band=h.band,
+                             trend=round(h.score - first[a], 1) if a in first else None) for a, h in current.items()}
+
+
+def detail(session: Session, account_id: int) -> dict[str, Any] | None:
+    """The current score with its contributions and the last 180 days of history, or None."""
+    health = _models()
+    if health is None:
+        return None
+    current = session.get(health.HealthScore, account_id)
+    if current is None:
+        return None
+    stmt = (select(health.HealthHistory).where(health.HealthHistory.account_id == account_id)
+            .order_by(health.HealthHistory.day.desc()).limit(180))
+    history = list(reversed(session.scalars(stmt).all()))
+    return {"score": current, "history": [(h.day, h.score, h.band) for h in history],
+            "contributions": sorted(current.contributions or [], key=lambda c: -abs(c.get("points") or 0))}
+
+
+def band_mix(session: Session, account_ids_stmt: Any) -> dict[str, int] | None:
+    """How many accounts of the (visible) book sit in each band; None before health exists."""
+    health = _models()
+    if health is None:
+        return None
+    from sqlalchemy import func
+
+    stmt = (select(health.HealthScore.band, func.count()).where(health.HealthScore.account_id.in_(account_ids_stmt))
+            .group_by(health.HealthScore.band))
+    return {band: int(n) for band, n in session.execute(stmt)}

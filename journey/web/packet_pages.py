@@ -1,0 +1,109 @@
+"""The handoff packet: read it (any version, with what changed), edit it (the AE), acknowledge it or send
+it back (the CSM and the AM)."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journey import db
+from journey.accounts.endpoints import visible_account
+from journey.deps import ReadSession
+from journey.errors import InvalidInput, NotFound
+from journey.handoff import repository as handoff_repository
+from journey.kit import utcnow
+from journey.models import Account, HandoffPacket, PacketVersion, Role
+from journey.web import packet_form, queries
+from journey.web.auth import FormViewer, PageViewer, Viewer
+from journey.web.render import page
+
+router = APIRouter(include_in_schema=False)
+
+
+def _packet(session: Session, account: Account) -> HandoffPacket:
+    packet = handoff_repository.latest_packet_for_account(session, account.id)
+    if packet is None:
+        raise NotFound(f"{account.name} has no handoff packet yet: it opens when the deal's journey starts")
+    return packet
+
+
+def versions_of(session: Session, packet_id: int) -> list[PacketVersion]:
+    stmt = select(PacketVersion).where(PacketVersion.packet_id == packet_id).order_by(PacketVersion.version.desc())
+    return list(session.scalars(stmt))
+
+
+def permissions(viewer: Viewer, account: Account, ae_id: int | None, se_id: int | None) -> dict[str, Any]:
+    me = viewer.member
+    ack_role = ("csm" if me.role == Role.csm and account.csm_id == me.id
+                else "am" if me.role == Role.am and account.am_id == me.id else None)
+    can_edit = me.id in (ae_id, se_id) or me.role in (Role.manager, Role.admin)
+    return {"ack_role": ack_role, "can_edit": can_edit}
+
+
+@router.get("/accounts/{ref}/handoff")
+def packet_page(request: Request, ref: str, viewer: PageViewer, session: ReadSession,
+                version: Annotated[int | None, Query(ge=1)] = None) -> Response:
+    account = visible_account(session, ref, viewer.member)
+    packet = _packet(session, account)
+    versions = versions_of(session, packet.id)
+    shown = next((v for v in versions if v.version == (version or packet.version)), None)
+    if shown is None:
+        raise NotFound(f"the packet has no version {version}")
+    journey_deal = queries.journeys(session, [account.id]).get(account.id)
+    deal = journey_deal[1] if journey_deal else None
+    acks = handoff_repository.acknowledgements(session, packet.id)
+    people = queries.members(session, {a.member_id for a in acks} | {i for i in (account.csm_id, account.am_id) if i})
+    return page(request, "packet.html", viewer, account=account, packet=packet, shown=shown, versions=versions,
+                content=shown.content, acks=acks, people=people, latest=shown.version == packet.version,
+                csm=people.get(account.csm_id or 0), am=people.get(account.am_id or 0),
+                **permissions(viewer, account, deal.ae_id if deal else None, deal.se_id if deal else None))
+
+
+@router.get("/accounts/{ref}/handoff/edit")
+def edit_page(request: Request, ref: str, viewer: PageViewer, session: ReadSession) -> Response:
+    account = visible_account(session, ref, viewer.member)
+    packet = _packet(session, account)
+    current = handoff_repository.version(session, packet.id, packet.version)
+    assert current is not None
+    return page(request, "packet_edit.html", viewer, account=account, packet=packet,
+                form=packet_form.to_form(current.content), roles=packet_form.STAKEHOLDER_ROLES, error=None)
+
+
+@router.post("/accounts/{ref}/handoff/edit")
+def save_packet(ref: str, viewer: FormViewer, fields: packet_form.PacketFields,
+                base_version: Annotated[int | None, Form()] = None) -> Response:
+    """A new version with the sections the form changed (an SE may only change theirs)."""
+    from journey.handoff import service as handoff_service
+
+    try:
+        patch = packet_form.to_patch(fields)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    with db.transaction() as session:
+        account = visible_account(session, ref, viewer.member)
+        current = handoff_service.current_content(session, _packet(session, account))
+        try:
+            changed = packet_form.changed_sections(current, patch)
+        except ValueError as exc:
+            raise InvalidInput(str(exc).splitlines()[0]) from exc
+        handoff_service.edit_packet(session, account_id=account.id, member=viewer.member, now=utcnow(),
+                                    patch=changed, base_version=base_version)
+    return RedirectResponse(f"/accounts/{account.id}/handoff?notice=packet_saved", status_code=303)
+
+
+@router.post("/accounts/{ref}/handoff/acknowledgements")
+def acknowledge(ref: str, viewer: FormViewer, decision: Annotated[str, Form()] = "accept",
+                comment: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    from journey.handoff import service as handoff_service
+
+    if decision not in ("accept", "return"):
+        raise InvalidInput("decision must be accept or return")
+    with db.transaction() as session:
+        account = visible_account(session, ref, viewer.member)
+        handoff_service.acknowledge_packet(session, account_id=account.id, member=viewer.member, decision=decision,
+                                           comment=comment.strip() or None, now=utcnow())
+    notice = "packet_accepted" if decision == "accept" else "packet_returned"
+    return RedirectResponse(f"/accounts/{account.id}/handoff?notice={notice}", status_code=303)

@@ -1,0 +1,268 @@
+"""Every query of the web pages that no domain repository already answers: the rows of a book page,
+counts for the summary cards, an account's reminders. Each reads only a page's worth of rows, so a page
+costs the same with 10 accounts or 10,000."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from journey.accounts.repository import visible_to
+from journey.models import (
+    Account,
+    Deal,
+    EventStatus,
+    HandoffPacket,
+    InboundEvent,
+    Journey,
+    Milestone,
+    PacketAcknowledgement,
+    PlanTask,
+    Reminder,
+    Review,
+    Role,
+    TaskStatus,
+    TeamMember,
+)
+
+OPEN_TASK = (TaskStatus.todo, TaskStatus.in_progress)
+OPEN_REVIEW = ("proposed", "scheduled", "missed")
+ATTENTION = {"overdue": "Overdue tasks", "packet": "Packet not accepted", "reviews": "Review in 30 days"}
+
+
+@dataclass(frozen=True)
+class BookFilter:
+    q: str = ""
+    segment: str = ""
+    attention: str = ""
+    owner: str = ""  # "mine" narrows a manager's view to the accounts they own
+
+
+def book_stmt(member: TeamMember, f: BookFilter, today: date) -> Select:
+    stmt = visible_to(select(Account), member)
+    if f.q:
+        stmt = stmt.where(Account.name.ilike(f"%{_like(f.q)}%", escape="\\"))
+    if f.segment:
+        stmt = stmt.where(Account.segment == f.segment)
+    if f.owner == "mine":
+        stmt = stmt.where(or_(Account.csm_id == member.id, Account.am_id == member.id))
+    if f.attention == "overdue":
+        late = (select(Journey.account_id).join(PlanTask, PlanTask.journey_id == Journey.id)
+                .where(PlanTask.status.in_(OPEN_TASK), PlanTask.due_on < today))
+        stmt = stmt.where(Account.id.in_(late))
+    elif f.attention == "packet":
+        stmt = stmt.where(Account.id.in_(select(HandoffPacket.account_id).where(HandoffPacket.state != "accepted")))
+    elif f.attention == "reviews":
+        soon = select(Review.account_id).where(Review.status.in_(OPEN_REVIEW), Review.due_on >= today,
+                                               Review.due_on <= date.fromordinal(today.toordinal() + 30))
+        stmt = stmt.where(Account.id.in_(soon))
+    return stmt
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def book_page(session: Session, member: TeamMember, f: BookFilter, today: date, *, offset: int,
+              limit: int) -> tuple[Sequence[Account], int]:
+    stmt = book_stmt(member, f, today)
+    total = session.scalar(select(func.count()).select_from(stmt.with_only_columns(Account.id).subquery())) or 0
+    rows = session.scalars(stmt.order_by(Account.name, Account.id).offset(offset).limit(limit)).all()
+    return rows, total
+
+
+def segments(session: Session, member: TeamMember) -> list[str]:
+    stmt = visible_to(select(Account.segment).where(Account.segment.is_not(None)).distinct(), member)
+    return sorted(s for s in session.scalars(stmt) if s)
+
+
+def task_counts(session: Session, account_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
+    """(open, overdue) tasks per account."""
+    if not account_ids:
+        return {}
+    stmt = (select(Journey.account_id, func.count(), func.sum(case((PlanTask.due_on < today, 1), else_=0)))
+            .join(PlanTask, PlanTask.journey_id == Journey.id)
+            .where(Journey.account_id.in_(account_ids), PlanTask.status.in_(OPEN_TASK))
+            .group_by(Journey.account_id))
+    return {a: (int(n), int(late or 0)) for a, n, late in session.execute(stmt)}
+
+
+def next_reviews(session: Session, account_ids: Sequence[int], today: date) -> dict[int, Review]:
+    if not account_ids:
+        return {}
+    stmt = (select(Review).where(Review.account_id.in_(account_ids), Review.status.in_(OPEN_REVIEW))
+            .order_by(Review.due_on))
+    out: dict[int, Review] = {}
+    for review in session.scalars(stmt):
+        out.setdefault(review.account_id, review)
+    return out
+
+
+def open_reminder_counts(session: Session, account_ids: Sequence[int]) -> dict[int, int]:
+    if not account_ids:
+        return {}
+    stmt = (select(Reminder.account_id, func.count()).where(Reminder.account_id.in_(account_ids),
+                                                             Reminder.status == "open")
+            .group_by(Reminder.account_id))
+    return {a: int(n) for a, n in session.execute(stmt)}
+
+
+def packets(session: Session, account_ids: Sequence[int]) -> dict[int, HandoffPacket]:
+    if not account_ids:
+        return {}
+    stmt = select(HandoffPacket).where(HandoffPacket.account_id.in_(account_ids)).order_by(HandoffPacket.id)
+    return {p.account_id: p for p in session.scalars(stmt)}
+
+
+def journeys(session: Session, account_ids: Sequence[int]) -> dict[int, tuple[Journey, Deal]]:
+    """The latest journey of each account, with its deal."""
+    if not account_ids:
+        return {}
+    stmt = (select(Journey, Deal).join(Deal, Deal.id == Journey.deal_id)
+            .where(Journey.account_id.in_(account_ids)).order_by(Journey.id))
+    return {j.account_id: (j, d) for j, d in session.execute(stmt)}
+
+
+def members(session: Session, ids: set[int]) -> dict[int, TeamMember]:
+    if not ids:
+        return {}
+    return {m.id: m for m in session.scalars(select(TeamMember).where(TeamMember.id.in_(ids)))}
+
+
+# ------------------------------------------------------------------------------------- summary cards
+def book_summary(session: Session, member: TeamMember, today: date) -> dict[str, int]:
+    """Counts over the whole visible book, for the cards above the table."""
+    book = visible_to(select(Account.id), member).scalar_subquery()
+    overdue = session.scalar(
+        select(func.count()).select_from(PlanTask).join(Journey, Journey.id == PlanTask.journey_id)
+        .where(Journey.account_id.in_(book), PlanTask.status.in_(OPEN_TASK), PlanTask.due_on < today)) or 0
+    in_30 = date.fromordinal(today.toordinal() + 30)
+    reviews = session.scalar(
+        select(func.count()).select_from(Review)
+        .where(Review.account_id.in_(book), Review.status.in_(OPEN_REVIEW), Review.due_on.between(today, in_30))) or 0
+    reminders = session.scalar(select(func.count()).select_from(Reminder)
+                               .where(Reminder.assignee_id == member.id, Reminder.status == "open")) or 0
+    return {"overdue_tasks": overdue, "reviews_30d": reviews, "my_reminders": reminders,
+            "packets_to_ack": packets_waiting_for(session, member)}
+
+
+def packets_waiting_for(session: Session, member: TeamMember) -> int:
+    """Packets of the member's accounts, complete, that they have not answered in their current version."""
+    if member.role not in (Role.csm, Role.am):
+        return 0
+    owner = Account.csm_id if member.role == Role.csm else Account.am_id
+    answered = (select(PacketAcknowledgement.id)
+                .where(PacketAcknowledgement.packet_id == HandoffPacket.id,
+                       PacketAcknowledgement.version == HandoffPacket.version,
+                       PacketAcknowledgement.member_id == member.id).exists())
+    stmt = (select(func.count()).select_from(HandoffPacket).join(Account, Account.id == HandoffPacket.account_id)
+            .where(owner == member.id, HandoffPacket.state.in_(("awaiting_ack", "returned")), ~answered))
+    return session.scalar(stmt) or 0
+
+
+# -------------------------------------------------------------------------------------------- reminders
+def reminders_for(session: Session, member: TeamMember, *, status: str, limit: int = 200
+                  ) -> Sequence[tuple[Reminder, Account | None]]:
+    stmt = (select(Reminder, Account).outerjoin(Account, Account.id == Reminder.account_id)
+            .where(Reminder.assignee_id == member.id, Reminder.status == status)
+            .order_by(Reminder.due_at if status == "open" else Reminder.closed_at.desc()).limit(limit))
+    return [(r, a) for r, a in session.execute(stmt)]
+
+
+def reminders_of_account(session: Session, account_id: int) -> Sequence[tuple[Reminder, TeamMember]]:
+    stmt = (select(Reminder, TeamMember).join(TeamMember, TeamMember.id == Reminder.assignee_id)
+            .where(Reminder.account_id == account_id, Reminder.status == "open").order_by(Reminder.due_at))
+    return [(r, m) for r, m in session.execute(stmt)]
+
+
+def reminder(session: Session, reminder_id: int, member_id: int) -> Reminder | None:
+    stmt = select(Reminder).where(Reminder.id == reminder_id, Reminder.assignee_id == member_id)
+    return session.scalars(stmt).one_or_none()
+
+
+# ---------------------------------------------------------------------------------------------- reviews
+def reviews_in_book(session: Session, member: TeamMember, *, upcoming: bool, limit: int = 100
+                    ) -> Sequence[tuple[Review, Account]]:
+    stmt = visible_to(select(Review, Account).join(Account, Account.id == Review.account_id), member)
+    if upcoming:
+        stmt = stmt.where(Review.status.in_(OPEN_REVIEW)).order_by(Review.due_on, Review.id)
+    else:
+        stmt = stmt.where(Review.status.in_(("held", "cancelled"))).order_by(Review.due_on.desc(), Review.id.desc())
+    return [(r, a) for r, a in session.execute(stmt.limit(limit))]
+
+
+# ------------------------------------------------------------------------------------------------ inbox
+def events_page(session: Session, tab: str, *, before_id: int, limit: int) -> list[InboundEvent]:
+    """Newest first; `tab` is a status, `duplicates` (delivered more than once) or `all`."""
+    stmt = select(InboundEvent).order_by(InboundEvent.id.desc()).limit(limit)
+    if before_id:
+        stmt = stmt.where(InboundEvent.id < before_id)
+    if tab == "duplicates":
+        stmt = stmt.where(InboundEvent.duplicates > 0)
+    elif tab in {s.value for s in EventStatus}:
+        stmt = stmt.where(InboundEvent.status == EventStatus(tab))
+    return list(session.scalars(stmt))
+
+
+def duplicate_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(InboundEvent).where(InboundEvent.duplicates > 0)) or 0
+
+
+# -------------------------------------------------------------------------------------------- dashboard
+def book_ids(member: TeamMember) -> Select:
+    return visible_to(select(Account.id), member)
+
+
+def plan_on_time(session: Session, member: TeamMember, today: date) -> tuple[int, int]:
+    """(on time, counted) over the book's tasks, as `onboarding.lifecycle.on_time_counts` counts them:
+    done tasks count (on time when done by their due date), open tasks once past due. Aggregated in SQL so
+    the page costs the same with 10,000 accounts; the done date is the UTC date (per-account pages use
+    the account's local date, which can differ by a day for tasks done near midnight)."""
+    done = PlanTask.status == TaskStatus.done
+    counted = or_(done, and_(PlanTask.status.in_(OPEN_TASK), PlanTask.due_on < today))
+    stmt = (select(func.count(), func.sum(case((and_(done, func.date(PlanTask.done_at) <= PlanTask.due_on), 1),
+                                               else_=0)))
+            .select_from(PlanTask).join(Journey, Journey.id == PlanTask.journey_id)
+            .where(Journey.account_id.in_(book_ids(member).scalar_subquery()), counted))
+    total, on_time = session.execute(stmt).one()
+    return int(on_time or 0), int(total or 0)
+
+
+def value_reached(session: Session, member: TeamMember) -> list[tuple[date, datetime]]:
+    """(signed on, first value milestone completed at) of every journey of the book that reached value."""
+    stmt = (select(Journey.signed_on, func.min(Milestone.completed_at))
+            .join(Milestone, Milestone.journey_id == Journey.id)
+            .where(Milestone.value_milestone.is_(True), Milestone.completed_at.is_not(None),
+                   Journey.account_id.in_(book_ids(member).scalar_subquery()))
+            .group_by(Journey.id, Journey.signed_on))
+    return [(s, c) for s, c in session.execute(stmt)]
+
+
+def journeys_in_book(session: Session, member: TeamMember) -> int:
+    stmt = select(func.count()).select_from(Journey).where(Journey.account_id.in_(book_ids(member).scalar_subquery()))
+    return session.scalar(stmt) or 0
+
+
+def packet_figures(session: Session, member: TeamMember) -> tuple[int, float | None, int]:
+    """(packets, mean completeness, accepted by both CSM and AM)."""
+    stmt = (select(func.count(), func.avg(HandoffPacket.completeness),
+                   func.sum(case((HandoffPacket.state == "accepted", 1), else_=0)))
+            .where(HandoffPacket.account_id.in_(book_ids(member).scalar_subquery())))
+    n, avg, accepted = session.execute(stmt).one()
+    return int(n or 0), (float(avg) if avg is not None else None), int(accepted or 0)
+
+
+def expansion_pipeline(session: Session, member: TeamMember, *, limit: int = 8
+                       ) -> tuple[int, int, list[tuple[Reminder, Account, TeamMember]]]:
+    """Open expansion reminders of the book: (count, accounts, the first few to show)."""
+    where = (Reminder.status == "open", Reminder.kind.like("expansion%"),
+             Reminder.account_id.in_(book_ids(member).scalar_subquery()))
+    count, accounts = session.execute(select(func.count(), func.count(Reminder.account_id.distinct()))
+                                      .where(*where)).one()
+    stmt = (select(Reminder, Account, TeamMember).join(Account, Account.id == Reminder.account_id)
+            .join(TeamMember, TeamMember.id == Reminder.assignee_id).where(*where)
+            .order_by(Reminder.due_at).limit(limit))
+    return int(count or 0), int(accounts or 0), [(r, a, m) for r, a, m in session.execute(stmt)]

@@ -1,0 +1,117 @@
+"""Reviews: upcoming and past across the book, one review with its agenda, booking, the outcome, the .ics."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from journey import db
+from journey.accounts.endpoints import visible_account
+from journey.audit import Actor
+from journey.deps import ReadSession
+from journey.errors import InvalidInput, NotFound
+from journey.kit import utcnow
+from journey.models import Account, Review
+from journey.web import queries
+from journey.web.auth import FormViewer, PageViewer, Viewer
+from journey.web.render import page
+
+router = APIRouter(include_in_schema=False)
+Lines = Annotated[str, Form(max_length=20_000)]
+
+
+def _review(session: Session, review_id: int, viewer: Viewer) -> tuple[Review, Account]:
+    review = session.get(Review, review_id)
+    if review is None:
+        raise NotFound(f"no review {review_id}")
+    return review, visible_account(session, str(review.account_id), viewer.member)
+
+
+@router.get("/reviews")
+def reviews(request: Request, viewer: PageViewer, session: ReadSession, show: str = "upcoming") -> Response:
+    upcoming = show != "past"
+    rows = queries.reviews_in_book(session, viewer.member, upcoming=upcoming)
+    return page(request, "reviews.html", viewer, rows=rows, show="upcoming" if upcoming else "past")
+
+
+@router.get("/reviews/{review_id}.ics")
+def review_ics(review_id: int, viewer: PageViewer, session: ReadSession) -> Response:
+    from journey.reviews import invitations
+
+    review, _ = _review(session, review_id, viewer)
+    ics, method = invitations.ics_for(session, review=review, now=utcnow())
+    return Response(ics, media_type=f"text/calendar; charset=utf-8; method={method}",
+                    headers={"Content-Disposition": f'attachment; filename="review-{review.id}.ics"'})
+
+
+@router.get("/reviews/{review_id}")
+def review_page(request: Request, review_id: int, viewer: PageViewer, session: ReadSession) -> Response:
+    from journey.reviews import agenda as agenda_service
+
+    review, account = _review(session, review_id, viewer)
+    agenda = agenda_service.build_agenda(session, review=review)
+    local_start = review.starts_at.astimezone(viewer.tz) if review.starts_at else None
+    return page(request, "review.html", viewer, review=review, account=account, agenda=agenda,
+                local_start=local_start.strftime("%Y-%m-%dT%H:%M") if local_start else "")
+
+
+@router.post("/reviews/{review_id}/schedule")
+def schedule(review_id: int, viewer: FormViewer, starts_at: Annotated[str, Form(max_length=32)] = "") -> Response:
+    """Book the review; the time is read in the viewer's time zone, as the form shows it."""
+    from journey.reviews import lifecycle
+
+    try:
+        local = datetime.fromisoformat(starts_at)
+    except ValueError as exc:
+        raise InvalidInput("pick a date and a time for the review") from exc
+    when = local.replace(tzinfo=viewer.tz) if local.tzinfo is None else local
+    with db.transaction() as session:
+        review, _ = _review(session, review_id, viewer)
+        lifecycle.schedule_review(session, review=review, starts_at=when, duration_minutes=None,
+                                  actor=Actor.user(viewer.member.email), now=utcnow())
+    return RedirectResponse(f"/reviews/{review_id}?notice=review_saved", status_code=303)
+
+
+@router.post("/reviews/{review_id}/outcome")
+def record_outcome(review_id: int, viewer: FormViewer, notes: Lines = "", next_steps: Lines = "",
+                   expansion: Lines = "", objective: Annotated[list[str], Form()] = [],  # noqa: B006
+                   value: Annotated[list[str], Form()] = [], comment: Annotated[list[str], Form()] = [],  # noqa: B006
+                   ) -> Response:
+    from journey.reviews import lifecycle
+
+    if not notes.strip():
+        raise InvalidInput("write what was said at the review before recording it as held")
+    progress = []
+    for i, title in enumerate(objective):
+        raw = value[i].strip() if i < len(value) else ""
+        if not raw:
+            continue
+        try:
+            number = float(raw.replace(",", "."))
+        except ValueError as exc:
+            raise InvalidInput(f"progress of {title!r}: {raw!r} is not a number") from exc
+        note = comment[i].strip() if i < len(comment) else ""
+        progress.append({"objective": title, "value": number, "comment": note})
+    with db.transaction() as session:
+        review, _ = _review(session, review_id, viewer)
+        lifecycle.record_outcome(session, review=review, notes=notes.strip(), progress=progress,
+                                 expansion_opportunities=_lines(expansion), next_steps=_lines(next_steps),
+                                 actor=Actor.user(viewer.member.email), now=utcnow())
+    return RedirectResponse(f"/reviews/{review_id}?notice=review_saved", status_code=303)
+
+
+@router.post("/reviews/{review_id}/cancel")
+def cancel(review_id: int, viewer: FormViewer) -> Response:
+    from journey.reviews import lifecycle
+
+    with db.transaction() as session:
+        review, _ = _review(session, review_id, viewer)
+        lifecycle.cancel_review(session, review=review, actor=Actor.user(viewer.member.email), now=utcnow())
+    return RedirectResponse(f"/reviews/{review_id}?notice=review_saved", status_code=303)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]

@@ -1,0 +1,46 @@
+"""The team dashboard: five shared KPIs for the weekly review, over the viewer's book (everything for
+managers and admins)."""
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from journey.deps import ReadSession
+from journey.models import TeamMember
+from journey.onboarding import lifecycle
+from journey.web import health_view, queries
+from journey.web.auth import PageViewer
+from journey.web.render import Clock, page
+
+router = APIRouter(include_in_schema=False)
+
+
+def kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
+    on_time, counted = queries.plan_on_time(session, member, clock.today)
+    reached = queries.value_reached(session, member)
+    ttv = [d for d in (lifecycle.time_to_value_days(signed, done.astimezone(clock.tz).date())
+                       for signed, done in reached) if d is not None]
+    packets, completeness, accepted = queries.packet_figures(session, member)
+    count, accounts, first = queries.expansion_pipeline(session, member)
+    mix = health_view.band_mix(session, queries.book_ids(member).scalar_subquery())
+    return {
+        "journeys": queries.journeys_in_book(session, member),
+        "ttv": {"median": statistics.median(ttv) if ttv else None, "reached": len(ttv)},
+        "on_time": {"pct": round(100 * on_time / counted, 1) if counted else None, "on_time": on_time,
+                    "counted": counted},
+        "packets": {"count": packets, "completeness": round(completeness) if completeness is not None else None,
+                    "accepted": accepted},
+        "mix": mix, "mix_total": sum(mix.values()) if mix else 0,
+        "expansion": {"count": count, "accounts": accounts, "first": first},
+    }
+
+
+@router.get("/team")
+def dashboard(request: Request, viewer: PageViewer, session: ReadSession) -> Response:
+    clock = Clock(viewer.tz)
+    return page(request, "team.html", viewer, k=kpis(session, viewer.member, clock),
+                bands=health_view.BANDS)

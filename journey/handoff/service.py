@@ -29,6 +29,7 @@ from journey.objectives import service as objectives_service
 from journey.playbooks import playbook_named
 
 SE_SECTIONS = frozenset({"se_notes", "technical_scope"})
+REMIND_FROM_HOUR = 8  # local time of the account: no reminder in the middle of the night
 SCHEDULER = Actor(ActorKind.scheduler, "scheduler")
 
 
@@ -187,6 +188,8 @@ def remind_incomplete_packets(session: Session, *, now: datetime) -> int:
             continue
         calendar = calendar_for(account.region, account.timezone)
         today = calendar.local_date(now)
+        if now.astimezone(calendar.zone).hour < REMIND_FROM_HOUR:
+            continue
         last = calendar.local_date(packet.last_ae_reminder_at) if packet.last_ae_reminder_at else None
         every = int((playbook_named(journey.playbook).packet or {}).get(
             "remind_every_business_days", domain.DEFAULT_REMIND_EVERY_BUSINESS_DAYS))

@@ -1,0 +1,42 @@
+"""`journey import ...`: bulk loads. Imports stay inside the commands so `journey --help` starts fast."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+import_app = typer.Typer(help="Bulk imports: signed deals from a CRM export.", no_args_is_help=True)
+
+
+@import_app.command("deals")
+def import_deals(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV export of won deals"),
+    mapping: Path = typer.Option(None, "--mapping", exists=True, dir_okay=False,
+                                 help="YAML with `source:` and `columns: {journey field: column}` for other files"),
+) -> None:
+    """Backfill signed deals (HubSpot, Salesforce, Pipedrive exports or the generic columns); run it twice safely."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from journey.imports import columns, deals
+
+    console = Console(stderr=True)
+    try:
+        layout = columns.load_layout(mapping) if mapping else None
+        if layout is None:
+            columns.detect(deals.headers_of(file))
+    except columns.LayoutError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    with Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=console) as progress:
+        task = progress.add_task(file.name, total=deals.count_rows(file))
+        summary = deals.import_deals(file, layout=layout, progress=lambda: progress.advance(task))
+    console.print(f"{summary.created} created, {summary.known} already known, {summary.rejected} rejected"
+                  + (f", {summary.failed} failed (see journey events list --status dead)" if summary.failed else "")
+                  + f"  [dim](deals addressed as crm:{summary.source}:<id>)[/]")
+    if summary.rejected_rows:
+        out = deals.write_rejected(file, summary, deals.headers_of(file))
+        console.print(f"rejected rows and why: {out}")
+    if summary.failed:
+        raise typer.Exit(1)

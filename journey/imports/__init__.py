@@ -1,0 +1,1 @@
+"""Bulk imports: signed deals from CRM exports (`journey import deals`)."""

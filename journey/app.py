@@ -58,10 +58,16 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _start_runner(app: FastAPI, settings: Settings) -> None:
-    from journey.runner import EmbeddedRunner, NullDispatcher, release_all_leases
+    from journey.adapters.orchestrator import server_mode
+    from journey.runner import EmbeddedRunner, NullDispatcher, PrefectSubmitter, release_all_leases
 
     if not settings.runner:
         app.state.dispatcher = NullDispatcher()
+        return
+    if server_mode():
+        submitter = PrefectSubmitter(settings)  # flows run in `journey worker` processes
+        submitter.start()
+        app.state.dispatcher = submitter
         return
     if settings.is_sqlite:
         release_all_leases()  # the embedded server is the only process working this inbox

@@ -48,8 +48,13 @@ def release_all_leases() -> int:
 
 
 def process_event_here(event_id: int, event_type: str) -> str:
-    """Run one claimed event's flow function in this process (inside a batch flow run)."""
-    return process_event(event_id, event_type, settings=get_settings(), mode="inline")
+    """Run one claimed event inside a batch flow run: as a subflow with its steps as tasks under a
+    Prefect server, as plain calls on the embedded temporary server. An event another run already
+    finished (a re-submitted batch) is left alone."""
+    if not still_pending([(event_id, event_type)]):
+        return "skipped"
+    mode = "prefect" if orchestrator.server_mode() else "inline"
+    return process_event(event_id, event_type, settings=get_settings(), mode=mode)
 
 
 def process_batch(batch: list[tuple[int, str]], *, settings: Settings) -> dict[int, str]:
@@ -143,6 +148,66 @@ class EmbeddedRunner(threading.Thread):
             orchestrator.run_batch([])
         except Exception as exc:  # noqa: BLE001 - events will fall back to inline processing
             log.warning("runner.engine_unavailable", error=f"{type(exc).__name__}: {exc}")
+
+
+SERVER_LEASE = timedelta(minutes=3)
+
+
+class PrefectSubmitter(threading.Thread):
+    """Server mode: claim due inbox events and submit them to the Prefect server as deployment runs.
+
+    Runs in every API process; claims are single SQL statements (`FOR UPDATE SKIP LOCKED`), so two
+    processes never submit the same event in the same lease. A batch whose run never finishes (its
+    worker was killed) keeps its lease until it expires, is claimed again (attempts + 1) and re-submitted
+    under a new idempotency key; events it did finish are skipped by the new run.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(name="journey-submitter", daemon=True)
+        self.settings = settings
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+
+    def notify(self, event_id: int | None = None) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                submitted = self.submit_once()
+            except Exception as exc:  # noqa: BLE001 - the server or the database is away: try again soon
+                log.warning("submitter.error", error=f"{type(exc).__name__}: {exc}")
+                submitted = 0
+                self._stop.wait(5)
+            if not submitted:
+                self._wake.wait(self.settings.runner_poll_seconds * 4)
+                self._wake.clear()
+
+    def submit_once(self) -> int:
+        now = utcnow()
+        with db.transaction() as session:
+            batch = inbox_repository.claim_due(session, now=now, lease=SERVER_LEASE,
+                                               limit=self.settings.runner_batch_size)
+        if not batch:
+            return 0
+        key = f"inbox:{batch[0][0]}-{batch[-1][0]}:{len(batch)}:{int(now.timestamp() * 1000)}"
+        try:
+            run_id = orchestrator.submit_batch(batch, idempotency_key=key)
+        except Exception:
+            release(batch)
+            raise
+        log.info("submitter.submitted", events=len(batch), flow_run=run_id)
+        return len(batch)
+
+
+def release(batch: list[tuple[int, str]]) -> None:
+    """Give claimed events back (their submission failed): another try can claim them at once."""
+    with db.transaction() as session:
+        inbox_repository.release(session, [event_id for event_id, _ in batch])
 
 
 class NullDispatcher:

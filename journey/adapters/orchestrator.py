@@ -85,6 +85,35 @@ def run_batch(events: list[tuple[int, str]]) -> dict[int, str]:
         INLINE.reset(token)
 
 
+def server_mode() -> bool:
+    """True when flows are submitted to a Prefect server and run by `journey worker` processes."""
+    return bool(os.environ.get("PREFECT_API_URL"))
+
+
+DEPLOYMENT = "process-inbox/journey"
+
+
+class NotDeployed(RuntimeError):
+    """No `journey worker` has registered the deployment yet."""
+
+
+def submit_batch(events: list[tuple[int, str]], *, idempotency_key: str) -> str:
+    """Ask the Prefect server for one `process-inbox` run of these events; its flow run id.
+
+    The same key twice (a re-submission, two API processes racing) returns the same flow run: the
+    server keeps one run per deployment and key (FACTS.md).
+    """
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        run = run_deployment(DEPLOYMENT, parameters={"events": [list(e) for e in events]}, timeout=0,
+                             idempotency_key=idempotency_key, as_subflow=False)
+    except ObjectNotFound as exc:
+        raise NotDeployed(f"deployment {DEPLOYMENT} not found: start `journey worker`") from exc
+    return str(run.id)
+
+
 def _engine_call(call: Callable[[], Any]) -> Any:
     """Call a flow with the flow-run heartbeat off: it costs ~1 s per synchronous run (FACTS.md)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings

@@ -5,9 +5,9 @@ import typer
 
 from journey.cli import admin
 from journey.cli.imports import import_app
-from journey.cli.imports import import_app
 from journey.cli.onboarding import packets_app, tasks_app, team_app
 from journey.cli.scheduler import scheduler_app
+from journey.cli.worker import worker as worker_command
 
 app = typer.Typer(help="journey: post-signature customer journeys from CRM webhooks.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -16,7 +16,6 @@ app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.tokens_app, name="tokens")
 app.add_typer(admin.events_app, name="events")
 app.add_typer(admin.config_app, name="config")
-app.add_typer(import_app, name="import")
 app.add_typer(import_app, name="import")
 app.add_typer(team_app, name="team")
 app.add_typer(packets_app, name="packets")
@@ -39,6 +38,10 @@ def demo() -> None:
     from journey.demo import load_demo_inline
 
     load_demo_inline()
+
+
+app.command(help="Run journey flows for a multi-process deployment (Prefect server + PostgreSQL).")(
+    worker_command)
 
 
 def main() -> None:

@@ -62,6 +62,13 @@ def release_leases(session: Session) -> int:
     return result.rowcount or 0  # type: ignore[attr-defined]
 
 
+def release(session: Session, event_ids: list[int]) -> None:
+    """Undo a claim whose work never started (the attempt does not count)."""
+    session.execute(update(InboundEvent)
+                    .where(InboundEvent.id.in_(event_ids), InboundEvent.status == EventStatus.pending)
+                    .values(locked_until=None, attempts=InboundEvent.attempts - 1))
+
+
 def finish(session: Session, event_id: int, *, status: EventStatus, now: datetime, error: str | None = None) -> None:
     event = session.get_one(InboundEvent, event_id)
     event.status = status

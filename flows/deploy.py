@@ -1,0 +1,31 @@
+"""Deployments as code, served by `journey worker` (Prefect server mode).
+
+One deployment, `process-inbox/journey`: a run per batch of inbox events claimed by an API process.
+Inside it every event is its own subflow run (deal-signed, deal-updated, ... named after the deal) with
+its steps as retried tasks, so Prefect's UI shows each journey, its tasks, retries and failures, while
+the cost of starting a flow-run process (~1 s here, FACTS.md) is paid once per batch, not per deal.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flows.inbox_batch import process_inbox
+
+DEPLOYMENT_NAME = "journey"
+
+
+def deployments(*, concurrency: int) -> list[Any]:
+    return [process_inbox.to_deployment(
+        name=DEPLOYMENT_NAME,
+        description="Process a batch of webhook inbox events (deals signed, updated, lost) into journeys.",
+        tags=["journey"],
+        concurrency_limit=concurrency,
+        parameters={"events": []},
+    )]
+
+
+def serve_forever(*, concurrency: int) -> None:
+    """Register the deployments and run their flow runs as they are submitted (blocks)."""
+    from prefect import serve
+
+    serve(*deployments(concurrency=concurrency), limit=concurrency, print_starting_message=False)

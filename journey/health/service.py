@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -187,3 +187,36 @@ def _stored_explanation(stored: Any) -> str:
     if stored.missing:
         text += f"; no data for {', '.join(stored.missing)} (weight spread over the others)"
     return text
+
+
+# ------------------------------------------------------------------------------------------ back-test
+def backtest(session: Session, *, outcomes: Sequence[Any], card: Scorecard | None = None) -> list[Any]:
+    """Score each outcome's account as of the outcome date and 90 days before, from the stored signals.
+
+    With `card`, every account is scored with it (to compare versions); otherwise with the adopted card of
+    its segment. Internal signals (plan, packet, reviews) are not kept per day, so they drop out here."""
+    from journey.health.backtest import Scored
+
+    ids = {int(o.account) for o in outcomes if o.account.isdigit()}
+    crm = {tuple(o.account.split(":", 2)[1:]) for o in outcomes if o.account.startswith("crm:")}
+    found = repository.account_ids_by_ref(session, ids=ids, crm=crm)  # type: ignore[arg-type]
+    facts = repository.account_facts(session, sorted(set(found.values())))
+    cards = all_scorecards()
+    scored = []
+    for o in outcomes:
+        account_id = found.get(o.account)
+        if account_id is None:
+            scored.append(Scored(o, None, None, None, None))
+            continue
+        use = card or scorecard_for(cards, segment=facts[account_id]["segment"], stage="adopted")
+        at = datetime.combine(o.on, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
+        then = at - timedelta(days=90)
+        points = [domain.SignalPoint(m, v, t) for m, v, t in repository.signal_points(
+            session, account_id, since=then - timedelta(days=max(use.windows)), until=at)]
+        now_result, before = domain.score(points, use, at), domain.score(points, use, then)
+        scored.append(Scored(o, *_known(now_result), *_known(before)))
+    return scored
+
+
+def _known(result: domain.HealthResult) -> tuple[float | None, str | None]:
+    return (None, None) if result.band == "unknown" else (result.score, result.band)

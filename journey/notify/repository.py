@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from journey.models import OutboxMessage, Reminder
+from journey.models import Account, HealthScore, OutboxMessage, Reminder, TeamMember
 
 
 def reminders_of(session: Session, member_id: int, *, status: str | None, after_id: int, limit: int
@@ -60,3 +61,17 @@ def mark_failed(session: Session, message_id: int, *, error: str, next_attempt_a
             .values(status=status, error=error[:2000], next_attempt_at=next_attempt_at, locked_until=None)
             .execution_options(synchronize_session=False))
     session.execute(stmt)
+
+
+def digest_members(session: Session) -> Sequence[TeamMember]:
+    """Active members who own at least one account as CSM or AM."""
+    owns = select(Account.id).where(or_(Account.csm_id == TeamMember.id, Account.am_id == TeamMember.id)).exists()
+    return session.scalars(select(TeamMember).where(TeamMember.active.is_(True), owns).order_by(TeamMember.id)).all()
+
+
+def book_with_health(session: Session, member_id: int) -> list[Any]:
+    stmt = (select(Account.id, Account.name, HealthScore.score, HealthScore.band, HealthScore.previous_band,
+                   HealthScore.band_changed_at)
+            .outerjoin(HealthScore, HealthScore.account_id == Account.id)
+            .where(or_(Account.csm_id == member_id, Account.am_id == member_id)).order_by(Account.name))
+    return list(session.execute(stmt))

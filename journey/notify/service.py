@@ -42,3 +42,13 @@ def remind(session: Session, *, kind: str, assignee: TeamMember, account_id: int
                 dedupe_key=f"{channel}:{dedupe_key}", reminder_id=reminder_id, status="pending", attempts=0,
                 next_attempt_at=now, created_at=now)
     return reminder_id
+
+
+def enqueue(session: Session, *, channel: str, recipient: str, message: Message, dedupe_key: str, now: datetime,
+            reminder_id: int | None = None) -> int | None:
+    """One outbox message without an in-app reminder (a digest); its id, or None if the key was used."""
+    return insert_ignoring_duplicates(
+        session, OutboxMessage, channel=channel, recipient=recipient, subject=message.subject,
+        body_text=message.body_text, body_html=message.body_html, attachments=message.attachments,
+        dedupe_key=dedupe_key, reminder_id=reminder_id, status="pending", attempts=0, next_attempt_at=now,
+        created_at=now)

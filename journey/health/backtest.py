@@ -1,0 +1,107 @@
+"""Back-test a scorecard against known outcomes: pure metrics, no database.
+
+For each past outcome (account, date, renewed / churned / expanded) the caller scores the account as of
+that date and 90 days before. A good scorecard ranks churners below the others (AUC near 1), its red
+band holds mostly churners (precision), and few churners were still green 90 days before they left.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+OutcomeKind = Literal["renewed", "churned", "expanded"]
+ALIASES = {"account": ("account", "account_id", "account_ref"), "date": ("date", "on", "outcome_date", "at"),
+           "outcome": ("outcome", "result", "status")}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    line: int
+    account: str
+    on: date
+    outcome: OutcomeKind
+
+    @property
+    def churned(self) -> bool:
+        return self.outcome == "churned"
+
+
+@dataclass(frozen=True)
+class Scored:
+    outcome: Outcome
+    score: float | None
+    band: str | None
+    score_before: float | None  # 90 days before the outcome
+    band_before: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    scorecard: str
+    outcomes: int
+    scored: int
+    churned: int
+    auc: float | None
+    red: int
+    red_precision: float | None
+    red_recall: float | None
+    churners_green_before: int
+    churners_scored_before: int
+
+
+def parse_outcomes(text: str) -> tuple[list[Outcome], list[str]]:
+    """Rows of `account,date,outcome`; problems with their line numbers (the good rows are kept)."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    columns = {key: next((h for h in (reader.fieldnames or []) if h.strip().lower() in names), None)
+               for key, names in ALIASES.items()}
+    missing = [k for k, v in columns.items() if v is None]
+    if missing:
+        return [], [f"line 1: missing column(s) {', '.join(missing)} (expected account,date,outcome)"]
+    rows, problems = [], []
+    for line, row in enumerate(reader, start=2):
+        account = (row[columns["account"]] or "").strip()  # type: ignore[index]
+        kind = (row[columns["outcome"]] or "").strip().lower()  # type: ignore[index]
+        try:
+            on = date.fromisoformat((row[columns["date"]] or "").strip()[:10])  # type: ignore[index]
+        except ValueError:
+            problems.append(f"line {line}: date {row[columns['date']]!r} is not YYYY-MM-DD")  # type: ignore[index]
+            continue
+        if kind not in ("renewed", "churned", "expanded"):
+            problems.append(f"line {line}: outcome {kind!r} is not renewed, churned or expanded")
+            continue
+        if not account:
+            problems.append(f"line {line}: no account")
+            continue
+        rows.append(Outcome(line, account, on, kind))  # type: ignore[arg-type]
+    return rows, problems
+
+
+def auc(churner_scores: Sequence[float], retained_scores: Sequence[float]) -> float | None:
+    """Probability that a churner scores below a retained account (ties count half); None without both."""
+    if not churner_scores or not retained_scores:
+        return None
+    wins = 0.0
+    for c in churner_scores:
+        for r in retained_scores:
+            wins += 1.0 if c < r else 0.5 if c == r else 0.0
+    return wins / (len(churner_scores) * len(retained_scores))
+
+
+def report(scorecard: str, scored: Sequence[Scored], *, red_band: str = "red", green_band: str = "green") -> Report:
+    known = [s for s in scored if s.score is not None]
+    churners = [s for s in known if s.outcome.churned]
+    retained = [s for s in known if not s.outcome.churned]
+    red = [s for s in known if s.band == red_band]
+    red_churners = [s for s in red if s.outcome.churned]
+    before = [s for s in scored if s.outcome.churned and s.band_before is not None]
+    return Report(
+        scorecard=scorecard, outcomes=len(scored), scored=len(known), churned=len(churners),
+        auc=auc([s.score for s in churners], [s.score for s in retained]),  # type: ignore[misc]
+        red=len(red), red_precision=len(red_churners) / len(red) if red else None,
+        red_recall=len(red_churners) / len(churners) if churners else None,
+        churners_green_before=sum(1 for s in before if s.band_before == green_band),
+        churners_scored_before=len(before))

@@ -1,0 +1,47 @@
+"""The weekly digest: one e-mail per person and week, their accounts, what changed band, what is due."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from journey import db
+from journey.audit import Actor
+from journey.health import service
+from journey.health.service import SignalIn
+from journey.models import Account, OutboxMessage, Role, TeamMember
+from journey.notify.digests import send_weekly_digests
+
+pytestmark = pytest.mark.usefixtures("db_url")
+MONDAY = datetime(2027, 3, 1, 7, tzinfo=UTC)
+
+
+def test_weekly_digest_lists_the_book_and_changes_once_per_week() -> None:
+    with db.transaction() as session:
+        csm = TeamMember(email="csm@x.example", name="Camille <CSM>", role=Role.csm)
+        idle = TeamMember(email="idle@x.example", name="Idle", role=Role.am)
+        session.add_all([csm, idle])
+        session.flush()
+        accounts = [Account(crm_source="events", crm_external_id=n, name=n, timezone="UTC", csm_id=csm.id)
+                    for n in ("Acme", "Globex")]
+        session.add_all(accounts)
+        session.flush()
+        ids = [a.id for a in accounts]
+    for day, users in [(3, 90), (1, 10)]:  # Acme green, then red two days later
+        when = MONDAY - timedelta(days=day)
+        with db.transaction() as session:
+            service.record_signals(session, items=[SignalIn(f"u{day}", str(ids[0]), "active_users", users, when),
+                                                   SignalIn(f"s{day}", str(ids[0]), "seats", 100, when)],
+                                   source="test", now=when, actor=Actor.flow("test"))
+    assert send_weekly_digests(MONDAY) == {"members": 1, "queued": 1}
+    assert send_weekly_digests(MONDAY + timedelta(hours=2)) == {"members": 1, "queued": 0}
+    with db.transaction(writer=False) as session:
+        [mail] = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("digest:%"))).all()
+        alerts = session.scalars(select(OutboxMessage.channel).where(OutboxMessage.dedupe_key.like("%risk%"))).all()
+    assert sorted(alerts) == ["email", "slack"]  # the CSM's risk alert when Acme turned red
+    assert mail.recipient == "csm@x.example" and mail.dedupe_key.endswith(":2027-W09")
+    assert mail.subject == "Your week: 2 accounts, 1 changed band"
+    assert "Acme: green -> red (0/100)" in mail.body_text and "Globex: - (no score)" in mail.body_text
+    assert "Camille &lt;CSM&gt;" in mail.body_html  # autoescaped
+    assert send_weekly_digests(MONDAY + timedelta(days=7))["queued"] == 1

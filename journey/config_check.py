@@ -6,6 +6,7 @@ from pathlib import Path
 from journey.adapters.crm.mapping import check_mappings
 from journey.config import get_settings
 from journey.handoff import domain as handoff_domain
+from journey.health.checks import check_health_config
 from journey.onboarding.domain import PlaybookError, load_playbook
 from journey.reviews.domain import parse_review_specs
 
@@ -34,6 +35,7 @@ def check_all(templates_dir: Path | None = None) -> list[str]:
         except ValueError as exc:
             problems.append(f"{path}: packet.required: {exc}")
     problems.extend(check_mappings(templates_dir or get_settings().templates_dir))
+    problems.extend(check_health_config(templates_dir or get_settings().templates_dir))
     if files and "default" not in names:
         problems.append(f"{directory}: no playbook named 'default' (used for segments no playbook lists)")
     return problems

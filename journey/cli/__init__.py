@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from journey.cli import admin
+from journey.cli.health import health_app
 from journey.cli.imports import import_app
 from journey.cli.onboarding import packets_app, tasks_app, team_app
 from journey.cli.scheduler import scheduler_app
@@ -17,6 +18,7 @@ app.add_typer(admin.tokens_app, name="tokens")
 app.add_typer(admin.events_app, name="events")
 app.add_typer(admin.config_app, name="config")
 app.add_typer(import_app, name="import")
+app.add_typer(health_app, name="health")
 app.add_typer(team_app, name="team")
 app.add_typer(packets_app, name="packets")
 app.add_typer(tasks_app, name="tasks")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-import_app = typer.Typer(help="Bulk imports: signed deals from a CRM export.", no_args_is_help=True)
+import_app = typer.Typer(help="Bulk imports: signed deals from a CRM export, signals.", no_args_is_help=True)
 
 
 @import_app.command("deals")
@@ -39,4 +39,29 @@ def import_deals(
         out = deals.write_rejected(file, summary, deals.headers_of(file))
         console.print(f"rejected rows and why: {out}")
     if summary.failed:
+        raise typer.Exit(1)
+
+
+@import_app.command("signals")
+def import_signals(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
+                                help="CSV with columns id,account,metric,value,at (as POST /api/signals)"),
+) -> None:
+    """Load signals in bulk (a known id is ignored, so it can run again), then rescore the accounts touched."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from journey.signals.csv_import import count_rows
+    from journey.signals.csv_import import import_signals as run
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console) as progress:
+        task = progress.add_task(file.name, total=count_rows(file))
+        summary = run(file, progress=lambda n: progress.advance(task, n))
+    for problem in summary.rejected[:50]:
+        console.print(f"[yellow]{file.name} {problem}[/]")
+    console.print(f"{summary.accepted} signals stored, {summary.duplicates} already known, "
+                  f"{len(summary.rejected)} rejected; {len(summary.accounts)} accounts rescored")
+    if summary.rejected and not summary.accepted and not summary.duplicates:
         raise typer.Exit(1)

@@ -106,12 +106,17 @@ class Scorecard(_Spec):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"factor names must be unique: {', '.join(dupes)}")
-        bounds = [b.below for b in self.bands]
-        if bounds[-1] is not None or None in bounds[:-1]:
+        return self
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_in_order(cls, bands: tuple[Band, ...]) -> tuple[Band, ...]:
+        bounds = [b.below for b in bands]
+        if bounds and (bounds[-1] is not None or None in bounds[:-1]):
             raise ValueError("only the last band may (and must) omit 'below'")
         if any(a >= b for a, b in zip(bounds[:-2], bounds[1:-1], strict=False)):  # type: ignore[operator]
             raise ValueError("bands must be in increasing order of 'below'")
-        return self
+        return bands
 
     @property
     def factors(self) -> list[Factor]:

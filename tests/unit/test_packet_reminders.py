@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from journey.calendar import calendar_for
@@ -38,6 +38,7 @@ def test_ae_reminder_due(today, last, every, due) -> None:  # type: ignore[no-un
     assert _due(today, last, every) is due
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a shared 2-core machine
 @given(st.dates(D("2026-01-01"), D("2027-12-31")), st.integers(1, 5), st.sampled_from(["FR", "US", "DE"]))
 def test_a_daily_sweep_never_storms(start, every, region) -> None:  # type: ignore[no-untyped-def]
     calendar = calendar_for(region, None)
@@ -53,6 +54,7 @@ def test_a_daily_sweep_never_storms(start, every, region) -> None:  # type: igno
     assert sent  # 40 days always hold a business day
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a shared 2-core machine
 @given(st.text())
 def test_markdown_escaping_leaves_no_markup(text) -> None:  # type: ignore[no-untyped-def]
     out = md_escape(text)

@@ -13,7 +13,8 @@ thread) waits and takes over within `poll` seconds of the leader's death.
 
 Adding a job: append a `Job` to `JOBS` (always present) or a `Hook` to `HOOKS` (wired only once its
 function exists in the tree). A hook's function is called as `fn(session, now=now)` inside one
-transaction per run and returns anything (logged).
+transaction per run (or `fn(now=now)` with `with_session=False`, when it opens its own) and returns
+anything (logged).
 """
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from journey import db
 from journey.config import Settings
+from journey.inbox import repository as inbox_repository
 from journey.kit import utcnow
+from journey.reviews import reminders
 
 log = structlog.get_logger("journey.scheduler")
 ADVISORY_LOCK_KEY = zlib.crc32(b"journey.scheduler")  # one leader per database
@@ -44,8 +47,6 @@ JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1
 
 def send_review_reminders() -> int:
     """Claim and send every due review reminder, one transaction per batch of 500."""
-    from journey.reviews import reminders
-
     sent = 0
     while True:
         with db.transaction() as session:
@@ -56,8 +57,6 @@ def send_review_reminders() -> int:
 
 
 def mark_missed_reviews() -> int:
-    from journey.reviews import reminders
-
     missed = 0
     while True:
         with db.transaction() as session:
@@ -69,8 +68,6 @@ def mark_missed_reviews() -> int:
 
 def sweep_inbox(wake: Callable[[], None] | None) -> int:
     """Due inbox events (new, retries whose backoff ended, expired leases): wake the runner for them."""
-    from journey.inbox import repository as inbox_repository
-
     with db.transaction(writer=False) as session:
         due = inbox_repository.count_due(session, now=utcnow())
     if due and wake is not None:
@@ -94,6 +91,7 @@ class Hook:
     target: str
     trigger: dict[str, Any]
     run_at_start: bool = False
+    with_session: bool = True  # False: `fn(now=...)` opens its own transactions (one per message, say)
 
 
 HOOKS: list[Hook] = [
@@ -118,6 +116,8 @@ def _hook_job(hook: Hook) -> Job | None:
         return None
 
     def run() -> Any:
+        if not hook.with_session:
+            return fn(now=utcnow())
         with db.transaction() as session:
             return fn(session, now=utcnow())
 
@@ -174,9 +174,9 @@ def _logged(job: Job) -> Callable[[], None]:
 
 
 def build_scheduler(jobs: list[Job], *, now: datetime | None = None) -> BackgroundScheduler:
-    """A scheduler with one worker thread: jobs run one after another, never two copies of one."""
-    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1)}, job_defaults=JOB_DEFAULTS,
-                                    timezone="UTC")
+    """A scheduler with a thread per job: a slow job never delays another, and never runs twice at once."""
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(max(1, len(jobs)))},
+                                    job_defaults=JOB_DEFAULTS, timezone="UTC")
     start = now or utcnow()
     for job in jobs:
         extra = {"next_run_time": start} if job.run_at_start else {}
@@ -282,22 +282,22 @@ class SchedulerService(threading.Thread):
         self.settings, self.poll = settings, poll
         self.jobs = jobs if jobs is not None else build_jobs(settings, wake=wake)
         self.leading = threading.Event()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self._lock = leader_lock(settings)
 
     def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
+        self._stopping.set()
         if self.is_alive() and threading.current_thread() is not self:
             self.join(timeout)
 
     def run(self) -> None:
         waiting_logged = False
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             if not self._lock.try_acquire():
                 if not waiting_logged:
                     log.info("scheduler.waiting", detail="another scheduler leads; taking over if it stops")
                     waiting_logged = True
-                self._stop.wait(self.poll)
+                self._stopping.wait(self.poll)
                 continue
             waiting_logged = False
             self._lead()
@@ -308,7 +308,7 @@ class SchedulerService(threading.Thread):
         self.leading.set()
         log.info("scheduler.leading", jobs=[j.id for j in self.jobs])
         try:
-            while not self._stop.wait(self.poll):
+            while not self._stopping.wait(self.poll):
                 if not self._lock.still_held():
                     log.warning("scheduler.lost_lead")
                     break

@@ -1,0 +1,237 @@
+"""The scheduler keeps time from our tables: stopped and restarted it sends each due reminder once;
+two schedulers (or four claimers) never send one twice; missed reviews are escalated once."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from journey import db
+from journey.config import get_settings
+from journey.kit import utcnow
+from journey.models import (
+    Account,
+    Deal,
+    Journey,
+    JourneyStatus,
+    OutboxMessage,
+    Reminder,
+    Review,
+    ReviewReminder,
+    Role,
+    TeamMember,
+)
+from journey.scheduler import SchedulerService, build_jobs, mark_missed_reviews, send_review_reminders
+from tests.conftest import wait_until
+
+REVIEW_JOBS = {"send_review_reminders", "mark_missed_reviews"}
+
+
+def seed(n: int, *, due_in: list[float] | float, starts_in: timedelta = timedelta(days=10),
+         leads: tuple[int, ...] = (10,), tag: str = "R") -> list[int]:
+    """`n` reviews of `n` accounts owned by one CSM; reminder `k` of review `i` due `due_in` seconds from now."""
+    now = utcnow()
+    offsets = due_in if isinstance(due_in, list) else [due_in] * n
+    with db.transaction() as s:
+        csm = s.scalar(select(TeamMember).where(TeamMember.email == "csm@vendor.example"))
+        if csm is None:
+            csm = TeamMember(email="csm@vendor.example", name="Camille CSM", role=Role.csm)
+            s.add(csm)
+            s.flush()
+        ids = []
+        for i in range(n):
+            account = Account(crm_source="events", crm_external_id=f"{tag}-{i}", name=f"Account {tag}{i}",
+                              timezone="Europe/Paris", region="FR", csm_id=csm.id)
+            s.add(account)
+            s.flush()
+            deal = Deal(account_id=account.id, crm_source="events", crm_external_id=f"{tag}-D{i}", name="d")
+            s.add(deal)
+            s.flush()
+            journey = Journey(deal_id=deal.id, account_id=account.id, status=JourneyStatus.active,
+                              playbook="default", playbook_version=1, signed_on=date(2026, 1, 5))
+            s.add(journey)
+            s.flush()
+            review = Review(journey_id=journey.id, account_id=account.id, kind="3_month", title="Strategic review",
+                            anchor="signature", due_on=(now + starts_in).date(), starts_at=now + starts_in,
+                            ends_at=now + starts_in + timedelta(hours=1), status="proposed", sequence=0,
+                            attendees=["csm"], remind_days_before=list(leads))
+            s.add(review)
+            s.flush()
+            ids.append(review.id)
+        now = utcnow()  # due times count from the end of the (slow) seeding, just before the commit
+        for i, review_id in enumerate(ids):
+            for k, lead in enumerate(sorted(leads, reverse=True)):
+                due = now + timedelta(seconds=offsets[i]) - timedelta(days=len(leads) - 1 - k)
+                s.add(ReviewReminder(review_id=review_id, sequence=0, lead_days=lead, due_at=due, status="pending"))
+        return ids
+
+
+def count(model, *where) -> int:  # type: ignore[no-untyped-def]
+    with db.transaction(writer=False) as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def statuses() -> dict[str, int]:
+    with db.transaction(writer=False) as s:
+        rows = s.execute(select(ReviewReminder.status, func.count()).group_by(ReviewReminder.status)).all()
+    return {status: n for status, n in rows}
+
+
+@pytest.fixture
+def fast(db_url, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("JOURNEY_SCHEDULER_INTERVAL_SECONDS", "0.2")
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def scheduler(settings) -> SchedulerService:  # type: ignore[no-untyped-def]
+    jobs = [job for job in build_jobs(settings) if job.id in REVIEW_JOBS]
+    return SchedulerService(settings, poll=0.2, jobs=jobs)
+
+
+def test_a_stopped_scheduler_sends_what_fell_due_once_on_restart(fast) -> None:
+    seed(5, due_in=-60, tag="A")  # already due
+    seed(20, due_in=1.5, tag="B")  # falls due while the scheduler is down
+    [coalesced] = seed(1, due_in=-1, leads=(30, 14), tag="C")  # 30 days before (2 days ago) and 14 days before
+    first = scheduler(fast)
+    first.start()
+    assert wait_until(lambda: count(Reminder) == 6, timeout=15), statuses()
+    first.stop()
+    assert not first.is_alive()
+    time.sleep(max(0.0, 2.0))  # B's reminders fall due while no scheduler runs
+    assert count(Reminder) == 6 and statuses()["pending"] == 20
+
+    second = scheduler(fast)
+    second.start()
+    try:
+        assert wait_until(lambda: count(Reminder) == 26, timeout=15), statuses()
+        time.sleep(1.0)  # several more sweeps: nothing more is sent
+    finally:
+        second.stop()
+    assert count(Reminder) == 26 and count(OutboxMessage) == 26
+    assert statuses() == {"sent": 26, "superseded": 1}
+    with db.transaction(writer=False) as s:
+        sent = s.scalars(select(ReviewReminder.lead_days).where(ReviewReminder.review_id == coalesced,
+                                                                ReviewReminder.status == "sent")).all()
+    assert sent == [14]  # the nearer one; the 30-day reminder is superseded, not sent late as a burst
+
+
+def test_concurrent_claimers_never_send_a_reminder_twice(fast) -> None:
+    seed(300, due_in=-5)
+    sent: list[int] = []
+    errors: list[BaseException] = []
+
+    def claimer() -> None:
+        try:
+            sent.append(send_review_reminders())
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=claimer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and sum(sent) == 300
+    assert count(Reminder) == 300 and statuses() == {"sent": 300}
+
+
+def test_moved_or_cancelled_reviews_skip_their_old_reminders(fast) -> None:
+    moved, cancelled, started = seed(3, due_in=-5)
+    with db.transaction() as s:
+        s.get_one(Review, moved).sequence = 1  # moved since: the sequence-0 reminder is stale
+        s.get_one(Review, cancelled).status = "cancelled"
+        s.get_one(Review, started).starts_at = utcnow() - timedelta(minutes=5)
+        s.get_one(Review, started).ends_at = utcnow() + timedelta(minutes=55)
+    assert send_review_reminders() == 0
+    assert statuses() == {"skipped": 3} and count(Reminder) == 0
+
+
+def test_missed_reviews_are_marked_and_escalated_once(fast) -> None:
+    with db.transaction() as s:
+        s.add(TeamMember(email="boss@vendor.example", name="Boss", role=Role.manager))
+    [recent] = seed(1, due_in=60, starts_in=-timedelta(days=3), tag="M")
+    [old] = seed(1, due_in=60, starts_in=-timedelta(days=200), tag="O")  # a back-filled deal
+    [fresh] = seed(1, due_in=60, starts_in=-timedelta(hours=3), tag="F")  # outcome may still come
+    assert mark_missed_reviews() == 2
+    assert mark_missed_reviews() == 0
+    with db.transaction(writer=False) as s:
+        assert [s.get_one(Review, i).status for i in (recent, old, fresh)] == ["missed", "missed", "proposed"]
+        [escalation] = s.scalars(select(Reminder).where(Reminder.kind == "review_missed")).all()
+        boss = s.scalar(select(TeamMember).where(TeamMember.email == "boss@vendor.example"))
+        assert escalation.assignee_id == boss.id and "3 days ago" in escalation.reason
+
+
+def _journey_cli(url: str, log_path) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "JOURNEY_DATABASE_URL": url, "JOURNEY_SCHEDULER_INTERVAL_SECONDS": "0.2",
+           "JOURNEY_DEMO": "0", "PYTHONUNBUFFERED": "1"}
+    out = open(log_path, "w")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen([sys.executable, "-c", "from journey.cli import main; main()", "scheduler", "run",
+                             "--poll", "0.3"], env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def test_two_scheduler_processes_on_postgresql_send_each_reminder_once(fast, db_url, tmp_path) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("leader election by advisory lock is PostgreSQL's; SQLite serialises on BEGIN IMMEDIATE")
+    total = 200
+    procs = {name: _journey_cli(db_url, tmp_path / f"{name}.log") for name in ("a", "b")}
+    log = lambda name: (tmp_path / f"{name}.log").read_text()  # noqa: E731
+    try:
+        assert wait_until(lambda: any("scheduler.waiting" in log(n) for n in procs), timeout=60), log("a") + log("b")
+        waiting = "a" if "scheduler.waiting" in log("a") else "b"
+        leading = "b" if waiting == "a" else "a"
+        assert wait_until(lambda: "scheduler.leading" in log(leading), timeout=30), log(leading)
+        assert "scheduler.leading" not in log(waiting)
+        seed(total, due_in=[-1 + 8 * i / total for i in range(total)])  # falling due over the next 7 seconds
+        assert wait_until(lambda: count(Reminder) > 0, timeout=30), log(leading)
+        procs[leading].send_signal(signal.SIGKILL)  # the leader dies mid-stream; its advisory lock goes with it
+        procs[leading].wait(10)
+        assert count(Reminder) < total, (log(leading), log(waiting))
+        assert wait_until(lambda: count(Reminder) == total, timeout=30), statuses()
+        time.sleep(1.0)  # more sweeps by the new leader: nothing is sent again
+        assert "scheduler.leading" in log(waiting)  # the follower took over
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(15)
+    assert count(Reminder, Reminder.kind == "review_reminder") == total
+    assert statuses() == {"sent": total}
+    assert count(OutboxMessage, OutboxMessage.dedupe_key.like("email:review:%")) == total
+
+
+def test_the_second_scheduler_waits_and_takes_over(fast) -> None:
+    first, second = scheduler(fast), scheduler(fast)
+    first.start()
+    assert first.leading.wait(15)
+    second.start()
+    try:
+        time.sleep(0.6)
+        assert not second.leading.is_set()  # only one leader (advisory lock on PostgreSQL, flock on SQLite)
+        first.stop()
+        assert second.leading.wait(15)
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_the_embedded_server_runs_one_scheduler_thread_on_sqlite(fast, db_url) -> None:
+    from fastapi.testclient import TestClient
+
+    from journey.app import create_app
+
+    with TestClient(create_app()) as client:
+        service = client.app.state.scheduler
+        if db_url.startswith("postgresql"):
+            assert service is None  # PostgreSQL deployments run `journey scheduler run` instead
+            return
+        assert service.leading.wait(15)
+        assert {"send_review_reminders", "mark_missed_reviews", "sweep_inbox"} <= {j.id for j in service.jobs}
+    assert not service.is_alive()

@@ -19,6 +19,10 @@ def _batch_name() -> str:
 
 @flow(name="process-inbox", flow_run_name=_batch_name, validate_parameters=False)
 def process_inbox(events: list[tuple[int, str]]) -> dict[int, str]:
-    from journey.runner import process_event_here
+    from journey.runner import hold_leases, process_event_here
 
-    return {event_id: process_event_here(event_id, event_type) for event_id, event_type in events}
+    outcomes = {}
+    for n, (event_id, event_type) in enumerate(events):
+        hold_leases([e[0] for e in events[n:]])  # still working on these: don't re-submit them
+        outcomes[event_id] = process_event_here(event_id, event_type)
+    return outcomes

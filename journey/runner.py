@@ -204,6 +204,14 @@ class PrefectSubmitter(threading.Thread):
         return len(batch)
 
 
+def hold_leases(event_ids: list[int]) -> None:
+    """Server mode: a live batch renews the lease of the events it has not reached yet, so only a
+    dead worker's events are claimed again."""
+    if orchestrator.server_mode() and event_ids:
+        with db.transaction() as session:
+            inbox_repository.extend_leases(session, event_ids, until=utcnow() + SERVER_LEASE)
+
+
 def release(batch: list[tuple[int, str]]) -> None:
     """Give claimed events back (their submission failed): another try can claim them at once."""
     with db.transaction() as session:

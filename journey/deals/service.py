@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from journey import audit
+from journey.accounts import repository as accounts_repository
 from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.deals import repository
@@ -62,19 +63,17 @@ def _upsert_account(session: Session, *, source: str, signed: DealSigned) -> Acc
     data = signed.account
     repository.insert_account_if_new(session, crm_source=source, crm_external_id=data.id,
                                      name=data.name or data.id, timezone=data.timezone or "UTC")
-    from journey.accounts.repository import by_crm
-
-    account = by_crm(session, source=source, external_id=data.id)
+    account = accounts_repository.by_crm(session, source=source, external_id=data.id)
     assert account is not None
     for field in ("name", "domain", "segment", "region", "timezone"):
         value = getattr(data, field)
         if value is not None:
             setattr(account, field, value)
-    owners = signed.owners
-    if owners.csm is not None:
+    owners = signed.owners  # the CRM fills an empty seat; it never replaces an owner (a manager may have)
+    if owners.csm is not None and account.csm_id is None:
         account.csm_id = team_service.ensure_member(session, email=owners.csm.email, name=owners.csm.name,
                                                     role=Role.csm).id
-    if owners.am is not None:
+    if owners.am is not None and account.am_id is None:
         account.am_id = team_service.ensure_member(session, email=owners.am.email, name=owners.am.name,
                                                    role=Role.am).id
     session.flush()

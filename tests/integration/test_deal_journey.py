@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from journey import db
 from journey.models import Journey, PlanTask, Review, TaskStatus
-from tests.builders import deal_signed, drain, event, post_event
+from tests.builders import deal_signed, drain, event, member_with_token, post_event
 
 pytestmark = pytest.mark.usefixtures("db_url")
 
@@ -118,3 +118,17 @@ def test_update_for_an_unknown_deal_is_retried_then_dead(client, admin, monkeypa
     assert len(dead) == 1 and "NOPE" in dead[0]["error"]
     assert client.post(f"/api/events/{dead[0]['id']}/replay", headers=admin).status_code == 202
     assert client.get("/api/events?status=pending", headers=admin).json()["items"][0]["attempts"] == 0
+
+
+def test_a_manager_override_of_the_pair_survives_a_resent_signed_deal(client, admin) -> None:
+    post_event(client, deal_signed())
+    drain()
+    member_with_token("new.csm@vendor.example", "csm")
+    manager = member_with_token("boss@vendor.example", "manager")
+    r = client.put("/api/accounts/crm:events:C-77/owners", headers=manager,
+                   json={"csm": "new.csm@vendor.example", "reason": "workload rebalance"})
+    assert r.status_code == 200, r.text
+    post_event(client, deal_signed(), msg_id="msg_resent_by_crm")  # the CRM still names csm@vendor.example
+    drain()
+    acc = client.get("/api/accounts/crm:events:C-77", headers=admin).json()
+    assert acc["csm"]["email"] == "new.csm@vendor.example"

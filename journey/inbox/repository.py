@@ -69,6 +69,12 @@ def release(session: Session, event_ids: list[int]) -> None:
                     .values(locked_until=None, attempts=InboundEvent.attempts - 1))
 
 
+def extend_leases(session: Session, event_ids: list[int], *, until: datetime) -> None:
+    session.execute(update(InboundEvent)
+                    .where(InboundEvent.id.in_(event_ids), InboundEvent.status == EventStatus.pending)
+                    .values(locked_until=until))
+
+
 def finish(session: Session, event_id: int, *, status: EventStatus, now: datetime, error: str | None = None) -> None:
     event = session.get_one(InboundEvent, event_id)
     event.status = status

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows._kit import run_name, step
-from flows.deal_signed import build_onboarding_plan, schedule_reviews
+from flows.deal_signed import assign_account_owners, build_onboarding_plan, schedule_reviews
 from journey import steps
 from journey.adapters.crm import steps as crm_steps
 from journey.models import EventStatus
@@ -21,6 +21,7 @@ def crm_deal(event_id: int) -> str:
     outcome = apply_stage_change(event_id, bundle)
     if outcome["action"] == "sign":
         journey_id = outcome["journey_id"]
+        assign_account_owners(journey_id)
         build_onboarding_plan(journey_id)
         open_handoff_packet(journey_id, outcome["data"])
         schedule_reviews(journey_id)

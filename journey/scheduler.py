@@ -97,6 +97,8 @@ class Hook:
 HOOKS: list[Hook] = [
     Hook("remind_incomplete_packets", "journey.handoff.service:remind_incomplete_packets",
          {"trigger": "interval", "hours": 1}, True),
+    Hook("refresh_objective_statuses", "journey.objectives.service:refresh_objective_statuses",
+         {"trigger": "cron", "hour": 4, "minute": 0, "timezone": "UTC"}),
 ]
 
 

@@ -3,6 +3,7 @@ and what the last review left open; rendered with the Jinja2 templates of `templ
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ from sqlalchemy.orm import Session
 from journey.calendar import calendar_for
 from journey.config import PROJECT_ROOT, get_settings
 from journey.handoff import repository as handoff_repository
+from journey.kit import utcnow
 from journey.models import Account, Deal, Journey, Review, Stakeholder, TeamMember
+from journey.objectives import service as objectives_service
 from journey.reviews import domain, repository
 
 INTERNAL_ROLES = ("csm", "am", "ae", "se")
@@ -73,10 +76,14 @@ def build_agenda(session: Session, *, review: Review) -> Agenda:
     calendar = calendar_for(account.region, account.timezone)
     content = _packet_content(session, review.journey_id)
     held = [r for r in repository.held_of_account(session, account.id) if r.id != review.id]
-    progress = domain.latest_progress([(calendar.local_date(r.held_at), r.outcome_details or {})
-                                       for r in held if r.held_at])
-    objectives = [{**o, "latest": progress.get(str(o.get("title", "")).strip().casefold())}
-                  for o in content.get("objectives") or []]
+    said = domain.latest_progress([(calendar.local_date(r.held_at), r.outcome_details or {})
+                                   for r in held if r.held_at])
+    measured = _measured(session, review=review, today=calendar.local_date(utcnow()))
+    objectives = []
+    for o in content.get("objectives") or []:
+        key = str(o.get("title", "")).strip().casefold()
+        status, latest = measured.get(key, (None, None))
+        objectives.append({**o, "latest": latest or said.get(key), "status": status})
     last = held[0].outcome_details or {} if held else {}
     when = (f"{review.starts_at.astimezone(calendar.zone):%A %d %B %Y, %H:%M} ({calendar.timezone})"
             if review.starts_at else f"due {review.due_on:%A %d %B %Y}")
@@ -88,6 +95,20 @@ def build_agenda(session: Session, *, review: Review) -> Agenda:
         previous_next_steps=list(last.get("next_steps") or []),
         previous_expansion=list(last.get("expansion_opportunities") or []),
     )
+
+
+def _measured(session: Session, *, review: Review, today: date) -> dict[str, tuple[dict[str, Any], dict | None]]:
+    """Per objective title: its assessed status and its latest measurement (signal, review or by hand)."""
+    found: dict[str, tuple[dict[str, Any], dict | None]] = {}
+    for view in objectives_service.objectives_of_account(session, account_id=review.account_id, today=today):
+        if view.objective.journey_id != review.journey_id:
+            continue
+        last = view.progress[-1] if view.progress else None
+        latest = ({"value": last.value, "on": last.at.date(), "comment": last.note, "source": last.source}
+                  if last else None)
+        status = {"status": view.assessment.status, "reason": view.assessment.reason}
+        found[view.objective.title.strip().casefold()] = (status, latest)
+    return found
 
 
 def _packet_content(session: Session, journey_id: int) -> dict[str, Any]:

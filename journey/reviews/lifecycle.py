@@ -12,6 +12,8 @@ from journey.calendar import calendar_for
 from journey.errors import Conflict, InvalidInput
 from journey.models import Account, Review, TeamMember
 from journey.notify import service as notify
+from journey.objectives import repository as objectives_repository
+from journey.objectives import service as objectives_service
 from journey.reviews import domain, invitations
 from journey.reviews.service import plan_reminders
 
@@ -87,6 +89,7 @@ def record_outcome(session: Session, *, review: Review, notes: str, progress: li
     plan_reminders(session, review=review, calendar=calendar_for(account.region, account.timezone))
     audit.record(session, actor=actor, action="review.held", account_id=account.id, subject=f"review {review.id}",
                  objectives=len(progress), expansion=len(expansion_opportunities), next_steps=len(next_steps))
+    _record_measurements(session, review=review, progress=progress, actor=actor, now=now)
     am = session.get(TeamMember, account.am_id) if account.am_id else None
     if expansion_opportunities and am is not None:
         count = len(expansion_opportunities)
@@ -115,3 +118,15 @@ def _send_invitation(session: Session, *, review: Review, account: Account, now:
                   reason=body, subject=subject, dedupe_key=f"review:{review.id}:invitation:{review.sequence}",
                   details={"review_id": review.id, "sequence": review.sequence, "method": method},
                   message=message)
+
+
+def _record_measurements(session: Session, *, review: Review, progress: list[dict[str, Any]], actor: Actor,
+                         now: datetime) -> None:
+    """Values said at the review become measurements of the journey's objectives (matched by title)."""
+    by_title = {o.title.strip().casefold(): o for o in objectives_repository.of_journey(session, review.journey_id)}
+    for entry in progress:
+        objective = by_title.get(str(entry.get("objective", "")).strip().casefold())
+        if objective is not None and entry.get("value") is not None:
+            objectives_service.record_progress(session, objective_id=objective.id, account_id=review.account_id,
+                                               value=float(entry["value"]), at=now, source="review",
+                                               note=entry.get("comment"), actor=actor, now=now)

@@ -129,6 +129,8 @@ def test_a_held_review_feeds_the_next_agenda_and_the_am(client) -> None:
     agenda = client.get(f"/api/reviews/{j['3_month']['id']}/agenda", headers=csm).json()
     [objective] = agenda["objectives"]
     assert objective["latest"]["value"] == 12 and objective["baseline"] == 21 and objective["target"] == 7
+    assert objective["latest"]["source"] == "review"  # recorded as a measurement of the objective
+    assert objective["status"]["status"] in {"on_track", "at_risk", "achieved"}
     assert agenda["risks"] == ["IT capacity"] and agenda["promises"] == ["SSO in Q1"]
     assert agenda["health"] is None  # slot for the health engine
     assert "latest: 12.0 days on" in agenda["text"] and "Roll out to the Lyon team" in agenda["text"]

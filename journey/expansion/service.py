@@ -99,8 +99,9 @@ def account_states(session: Session, *, account_ids: Sequence[int], now: datetim
     review_days = max((r.within_days for r in rules.rules if r.when == "review_upcoming"), default=21)
     accounts = repository.accounts(session, account_ids)
     health = health_repository.health_refs(session, account_ids)
-    signals = health_repository.metric_summaries(session, account_ids, now=now, windows={seat_days},
-                                                 metrics={"escalation_open", "objective_progress", "seats"})
+    signals = health_repository.metric_summaries(session, account_ids, now=now, windows=set(), horizon_days=seat_days,
+                                                 metrics={"escalation_open", "objective_progress", "seats"},
+                                                 stale_metrics={"escalation_open", "objective_progress", "seats"})
     objectives = health_repository.objective_signals(session, account_ids)
     seats_bought = health_repository.deal_seats(session, account_ids)
     usage = repository.seat_usage(session, account_ids, for_days=seat_days, now=now)

@@ -5,12 +5,13 @@ statement, so the number of queries grows with the number of batches, never with
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, func, literal, select
+from sqlalchemy import Date, String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from journey.health.domain import HistoryPoint, MetricSummary, WindowAgg
@@ -111,37 +112,53 @@ def account_facts(session: Session, account_ids: Sequence[int]) -> dict[int, dic
 
 
 def metric_summaries(session: Session, account_ids: Sequence[int], *, metrics: set[str], windows: set[int],
-                     now: datetime) -> dict[int, dict[str, MetricSummary]]:
-    """One statement: per (account, metric), the latest value and count/sum/min/max of each window."""
-    horizon = now - timedelta(days=max(windows))
-    ranked = (select(Signal.account_id, Signal.metric, Signal.value, Signal.at,
-                     func.row_number().over(partition_by=(Signal.account_id, Signal.metric),
-                                            order_by=(Signal.at.desc(), Signal.id.desc())).label("rn"))
-              .where(Signal.account_id.in_(account_ids), Signal.metric.in_(metrics), Signal.at <= now)
-              .subquery())
-    cols: list[Any] = [ranked.c.account_id, ranked.c.metric,
-                       func.max(case((ranked.c.rn == 1, ranked.c.value))).label("last_value"),
-                       func.max(ranked.c.at).label("last_at")]
+                     now: datetime, horizon_days: int | None = None,
+                     stale_metrics: frozenset[str] | set[str] = frozenset(), extremes: bool = True
+                     ) -> dict[int, dict[str, MetricSummary]]:
+    """One scan: per (account, metric) with a signal in the last `horizon_days` (default: the longest
+    window), the latest value and count / sum (and min / max with `extremes`) over each of `windows`.
+
+    `stale_metrics` also get their latest value when it is older than the horizon (a second, small query):
+    an escalation opened a year ago and never closed is still open."""
+    horizon = now - timedelta(days=max([*windows, horizon_days or 0]))
     ordered = sorted(windows)
+    cols: list[Any] = [Signal.account_id, Signal.metric, _latest_value(session), func.max(Signal.at)]
+    width = 4 if extremes else 2
     for w in ordered:
-        inside = ranked.c.at > now - timedelta(days=w)
-        value = case((inside, ranked.c.value))
-        cols += [func.count(value), func.sum(value), func.min(value), func.max(value)]
-    stmt = (select(*cols).where(ranked.c.at > horizon).group_by(ranked.c.account_id, ranked.c.metric))
-    # `days_since_last` needs a last value older than the longest window too
-    stale = (select(ranked.c.account_id, ranked.c.metric, ranked.c.value, ranked.c.at)
-             .where(ranked.c.rn == 1, ranked.c.at <= horizon))
+        value = case((Signal.at > now - timedelta(days=w), Signal.value))
+        cols += [func.count(value), func.sum(value)] + ([func.min(value), func.max(value)] if extremes else [])
+    stmt = (select(*cols).where(Signal.account_id.in_(account_ids), Signal.metric.in_(metrics), Signal.at > horizon,
+                                Signal.at <= now).group_by(Signal.account_id, Signal.metric))
     out: dict[int, dict[str, MetricSummary]] = defaultdict(dict)
     for row in session.execute(stmt):
         aggs = {}
         for i, w in enumerate(ordered):
-            count, total, low, high = row[4 + 4 * i: 8 + 4 * i]
-            if count:
-                aggs[w] = WindowAgg(int(count), float(total), float(low), float(high))
-        out[row[0]][row[1]] = MetricSummary(float(row[2]), _aware(row[3]), aggs)
-    for account_id, metric, value, at in session.execute(stale):
-        out[account_id].setdefault(metric, MetricSummary(float(value), _aware(at), {}))
+            at = 4 + width * i
+            if row[at]:
+                low, high = (row[at + 2], row[at + 3]) if extremes else (math.nan, math.nan)
+                aggs[w] = WindowAgg(int(row[at]), float(row[at + 1]), float(low), float(high))
+        out[row[0]][row[1]] = MetricSummary(_value_of(row[2]), _aware(row[3]), aggs)
+    if stale_metrics & metrics:
+        stale = (select(Signal.account_id, Signal.metric, _latest_value(session), func.max(Signal.at))
+                 .where(Signal.account_id.in_(account_ids), Signal.metric.in_(stale_metrics & metrics),
+                        Signal.at <= horizon).group_by(Signal.account_id, Signal.metric))
+        for account_id, metric, value, at in session.execute(stale):
+            out[account_id].setdefault(metric, MetricSummary(_value_of(value), _aware(at), {}))
     return out
+
+
+def _latest_value(session: Session) -> Any:
+    """The value of the group's latest row, in the same scan as the other aggregates."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        return func.array_agg(aggregate_order_by(Signal.value, Signal.at.desc(), Signal.id.desc()))[1]
+    # SQLite stores times as fixed-width ISO text: the largest "time|id|value" is the latest row
+    return func.max(func.printf("%s|%012d|%.17g", Signal.at, Signal.id, Signal.value, type_=String))
+
+
+def _value_of(latest: Any) -> float:
+    return float(latest.rsplit("|", 1)[1]) if isinstance(latest, str) else float(latest)
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -226,16 +243,21 @@ def deal_seats(session: Session, account_ids: Sequence[int]) -> dict[int, dict[s
 
 
 # ------------------------------------------------------------------------------------- scores, history
-def scores_of(session: Session, account_ids: Sequence[int]) -> dict[int, HealthScore]:
-    stmt = (select(HealthScore).where(HealthScore.account_id.in_(account_ids))
-            .execution_options(populate_existing=True))
-    return {s.account_id: s for s in session.scalars(stmt)}
+def scores_of(session: Session, account_ids: Sequence[int]) -> dict[int, Any]:
+    """The stored (account_id, score, band, previous_band, band_changed_at) by account."""
+    stmt = (select(HealthScore.account_id, HealthScore.score, HealthScore.band, HealthScore.previous_band,
+                   HealthScore.band_changed_at).where(HealthScore.account_id.in_(account_ids)))
+    return {r.account_id: r for r in session.execute(stmt)}
+
+
+def stored_score(session: Session, account_id: int) -> HealthScore | None:
+    return session.get(HealthScore, account_id, populate_existing=True)
 
 
 def upsert_scores(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
-    stmt = _insert(session, HealthScore)
+    stmt = _insert(session, HealthScore.__table__)
     keep = ("score", "band", "scorecard", "scorecard_version", "stage", "computed_at", "contributions", "missing",
             "top_cost_factor", "previous_band", "band_changed_at")
     stmt = stmt.on_conflict_do_update(index_elements=["account_id"], set_={k: stmt.excluded[k] for k in keep})
@@ -245,7 +267,7 @@ def upsert_scores(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 def upsert_history(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
-    stmt = _insert(session, HealthHistory)
+    stmt = _insert(session, HealthHistory.__table__)
     stmt = stmt.on_conflict_do_update(index_elements=["account_id", "day"],
                                       set_={k: stmt.excluded[k] for k in ("score", "band", "scorecard_version")})
     session.execute(stmt, list(rows))

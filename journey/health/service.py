@@ -118,7 +118,12 @@ def score_batch(session: Session, *, account_ids: Sequence[int], now: datetime,
     facts = repository.account_facts(session, account_ids)
     metrics = set().union(*(c.metrics for c in cards))
     windows = set().union(*(c.windows for c in cards))
-    summaries = repository.metric_summaries(session, account_ids, metrics=metrics, windows=windows, now=now)
+    factors = [f for c in cards for f in c.factors]
+    summaries = repository.metric_summaries(
+        session, account_ids, metrics=metrics, now=now, horizon_days=max(windows),
+        windows={f.window_days for f in factors if f.aggregate not in ("latest", "days_since_last")},
+        stale_metrics={f.metric for f in factors if f.aggregate == "days_since_last"},
+        extremes=any(f.aggregate in ("min", "max") for f in factors))
     internal: dict[int, dict[str, float]] = {}
     for part in (repository.plan_signals(session, account_ids, today), repository.packet_signals(session, account_ids),
                  repository.review_signals(session, account_ids, today),
@@ -148,16 +153,19 @@ def _score_row(account_id: int, stage: str, r: domain.HealthResult, old: Any, no
 
 
 def contribution_dict(c: domain.Contribution) -> dict[str, Any]:
-    return {"factor": c.factor, "group": c.group, "metric": c.metric,
-            "value": None if c.value is None else round(c.value, 4),
-            "factor_score": None if c.factor_score is None else round(c.factor_score, 2),
-            "nominal_weight": round(c.nominal_weight, 2), "weight": round(c.weight, 2), "points": round(c.points, 2)}
+    return {"factor": c.factor, "group": c.group, "metric": c.metric, "value": _round(c.value, 4),
+            "factor_score": _round(c.factor_score, 2), "nominal_weight": _round(c.nominal_weight, 2),
+            "weight": _round(c.weight, 2), "points": _round(c.points, 2)}
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 # ---------------------------------------------------------------------------------------------- read
 def account_health(session: Session, *, account_id: int, now: datetime) -> dict[str, Any]:
     """The stored score with its history and trends; computed on the spot (not stored) if never scored."""
-    stored = repository.scores_of(session, [account_id]).get(account_id)
+    stored = repository.stored_score(session, account_id)
     if stored is None:
         stage, result = score_batch(session, account_ids=[account_id], now=now, cards=all_scorecards())[account_id]
         top = result.top_cost

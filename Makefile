@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint unit install install-dev postgres clean
+.PHONY: run test lint unit install install-dev postgres browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,15 @@ lint: install-dev
 postgres:
 	@bash scripts/ensure-postgres.sh
 
-test: install-dev lint postgres
+# Debian's Chromium for the Playwright browser tests (tests/e2e); Playwright's own download does not work here.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null \
+	      || echo "could not install chromium: browser tests will skip (and fail where CI=true)" >&2; \
+	  else echo "chromium is missing and we are not root: browser tests will skip (and fail where CI=true)" >&2; fi; }
+
+test: install-dev lint postgres browser
 	@$(BIN)/python -m pytest -m "not reliability" $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest ran no tests: that proves nothing, failing" >&2; fi; exit $$rc
 

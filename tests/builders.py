@@ -96,12 +96,17 @@ def member_with_password(email: str, role: str, name: str | None = None, timezon
                                   password=WEB_PASSWORD, timezone=timezone)
 
 
-def web_csrf(client, path: str = "/signin") -> str:  # type: ignore[no-untyped-def]
-    """The CSRF token of the first form on a page (the sign-in form when signed out)."""
+def web_csrf(client, path: str = "/signin", action: str | None = None) -> str:  # type: ignore[no-untyped-def]
+    """The CSRF token of the form posting to `action` on a page (else the first form's)."""
     import re
 
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
-    assert match, f"no CSRF token on {path}"
+    html = client.get(path).text
+    if action is not None:
+        start = html.find(f'action="{action}"')
+        assert start >= 0, f"no form posting to {action} on {path}"
+        html = html[start:]
+    match = re.search(r'name="csrf_token" value="([^"]*)"', html)
+    assert match and match.group(1), f"no CSRF token on {path}"
     return match.group(1)
 
 

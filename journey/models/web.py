@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journey.models.base import Base
+from journey.models.plans import PlanTask
 
 
 class WebSession(Base):
@@ -33,3 +34,10 @@ class SigninLink(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+# The pages count open and overdue tasks across a whole book (the summary cards, the "overdue" filter, plan
+# on-time % on the team dashboard). This index makes those counts an index range scan instead of a scan of
+# every task (10k accounts = 210k tasks); it covers done_at so on-time % never reads the table.
+Index("ix_plan_task_status_due", PlanTask.__table__.c.status, PlanTask.__table__.c.due_on,
+      PlanTask.__table__.c.done_at)

@@ -49,6 +49,7 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
         "objectives": objectives_view.of_account(session, account.id, packet),
         "reviews": reviews_repository.of_account(session, account.id),
         "reminders": queries.reminders_of_account(session, account.id),
+        "titles": {t.key: t.title for m in (plan.milestones if plan else []) for t in m.tasks},
         "overdue": {t.id for m in (plan.milestones if plan else []) for t in m.tasks
                     if t.status in ("todo", "in_progress") and t.due_on < today},
     }

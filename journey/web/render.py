@@ -40,8 +40,19 @@ def _environment(override: str) -> Environment:
     env.filters["num"] = lambda v: f"{v:,.0f}" if isinstance(v, int | float) else v
     env.filters["plain"] = lambda v: json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else v
     env.filters["role"] = lambda v: (v.upper() if v in INTERNAL_ROLES else str(v).replace("_", " ")) if v else "—"
+    env.filters["todate"] = _to_date
     env.filters["label"] = lambda v: str(v).replace("_", " ").capitalize() if v else ""
     return env
+
+
+def _to_date(value: object) -> date | None:
+    """An ISO date string from a JSON document (a packet) as a date; None when it is not one."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
 
 
 def environment() -> Environment:

@@ -3,6 +3,8 @@ managers and admins)."""
 from __future__ import annotations
 
 import statistics
+import threading
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,13 +12,17 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from journey.deps import ReadSession
-from journey.models import TeamMember
+from journey.kit import utcnow
+from journey.models import Role, TeamMember
 from journey.onboarding import lifecycle
 from journey.web import health_view, queries
 from journey.web.auth import PageViewer
 from journey.web.render import Clock, page
 
 router = APIRouter(include_in_schema=False)
+KPI_TTL_SECONDS = 60
+_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_lock = threading.Lock()
 
 
 def kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
@@ -39,8 +45,25 @@ def kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
     }
 
 
+def cached_kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
+    """The KPIs, computed at most once a minute per book (they aggregate every task of every account: a
+    weekly-review figure does not need to be recomputed on each page view). In memory, per process."""
+    scope = "all" if member.role in (Role.admin, Role.manager) else f"member:{member.id}"
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(scope)
+    if hit is not None and now - hit[0] < KPI_TTL_SECONDS:
+        return hit[1]
+    figures = {**kpis(session, member, clock), "as_of": utcnow()}
+    with _lock:
+        if len(_cache) > 5000:
+            _cache.clear()
+        _cache[scope] = (now, figures)
+    return figures
+
+
 @router.get("/team")
 def dashboard(request: Request, viewer: PageViewer, session: ReadSession) -> Response:
     clock = Clock(viewer.tz)
-    return page(request, "team.html", viewer, k=kpis(session, viewer.member, clock),
+    return page(request, "team.html", viewer, k=cached_kpis(session, viewer.member, clock),
                 bands=health_view.BANDS)

@@ -91,7 +91,7 @@ def test_a_form_post_without_the_csrf_token_is_refused(client) -> None:
                          data={"action": "done", "csrf_token": "forged"}, follow_redirects=False)
     assert forged.status_code == 403
     assert str(_first_task(account_id).status) == "todo"
-    token = web_csrf(client, f"/accounts/{account_id}")
+    token = web_csrf(client, f"/accounts/{account_id}", action=f"/accounts/{account_id}/tasks/{task.id}")
     ok = client.post(f"/accounts/{account_id}/tasks/{task.id}", data={"action": "done", "csrf_token": token},
                      follow_redirects=False)
     assert ok.status_code == 303

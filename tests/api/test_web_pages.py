@@ -1,0 +1,94 @@
+"""The pages call the services: an AE edits the packet, the CSM and the AM accept it, a review's .ics."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.builders import deal_signed, drain, member_with_password, post_event, sign_in, web_csrf
+
+pytestmark = pytest.mark.usefixtures("db_url")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    from journey.web import auth
+
+    for limiter in (auth.FAILED_PASSWORDS, auth.ATTEMPTS_PER_IP, auth.LINK_REQUESTS):
+        limiter._hits.clear()
+    yield
+
+
+def _account(client) -> int:  # type: ignore[no-untyped-def]
+    from journey import db
+    from journey.models import Account
+
+    for email, role in (("ae@vendor.example", "ae"), ("csm@vendor.example", "csm"), ("am@vendor.example", "am")):
+        member_with_password(email, role)
+    post_event(client, deal_signed("D-1", "C-1"))
+    assert drain() == ["processed"]
+    with db.transaction(writer=False) as session:
+        return session.scalars(select(Account.id)).one()
+
+
+def _edit_form(client, account_id: int) -> dict:  # type: ignore[no-untyped-def]
+    """The edit form as the browser would send it back (every field, current values)."""
+    import re
+
+    html = client.get(f"/accounts/{account_id}/handoff/edit").text
+    data: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
+        data.setdefault(name, []).append(value)
+    for name, body in re.findall(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
+        data.setdefault(name, []).append(body)
+    for name, options in re.findall(r'<select name="([^"]+)">(.*?)</select>', html):
+        chosen = re.search(r'<option value="([^"]+)" selected', options)
+        data.setdefault(name, []).append(chosen.group(1) if chosen else "")
+    return data
+
+
+def test_the_ae_edits_the_packet_and_the_pair_accepts_it(client) -> None:
+    account_id = _account(client)
+    sign_in(client, "ae@vendor.example")
+    form = _edit_form(client, account_id)
+    form["risks"] = ["IT capacity\nData migration from the legacy tool"]
+    saved = client.post(f"/accounts/{account_id}/handoff/edit", data=form, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[:500]
+    page = client.get(f"/accounts/{account_id}/handoff").text
+    assert "version 2" in page and "Data migration from the legacy tool" in page
+    assert "What changed in version 2" in page and "risks" in page
+    assert "Accept as" not in page  # the AE does not acknowledge
+
+    for who, role in (("csm@vendor.example", "CSM"), ("am@vendor.example", "AM")):
+        client.cookies.clear()
+        sign_in(client, who)
+        token = web_csrf(client, f"/accounts/{account_id}/handoff",
+                         action=f"/accounts/{account_id}/handoff/acknowledgements")
+        accepted = client.post(f"/accounts/{account_id}/handoff/acknowledgements",
+                               data={"decision": "accept", "csrf_token": token}, follow_redirects=False)
+        assert accepted.status_code == 303
+    assert "Accepted" in client.get(f"/accounts/{account_id}/handoff").text
+
+
+def test_sending_the_packet_back_needs_a_comment(client) -> None:
+    account_id = _account(client)
+    sign_in(client, "csm@vendor.example")
+    path = f"/accounts/{account_id}/handoff"
+    token = web_csrf(client, path, action=f"{path}/acknowledgements")
+    refused = client.post(f"/accounts/{account_id}/handoff/acknowledgements",
+                          data={"decision": "return", "csrf_token": token})
+    assert refused.status_code == 422 and "comment" in refused.text
+
+
+def test_a_review_downloads_as_ics(client) -> None:
+    from journey import db
+    from journey.models import Review
+
+    account_id = _account(client)
+    sign_in(client, "csm@vendor.example")
+    with db.transaction(writer=False) as session:
+        review_id = session.scalars(select(Review.id).where(Review.account_id == account_id)).first()
+    response = client.get(f"/reviews/{review_id}.ics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")
+    assert b"BEGIN:VCALENDAR" in response.content
+    assert "Onboarding review" in client.get(f"/reviews/{review_id}").text

@@ -1,0 +1,68 @@
+"""Pure pieces of the web UI: redirects, the rate limiter, objective progress, charts, the packet form."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from journey.web.auth import RateLimiter
+from journey.web.charts import contribution_bars, score_chart
+from journey.web.objectives_view import progress
+from journey.web.packet_form import packet_fields, to_patch
+from journey.web.signin_pages import safe_next
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("/accounts/3?x=1", "/accounts/3?x=1"), ("//evil.example/x", "/"), ("https://evil.example", "/"),
+    ("/\\evil.example", "/"), ("", "/"), (None, "/"), ("accounts", "/"),
+])
+def test_sign_in_only_redirects_within_the_site(target, expected) -> None:
+    assert safe_next(target) == expected
+
+
+def test_the_rate_limiter_slides_its_window() -> None:
+    limiter = RateLimiter(limit=2, window=60)
+    limiter.hit("a", now=0)
+    limiter.hit("a", now=10)
+    assert limiter.retry_after("a", now=20) == 41
+    assert limiter.retry_after("b", now=20) == 0
+    assert limiter.retry_after("a", now=61) == 0  # the first hit has left the window
+
+
+@pytest.mark.parametrize(("baseline", "target", "latest", "expected"), [
+    (21, 7, 14, 0.5), (30, 55, 55, 1.0), (30, 55, 70, 1.0), (30, 55, 20, 0.0), (30, 30, 30, None),
+    (None, 55, 40, None), (30, 55, None, None),
+])
+def test_objective_progress_goes_either_way(baseline, target, latest, expected) -> None:
+    assert progress(baseline, target, latest) == expected
+
+
+def test_the_score_chart_maps_0_to_100_into_the_plot() -> None:
+    chart = score_chart([(date(2027, 1, 1), 100, "green"), (date(2027, 1, 31), 0, "red")], height=200, top=12,
+                        bottom=26)
+    assert chart is not None
+    assert [d.y for d in chart.dots] == [12, 174]
+    assert chart.path.startswith("M") and " L" in chart.path
+    assert score_chart([]) is None
+
+
+def test_a_factor_without_data_explains_itself() -> None:
+    bars = contribution_bars([{"factor": "nps", "value": None, "weight": 0, "points": 0},
+                              {"factor": "seat_utilisation", "value": 0.8, "weight": 40, "points": 32}])
+    assert bars[0].fill == 0 and "no data" in bars[0].detail
+    assert bars[1].fill == pytest.approx(0.8) and bars[1].cost == 8
+
+
+def test_the_packet_form_drops_blank_rows_and_parses_numbers() -> None:
+    fields = packet_fields(promises="SSO in Q1\n\n  Okta  ", obj_title=["Faster onboarding", ""],
+                           obj_baseline=["21", ""], obj_target=["7,5", ""], obj_kpi=["days", ""],
+                           obj_source=["customer_validated", "sales_assumed"],
+                           sh_name=["Chloé", ""], sh_email=["", ""], sh_title=["COO", ""],
+                           sh_role=["executive_sponsor", "other"])
+    patch = to_patch(fields)
+    assert patch["promises"] == ["SSO in Q1", "Okta"]
+    assert patch["objectives"] == [{"title": "Faster onboarding", "kpi": "days", "baseline": 21.0, "target": 7.5,
+                                    "unit": None, "due": None, "source": "customer_validated"}]
+    assert [s["name"] for s in patch["stakeholders"]] == ["Chloé"]
+    with pytest.raises(ValueError, match="not a number"):
+        to_patch(packet_fields(obj_title=["X"], obj_target=["seven"]))

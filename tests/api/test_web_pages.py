@@ -92,3 +92,26 @@ def test_a_review_downloads_as_ics(client) -> None:
     assert response.headers["content-type"].startswith("text/calendar")
     assert b"BEGIN:VCALENDAR" in response.content
     assert "Onboarding review" in client.get(f"/reviews/{review_id}").text
+
+
+def test_the_account_page_draws_the_health_history_and_explains_it(client) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from journey import db
+    from journey.models import HealthHistory, HealthScore
+
+    account_id = _account(client)
+    with db.transaction() as session:
+        session.add(HealthScore(account_id=account_id, score=62.0, band="yellow", scorecard="default_adopted",
+                                scorecard_version=3, stage="adopted", computed_at=datetime.now(UTC), missing=[],
+                                contributions=[{"factor": "seat_utilisation", "value": 0.5, "weight": 40, "points": 20},
+                                               {"factor": "nps", "value": None, "weight": 0, "points": 0}]))
+        session.add_all(HealthHistory(account_id=account_id, day=date.today() - timedelta(days=d), score=62 + d,
+                                      band="green", scorecard_version=3) for d in (0, 10, 20))
+    sign_in(client, "csm@vendor.example")
+    page = client.get(f"/accounts/{account_id}").text
+    assert '<svg class="chart"' in page and 'class="line" d="M' in page
+    assert "Seat utilisation" in page and "20.0 / 40.0 pts" in page and "costs 20.0 points" in page
+    assert "no data yet" in page  # the factor without data says so
+    book = client.get("/").text
+    assert "Yellow · 62" in book and "▼ 20" in book  # band, score and the 30-day trend (82 → 62)

@@ -7,12 +7,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from journey import audit, db
-from journey.audit import Actor
+from journey import db
 from journey.deps import ReadSession
-from journey.errors import NotFound
 from journey.kit import utcnow
 from journey.web import health_view, queries
+from journey.web import service as web_service
 from journey.web.auth import FormViewer, PageViewer
 from journey.web.render import Clock, page
 
@@ -59,13 +58,8 @@ def close_reminder(reminder_id: int, viewer: FormViewer, action: Annotated[str, 
     """Mark one of the viewer's own reminders done or dismissed (someone else's is 404)."""
     status = "dismissed" if action == "dismiss" else "done"
     with db.transaction() as session:
-        reminder = queries.reminder(session, reminder_id, viewer.member.id)
-        if reminder is None:
-            raise NotFound(f"no reminder {reminder_id} for you")
-        if reminder.status == "open":
-            reminder.status, reminder.closed_at = status, utcnow()
-            audit.record(session, actor=Actor.user(viewer.member.email), action=f"reminder.{status}",
-                         account_id=reminder.account_id, subject=f"reminder {reminder_id}", kind=reminder.kind)
+        web_service.close_reminder(session, reminder_id=reminder_id, member=viewer.member, status=status,
+                                   now=utcnow())
     from journey.web.signin_pages import safe_next
 
     target = safe_next(back)

@@ -71,3 +71,19 @@ def spend_link(session: Session, *, token: str, now: datetime) -> TeamMember | N
         return None
     member = session.get(TeamMember, member_id)
     return member if member is not None and member.active else None
+
+
+def close_reminder(session: Session, *, reminder_id: int, member: TeamMember, status: str, now: datetime) -> None:
+    """Mark one of the member's own open reminders done or dismissed (someone else's is a 404)."""
+    from journey.errors import NotFound
+    from journey.web import queries
+
+    reminder = queries.reminder(session, reminder_id, member.id)
+    if reminder is None:
+        raise NotFound(f"no reminder {reminder_id} for you")
+    if reminder.status != "open":
+        return
+    reminder.status, reminder.closed_at = status, now
+    audit.record(session, actor=Actor.user(member.email), action=f"reminder.{status}",
+                 account_id=reminder.account_id, subject=f"reminder {reminder_id}", kind=reminder.kind)
+    session.flush()

@@ -203,3 +203,30 @@ def test_only_admins_open_the_inbox(client) -> None:
     client.cookies.clear()
     sign_in(client, "root@vendor.example")
     assert client.get("/admin/inbox").status_code == 200
+
+
+def test_a_member_closes_only_their_own_reminders(client) -> None:
+    from journey import db
+    from journey.kit import utcnow
+    from journey.models import Reminder, TeamMember
+    from journey.notify import service as notify
+
+    member_with_password("am@vendor.example", "am")
+    member_with_password("other.am@vendor.example", "am")
+    with db.transaction() as session:
+        other = session.scalars(select(TeamMember).where(TeamMember.email == "other.am@vendor.example")).one()
+        mine = session.scalars(select(TeamMember).where(TeamMember.email == "am@vendor.example")).one()
+        theirs_id = notify.remind(session, kind="expansion_seats", assignee=other, account_id=None, now=utcnow(),
+                                  due_at=utcnow(), reason="96 of 100 seats used", dedupe_key="t:1")
+        mine_id = notify.remind(session, kind="expansion_seats", assignee=mine, account_id=None, now=utcnow(),
+                                due_at=utcnow(), reason="Seats: 118 of 120 used", dedupe_key="t:2")
+    sign_in(client, "am@vendor.example")
+    assert "Seats: 118 of 120 used" in client.get("/reminders").text
+    assert "96 of 100" not in client.get("/reminders").text
+    token = web_csrf(client, "/reminders", action=f"/reminders/{mine_id}")
+    assert client.post(f"/reminders/{theirs_id}", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/reminders/{mine_id}", data={"csrf_token": token, "action": "done"},
+                       follow_redirects=False).status_code == 303
+    with db.transaction(writer=False) as session:
+        assert session.get(Reminder, mine_id).status == "done"
+        assert session.get(Reminder, theirs_id).status == "open"

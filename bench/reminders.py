@@ -187,6 +187,7 @@ def jobstore_start(reviews: int) -> int:
 def run(url: str, reviews: int, jobstore: bool) -> list[tuple[str, Measure, str]]:
     from journey import migrations, scheduler
     from journey.config import get_settings
+    from journey.reviews import reminders
 
     os.environ["JOURNEY_DATABASE_URL"] = url
     get_settings.cache_clear()
@@ -210,7 +211,8 @@ def run(url: str, reviews: int, jobstore: bool) -> list[tuple[str, Measure, str]
     reset()
     phase("repository claim loop", repository_claims)
     reset()
-    phase("send_review_reminders job: claim + remind + outbox", scheduler.send_review_reminders,
+    phase(f"send_review_reminders job: claim + remind + outbox ({reminders.BATCH} per transaction)",
+          scheduler.send_review_reminders,
           "writes 2 rows per reminder through notify.remind, one INSERT each")
     return rows
 

@@ -20,7 +20,7 @@ from journey.notify import service as notify
 from journey.reviews import domain, repository
 
 log = structlog.get_logger("journey.reviews")
-BATCH = 500
+BATCH = 100  # reminders per transaction: on SQLite a batch holds the write lock ~0.5 s
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ up() {
   for port in "${API_PORTS[@]}"; do start "api-$port" $BIN/journey serve --host 127.0.0.1 --port "$port"; done
   start scheduler $BIN/journey scheduler run
   for port in "${API_PORTS[@]}"; do wait_http "http://127.0.0.1:$port/readyz" 60; done
-  for n in 1 2; do wait_log "$DIR/worker-$n.log" "serving process-inbox" 60; done
+  for n in 1 2; do wait_log "$DIR/worker-$n.log" "Your deployments are being served" 120; done
   echo
   echo "cluster up: Prefect UI http://127.0.0.1:${PREFECT_PORT}, APIs ${API_PORTS[*]/#/http://127.0.0.1:}"
   echo "  webhook secret in $DIR/webhook_secret; logs and pids in $DIR/"

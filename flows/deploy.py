@@ -28,4 +28,7 @@ def serve_forever(*, concurrency: int) -> None:
     """Register the deployments and run their flow runs as they are submitted (blocks)."""
     from prefect import serve
 
-    serve(*deployments(concurrency=concurrency), limit=concurrency, print_starting_message=False)
+    # pause_on_shutdown=False: several workers serve one deployment; one of them stopping (a rolling
+    # restart) must not pause it for the others, which is what Prefect's default would do.
+    serve(*deployments(concurrency=concurrency), limit=concurrency, print_starting_message=True,
+          pause_on_shutdown=False)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, String, and_, case, cast, func, literal, select
+from sqlalchemy import Date, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from journey.health.domain import HistoryPoint, MetricSummary, WindowAgg
@@ -174,8 +174,10 @@ def _as_date(session: Session, column: Any) -> Any:
 
 
 def plan_signals(session: Session, account_ids: Sequence[int], today: date) -> dict[int, dict[str, float]]:
-    """`plan_on_time` (share of tasks due by today done by their due date) and `tasks_overdue`."""
-    due = and_(PlanTask.due_on <= today, PlanTask.status != TaskStatus.skipped)
+    """`plan_on_time` (share of the tasks that are past due, or done and due by today, that were done by
+    their due date) and `tasks_overdue`. A task due today and not done yet is not late (as in the plan)."""
+    due = and_(PlanTask.status != TaskStatus.skipped,
+               or_(PlanTask.due_on < today, and_(PlanTask.due_on <= today, PlanTask.status == TaskStatus.done)))
     done_date = _as_date(session, PlanTask.done_at)
     if session.get_bind().dialect.name == "sqlite":
         on_time = and_(PlanTask.status == TaskStatus.done, done_date <= func.date(PlanTask.due_on))

@@ -163,3 +163,28 @@ def test_turning_red_alerts_the_csm_once(session) -> None:
     alerts = session.scalars(select(Reminder).where(Reminder.kind.like("risk.%"))).all()
     assert [(r.kind, r.assignee_id) for r in alerts] == [("risk.turned_red", csm.id)]
     assert "turned red: health 0/100 (was green)" in alerts[0].reason
+
+
+def test_a_task_due_today_and_not_done_yet_is_not_late(session) -> None:
+    """Seen in the demo: a fresh account read red at 9 a.m. because today's task was counted as missed."""
+    acc = account(session, segment="smb")
+    deal = Deal(account_id=acc.id, crm_source="events", crm_external_id="D2", name="D2")
+    session.add(deal)
+    session.flush()
+    journey = Journey(deal_id=deal.id, account_id=acc.id, playbook="default", playbook_version=1,
+                      signed_on=NOW.date() - timedelta(days=3))
+    session.add(journey)
+    session.flush()
+    ms = Milestone(journey_id=journey.id, key="kickoff", name="Kickoff", position=0, due_on=NOW.date())
+    session.add(ms)
+    session.flush()
+    session.add_all([PlanTask(journey_id=journey.id, milestone_id=ms.id, key="today", title="Today", position=0,
+                              anchor="signature", offset_business_days=0, due_on=NOW.date(), status=TaskStatus.todo),
+                     PlanTask(journey_id=journey.id, milestone_id=ms.id, key="done", title="Done", position=1,
+                              anchor="signature", offset_business_days=0, due_on=NOW.date(), status=TaskStatus.done,
+                              done_at=NOW - timedelta(hours=1))])
+    session.flush()
+    _, result = service.score_batch(session, account_ids=[acc.id], now=NOW, cards=service.all_scorecards())[acc.id]
+    values = {c.factor: c.value for c in result.contributions}
+    assert values["plan_on_time"] == 1.0  # the done task was on time; today's open task is not late yet
+    assert values["overdue_tasks"] == 0

@@ -32,27 +32,53 @@ DEMO_TEAM = [
 ]
 
 
+DEMO_DOMAINS = {1: "globex.example", 2: "sge.example", 3: "initech.example"}
+# Three health profiles, sent through POST /api/signals once the journeys exist: green, yellow, red.
+DEMO_SIGNALS: dict[int, dict[str, float]] = {
+    1: {"active_users": 720, "seats": 900, "logins_7d": 3100, "feature_adoption": 0.72, "nps": 45, "csat": 4.6,
+        "csm_sentiment": 4, "support_tickets_open": 2, "escalation_open": 0, "invoice_overdue_days": 0},
+    2: {"active_users": 64, "seats": 120, "logins_7d": 210, "feature_adoption": 0.41, "nps": 10, "csat": 3.8,
+        "csm_sentiment": 3, "support_tickets_open": 7, "escalation_open": 0, "invoice_overdue_days": 0},
+    3: {"active_users": 6, "seats": 25, "logins_7d": 9, "feature_adoption": 0.12, "nps": -30, "csat": 2.4,
+        "csm_sentiment": 2, "support_tickets_open": 11, "escalation_open": 1, "invoice_overdue_days": 41},
+}
+
+
+def demo_signals() -> dict[str, Any]:
+    """A week of daily measurements per demo account, the last one today."""
+    now = utcnow()
+    items = []
+    for n, metrics in DEMO_SIGNALS.items():
+        for days_ago in range(7, -1, -1):
+            at = (now - timedelta(days=days_ago)).replace(microsecond=0).isoformat()
+            for metric, value in metrics.items():
+                items.append({"id": f"demo-{n}-{metric}-{days_ago}", "account": f"crm:events:DEMO-ACC-{n}",
+                              "metric": metric, "value": value, "at": at})
+    return {"items": items}
+
+
 def demo_deals() -> list[dict[str, Any]]:
     today = utcnow().date()
     signed_at = (utcnow() - timedelta(days=3)).isoformat()
 
     def deal(n: int, segment: str, name: str, region: str, tz: str, csm: str, am: str, amount: str,
              seats: int, go_live_days: int, objectives: list[dict[str, Any]]) -> dict[str, Any]:
+        domain = DEMO_DOMAINS[n]
         return {"type": "deal.signed", "timestamp": signed_at, "data": {
             "deal": {"id": f"DEMO-{n}", "name": f"{name} - Platform", "amount": amount, "currency": "EUR",
                      "signed_at": signed_at, "contract_start": str(today + timedelta(days=7)),
                      "contract_end": str(today + timedelta(days=372)),
                      "expected_go_live": str(today + timedelta(days=go_live_days)), "seats": seats},
-            "account": {"id": f"DEMO-ACC-{n}", "name": name, "domain": f"{name.split()[0].lower()}.example",
+            "account": {"id": f"DEMO-ACC-{n}", "name": name, "domain": domain,
                         "segment": segment, "region": region, "timezone": tz},
             "owners": {"ae": {"email": "ae@demo.example", "name": "Alice Martin"},
                        "se": {"email": "se@demo.example", "name": "Sam Okafor"},
                        "csm": {"email": csm}, "am": {"email": am}},
             "objectives": objectives,
             "stakeholders": [
-                {"name": "Chloé Bernard", "email": f"chloe@{name.split()[0].lower()}.example", "title": "COO",
+                {"name": "Chloé Bernard", "email": f"chloe@{domain}", "title": "COO",
                  "role": "executive_sponsor"},
-                {"name": "Yacine Benali", "email": f"yacine@{name.split()[0].lower()}.example",
+                {"name": "Yacine Benali", "email": f"yacine@{domain}",
                  "title": "Head of Support Operations", "role": "champion"}],
             "notes": {"why_bought": "Onboarding new support agents takes three weeks; leadership wants one.",
                       "alternatives": "Zendesk, an in-house tool", "promises": ["SSO with Okta in Q1"],
@@ -128,6 +154,15 @@ def load_demo_when_ready(base: str) -> None:
     token = _create_team()
     _send_deals(lambda body, headers: httpx.post(base + "/webhooks/events", content=body, headers=headers,
                                                  timeout=30).status_code)
+    auth = {"Authorization": f"Bearer {token}"}
+    for _ in range(300):  # the journeys open in the background; signals need their accounts
+        r = httpx.get(base + "/api/accounts", headers=auth, timeout=10)
+        if r.status_code == 200 and len(r.json()["items"]) >= len(DEMO_SIGNALS):
+            break
+        time.sleep(0.5)
+    r = httpx.post(base + "/api/signals", json=demo_signals(), headers=auth, timeout=60)
+    if r.status_code != 200:
+        typer.echo(f"demo: signals not loaded ({r.status_code}: {r.text[:200]})", err=True)
     _announce(base, token)
 
 
@@ -150,4 +185,7 @@ def load_demo_inline() -> None:
     while batch := claim_batch(20):
         for event_id, event_type in batch:
             typer.echo(f"event {event_id} {event_type}: {process_event(event_id, event_type, settings=get_settings())}")
+    with TestClient(create_app(start_runner=False)) as client:
+        r = client.post("/api/signals", json=demo_signals(), headers={"Authorization": f"Bearer {token}"})
+        typer.echo(f"demo signals: {r.status_code} {r.text[:200]}")
     _announce("http://127.0.0.1:8000", token)

@@ -40,8 +40,7 @@ class Agenda:
     objectives: list[dict[str, Any]]
     risks: list[str]
     promises: list[str]
-    # HEALTH SLOT: {"score", "band", "explanation": [sentences]} once the health engine lands
-    # (journey/health); None until then, and the templates say "not scored yet".
+    # {"score", "band", "explanation": [sentences]} from journey/health; None when nothing can be scored.
     health: dict[str, Any] | None = None
     previous_next_steps: list[str] = field(default_factory=list)
     previous_expansion: list[str] = field(default_factory=list)
@@ -94,7 +93,22 @@ def build_agenda(session: Session, *, review: Review) -> Agenda:
         promises=list(content.get("promises") or []),
         previous_next_steps=list(last.get("next_steps") or []),
         previous_expansion=list(last.get("expansion_opportunities") or []),
+        health=_health(session, account_id=account.id),
     )
+
+
+def _health(session: Session, *, account_id: int) -> dict[str, Any] | None:
+    """The account's score with its explanation and the three factors that cost the most points."""
+    from journey.health import service as health_service
+
+    h = health_service.account_health(session, account_id=account_id, now=utcnow())
+    scored = [c for c in h["contributions"] if c.get("points") is not None and c.get("weight")]
+    if not scored:
+        return None
+    costly = sorted(scored, key=lambda c: c["points"] - c["weight"])[:3]
+    lines = [h["explanation"]] + [f"{c['factor'].replace('_', ' ')}: {c['points']:.0f} of {c['weight']:.0f} points"
+                                  for c in costly if c["points"] < c["weight"]]
+    return {"score": round(h["score"]), "band": h["band"], "explanation": lines}
 
 
 def _measured(session: Session, *, review: Review, today: date) -> dict[str, tuple[dict[str, Any], dict | None]]:

@@ -132,7 +132,9 @@ def test_a_held_review_feeds_the_next_agenda_and_the_am(client) -> None:
     assert objective["latest"]["source"] == "review"  # recorded as a measurement of the objective
     assert objective["status"]["status"] in {"on_track", "at_risk", "achieved"}
     assert agenda["risks"] == ["IT capacity"] and agenda["promises"] == ["SSO in Q1"]
-    assert agenda["health"] is None  # slot for the health engine
+    assert agenda["health"]["band"] in {"green", "yellow", "red"}  # from the plan and the packet alone
+    assert agenda["health"]["explanation"][0].startswith(f"{agenda['health']['score']}/100")
+    assert f"Health: {agenda['health']['score']} ({agenda['health']['band']})" in agenda["text"]
     assert "latest: 12.0 days on" in agenda["text"] and "Roll out to the Lyon team" in agenda["text"]
     assert "Chloé Martin (executive_sponsor)" in agenda["attendees"]
     assert "&lt;" not in agenda["html"] and "<section" in agenda["html"]

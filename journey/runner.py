@@ -101,11 +101,11 @@ def process_event(event_id: int, event_type: str, *, settings: Settings, mode: s
     return outcome
 
 
-class EmbeddedRunner(threading.Thread):
-    """One daemon thread: wake on notify() or every poll interval, drain due events in order."""
+class _Dispatcher(threading.Thread):
+    """A daemon thread that a committed delivery wakes (`notify`) and `stop` ends."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(name="journey-runner", daemon=True)
+    def __init__(self, settings: Settings, name: str) -> None:
+        super().__init__(name=name, daemon=True)
         self.settings = settings
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -116,6 +116,17 @@ class EmbeddedRunner(threading.Thread):
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+
+    def _sleep(self, seconds: float) -> None:
+        self._wake.wait(seconds)
+        self._wake.clear()
+
+
+class EmbeddedRunner(_Dispatcher):
+    """Wake on notify() or every poll interval, drain due events in batches."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings, "journey-runner")
 
     def run(self) -> None:
         if self.settings.orchestrator == "prefect":
@@ -132,8 +143,7 @@ class EmbeddedRunner(threading.Thread):
                 log.exception("runner.error")
                 drained = 0
             if not drained:
-                self._wake.wait(self.settings.runner_poll_seconds)
-                self._wake.clear()
+                self._sleep(self.settings.runner_poll_seconds)
 
     def _drain_once(self) -> int:
         batch = claim_batch(self.settings.runner_batch_size)
@@ -153,7 +163,7 @@ class EmbeddedRunner(threading.Thread):
 SERVER_LEASE = timedelta(minutes=3)
 
 
-class PrefectSubmitter(threading.Thread):
+class PrefectSubmitter(_Dispatcher):
     """Server mode: claim due inbox events and submit them to the Prefect server as deployment runs.
 
     Runs in every API process; claims are single SQL statements (`FOR UPDATE SKIP LOCKED`), so two
@@ -163,17 +173,7 @@ class PrefectSubmitter(threading.Thread):
     """
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(name="journey-submitter", daemon=True)
-        self.settings = settings
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-
-    def notify(self, event_id: int | None = None) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
+        super().__init__(settings, "journey-submitter")
 
     def run(self) -> None:
         while not self._stop.is_set():
@@ -184,8 +184,7 @@ class PrefectSubmitter(threading.Thread):
                 submitted = 0
                 self._stop.wait(5)
             if not submitted:
-                self._wake.wait(self.settings.runner_poll_seconds * 4)
-                self._wake.clear()
+                self._sleep(self.settings.runner_poll_seconds * 4)
 
     def submit_once(self) -> int:
         now = utcnow()

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 Text = str
+
+
+def _int_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) else value
+
+
+# CRM ids arrive as numbers or strings; we keep them as text.
+ExternalId = Annotated[str, BeforeValidator(_int_as_text), Field(min_length=1, max_length=200)]
 
 
 class _Model(BaseModel):
@@ -37,7 +45,7 @@ class Owners(_Model):
 
 
 class DealFields(_Model):
-    id: str = Field(min_length=1, max_length=200)
+    id: ExternalId
     name: str | None = Field(default=None, max_length=500)
     amount: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
     currency: str | None = Field(default=None, min_length=3, max_length=3)
@@ -48,24 +56,14 @@ class DealFields(_Model):
     seats: int | None = Field(default=None, ge=0, le=10_000_000)
     stage: str | None = Field(default=None, max_length=200)
 
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
-
 
 class AccountFields(_Model):
-    id: str = Field(min_length=1, max_length=200)
+    id: ExternalId
     name: str | None = Field(default=None, max_length=500)
     domain: str | None = Field(default=None, max_length=255)
     segment: str | None = Field(default=None, max_length=64)
     region: str | None = Field(default=None, max_length=16)
     timezone: str | None = Field(default=None, max_length=64)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
 
 
     @field_validator("timezone")
@@ -127,7 +125,7 @@ class AccountRef(_Model):
 class DealChange(_Model):
     """Fields of the deal that changed; absent fields are left alone."""
 
-    id: str = Field(min_length=1, max_length=200)
+    id: ExternalId
     name: str | None = Field(default=None, max_length=500)
     amount: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
     expected_go_live: date | None = None
@@ -136,11 +134,6 @@ class DealChange(_Model):
     seats: int | None = Field(default=None, ge=0, le=10_000_000)
     reason: str | None = Field(default=None, max_length=1000)
 
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
-
 
 class DealUpdated(_Model):
     deal: DealChange
@@ -148,13 +141,8 @@ class DealUpdated(_Model):
 
 
 class LostDeal(_Model):
-    id: str = Field(min_length=1, max_length=200)
+    id: ExternalId
     reason: str | None = Field(default=None, max_length=1000)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
 
 
 class DealLost(_Model):

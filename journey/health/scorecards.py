@@ -15,6 +15,8 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from journey.yamlconf import compose, line_of
+
 Stage = Literal["onboarding", "adopted"]
 Aggregate = Literal["latest", "mean", "min", "max", "sum", "count", "days_since_last"]
 M = TypeVar("M", bound=BaseModel)
@@ -161,34 +163,14 @@ def load_scorecard(path: Path) -> Scorecard:
 
 def located_problems(exc: ValidationError, text: str) -> list[tuple[int | None, str]]:
     """Each pydantic error with the 1-based line of the deepest key it names."""
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        root = None
+    root = compose(text)
     problems: list[tuple[int | None, str]] = []
     for error in exc.errors():
         loc = tuple(error["loc"])
         where = ".".join(map(str, loc))
         msg = str(error["msg"]).removeprefix("Value error, ")
-        problems.append((_line_of(root, loc), f"{where}: {msg}" if where else msg))
+        problems.append((line_of(root, loc), f"{where}: {msg}" if where else msg))
     return problems
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
-    if node is None:
-        return None
-    line = node.start_mark.line
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            step = next(((k.start_mark.line, v) for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            step = (node.value[part].start_mark.line, node.value[part])
-        else:
-            step = None
-        if step is None:
-            break
-        line, node = step
-    return line + 1
 
 
 def load_scorecards(directory: Path) -> list[Scorecard]:

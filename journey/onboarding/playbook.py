@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from journey.yamlconf import compose, line_of
+
 INTERNAL_ROLES = ("ae", "se", "csm", "am", "manager")
 CUSTOMER_ROLES = ("executive_sponsor", "champion", "day_to_day", "technical_lead", "billing")
 Role = Literal["ae", "se", "csm", "am", "manager",
@@ -255,40 +257,14 @@ def _normalise_segment(segment: str) -> str:
 
 
 def _located_problems(exc: ValidationError, text: str) -> list[tuple[int | None, str]]:
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        root = None
+    root = compose(text)
     problems: list[tuple[int | None, str]] = []
     for error in exc.errors():
         inner = error.get("ctx", {}).get("error")
         if isinstance(inner, _Problems):
-            problems.extend((_line_of(root, loc), msg) for loc, msg in inner.problems)
+            problems.extend((line_of(root, loc), msg) for loc, msg in inner.problems)
         else:
             loc = tuple(error["loc"])
             where = ".".join(map(str, loc))
-            problems.append((_line_of(root, loc), f"{where}: {error['msg']}" if where else error["msg"]))
+            problems.append((line_of(root, loc), f"{where}: {error['msg']}" if where else error["msg"]))
     return problems
-
-
-def _line_of(node: yaml.Node | None, loc: Loc) -> int | None:
-    """1-based line of the deepest key (or list item) reachable along a pydantic error location."""
-    if node is None:
-        return None
-    line = node.start_mark.line
-    for part in loc:
-        step = _child(node, part)
-        if step is None:
-            break
-        line, node = step
-    return line + 1
-
-
-def _child(node: yaml.Node, part: str | int) -> tuple[int, yaml.Node] | None:
-    """(line of the key or item, value node) one step down, or None."""
-    if isinstance(node, yaml.MappingNode):
-        return next(((key.start_mark.line, value) for key, value in node.value if key.value == part), None)
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        item = node.value[part]
-        return item.start_mark.line, item
-    return None

@@ -90,6 +90,7 @@ class Server:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
+        self.stop(signal.SIGKILL)
         raise AssertionError(f"journey serve not ready within {timeout:.0f} s: {self.log_tail()}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> None:

@@ -4,7 +4,7 @@ Measures, in one process, time and peak memory (RSS above the phase's start, sam
 - the scheduler's start (`build_scheduler(build_jobs(...)).start()`) with 100k rows waiting: it reads none;
 - for contrast, APScheduler's own way: one date job per reminder added to a MemoryJobStore;
 - claiming every due reminder through our repository (the statement the job runs), and the whole job
-  (claim, decide, write each reminder and its outbox message through `notify.remind`);
+  (claim, decide, write the batch's reminders and outbox messages through `notify.remind_many`);
 - a bare SQL loop doing the same claims in batches of 500 on the driver's connection: the yardstick.
 
     .venv/bin/python -m bench.reminders                    # SQLite, 100k reviews
@@ -213,7 +213,7 @@ def run(url: str, reviews: int, jobstore: bool) -> list[tuple[str, Measure, str]
     reset()
     phase(f"send_review_reminders job: claim + remind + outbox ({reminders.BATCH} per transaction)",
           scheduler.send_review_reminders,
-          "writes 2 rows per reminder through notify.remind, one INSERT each")
+          "2 rows per reminder via notify.remind_many: multi-row INSERT ... ON CONFLICT DO NOTHING")
     return rows
 
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from journey.models import Account, HealthScore, OutboxMessage, Reminder, TeamMember
@@ -24,6 +24,31 @@ def open_reminders_due(session: Session, member_id: int, *, until: datetime) -> 
     stmt = (select(Reminder).where(Reminder.assignee_id == member_id, Reminder.status == "open",
                                    Reminder.due_at <= until).order_by(Reminder.due_at).limit(50))
     return session.scalars(stmt).all()
+
+
+def insert_reminders(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Insert reminder rows, skipping used dedupe keys, in multi-row statements: {dedupe key: new id}."""
+    if not rows:
+        return {}
+    table = Reminder.__table__
+    stmt = _insert_ignoring_duplicates(session, table).returning(table.c.id, table.c.dedupe_key)
+    return {key: id_ for id_, key in session.execute(stmt, list(rows))}
+
+
+def insert_messages(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert outbox rows, skipping used dedupe keys, in multi-row statements."""
+    if rows:
+        session.execute(_insert_ignoring_duplicates(session, OutboxMessage.__table__), list(rows))
+
+
+def _insert_ignoring_duplicates(session: Session, table: Any) -> Insert:
+    """A Core `INSERT ... ON CONFLICT DO NOTHING` on the table (not the ORM class): executed with a list of
+    rows it becomes batched multi-row VALUES ("insertmanyvalues"), without the ORM's per-row work."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
 
 
 def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[int]:

@@ -6,6 +6,7 @@ only records what should be said to whom.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from journey.db import insert_ignoring_duplicates
-from journey.models import OutboxMessage, Reminder, TeamMember
+from journey.models import OutboxMessage, TeamMember
+from journey.notify import repository
 
 
 @dataclass(frozen=True)
@@ -24,31 +26,63 @@ class Message:
     attachments: list[dict[str, Any]] = field(default_factory=list)  # {"filename", "content_type", "content"}
 
 
+@dataclass(frozen=True)
+class Reminding:
+    """One reminder to raise with `remind_many`: the arguments of `remind`, as a value."""
+
+    kind: str
+    assignee: TeamMember
+    account_id: int | None
+    due_at: datetime
+    reason: str
+    dedupe_key: str
+    subject: str | None = None
+    details: dict[str, Any] | None = None
+    message: Message | None = None
+    channels: tuple[str, ...] = ("email",)
+
+
 def remind(session: Session, *, kind: str, assignee: TeamMember, account_id: int | None, due_at: datetime,
            reason: str, dedupe_key: str, now: datetime, subject: str | None = None,
            details: dict[str, Any] | None = None, message: Message | None = None,
            channels: tuple[str, ...] = ("email",)) -> int | None:
     """Create the reminder (and one outbox message per channel); its id, or None if it already existed."""
-    reminder_id = insert_ignoring_duplicates(
-        session, Reminder, kind=kind, account_id=account_id, assignee_id=assignee.id, due_at=due_at, reason=reason,
-        status="open", dedupe_key=dedupe_key, subject=subject, details=details or {}, created_at=now)
-    if reminder_id is None:
-        return None
-    if message is not None:
-        for channel in channels:
-            insert_ignoring_duplicates(
-                session, OutboxMessage, channel=channel, recipient=assignee.email, subject=message.subject,
-                body_text=message.body_text, body_html=message.body_html, attachments=message.attachments,
-                dedupe_key=f"{channel}:{dedupe_key}", reminder_id=reminder_id, status="pending", attempts=0,
-                next_attempt_at=now, created_at=now)
-    return reminder_id
+    created = remind_many(session, [Reminding(
+        kind=kind, assignee=assignee, account_id=account_id, due_at=due_at, reason=reason, dedupe_key=dedupe_key,
+        subject=subject, details=details, message=message, channels=channels)], now=now)
+    return created.get(dedupe_key)
+
+
+def remind_many(session: Session, items: Sequence[Reminding], *, now: datetime) -> dict[str, int]:
+    """`remind` for a batch: reminders, then their outbox messages, each in multi-row statements.
+
+    Returns {dedupe key: new reminder id} for the reminders created; keys already used (in the
+    database or earlier in `items`) are left out, and so are their messages.
+    """
+    unique = list({item.dedupe_key: item for item in reversed(items)}.values())[::-1]  # first wins
+    created = repository.insert_reminders(session, [dict(
+        kind=i.kind, account_id=i.account_id, assignee_id=i.assignee.id, due_at=i.due_at, reason=i.reason,
+        status="open", dedupe_key=i.dedupe_key, subject=i.subject, details=i.details or {}, created_at=now)
+        for i in unique])
+    repository.insert_messages(session, [
+        _outbox_row(channel=channel, recipient=i.assignee.email, message=i.message,
+                    dedupe_key=f"{channel}:{i.dedupe_key}", reminder_id=created[i.dedupe_key], now=now)
+        for i in unique if i.dedupe_key in created and i.message is not None for channel in i.channels])
+    return created
 
 
 def enqueue(session: Session, *, channel: str, recipient: str, message: Message, dedupe_key: str, now: datetime,
             reminder_id: int | None = None) -> int | None:
     """One outbox message without an in-app reminder (a digest); its id, or None if the key was used."""
-    return insert_ignoring_duplicates(
-        session, OutboxMessage, channel=channel, recipient=recipient, subject=message.subject,
-        body_text=message.body_text, body_html=message.body_html, attachments=message.attachments,
-        dedupe_key=dedupe_key, reminder_id=reminder_id, status="pending", attempts=0, next_attempt_at=now,
-        created_at=now)
+    return insert_ignoring_duplicates(session, OutboxMessage, **_outbox_row(
+        channel=channel, recipient=recipient, message=message, dedupe_key=dedupe_key, reminder_id=reminder_id,
+        now=now))
+
+
+def _outbox_row(*, channel: str, recipient: str, message: Message | None, dedupe_key: str,
+                reminder_id: int | None, now: datetime) -> dict[str, Any]:
+    assert message is not None
+    return dict(channel=channel, recipient=recipient, subject=message.subject, body_text=message.body_text,
+                body_html=message.body_html, attachments=message.attachments, dedupe_key=dedupe_key,
+                reminder_id=reminder_id, status="pending", attempts=0, next_attempt_at=now, created_at=now)
+

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
@@ -104,6 +105,16 @@ def nearest_due_leads(session: Session, *, review_ids: Iterable[int], now: datet
                    ReviewReminder.status.in_(("pending", "sent")))
             .group_by(ReviewReminder.review_id, ReviewReminder.sequence))
     return {(r[0], r[1]): r[2] for r in session.execute(stmt)}
+
+
+def reminder_facts(session: Session, review_ids: Iterable[int]) -> dict[int, Any]:
+    """What sending a review's reminder reads, for a batch in one query of plain rows (no ORM objects):
+    id, status, sequence, starts_at, title, account_id, account_name, region, timezone, owner_id (CSM, else AM)."""
+    stmt = (select(Review.id, Review.status, Review.sequence, Review.starts_at, Review.title, Review.account_id,
+                   Account.name.label("account_name"), Account.region, Account.timezone,
+                   func.coalesce(Account.csm_id, Account.am_id).label("owner_id"))
+            .join(Account, Account.id == Review.account_id).where(Review.id.in_(list(review_ids))))
+    return {row.id: row for row in session.execute(stmt)}
 
 
 def set_reminder_status(session: Session, reminder_ids: Sequence[int], status: str) -> None:

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint unit install install-dev postgres browser clean
+.PHONY: run test lint unit install install-dev postgres browser clean bench reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,19 @@ test: install-dev lint postgres browser
 
 unit: install-dev
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+# Benchmarks: each regenerates its section of bench/RESULTS.md. BENCH_ARGS=--full for the issue's sizes.
+bench: install-dev
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
+
+# Reliability scenarios (tests/reliability, tests/fuzz marked `reliability`): full sizes by default.
+# RELIABILITY_SCALE=0.1 shrinks them; RELIABILITY_ORCHESTRATOR=inline skips Prefect's engine.
+RELIABILITY_SCALE ?= 1
+RELIABILITY_ORCHESTRATOR ?= prefect
+reliability: install-dev postgres
+	@RELIABILITY_SCALE=$(RELIABILITY_SCALE) RELIABILITY_ORCHESTRATOR=$(RELIABILITY_ORCHESTRATOR) \
+	  $(BIN)/python -m pytest tests/reliability tests/fuzz -m reliability -p no:cacheprovider $(RELIABILITY_ARGS); \
+	  rc=$$?; if [ $$rc -eq 5 ]; then echo "no reliability scenario ran: failing" >&2; fi; exit $$rc
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -209,7 +209,8 @@ def _table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace)
             f"{args.rate:.0f} req/s **{'met' if p99_ok else 'missed'}** ({intake['open_p99']:.0f} ms). With the "
             f"embedded runner turning the same deliveries into journeys meanwhile (the default), intake keeps "
             f"{full['rps'] / base:.2f}x and a p99 of {full['open_p99']:.0f} ms: the runner's flow steps compete for "
-            "the 2 cores and for SQLite's single write lock.")
+            "the 2 cores and for SQLite's single write lock. Load average at the end: "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on the machine skews every arm).")
 
 
 if __name__ == "__main__":

@@ -6,16 +6,21 @@
 #     deploy/local-cluster.sh down     stop every process it started, by its process id
 #     deploy/local-cluster.sh status   which processes are alive
 # Databases `journey_cluster` and `prefect_cluster` are created on the local PostgreSQL if missing.
+# Settings: CLUSTER_DIR, CLUSTER_WORKERS (2), CLUSTER_API_PORTS ("8001 8002"), CLUSTER_PREFECT_PORT (4200),
+# CLUSTER_JOURNEY_DB, CLUSTER_PREFECT_DB, CLUSTER_PG (postgresql://postgres@127.0.0.1:5432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG=${CLUSTER_PG:-postgresql://postgres@127.0.0.1:5432}
 DIR=${CLUSTER_DIR:-var/cluster}
 PREFECT_PORT=${CLUSTER_PREFECT_PORT:-4200}
 API_PORTS=(${CLUSTER_API_PORTS:-8001 8002})
+WORKERS=${CLUSTER_WORKERS:-2}
+JOURNEY_DB=${CLUSTER_JOURNEY_DB:-journey_cluster}
+PREFECT_DB=${CLUSTER_PREFECT_DB:-prefect_cluster}
 BIN=.venv/bin
 mkdir -p "$DIR"
 
-export JOURNEY_DATABASE_URL="postgresql+psycopg://${PG#postgresql://}/journey_cluster"
+export JOURNEY_DATABASE_URL="postgresql+psycopg://${PG#postgresql://}/$JOURNEY_DB"
 export PREFECT_API_URL="http://127.0.0.1:${PREFECT_PORT}/api"
 export PREFECT_HOME="$PWD/$DIR/prefect"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1 JOURNEY_DEMO=0
@@ -30,9 +35,9 @@ create_db() {
     psql "$PG/postgres" -qc "CREATE DATABASE $1"
 }
 
-start() {  # name, log, command...
+start() {  # name, command... (each in a process group of its own, so its children stop with it)
   local name=$1; shift
-  nohup "$@" > "$DIR/$name.log" 2>&1 &
+  setsid nohup "$@" > "$DIR/$name.log" 2>&1 < /dev/null &
   echo "$! $name" >> "$DIR/pids"
   echo "started $name (pid $!)"
 }
@@ -49,16 +54,16 @@ wait_log() {  # file, pattern, seconds
 
 up() {
   [ -f "$DIR/pids" ] && { echo "already up (deploy/local-cluster.sh down first)"; exit 1; }
-  create_db journey_cluster; create_db prefect_cluster
+  create_db "$JOURNEY_DB"; create_db "$PREFECT_DB"
   $BIN/journey db upgrade
-  PREFECT_SERVER_DATABASE_CONNECTION_URL="postgresql+asyncpg://${PG#postgresql://}/prefect_cluster" \
+  PREFECT_SERVER_DATABASE_CONNECTION_URL="postgresql+asyncpg://${PG#postgresql://}/$PREFECT_DB" \
     start prefect-server $BIN/prefect server start --host 127.0.0.1 --port "$PREFECT_PORT"
   wait_http "http://127.0.0.1:${PREFECT_PORT}/api/health" 120
-  for n in 1 2; do start "worker-$n" $BIN/journey worker --concurrency 2; done
+  for n in $(seq 1 "$WORKERS"); do start "worker-$n" $BIN/journey worker --concurrency 2; done
   for port in "${API_PORTS[@]}"; do start "api-$port" $BIN/journey serve --host 127.0.0.1 --port "$port"; done
   start scheduler $BIN/journey scheduler run
   for port in "${API_PORTS[@]}"; do wait_http "http://127.0.0.1:$port/readyz" 60; done
-  for n in 1 2; do wait_log "$DIR/worker-$n.log" "Your deployments are being served" 120; done
+  for n in $(seq 1 "$WORKERS"); do wait_log "$DIR/worker-$n.log" "Your deployments are being served" 120; done
   echo
   echo "cluster up: Prefect UI http://127.0.0.1:${PREFECT_PORT}, APIs ${API_PORTS[*]/#/http://127.0.0.1:}"
   echo "  webhook secret in $DIR/webhook_secret; logs and pids in $DIR/"
@@ -67,10 +72,10 @@ up() {
 down() {
   [ -f "$DIR/pids" ] || { echo "nothing to stop"; return 0; }
   while read -r pid name; do
-    kill "$pid" 2>/dev/null && echo "stopped $name (pid $pid)" || true
+    kill -- "-$pid" 2>/dev/null && echo "stopped $name (pid $pid)" || true
   done < "$DIR/pids"
   sleep 2
-  while read -r pid name; do kill -9 "$pid" 2>/dev/null || true; done < "$DIR/pids"
+  while read -r pid name; do kill -9 -- "-$pid" 2>/dev/null || true; done < "$DIR/pids"
   rm -f "$DIR/pids"
 }
 

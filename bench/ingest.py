@@ -115,7 +115,7 @@ async def _one(client: httpx.AsyncClient, url: str, d: Delivery, since: float) -
     return status, time.perf_counter() - since
 
 
-async def closed_loop(base: str, deliveries: list[Delivery], senders: int) -> tuple[float, list[float], set]:
+async def closed_loop(base: str, deliveries: list[Delivery], senders: int) -> tuple[float, list[float], list]:
     queue = list(reversed(deliveries))
     results: list[tuple[int | None, float]] = []
     async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=senders)) as client:
@@ -126,10 +126,10 @@ async def closed_loop(base: str, deliveries: list[Delivery], senders: int) -> tu
         started = time.perf_counter()
         await asyncio.gather(*(sender() for _ in range(senders)))
         elapsed = time.perf_counter() - started
-    return len(results) / elapsed, [s for _, s in results], {status for status, _ in results}
+    return len(results) / elapsed, [s for _, s in results], [status for status, _ in results]
 
 
-async def open_loop(base: str, deliveries: list[Delivery], rate: float) -> tuple[list[float], set]:
+async def open_loop(base: str, deliveries: list[Delivery], rate: float) -> tuple[list[float], list]:
     async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=200)) as client:
         start, tasks = time.perf_counter(), []
         for i, d in enumerate(deliveries):
@@ -138,7 +138,7 @@ async def open_loop(base: str, deliveries: list[Delivery], rate: float) -> tuple
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(_one(client, base + "/webhooks/events", d, scheduled)))
         results = await asyncio.gather(*tasks)
-    return [s for _, s in results], {status for status, _ in results}
+    return [s for _, s in results], [status for status, _ in results]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -147,13 +147,13 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _measure(base: str, tag: str, args: argparse.Namespace) -> dict[str, float]:
+    """Latencies count every request; failures (no answer within 10 s, or not 202) are counted apart."""
     rps, lat, statuses = asyncio.run(closed_loop(base, _deliveries(f"{tag}c", args.requests), args.senders))
-    assert statuses == {202}, f"{tag}: {statuses}"
     open_lat, open_statuses = asyncio.run(open_loop(base, _deliveries(f"{tag}o", int(args.rate * args.seconds)),
                                                     args.rate))
-    assert open_statuses == {202}, f"{tag}: {open_statuses}"
+    errors = sum(status != 202 for status in statuses) + sum(status != 202 for status in open_statuses)
     return {"rps": rps, "p50": _pct(lat, 0.5), "p99": _pct(lat, 0.99), "open_p50": _pct(open_lat, 0.5),
-            "open_p99": _pct(open_lat, 0.99)}
+            "open_p99": _pct(open_lat, 0.99), "errors": errors}
 
 
 def _journey(work: Path, *, runner: bool) -> Server:
@@ -196,13 +196,14 @@ def _table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace)
     med = {arm: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for arm, runs in results.items()}
     base = med["minimal FastAPI + INSERT"]["rps"]
     rows = [f"| {arm} | {m['rps']:.0f} | {m['rps'] / base:.2f}x | {m['p50']:.0f} / {m['p99']:.0f} ms | "
-            f"{m['open_p50']:.0f} / {m['open_p99']:.0f} ms |" for arm, m in med.items()]
+            f"{m['open_p50']:.0f} / {m['open_p99']:.0f} ms | {m['errors']:.0f} |" for arm, m in med.items()]
     intake = med["journey serve (intake only: JOURNEY_RUNNER=0)"]
     full = med["journey serve (default: runner processing meanwhile)"]
     ratio_ok = intake["rps"] / base >= 0.9
     p99_ok = intake["open_p99"] <= 50
-    return (f"| arm | req/s ({args.senders} senders) | ratio | p50 / p99 | p50 / p99 at {args.rate:.0f} req/s |\n"
-            "|---|---|---|---|---|\n" + "\n".join(rows)
+    return (f"| arm | req/s ({args.senders} senders) | ratio | p50 / p99 | p50 / p99 at {args.rate:.0f} req/s "
+            "| failed |\n"
+            "|---|---|---|---|---|---|\n" + "\n".join(rows)
             + f"\n\n{args.requests} closed-loop requests and {args.seconds:.0f} s at {args.rate:.0f} req/s per arm and "
             f"round, medians of {args.rounds} rounds; the load generator shares the 2 cores. Targets, intake only: "
             f"throughput >= 0.9x **{'met' if ratio_ok else 'missed'}** ({intake['rps'] / base:.2f}x); p99 <= 50 ms at "

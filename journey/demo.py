@@ -154,16 +154,16 @@ def load_demo_when_ready(base: str) -> None:
     token = _create_team()
     _send_deals(lambda body, headers: httpx.post(base + "/webhooks/events", content=body, headers=headers,
                                                  timeout=30).status_code)
+    _announce(base, token)
     auth = {"Authorization": f"Bearer {token}"}
-    for _ in range(300):  # the journeys open in the background; signals need their accounts
+    for _ in range(600):  # the journeys open in the background; signals need their accounts
         r = httpx.get(base + "/api/accounts", headers=auth, timeout=10)
         if r.status_code == 200 and len(r.json()["items"]) >= len(DEMO_SIGNALS):
             break
         time.sleep(0.5)
     r = httpx.post(base + "/api/signals", json=demo_signals(), headers=auth, timeout=60)
-    if r.status_code != 200:
-        typer.echo(f"demo: signals not loaded ({r.status_code}: {r.text[:200]})", err=True)
-    _announce(base, token)
+    typer.echo("demo: usage signals loaded, health scored" if r.status_code == 200 else
+               f"demo: signals not loaded ({r.status_code}: {r.text[:200]})", err=r.status_code != 200)
 
 
 def load_demo_inline() -> None:

@@ -31,17 +31,6 @@ def claim_batch(limit: int) -> list[tuple[int, str]]:
         return inbox_repository.claim_due(session, now=utcnow(), lease=LEASE, limit=limit)
 
 
-def pending_count() -> int:
-    """How many inbox events wait to be processed (due now or later)."""
-    from sqlalchemy import func, select
-
-    from journey.models import InboundEvent
-
-    with db.transaction(writer=False) as session:
-        return session.scalar(select(func.count()).select_from(InboundEvent)
-                              .where(InboundEvent.status == EventStatus.pending)) or 0
-
-
 def release_all_leases() -> int:
     with db.transaction() as session:
         return inbox_repository.release_leases(session)
@@ -123,16 +112,20 @@ class _Dispatcher(threading.Thread):
 
 
 class EmbeddedRunner(_Dispatcher):
-    """Wake on notify() or every poll interval, drain due events in batches."""
+    """Wake on notify() or every poll interval, drain due events in batches.
+
+    Prefect's temporary server takes 5-30 s (more on a loaded machine) to start, so it boots in a thread
+    of its own; until it answers, batches run inline, so the first journeys never wait on the engine.
+    """
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, "journey-runner")
+        self.engine_ready = threading.Event()
 
     def run(self) -> None:
         if self.settings.orchestrator == "prefect":
             orchestrator.prepare_prefect_environment(self.settings)
-            if pending_count() == 0:
-                self._warm_up()
+            threading.Thread(target=self._warm_up, name="journey-engine-warm-up", daemon=True).start()
         while not self._stop.is_set():
             try:
                 drained = self._drain_once()
@@ -148,16 +141,24 @@ class EmbeddedRunner(_Dispatcher):
     def _drain_once(self) -> int:
         batch = claim_batch(self.settings.runner_batch_size)
         if batch:
-            outcomes = process_batch(batch, settings=self.settings)
-            log.info("inbox.batch", events=len(batch), outcomes=sorted(set(outcomes.values())))
+            settings = self.settings
+            if settings.orchestrator == "prefect" and not self.engine_ready.is_set():
+                settings = settings.model_copy(update={"orchestrator": "inline"})
+            outcomes = process_batch(batch, settings=settings)
+            log.info("inbox.batch", events=len(batch), engine=settings.orchestrator,
+                     outcomes=sorted(set(outcomes.values())))
         return len(batch)
 
     def _warm_up(self) -> None:
-        """Boot Prefect's temporary server now rather than on the first delivery."""
+        """Boot Prefect's temporary server with an empty batch; the runner uses it once it answers."""
+        started = time.monotonic()
         try:
             orchestrator.run_batch([])
-        except Exception as exc:  # noqa: BLE001 - events will fall back to inline processing
+        except Exception as exc:  # noqa: BLE001 - events keep running inline
             log.warning("runner.engine_unavailable", error=f"{type(exc).__name__}: {exc}")
+            return
+        self.engine_ready.set()
+        log.info("runner.engine_ready", seconds=round(time.monotonic() - started, 1))
 
 
 SERVER_LEASE = timedelta(minutes=3)

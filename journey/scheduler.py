@@ -162,6 +162,13 @@ def health_and_notification_jobs() -> list[Job]:
                 cron(day_of_week="mon", hour=7, minute=0), False)]
 
 
+def _did_something(result: object) -> bool:
+    """False for a sweep that found nothing (0, None, {} or a dict of zeros): not worth a log line."""
+    if isinstance(result, dict):
+        return any(_did_something(v) for v in result.values())
+    return bool(result)
+
+
 def _logged(job: Job) -> Callable[[], None]:
     def run() -> None:
         try:
@@ -170,7 +177,7 @@ def _logged(job: Job) -> Callable[[], None]:
             log.exception("job.failed", job=job.id)
             return
         if result:
-            log.info("job.done", job=job.id, result=result)
+            (log.info if _did_something(result) else log.debug)("job.done", job=job.id, result=result)
 
     return run
 

@@ -14,10 +14,12 @@ scheduler_app = typer.Typer(help="The scheduler: review reminders, missed review
 def run(poll: float = typer.Option(2.0, help="seconds between leader checks (and takeover delay)")) -> None:
     """Run the scheduler until stopped (Ctrl-C / SIGTERM). On PostgreSQL one process leads (advisory
     lock); others wait and take over within POLL seconds if it dies."""
+    from journey import logs
     from journey.config import get_settings
     from journey.scheduler import SchedulerService
 
     settings = get_settings()
+    logs.configure(settings.log_level)
     service = SchedulerService(settings, poll=poll)
     stopped = threading.Event()
 

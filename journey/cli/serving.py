@@ -29,10 +29,11 @@ def _ensure_webhook_secret(settings: Settings) -> None:
 def serve(*, host: str, port: int) -> None:
     import uvicorn
 
-    from journey import migrations
+    from journey import logs, migrations
     from journey.app import create_app
 
     settings = get_settings()
+    logs.configure(settings.log_level)
     if settings.is_sqlite:
         migrations.upgrade()
     if settings.demo:

@@ -9,9 +9,11 @@ import typer
 def worker(concurrency: int = typer.Option(4, min=1, max=64, help="flow runs at once in this worker"),
            poll_seconds: int = typer.Option(1, min=1, max=60, help="how often to look for submitted runs")) -> None:
     """Register the deployments (flows/deploy.py) and run what the API processes submit."""
+    from journey import logs
     from journey.config import get_settings
 
     settings = get_settings()
+    logs.configure(settings.log_level)
     if not os.environ.get("PREFECT_API_URL"):
         raise typer.BadParameter("set PREFECT_API_URL to the Prefect server (e.g. http://127.0.0.1:4200/api)")
     if settings.is_sqlite:

@@ -144,6 +144,65 @@ def bare_sql_claims(url: str) -> int:
         engine.dispose()
 
 
+def bare_sql_send(url: str) -> int:
+    """The floor of the whole job: the same claims, plus one read of the batch's reviews and accounts and the
+    same two rows per reminder (multi-row INSERT ... ON CONFLICT DO NOTHING), on the driver's connection.
+    It decides nothing (every claimed row is sent) and formats a plain sentence."""
+    from sqlalchemy import create_engine
+
+    pg = url.startswith("postgresql")
+    mark = "%s" if pg else "?"
+    now = datetime.now(UTC)
+    stamp: Any = now if pg else now.replace(tzinfo=None).isoformat(sep=" ")
+    claim = (f"UPDATE review_reminder SET status = 'sent', sent_at = {mark} WHERE id IN (SELECT id FROM "
+             f"review_reminder WHERE status = 'pending' AND due_at <= {mark} ORDER BY due_at, id LIMIT {BATCH}"
+             f"{' FOR UPDATE SKIP LOCKED' if pg else ''}) RETURNING review_id, lead_days, sequence")
+    engine = create_engine(url)
+    raw = engine.raw_connection()
+    driver, sent = raw.driver_connection, 0
+    try:
+        if not pg:
+            driver.isolation_level = None
+        while True:
+            cur = driver.cursor()
+            if not pg:
+                cur.execute("BEGIN IMMEDIATE")
+            claimed = {row[0]: row for row in cur.execute(claim, (stamp, stamp)).fetchall()}
+            sent += _bare_write(cur, claimed, mark, stamp) if claimed else 0
+            driver.commit() if pg else cur.execute("COMMIT")
+            if len(claimed) < BATCH:
+                return sent
+    finally:
+        raw.close()
+        engine.dispose()
+
+
+def _bare_write(cur: Any, claimed: dict[int, tuple[int, int, int]], mark: str, stamp: Any) -> int:
+    """One read of the claimed reviews with account and owner, then the reminders and their outbox rows."""
+    ids = ",".join([mark] * len(claimed))
+    facts = ("SELECT r.id, r.title, r.starts_at, a.id, a.name, a.csm_id, m.email FROM review r JOIN account a ON "
+             f"a.id = r.account_id JOIN team_member m ON m.id = a.csm_id WHERE r.id IN ({ids})")
+    rows, mail = [], {}
+    for rid, title, starts, aid, name, csm, email in cur.execute(facts, list(claimed)).fetchall():
+        _, lead, seq = claimed[rid]
+        key, subject = f"review:{rid}:lead:{lead}:seq:{seq}", f"{title} with {name}"
+        reason = f"{subject} at {starts}"
+        details = f'{{"review_id": {rid}, "lead_days": {lead}, "sequence": {seq}}}'
+        rows.append(("review_reminder", aid, csm, starts, reason, "open", key, subject, details, stamp))
+        mail[key] = (email, f"Prepare: {subject}", reason)
+    values = ",".join(f"({','.join([mark] * 10)})" for _ in rows)
+    created = cur.execute(
+        f"INSERT INTO reminder (kind, account_id, assignee_id, due_at, reason, status, dedupe_key, subject, details, "
+        f"created_at) VALUES {values} ON CONFLICT DO NOTHING RETURNING id, dedupe_key", [v for r in rows for v in r]
+    ).fetchall()
+    cur.executemany(
+        f"INSERT INTO outbox_message (channel, recipient, subject, body_text, attachments, dedupe_key, reminder_id, "
+        f"status, attempts, next_attempt_at, created_at) VALUES ('email', {mark}, {mark}, {mark}, '[]', {mark}, "
+        f"{mark}, 'pending', 0, {mark}, {mark}) ON CONFLICT DO NOTHING",
+        [(*mail[key], f"email:{key}", id_, stamp, stamp) for id_, key in created])
+    return len(created)
+
+
 def repository_claims() -> int:
     from journey import db
     from journey.reviews import repository
@@ -209,6 +268,9 @@ def run(url: str, reviews: int, jobstore: bool) -> list[tuple[str, Measure, str]
               "contrast: a job per reminder (lost on restart); adding is O(n) each, so capped")
     phase("bare SQL claim loop (yardstick)", lambda: bare_sql_claims(url))
     reset()
+    phase("bare SQL claim + write loop (floor of the job)", lambda: bare_sql_send(url),
+          "same claims, one read, same 2 rows per reminder; decides and renders nothing")
+    reset()
     phase("repository claim loop", repository_claims)
     reset()
     phase(f"send_review_reminders job: claim + remind + outbox ({reminders.BATCH} per transaction)",
@@ -221,8 +283,11 @@ def table(rows: list[tuple[str, Measure, str]], backend: str, reviews: int) -> s
     bare = next(m for label, m, _ in rows if label.startswith("bare SQL"))
     lines = [f"{reviews:,} reviews with a due reminder each, {backend}, batches of {BATCH}.", "",
              "| phase | time | peak memory | time vs bare SQL | note |", "|---|---:|---:|---:|---|"]
+    floor = next((m for label, m, _ in rows if label.startswith("bare SQL claim + write")), None)
     for label, m, note in rows:
         ratio = f"{m.seconds / bare.seconds:.1f}x" if "claim" in label else ""
+        if floor and label.startswith("send_review_reminders"):
+            note += f"; {m.seconds / floor.seconds:.1f}x the bare claim + write floor"
         lines.append(f"| {label} | {m.seconds:.2f} s | +{m.peak_mb:.0f} MB | {ratio} | {note} |")
     return "\n".join(lines)
 

@@ -94,28 +94,30 @@ def mark_missed_reviews(session: Session, *, now: datetime, limit: int = BATCH) 
     accounts = repository.accounts_by_ids(session, {r.account_id for r in reviews.values()})
     managers = list(repository.active_managers(session))
     owners = repository.members_by_ids(session, {a.csm_id or a.am_id for a in accounts.values()})
+    escalations = []
     for review in reviews.values():
-        session.refresh(review)
         if review.ends_at is None or not domain.should_escalate(review.ends_at, now):
             continue
         account = accounts[review.account_id]
         owner = owners.get(account.csm_id or account.am_id)  # type: ignore[arg-type]
-        for person in managers or ([owner] if owner else []):
-            _escalate(session, review=review, account=account, manager=person, owner=owner, now=now)
+        escalations += [_escalation(review=review, account=account, manager=person, owner=owner, now=now)
+                        for person in managers or ([owner] if owner else [])]
+    notify.remind_many(session, escalations, now=now)
     log.info("reviews.missed", count=len(missed))
     return missed
 
 
-def _escalate(session: Session, *, review: Review, account: Account, manager: TeamMember,
-              owner: TeamMember | None, now: datetime) -> None:
-    calendar = calendar_for(account.region, account.timezone)
+def _escalation(*, review: Review, account: Account, manager: TeamMember, owner: TeamMember | None,
+                now: datetime) -> notify.Reminding:
+    calendar = _calendar(account.region, account.timezone)
     assert review.ends_at is not None and review.starts_at is not None
     days = (calendar.local_date(now) - calendar.local_date(review.starts_at)).days
     who = f"{owner.name} (CSM)" if owner else "nobody (no CSM or AM on the account)"
     reason = (f"The {review.title} with {account.name} was due on {review.due_on:%d %b %Y}, {days} days ago, "
               f"and no outcome was recorded. Owner: {who}.")
-    notify.remind(session, kind="review_missed", assignee=manager, account_id=account.id, due_at=now, now=now,
-                  reason=reason, subject=f"Missed: {review.title} - {account.name}",
-                  dedupe_key=f"review:{review.id}:missed:{review.sequence}:{manager.id}",
-                  details={"review_id": review.id, "owner_id": owner.id if owner else None},
-                  message=notify.Message(subject=f"Missed review: {account.name}", body_text=reason))
+    return notify.Reminding(
+        kind="review_missed", assignee=manager, account_id=account.id, due_at=now, reason=reason,
+        subject=f"Missed: {review.title} - {account.name}",
+        dedupe_key=f"review:{review.id}:missed:{review.sequence}:{manager.id}",
+        details={"review_id": review.id, "owner_id": owner.id if owner else None},
+        message=notify.Message(subject=f"Missed review: {account.name}", body_text=reason))

@@ -37,7 +37,10 @@ def of_account(session: Session, account_id: int) -> Sequence[Review]:
 
 
 def by_ids(session: Session, review_ids: Iterable[int]) -> dict[int, Review]:
-    return {r.id: r for r in session.scalars(select(Review).where(Review.id.in_(list(review_ids))))}
+    """The reviews as the database has them now, even those loaded earlier in the session (a bulk UPDATE
+    does not refresh them)."""
+    stmt = select(Review).where(Review.id.in_(list(review_ids))).execution_options(populate_existing=True)
+    return {r.id: r for r in session.scalars(stmt)}
 
 
 def accounts_by_ids(session: Session, account_ids: Iterable[int]) -> dict[int, Account]:

@@ -119,9 +119,13 @@ def score_batch(session: Session, *, account_ids: Sequence[int], now: datetime,
     metrics = set().union(*(c.metrics for c in cards))
     windows = set().union(*(c.windows for c in cards))
     factors = [f for c in cards for f in c.factors]
+    windowed = [f for f in factors if f.aggregate not in ("latest", "days_since_last")]
+    window_metrics: dict[str, set[int]] = {}
+    for f in windowed:
+        window_metrics.setdefault(f.metric, set()).add(f.window_days)
     summaries = repository.metric_summaries(
         session, account_ids, metrics=metrics, now=now, horizon_days=max(windows),
-        windows={f.window_days for f in factors if f.aggregate not in ("latest", "days_since_last")},
+        windows={f.window_days for f in windowed}, window_metrics=window_metrics,
         stale_metrics={f.metric for f in factors if f.aggregate == "days_since_last"},
         extremes=any(f.aggregate in ("min", "max") for f in factors))
     internal: dict[int, dict[str, float]] = {}

@@ -29,11 +29,11 @@ def book(request: Request, viewer: PageViewer, session: ReadSession, q: Annotate
     accounts, total = queries.book_page(session, viewer.member, f, today, offset=(page_no - 1) * PAGE_SIZE,
                                         limit=PAGE_SIZE)
     ids = [a.id for a in accounts]
-    people = queries.members(session, {i for a in accounts for i in (a.csm_id, a.am_id) if i})
+    people = queries.names(session, {i for a in accounts for i in (a.csm_id, a.am_id) if i})
     rows = [{"account": a, "csm": people.get(a.csm_id or 0), "am": people.get(a.am_id or 0)} for a in accounts]
     extras = {"tasks": queries.task_counts(session, ids, today), "reviews": queries.next_reviews(session, ids, today),
-              "reminders": queries.open_reminder_counts(session, ids), "packets": queries.packets(session, ids),
-              "journeys": queries.journeys(session, ids), "health": health_view.scores(session, ids)}
+              "reminders": queries.open_reminder_counts(session, ids),
+              "packets": queries.packet_states(session, ids), "health": health_view.scores(session, ids)}
     given = {"q": f.q, "segment": f.segment, "attention": f.attention, "owner": f.owner}
     params = {k: v for k, v in given.items() if v}
     pages = {"first": (page_no - 1) * PAGE_SIZE + 1, "last": (page_no - 1) * PAGE_SIZE + len(accounts),

@@ -39,8 +39,9 @@ def scores(session: Session, account_ids: Sequence[int], today: date | None = No
     health = _models()
     if health is None or not account_ids:
         return {}
-    current = {h.account_id: h for h in session.scalars(
-        select(health.HealthScore).where(health.HealthScore.account_id.in_(account_ids)))}
+    score = health.HealthScore
+    current = {h.account_id: h for h in session.execute(
+        select(score.account_id, score.score, score.band).where(score.account_id.in_(account_ids)))}
     if not current:
         return {}
     since = (today or date.today()) - timedelta(days=30)

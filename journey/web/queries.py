@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Row, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from journey.accounts.repository import visible_to
@@ -50,9 +50,8 @@ def book_stmt(member: TeamMember, f: BookFilter, today: date) -> Select:
     if f.owner == "mine":
         stmt = stmt.where(or_(Account.csm_id == member.id, Account.am_id == member.id))
     if f.attention == "overdue":
-        late = (select(Journey.account_id).join(PlanTask, PlanTask.journey_id == Journey.id)
-                .where(PlanTask.status.in_(OPEN_TASK), PlanTask.due_on < today))
-        stmt = stmt.where(Account.id.in_(late))
+        late = select(PlanTask.journey_id).where(PlanTask.status.in_(OPEN_TASK), PlanTask.due_on < today)
+        stmt = stmt.where(Account.id.in_(select(Journey.account_id).where(Journey.id.in_(late))))
     elif f.attention == "packet":
         stmt = stmt.where(Account.id.in_(select(HandoffPacket.account_id).where(HandoffPacket.state != "accepted")))
     elif f.attention == "reviews":
@@ -67,10 +66,13 @@ def _like(text: str) -> str:
 
 
 def book_page(session: Session, member: TeamMember, f: BookFilter, today: date, *, offset: int,
-              limit: int) -> tuple[Sequence[Account], int]:
+              limit: int) -> tuple[Sequence[Row], int]:
+    """A page of the book as plain rows (id, name, segment, region, csm_id, am_id), and the total."""
     stmt = book_stmt(member, f, today)
     total = session.scalar(select(func.count()).select_from(stmt.with_only_columns(Account.id).subquery())) or 0
-    rows = session.scalars(stmt.order_by(Account.name, Account.id).offset(offset).limit(limit)).all()
+    columns = (Account.id, Account.name, Account.segment, Account.region, Account.csm_id, Account.am_id)
+    rows = session.execute(stmt.with_only_columns(*columns).order_by(Account.name, Account.id)
+                           .offset(offset).limit(limit)).all()
     return rows, total
 
 
@@ -80,24 +82,28 @@ def segments(session: Session, member: TeamMember) -> list[str]:
 
 
 def task_counts(session: Session, account_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
-    """(open, overdue) tasks per account."""
+    """(open, overdue) tasks per account. The status is tested in the sums, not in WHERE: the page's ~1,000
+    tasks are then found through their journey, never by walking every open task of the database (which a
+    planner without statistics picks through the (status, due_on) index)."""
     if not account_ids:
         return {}
-    stmt = (select(Journey.account_id, func.count(), func.sum(case((PlanTask.due_on < today, 1), else_=0)))
+    is_open = PlanTask.status.in_(OPEN_TASK)
+    stmt = (select(Journey.account_id, func.sum(case((is_open, 1), else_=0)),
+                   func.sum(case((and_(is_open, PlanTask.due_on < today), 1), else_=0)))
             .join(PlanTask, PlanTask.journey_id == Journey.id)
-            .where(Journey.account_id.in_(account_ids), PlanTask.status.in_(OPEN_TASK))
-            .group_by(Journey.account_id))
-    return {a: (int(n), int(late or 0)) for a, n, late in session.execute(stmt)}
+            .where(Journey.account_id.in_(account_ids)).group_by(Journey.account_id))
+    return {a: (int(n or 0), int(late or 0)) for a, n, late in session.execute(stmt)}
 
 
-def next_reviews(session: Session, account_ids: Sequence[int], today: date) -> dict[int, Review]:
-    """The earliest open review of each account (by account id: the status is filtered here, so the
-    database walks the page's ~150 reviews instead of every open review)."""
+def next_reviews(session: Session, account_ids: Sequence[int], today: date) -> dict[int, Row]:
+    """The earliest open review of each account as (account_id, title, due_on) (by account id: the status
+    is filtered here, so the database walks the page's ~150 reviews instead of every open review)."""
     if not account_ids:
         return {}
-    stmt = select(Review).where(Review.account_id.in_(account_ids)).order_by(Review.due_on)
-    out: dict[int, Review] = {}
-    for review in session.scalars(stmt):
+    stmt = (select(Review.account_id, Review.title, Review.due_on, Review.status)
+            .where(Review.account_id.in_(account_ids)).order_by(Review.due_on, Review.id))
+    out: dict[int, Row] = {}
+    for review in session.execute(stmt):
         if review.status in OPEN_REVIEW:
             out.setdefault(review.account_id, review)
     return out
@@ -112,11 +118,13 @@ def open_reminder_counts(session: Session, account_ids: Sequence[int]) -> dict[i
     return {a: int(n) for a, n in session.execute(stmt)}
 
 
-def packets(session: Session, account_ids: Sequence[int]) -> dict[int, HandoffPacket]:
+def packet_states(session: Session, account_ids: Sequence[int]) -> dict[int, Row]:
+    """(account_id, state, completeness) of each account's latest packet."""
     if not account_ids:
         return {}
-    stmt = select(HandoffPacket).where(HandoffPacket.account_id.in_(account_ids)).order_by(HandoffPacket.id)
-    return {p.account_id: p for p in session.scalars(stmt)}
+    stmt = (select(HandoffPacket.account_id, HandoffPacket.state, HandoffPacket.completeness)
+            .where(HandoffPacket.account_id.in_(account_ids)).order_by(HandoffPacket.id))
+    return {p.account_id: p for p in session.execute(stmt)}
 
 
 def journeys(session: Session, account_ids: Sequence[int]) -> dict[int, tuple[Journey, Deal]]:
@@ -132,6 +140,13 @@ def members(session: Session, ids: set[int]) -> dict[int, TeamMember]:
     if not ids:
         return {}
     return {m.id: m for m in session.scalars(select(TeamMember).where(TeamMember.id.in_(ids)))}
+
+
+def names(session: Session, ids: set[int]) -> dict[int, Row]:
+    """(id, name) of team members, for pages that only print who someone is."""
+    if not ids:
+        return {}
+    return {m.id: m for m in session.execute(select(TeamMember.id, TeamMember.name).where(TeamMember.id.in_(ids)))}
 
 
 def in_book(column, member: TeamMember):  # type: ignore[no-untyped-def]
@@ -157,10 +172,13 @@ def book_summary(session: Session, member: TeamMember, today: date) -> dict[str,
 
 
 def _open_tasks(member: TeamMember) -> Select:
+    """Open tasks of the book: every one through the (status, due_on) index for those who see everything,
+    else the book's journeys' tasks through the (journey_id, status, due_on) index (a CSM's 250 accounts,
+    not every open task of the database)."""
     stmt = select(func.count()).select_from(PlanTask).where(PlanTask.status.in_(OPEN_TASK))
     if member.role in (Role.admin, Role.manager):
         return stmt
-    return stmt.join(Journey, Journey.id == PlanTask.journey_id).where(in_book(Journey.account_id, member))
+    return stmt.where(PlanTask.journey_id.in_(select(Journey.id).where(in_book(Journey.account_id, member))))
 
 
 def packets_waiting_for(session: Session, member: TeamMember) -> int:

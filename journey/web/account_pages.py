@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 from journey import db
 from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession
-from journey.errors import NotFound
 from journey.handoff import repository as handoff_repository
 from journey.kit import utcnow
 from journey.models import Account
-from journey.onboarding.endpoints import get_plan
+from journey.onboarding import reads as onboarding_reads
 from journey.reviews import repository as reviews_repository
 from journey.web import charts, health_view, objectives_view, queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
@@ -34,10 +33,9 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
     today = Clock(viewer.tz).today
     people = queries.members(session, {i for i in (account.csm_id, account.am_id) if i})
     journey, deal = queries.journeys(session, [account.id]).get(account.id, (None, None))
-    try:
-        plan = get_plan(str(account.id), session, viewer.member)
-    except NotFound:
-        plan = None
+    # The plan of the latest journey, as GET /api/accounts/{id}/plan reads it (the account is already
+    # checked visible; its latest journey is the one just read, no max(id) over every journey).
+    plan = onboarding_reads.plan_of(session, journey, account, today=utcnow().date()) if journey else None
     health = health_view.detail(session, account.id)
     packet = handoff_repository.latest_packet_for_account(session, account.id)
     return {

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Date, String, and_, case, cast, func, join, literal, or_, select, true, union_all
@@ -134,7 +134,8 @@ def metric_summaries(session: Session, account_ids: Sequence[int], *, metrics: s
         if not names:
             continue
         for account_id, metric, value, at in session.execute(_latest_rows(session, account_ids, names, now, since)):
-            out[account_id][metric] = MetricSummary(float(value), _aware(at), aggs.get((account_id, metric), {}))
+            at = at if at.tzinfo is UTC else _aware(at)  # the column's type already hands back aware UTC
+            out[account_id][metric] = MetricSummary(float(value), at, aggs.get((account_id, metric), {}))
     return out
 
 

@@ -158,8 +158,8 @@ def _score_row(account_id: int, stage: str, r: domain.HealthResult, old: Any, no
 
 def contribution_dict(c: domain.Contribution) -> dict[str, Any]:
     return {"factor": c.factor, "group": c.group, "metric": c.metric, "value": _round(c.value, 4),
-            "factor_score": _round(c.factor_score, 2), "nominal_weight": _round(c.nominal_weight, 2),
-            "weight": _round(c.weight, 2), "points": _round(c.points, 2)}
+            "factor_score": _round(c.factor_score, 2), "nominal_weight": round(c.nominal_weight, 2),
+            "weight": round(c.weight, 2), "points": round(c.points, 2)}
 
 
 def _round(value: float | None, digits: int) -> float | None:

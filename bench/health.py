@@ -6,8 +6,9 @@
 
 Each account gets, over 90 days: `active_users` daily; `logins_7d`, `support_tickets_open` and
 `feature_adoption` weekly; `csm_sentiment` monthly; `seats`, `nps`, `csat` and `escalation_open` once:
-~137 rows per account. The recompute is the real nightly job (`recompute_all_health`: set-based reads
-per batch of 2,000 accounts, pure scoring, upsert of scores and daily history, risk-alert checks). The
+~137 rows per account. The recompute is the real nightly job (`recompute_all_health`: per batch of 2,000
+accounts, the latest value of each (account, metric) by one index seek and window aggregates only for the
+metrics a factor averages; pure scoring; upsert of scores and daily history; risk-alert checks). The
 baseline is one hand-written `GROUP BY account_id, metric` over the same rows (count, avg, min, max,
 latest time), fetched whole: what the database alone needs to read the inputs once. The ratio says how
 much the whole pipeline costs on top of reading the data.

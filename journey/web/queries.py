@@ -50,13 +50,13 @@ def book_stmt(member: TeamMember, f: BookFilter, today: date) -> Select:
     if f.owner == "mine":
         stmt = stmt.where(or_(Account.csm_id == member.id, Account.am_id == member.id))
     if f.attention == "overdue":
-        late = select(PlanTask.journey_id).where(PlanTask.status.in_(OPEN_TASK), PlanTask.due_on < today)
+        late = _open_tasks(member, select(PlanTask.journey_id)).where(PlanTask.due_on < today)
         stmt = stmt.where(Account.id.in_(select(Journey.account_id).where(Journey.id.in_(late))))
     elif f.attention == "packet":
         stmt = stmt.where(Account.id.in_(select(HandoffPacket.account_id).where(HandoffPacket.state != "accepted")))
     elif f.attention == "reviews":
-        soon = select(Review.account_id).where(Review.status.in_(OPEN_REVIEW), Review.due_on >= today,
-                                               Review.due_on <= date.fromordinal(today.toordinal() + 30))
+        soon = select(Review.account_id).where(in_book(Review.account_id, member), Review.status.in_(OPEN_REVIEW),
+                                               Review.due_on.between(today, date.fromordinal(today.toordinal() + 30)))
         stmt = stmt.where(Account.id.in_(soon))
     return stmt
 
@@ -171,11 +171,12 @@ def book_summary(session: Session, member: TeamMember, today: date) -> dict[str,
             "packets_to_ack": packets_waiting_for(session, member)}
 
 
-def _open_tasks(member: TeamMember) -> Select:
-    """Open tasks of the book: every one through the (status, due_on) index for those who see everything,
-    else the book's journeys' tasks through the (journey_id, status, due_on) index (a CSM's 250 accounts,
-    not every open task of the database)."""
-    stmt = select(func.count()).select_from(PlanTask).where(PlanTask.status.in_(OPEN_TASK))
+def _open_tasks(member: TeamMember, stmt: Select | None = None) -> Select:
+    """Open tasks of the book (counted, unless `stmt` selects something else): every one through the
+    (status, due_on) index for those who see everything, else the book's journeys' tasks through the
+    (journey_id, status, due_on) index (a CSM's 250 accounts, not every open task of the database)."""
+    stmt = (stmt if stmt is not None else select(func.count()).select_from(PlanTask)).where(
+        PlanTask.status.in_(OPEN_TASK))
     if member.role in (Role.admin, Role.manager):
         return stmt
     return stmt.where(PlanTask.journey_id.in_(select(Journey.id).where(in_book(Journey.account_id, member))))

@@ -100,14 +100,17 @@ def seed(url: str, reviews: int) -> float:
 
 
 def reset() -> None:
-    from sqlalchemy import delete, update
+    from sqlalchemy import delete, text, update
 
     from journey import db
     from journey.models import OutboxMessage, Reminder, ReviewReminder
 
     with db.transaction() as s:
-        s.execute(delete(OutboxMessage))
-        s.execute(delete(Reminder))
+        if s.get_bind().dialect.name == "postgresql":  # DELETE checks each reminder's FK against the outbox
+            s.execute(text("TRUNCATE outbox_message, reminder"))
+        else:
+            s.execute(delete(OutboxMessage))
+            s.execute(delete(Reminder))
         s.execute(update(ReviewReminder).values(status="pending", sent_at=None))
 
 

@@ -1,10 +1,10 @@
 """Each web page at p95 with 10,000 accounts: seed a workspace in bulk, sign in, time every page.
 
-    .venv/bin/python -m bench.pages [--accounts 10000] [--runs 60] [--database-url URL]
+    .venv/bin/python -m bench.pages [--accounts 10000] [--runs 60] [--database-url URL] [--record]
 
 Seeds 10k accounts with a deal, a journey, 7 milestones and 21 tasks each, a packet, 3 reviews, reminders,
 health scores with 30 days of history and 2,000 inbox deliveries (bulk inserts: it is the reading that is
-measured). Then signs in through the real form as a manager (who sees all 10k), a CSM (a book of 250) and
+measured; on PostgreSQL an ANALYZE follows, as autovacuum would). Then signs in through the real form as a manager (who sees all 10k), a CSM (a book of 250) and
 an admin, and times each page in-process (TestClient: the full FastAPI stack, no network), printing p50 and
 p95 in milliseconds. Exits 1 if a page's p95 is over 100 ms.
 """
@@ -107,6 +107,9 @@ def seed(n: int) -> None:
         with db.transaction() as session:
             for chunk in range(0, len(rows[name]), 5000):
                 session.execute(insert(model), rows[name][chunk:chunk + 5000])
+    if db.get_engine().dialect.name == "postgresql":  # what autovacuum does after a bulk load (off on test servers)
+        with db.get_engine().connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     print(f"seeded {n:,} accounts, {len(rows['task']):,} tasks, {len(rows['history']):,} health points "
           f"in {time.monotonic() - started:.1f} s")
 
@@ -151,18 +154,22 @@ def measure(runs: int) -> list[tuple[str, str, float, float]]:
             for label in paths:
                 path, cold = label.removesuffix(" (cold)"), label.endswith(" (cold)")
                 assert client.get(path).status_code == 200, path
-                timings = []
+                timings, cpu = [], []
                 for _ in range(runs):
                     if cold:  # the dashboard's once-a-minute computation, every time
                         team_pages._cache.clear()
-                    started = time.perf_counter()
+                    started, started_cpu = time.perf_counter(), time.process_time()
                     response = client.get(path)
                     timings.append((time.perf_counter() - started) * 1000)
+                    cpu.append((time.process_time() - started_cpu) * 1000)
                     assert response.status_code == 200
-                timings.sort()
-                p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
-                results.append((email.split("@")[0], label, statistics.median(timings), p95))
+                results.append((email.split("@")[0], label, statistics.median(timings), _p95(timings), _p95(cpu)))
     return results
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
 def main() -> int:
@@ -170,6 +177,7 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--record", action="store_true", help="write the table into bench/RESULTS.md")
     args = parser.parse_args()
     from bench.common import workspace
 
@@ -184,14 +192,22 @@ def main() -> int:
     else:
         print("the database already holds accounts: measuring it as it is")
     results = measure(args.runs)
-    lines = ["| viewer | page | p50 ms | p95 ms |", "|---|---|---:|---:|"]
-    lines += [f"| {who} | `{path}` | {p50:.1f} | {p95:.1f}{' over budget' if p95 > BUDGET_MS else ''} |"
-              for who, path, p50, p95 in results]
+    lines = ["| viewer | page | p50 ms | p95 ms | CPU p95 ms |", "|---|---|---:|---:|---:|"]
+    lines += [f"| {who} | `{path}` | {p50:.1f} | {p95:.1f}{' over budget' if p95 > BUDGET_MS else ''} | {cpu:.1f} |"
+              for who, path, p50, p95, cpu in results]
     table = "\n".join(lines)
-    print(f"\n{args.accounts:,} accounts, {args.runs} requests per page, budget p95 < {BUDGET_MS:.0f} ms\n")
-    print(table)
-    worst = max(p95 for _, label, _, p95 in results if "(cold)" not in label)
-    print(f"\nslowest p95: {worst:.1f} ms -> {'OK' if worst <= BUDGET_MS else 'OVER BUDGET'}")
+    dialect = os.environ["JOURNEY_DATABASE_URL"].split(":", 1)[0].split("+", 1)[0]
+    worst = max(p95 for _, label, _, p95, _ in results if "(cold)" not in label)
+    verdict = f"slowest p95 (cached dashboard): {worst:.1f} ms -> {'OK' if worst <= BUDGET_MS else 'OVER BUDGET'}"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    note = (f"{args.accounts:,} accounts, {args.runs} requests per page, in-process TestClient, budget p95 < "
+            f"{BUDGET_MS:.0f} ms. Load average {load:.1f} when done: CPU p95 is the process's CPU time per request "
+            f"(what the page costs), p95 the wall time (what it costs on this shared machine). {verdict}.")
+    print(f"\n{note}\n\n{table}")
+    if args.record:
+        from bench.common import record
+
+        record(f"Web pages at {args.accounts:,} accounts ({dialect})", f"{table}\n\n{note}")
     return 0 if worst <= BUDGET_MS else 1
 
 

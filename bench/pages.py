@@ -4,9 +4,10 @@
 
 Seeds 10k accounts with a deal, a journey, 7 milestones and 21 tasks each, a packet, 3 reviews, reminders,
 health scores with 30 days of history and 2,000 inbox deliveries (bulk inserts: it is the reading that is
-measured; on PostgreSQL an ANALYZE follows, as autovacuum would). Then signs in through the real form as a manager (who sees all 10k), a CSM (a book of 250) and
-an admin, and times each page in-process (TestClient: the full FastAPI stack, no network), printing p50 and
-p95 in milliseconds. Exits 1 if a page's p95 is over 100 ms.
+measured; on PostgreSQL an ANALYZE follows, as autovacuum would). Then signs in through the real form as a
+manager (who sees all 10k), a CSM (a book of 250) and an admin, and times each page in-process (TestClient: the
+full FastAPI stack, no network), printing p50, p95 and the CPU time per request in milliseconds; `--record`
+writes the table into bench/RESULTS.md. Exits 1 if a page's p95 is over 100 ms (the fresh dashboard aside).
 """
 from __future__ import annotations
 

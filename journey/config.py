@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     scheduler: bool = Field(default=True, description="run the scheduler thread in journey serve (SQLite)")
     scheduler_interval_seconds: float = Field(default=60, gt=0, description="how often review jobs sweep")
     event_max_attempts: int = 5
+    wait_for_signed_hours: float = Field(default=24, gt=0, description="how long an update or a loss waits "
+                                         "for its deal.signed before it is given up")
     orchestrator: str = Field(default="prefect", description="prefect | inline (no Prefect engine)")
     hubspot_client_secret: str | None = None
     hubspot_access_token: str | None = None

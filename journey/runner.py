@@ -17,6 +17,7 @@ import structlog
 from journey import db, metrics, steps
 from journey.adapters import orchestrator
 from journey.config import Settings, get_settings
+from journey.deals.service import DealNotKnownYet
 from journey.errors import ServiceUnavailable
 from journey.inbox import repository as inbox_repository
 from journey.kit import utcnow
@@ -80,6 +81,8 @@ def process_event(event_id: int, event_type: str, *, settings: Settings, mode: s
             outcome = "processed"
     except ServiceUnavailable:
         raise
+    except DealNotKnownYet as exc:
+        outcome = steps.defer_event(event_id, event_type, str(exc), settings.wait_for_signed_hours)
     except Exception as exc:  # noqa: BLE001 - any failure of a flow is recorded on its event
         error = f"{type(exc).__name__}: {exc}"
         log.warning("event.failed", event_id=event_id, type=event_type, error=error,

@@ -5,7 +5,7 @@ doubling it. Flows in `flows/` call these in business order; steps take ids and 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from journey import db
@@ -47,8 +47,10 @@ def open_journey(event_id: int) -> int:
     """Record the signed deal (account, people, deal) and its one journey; the journey's id."""
     with db.transaction() as session:
         source, data, occurred_at = _event(session, event_id)
+        signed = DealSigned.model_validate(data)
         opened = deals_service.record_signed_deal(session, source=source, occurred_at=occurred_at,
-                                                  signed=DealSigned.model_validate(data), actor=FLOW_ACTOR)
+                                                  signed=signed, actor=FLOW_ACTOR)
+        inbox_repository.wake_subject(session, source=source, subject=signed.deal.id, now=utcnow())
         return opened.journey_id
 
 
@@ -96,10 +98,11 @@ def move_reviews_to_go_live(journey_id: int, go_live: date) -> int:
 def pause_journey(event_id: int) -> int | None:
     """The deal is lost: pause its journey and cancel its future reviews; the journey id, if any."""
     with db.transaction() as session:
-        source, data, _ = _event(session, event_id)
+        source, data, occurred_at = _event(session, event_id)
         lost = DealLost.model_validate(data)
         journey = deals_service.pause_for_lost_deal(session, source=source, external_id=lost.deal.id,
-                                                    reason=lost.deal.reason, actor=FLOW_ACTOR, now=utcnow())
+                                                    reason=lost.deal.reason, actor=FLOW_ACTOR, now=utcnow(),
+                                                    occurred_at=occurred_at)
         if journey is None:
             return None
         reviews_service.cancel_future_reviews(session, journey_id=journey.id, actor=FLOW_ACTOR)
@@ -109,6 +112,14 @@ def pause_journey(event_id: int) -> int | None:
 def finish_event(event_id: int, status: str = EventStatus.processed.value, note: str | None = None) -> None:
     with db.transaction() as session:
         inbox_repository.finish(session, event_id, status=EventStatus(status), now=utcnow(), error=note)
+
+
+def defer_event(event_id: int, event_type: str, reason: str, max_wait_hours: float) -> str:
+    """An event that must wait for its deal.signed: retried without counting as a failure."""
+    expired = EventStatus.ignored if event_type == "deal.lost" else EventStatus.dead
+    with db.transaction() as session:
+        return inbox_service.defer_event(session, event_id=event_id, reason=reason, now=utcnow(),
+                                         max_wait=timedelta(hours=max_wait_hours), expired=expired)
 
 
 def fail_event(event_id: int, error: str, max_attempts: int) -> bool:

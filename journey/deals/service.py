@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -11,12 +12,42 @@ from journey.accounts import repository as accounts_repository
 from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.deals import repository
-from journey.deals.events import DealChange, DealSigned, StakeholderFields
+from journey.deals.events import DealChange, DealSigned, Person, StakeholderFields
 from journey.errors import NotFound
 from journey.kit import utcnow
 from journey.models import Account, Deal, DealStatus, Journey, JourneyStatus, Role, Stakeholder
 from journey.playbooks import playbook_for
 from journey.team import service as team_service
+
+DEAL_FIELDS = ("name", "amount", "currency", "signed_at", "contract_start", "contract_end", "expected_go_live",
+               "seats")
+UPDATABLE_FIELDS = ("name", "amount", "expected_go_live", "contract_start", "contract_end", "seats")
+
+
+class DealNotKnownYet(NotFound):
+    """An update or a loss for a deal whose deal.signed has not been processed yet: wait for it."""
+
+
+def apply_newer(row: Account | Deal, values: dict[str, Any], *, occurred_at: datetime) -> list[str]:
+    """Set each given (non-null) field unless a newer occurrence already set it: deliveries arrive in any
+    order, and newest-wins holds per field (a late, older deal.signed still brings the seats an update
+    did not carry). Returns the fields set."""
+    versions = dict(row.field_occurred_at or {})
+    applied = []
+    for field, value in values.items():
+        seen = versions.get(field)
+        if value is None or (seen is not None and datetime.fromisoformat(seen) > occurred_at):
+            continue
+        setattr(row, field, value)
+        versions[field] = occurred_at.isoformat()
+        applied.append(field)
+    row.field_occurred_at = versions
+    return applied
+
+
+def _version(row: Account | Deal, field: str) -> datetime | None:
+    seen = (row.field_occurred_at or {}).get(field)
+    return datetime.fromisoformat(seen) if seen else None
 
 
 @dataclass(frozen=True)
@@ -30,7 +61,7 @@ class OpenedJourney:
 def record_signed_deal(session: Session, *, source: str, signed: DealSigned, occurred_at: datetime,
                        actor: Actor) -> OpenedJourney:
     """Upsert the account, its people and the deal; open the deal's one journey if it has none."""
-    account = _upsert_account(session, source=source, signed=signed)
+    account = _upsert_account(session, source=source, signed=signed, occurred_at=occurred_at)
     _merge_stakeholders(session, account_id=account.id, people=signed.stakeholders)
     deal = _upsert_deal(session, source=source, signed=signed, account=account, occurred_at=occurred_at)
     signed_on = calendar_for(account.region, account.timezone).local_date(deal.signed_at or occurred_at)
@@ -44,7 +75,8 @@ def record_signed_deal(session: Session, *, source: str, signed: DealSigned, occ
         return OpenedJourney(journey_id, account.id, deal.id, created=True)
     journey = repository.journey_for_deal(session, deal.id)
     assert journey is not None
-    if journey.status == JourneyStatus.paused:
+    won_now = deal.status == DealStatus.won and _version(deal, "status") == occurred_at  # newer than a loss
+    if journey.status == JourneyStatus.paused and won_now:
         resume_journey(session, journey=journey, actor=actor, now=utcnow())
     return OpenedJourney(journey.id, account.id, deal.id, created=False)
 
@@ -59,16 +91,14 @@ def resume_journey(session: Session, *, journey: Journey, actor: Actor, now: dat
     reviews_service.restore_reviews(session, journey_id=journey.id, actor=actor, now=now)
 
 
-def _upsert_account(session: Session, *, source: str, signed: DealSigned) -> Account:
+def _upsert_account(session: Session, *, source: str, signed: DealSigned, occurred_at: datetime) -> Account:
     data = signed.account
     repository.insert_account_if_new(session, crm_source=source, crm_external_id=data.id,
                                      name=data.name or data.id, timezone=data.timezone or "UTC")
     account = accounts_repository.by_crm(session, source=source, external_id=data.id)
     assert account is not None
-    for field in ("name", "domain", "segment", "region", "timezone"):
-        value = getattr(data, field)
-        if value is not None:
-            setattr(account, field, value)
+    apply_newer(account, {f: getattr(data, f) for f in ("name", "domain", "segment", "region", "timezone")},
+                occurred_at=occurred_at)
     owners = signed.owners  # the CRM fills an empty seat; it never replaces an owner (a manager may have)
     if owners.csm is not None and account.csm_id is None:
         account.csm_id = team_service.ensure_member(session, email=owners.csm.email, name=owners.csm.name,
@@ -104,25 +134,21 @@ def _upsert_deal(session: Session, *, source: str, signed: DealSigned, account: 
                                   name=data.name or data.id, status=DealStatus.won)
     deal = repository.deal_by_crm(session, source=source, external_id=data.id)
     assert deal is not None
-    if deal.last_occurred_at is not None and occurred_at < deal.last_occurred_at:
-        return deal  # an older delivery than the one already applied: keep the newer facts
-    deal.last_occurred_at = occurred_at
-    deal.status = DealStatus.won
-    for field in ("name", "amount", "currency", "signed_at", "contract_start", "contract_end",
-                  "expected_go_live", "seats"):
-        value = getattr(data, field)
-        if value is not None:
-            setattr(deal, field, value)
-    deal.signed_at = deal.signed_at or occurred_at
+    deal.last_occurred_at = max(deal.last_occurred_at or occurred_at, occurred_at)
     owners = signed.owners
-    if owners.ae is not None:
-        deal.ae_id = team_service.ensure_member(session, email=owners.ae.email, name=owners.ae.name,
-                                                role=Role.ae).id
-    if owners.se is not None:
-        deal.se_id = team_service.ensure_member(session, email=owners.se.email, name=owners.se.name,
-                                                role=Role.se).id
+    apply_newer(deal, {**{f: getattr(data, f) for f in DEAL_FIELDS}, "status": DealStatus.won,
+                       "ae_id": _member_id(session, owners.ae, Role.ae),
+                       "se_id": _member_id(session, owners.se, Role.se)},
+                occurred_at=occurred_at)
+    deal.signed_at = deal.signed_at or occurred_at
     session.flush()
     return deal
+
+
+def _member_id(session: Session, person: Person | None, role: Role) -> int | None:
+    if person is None:
+        return None
+    return team_service.ensure_member(session, email=person.email, name=person.name, role=role).id
 
 
 @dataclass(frozen=True)
@@ -137,29 +163,29 @@ def apply_deal_update(session: Session, *, source: str, change: DealChange, occu
     """Apply the changed fields if this update is newer than the last one applied to the deal."""
     deal = repository.deal_by_crm(session, source=source, external_id=change.id)
     if deal is None:
-        raise NotFound(f"deal {source}:{change.id} is not known yet")
+        raise DealNotKnownYet(f"deal {source}:{change.id} is not known yet: waiting for its deal.signed")
     journey = repository.journey_for_deal(session, deal.id)
     old_go_live = deal.expected_go_live
-    if deal.last_occurred_at is not None and occurred_at < deal.last_occurred_at:
-        return DealChanged(journey.id if journey else None, old_go_live, old_go_live)
-    deal.last_occurred_at = occurred_at
-    for field in ("name", "amount", "expected_go_live", "contract_start", "contract_end", "seats"):
-        value = getattr(change, field)
-        if value is not None:
-            setattr(deal, field, value)
+    deal.last_occurred_at = max(deal.last_occurred_at or occurred_at, occurred_at)
+    changed = apply_newer(deal, {f: getattr(change, f) for f in UPDATABLE_FIELDS}, occurred_at=occurred_at)
     audit.record(session, actor=actor, action="deal.updated", account_id=deal.account_id,
-                 subject=f"deal {deal.crm_external_id}",
-                 changed=sorted(change.model_dump(exclude_none=True, exclude={"id", "reason"})))
+                 subject=f"deal {deal.crm_external_id}", changed=changed,
+                 ignored_as_older=sorted(set(change.model_dump(exclude_none=True, exclude={"id", "reason"}))
+                                         - set(changed)))
     session.flush()
     return DealChanged(journey.id if journey else None, old_go_live, deal.expected_go_live)
 
 
 def pause_for_lost_deal(session: Session, *, source: str, external_id: str, reason: str | None,
-                        actor: Actor, now: datetime) -> Journey | None:
+                        actor: Actor, now: datetime, occurred_at: datetime | None = None) -> Journey | None:
     """The deal is lost: pause its journey (nothing that already happened is undone)."""
     deal = repository.deal_by_crm(session, source=source, external_id=external_id)
     if deal is None:
+        if occurred_at is not None:
+            raise DealNotKnownYet(f"deal {source}:{external_id} is not known yet: waiting for its deal.signed")
         return None
+    if occurred_at is not None and not apply_newer(deal, {"status": DealStatus.lost}, occurred_at=occurred_at):
+        return repository.journey_for_deal(session, deal.id)  # re-signed after this loss: nothing to pause
     deal.status = DealStatus.lost
     journey = repository.journey_for_deal(session, deal.id)
     if journey is None or journey.status != JourneyStatus.active:

@@ -69,6 +69,21 @@ def release(session: Session, event_ids: list[int]) -> None:
                     .values(locked_until=None, attempts=InboundEvent.attempts - 1))
 
 
+def defer(session: Session, event_id: int, *, retry_at: datetime, note: str) -> None:
+    """Try again later without counting a failed attempt (the event waits for another one)."""
+    event = session.get_one(InboundEvent, event_id)
+    event.locked_until, event.next_attempt_at, event.error = None, retry_at, note
+    event.attempts = max(event.attempts - 1, 0)
+
+
+def wake_subject(session: Session, *, source: str, subject: str, now: datetime) -> None:
+    """Make the waiting events about one deal due now (its deal.signed has just been recorded)."""
+    session.execute(update(InboundEvent)
+                    .where(InboundEvent.status == EventStatus.pending, InboundEvent.source == source,
+                           InboundEvent.subject == subject, InboundEvent.next_attempt_at > now)
+                    .values(next_attempt_at=now))
+
+
 def extend_leases(session: Session, event_ids: list[int], *, until: datetime) -> None:
     session.execute(update(InboundEvent)
                     .where(InboundEvent.id.in_(event_ids), InboundEvent.status == EventStatus.pending)

@@ -47,6 +47,24 @@ def record_failure(session: Session, *, event_id: int, error: str, max_attempts:
     return dead
 
 
+WAIT_POLL = timedelta(minutes=1)
+
+
+def defer_event(session: Session, *, event_id: int, reason: str, now: datetime, max_wait: timedelta,
+                expired: EventStatus) -> str:
+    """The event needs another one first (an update before its deal.signed): look again in a minute, or
+    at once when that event arrives; after `max_wait`, end it as `expired` with the reason."""
+    event = repository.get(session, event_id)
+    if event is None or event.status != EventStatus.pending:
+        return "skipped"
+    if now - event.received_at > max_wait:
+        repository.finish(session, event_id, status=expired, now=now,
+                          error=f"{reason} (gave up after {max_wait})")
+        return str(expired)
+    repository.defer(session, event_id, retry_at=now + WAIT_POLL, note=reason)
+    return "waiting"
+
+
 def replay_event(session: Session, *, event_id: int, now: datetime) -> None:
     event = repository.get(session, event_id)
     if event is None:

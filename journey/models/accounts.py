@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from journey.models.base import Base
+from journey.models.base import Base, JSONType
 
 
 class Account(Base):
@@ -23,6 +24,7 @@ class Account(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     csm_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id"), index=True)
     am_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id"), index=True)
+    field_occurred_at: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # per-field newest wins
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from journey.models.base import Base, DealStatus, JourneyStatus, StrEnumType
+from journey.models.base import Base, DealStatus, JourneyStatus, JSONType, StrEnumType
 
 
 class Deal(Base):
@@ -30,6 +31,7 @@ class Deal(Base):
     ae_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id"), index=True)
     se_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id"))
     last_occurred_at: Mapped[datetime | None]
+    field_occurred_at: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # per-field newest wins
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 

@@ -155,7 +155,9 @@ def test_a_lost_deal_cancels_reviews_and_signing_again_restores_them(client) -> 
     assert {r["status"] for r in reviews.values()} == {"cancelled"}
     assert _pending_reminders(j["90_day"]["id"]) == []
 
-    post_event(client, deal_signed(), msg_id="msg_signed_again")
+    signed_again = deal_signed()
+    signed_again["timestamp"] = "2026-11-22T09:00:00Z"  # won again after the loss (a replay of the old one would not)
+    post_event(client, signed_again, msg_id="msg_signed_again")
     assert drain() == ["processed"]
     after = {r["kind"]: r for r in client.get("/api/accounts/crm:events:C-77/reviews", headers=csm).json()["items"]}
     assert after["3_month"]["status"] == "scheduled" and after["90_day"]["status"] == "proposed"

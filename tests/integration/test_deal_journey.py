@@ -1,6 +1,7 @@
 """A signed deal through the real route and the flows (inline): one journey with plan, packet, reviews."""
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -101,23 +102,62 @@ def test_lost_deal_pauses_the_journey_and_cancels_future_reviews(client, admin) 
     assert all(r["sequence"] == 1 for r in reviews)
 
 
-def test_update_for_an_unknown_deal_is_retried_then_dead(client, admin, monkeypatch) -> None:
-    monkeypatch.setenv("JOURNEY_EVENT_MAX_ATTEMPTS", "2")
+def test_an_update_before_its_signed_deal_waits_and_is_applied_once_the_deal_arrives(client, admin) -> None:
+    post_event(client, event("deal.updated", {"deal": {"id": "D-1001", "expected_go_live": "2027-03-15"}},
+                             timestamp="2026-11-21T10:00:00Z"))
+    assert drain() == ["waiting"]
+    waiting = client.get("/api/events?status=pending", headers=admin).json()["items"]
+    assert waiting[0]["attempts"] == 0 and "waiting for its deal.signed" in waiting[0]["error"]
+    post_event(client, deal_signed())  # older than the update: its go-live must not win
+    assert drain() == ["processed", "processed"]  # the signed deal wakes the waiting update at once
+    journeys = client.get("/api/journeys?deal=crm:events:D-1001", headers=admin).json()["items"]
+    assert [j["go_live_on"] for j in journeys] == ["2027-03-15"]
+
+
+def test_an_update_for_a_deal_that_never_comes_is_a_dead_letter_after_the_wait(client, admin, monkeypatch) -> None:
     from journey.config import get_settings
 
+    monkeypatch.setenv("JOURNEY_WAIT_FOR_SIGNED_HOURS", "0.0001")  # 0.36 s
     get_settings.cache_clear()
     post_event(client, event("deal.updated", {"deal": {"id": "NOPE", "expected_go_live": "2027-03-15"}}))
-    assert drain() == ["retry"]
+    post_event(client, event("deal.lost", {"deal": {"id": "NOPE-2"}}))
+    assert drain() == ["waiting", "waiting"]
+    time.sleep(0.5)
     with db.transaction() as s:
         from journey.models import InboundEvent
 
         for e in s.scalars(select(InboundEvent)):
             e.next_attempt_at = None
-    assert drain() == ["dead"]
+    assert sorted(drain()) == ["dead", "ignored"]  # an update is an error to look at; a loss, nothing to do
     dead = client.get("/api/events?status=dead", headers=admin).json()["items"]
-    assert len(dead) == 1 and "NOPE" in dead[0]["error"]
+    assert len(dead) == 1 and "NOPE" in dead[0]["error"] and "gave up" in dead[0]["error"]
     assert client.post(f"/api/events/{dead[0]['id']}/replay", headers=admin).status_code == 202
     assert client.get("/api/events?status=pending", headers=admin).json()["items"][0]["attempts"] == 0
+
+
+def test_newest_wins_per_field_whatever_the_arrival_order(client, admin) -> None:
+    """A late, older deal.signed still brings the seats that the newer update did not carry."""
+    post_event(client, deal_signed(deal={"seats": 10, "name": "v0"}))
+    drain()
+    post_event(client, event("deal.updated", {"deal": {"id": "D-1001", "amount": "2000.00"}},
+                             timestamp="2026-11-20T15:00:00Z"))
+    late = deal_signed(deal={"seats": 12, "name": "v2", "amount": "1002.00"})
+    late["timestamp"] = "2026-11-20T14:30:00Z"
+    post_event(client, late)
+    assert drain() == ["processed", "processed"]
+    with db.transaction(writer=False) as s:
+        from journey.models import Deal
+
+        deal = s.scalars(select(Deal)).one()
+        assert (str(deal.amount), deal.seats, deal.name) == ("2000.00", 12, "v2")
+
+
+def test_a_loss_older_than_a_new_signature_does_not_pause(client, admin) -> None:
+    post_event(client, deal_signed())  # occurred 2026-11-20T14:03
+    post_event(client, event("deal.lost", {"deal": {"id": "D-1001"}}, timestamp="2026-11-19T10:00:00Z"))
+    assert drain() == ["processed", "processed"]
+    journeys = client.get("/api/journeys?deal=crm:events:D-1001", headers=admin).json()["items"]
+    assert [j["status"] for j in journeys] == ["active"]
 
 
 def test_a_manager_override_of_the_pair_survives_a_resent_signed_deal(client, admin) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Path
 from sqlalchemy.orm import Session
 
 from journey import db
 from journey.errors import Forbidden, Unauthorized
+from journey.kit import MAX_ROW_ID
 from journey.models import Role, TeamMember
 from journey.team import service as team_service
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id (1 to 2^31-1)")]
 
 
 def read_session() -> Iterator[Session]:

@@ -16,6 +16,19 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+MAX_ROW_ID = 2**31 - 1  # primary keys are 32-bit integers on PostgreSQL
+
+
+def row_id(text: str | int | None) -> int | None:
+    """The row id that `text` names (ASCII digits within a primary key's range), else None: an id that
+    cannot exist is simply not found, never a database error."""
+    raw = str(text) if text is not None else ""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ROW_ID else None
+
+
 def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
 
@@ -25,7 +38,10 @@ def decode_cursor(cursor: str | None) -> int:
         return 0
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+        last_id = int(base64.urlsafe_b64decode(padded.encode()).decode())
+        if not 0 <= last_id <= MAX_ROW_ID:
+            raise ValueError(last_id)
+        return last_id
     except (ValueError, UnicodeDecodeError) as exc:
         from journey.errors import InvalidInput
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
+from journey.kit import row_id
 from journey.models import Account, Deal, Role, TeamMember
 
 
@@ -25,8 +26,8 @@ def by_ref(session: Session, ref: str, member: TeamMember) -> Account | None:
     if ref.startswith("crm:"):
         _, source, external_id = (ref.split(":", 2) + ["", ""])[:3]
         stmt = stmt.where(Account.crm_source == source, Account.crm_external_id == external_id)
-    elif ref.isdigit():
-        stmt = stmt.where(Account.id == int(ref))
+    elif (account_id := row_id(ref)) is not None:
+        stmt = stmt.where(Account.id == account_id)
     else:
         return None
     return session.scalars(visible_to(stmt, member)).one_or_none()

@@ -15,6 +15,7 @@ from sqlalchemy import Date, String, and_, case, cast, func, join, literal, or_,
 from sqlalchemy.orm import Session, aliased
 
 from journey.health.domain import HistoryPoint, MetricSummary, WindowAgg
+from journey.kit import row_id
 from journey.models import (
     Account,
     ContactHold,
@@ -52,19 +53,22 @@ def insert_signals(session: Session, rows: Sequence[dict[str, Any]]) -> int:
         session.execute(stmt.values(**rows[0])).all())
 
 
-def account_ids_by_ref(session: Session, *, ids: set[int], crm: set[tuple[str, str]],
-                       member: TeamMember | None = None) -> dict[str, int]:
-    """`{ref: account id}` for refs that exist (`"42"` or `"crm:<source>:<external id>"`), and that `member`
-    may see when given."""
+def account_ids_by_ref(session: Session, refs: Iterable[str], *, member: TeamMember | None = None) -> dict[str, int]:
+    """`{ref: account id}` for the refs that exist (`"42"` or `"crm:<source>:<external id>"`), and that
+    `member` may see when given. A ref that cannot name an account is simply absent."""
     from journey.accounts.repository import visible_to
 
     def scoped(stmt: Any) -> Any:
         return stmt if member is None else visible_to(stmt, member)
 
+    refs = set(refs)
+    by_id = {account_id: ref for ref in refs if (account_id := row_id(ref)) is not None}
+    crm = {(source, external_id) for ref in refs if ref.startswith("crm:") and ref.count(":") >= 2
+           for source, external_id in [ref.split(":", 2)[1:]]}
     found: dict[str, int] = {}
-    if ids:
-        for (account_id,) in session.execute(scoped(select(Account.id).where(Account.id.in_(ids)))):
-            found[str(account_id)] = account_id
+    for chunk in _chunks(sorted(by_id), 500):
+        for (account_id,) in session.execute(scoped(select(Account.id).where(Account.id.in_(chunk)))):
+            found[by_id[account_id]] = account_id
     for chunk in _chunks(sorted(crm), 500):
         sources = {s for s, _ in chunk}
         externals = {e for _, e in chunk}

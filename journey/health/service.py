@@ -59,10 +59,7 @@ def record_signals(session: Session, *, items: Sequence[SignalIn], source: str, 
     With `member`, only accounts in the member's book are writable. Unknown accounts fail the whole
     batch with every bad item listed, so nothing half-lands and the batch can be resent as is.
     """
-    ids = {int(i.account) for i in items if i.account.isdigit()}
-    crm = {tuple(i.account.split(":", 2)[1:]) for i in items
-           if i.account.startswith("crm:") and i.account.count(":") >= 2}
-    found = repository.account_ids_by_ref(session, ids=ids, crm=crm, member=member)  # type: ignore[arg-type]
+    found = repository.account_ids_by_ref(session, (i.account for i in items), member=member)
     unknown = [n for n, i in enumerate(items) if found.get(i.account) is None]
     if unknown:
         shown = ", ".join(f"items.{n} ({items[n].account})" for n in unknown[:10])
@@ -209,9 +206,7 @@ def backtest(session: Session, *, outcomes: Sequence[Any], card: Scorecard | Non
     its segment. Internal signals (plan, packet, reviews) are not kept per day, so they drop out here."""
     from journey.health.backtest import Scored
 
-    ids = {int(o.account) for o in outcomes if o.account.isdigit()}
-    crm = {tuple(o.account.split(":", 2)[1:]) for o in outcomes if o.account.startswith("crm:")}
-    found = repository.account_ids_by_ref(session, ids=ids, crm=crm)  # type: ignore[arg-type]
+    found = repository.account_ids_by_ref(session, (o.account for o in outcomes))
     facts = repository.account_facts(session, sorted(set(found.values())))
     cards = all_scorecards()
     scored = []

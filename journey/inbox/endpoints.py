@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from journey import db
 from journey.accounts.schemas import Page
-from journey.deps import AdminMember, ReadSession
+from journey.deps import AdminMember, ReadSession, RowId
 from journey.errors import InvalidInput
 from journey.inbox import repository, service
 from journey.kit import decode_cursor, encode_cursor, utcnow
@@ -51,7 +51,7 @@ def list_events(session: ReadSession, _admin: AdminMember, limit: Annotated[int,
 
 
 @router.post("/{event_id}/replay", response_model=EventRead, status_code=202)
-def replay(event_id: int, request: Request, _admin: AdminMember) -> EventRead:
+def replay(event_id: RowId, request: Request, _admin: AdminMember) -> EventRead:
     with db.transaction() as session:
         service.replay_event(session, event_id=event_id, now=utcnow())
         event = repository.get(session, event_id)

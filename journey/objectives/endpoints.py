@@ -11,7 +11,7 @@ from journey import db
 from journey.accounts.endpoints import visible_account
 from journey.accounts.schemas import Page
 from journey.audit import Actor
-from journey.deps import CurrentMember, ReadSession
+from journey.deps import CurrentMember, ReadSession, RowId
 from journey.errors import Forbidden
 from journey.kit import utcnow
 from journey.models import Account, Role
@@ -74,7 +74,7 @@ def list_objectives(ref: str, session: ReadSession, member: CurrentMember) -> Pa
 
 @router.post("/accounts/{ref}/objectives/{objective_id}/progress", response_model=ObjectiveRead,
              status_code=201)
-def record_progress(ref: str, objective_id: int, body: ProgressCreate, member: CurrentMember) -> ObjectiveRead:
+def record_progress(ref: str, objective_id: RowId, body: ProgressCreate, member: CurrentMember) -> ObjectiveRead:
     """Record a measured KPI value (`source`: manual, review or signal); the status follows."""
     if member.role in (Role.ae, Role.se):
         raise Forbidden("the CSM, the AM, managers and admins record objective progress")

@@ -5,7 +5,7 @@ from fastapi import APIRouter
 
 from journey import db
 from journey.accounts.endpoints import visible_account
-from journey.deps import CurrentMember, ReadSession
+from journey.deps import CurrentMember, ReadSession, RowId
 from journey.errors import NotFound
 from journey.kit import utcnow
 from journey.onboarding import reads, repository, service
@@ -28,7 +28,7 @@ def get_plan(ref: str, session: ReadSession, member: CurrentMember) -> PlanRead:
 
 
 @router.patch("/tasks/{task_id}", response_model=TaskRead)
-def update_task(task_id: int, body: TaskUpdate, member: CurrentMember) -> TaskRead:
+def update_task(task_id: RowId, body: TaskUpdate, member: CurrentMember) -> TaskRead:
     """Start, finish, skip (with a reason), reopen or reassign a task of an account the member can see.
 
     409 `conflict` when the task waits for the packet to be accepted or the move is not allowed

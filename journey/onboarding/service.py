@@ -11,6 +11,7 @@ from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.errors import Conflict, InvalidInput, NotFound
 from journey.handoff import repository as handoff_repository
+from journey.kit import row_id
 from journey.models import (
     Account,
     Deal,
@@ -155,7 +156,7 @@ def _refresh_milestone_completion(session: Session, milestone_id: int, now: date
 
 def _active_member(session: Session, ref: int | str) -> TeamMember:
     member = (team_repository.by_email(session, ref) if isinstance(ref, str) and "@" in ref
-              else session.get(TeamMember, int(ref)) if str(ref).isdigit() else None)
+              else session.get(TeamMember, member_id) if (member_id := row_id(ref)) is not None else None)
     if member is None or not member.active:
         raise InvalidInput(f"no active team member {ref}")
     return member

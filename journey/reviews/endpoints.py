@@ -8,7 +8,7 @@ from journey import db
 from journey.accounts.endpoints import visible_account
 from journey.accounts.schemas import Page
 from journey.audit import Actor
-from journey.deps import CurrentMember, ReadSession
+from journey.deps import CurrentMember, ReadSession, RowId
 from journey.errors import Forbidden, InvalidInput, NotFound
 from journey.kit import utcnow
 from journey.models import Account, Review, Role, TeamMember
@@ -48,7 +48,7 @@ def _editable_review(session: Session, review_id: int, member: TeamMember) -> Re
 
 @router.get("/reviews/{review_id}.ics", response_class=Response,
             responses={200: {"content": {"text/calendar": {}}, "description": "iCalendar invitation"}})
-def review_ics(review_id: int, session: ReadSession, member: CurrentMember) -> Response:
+def review_ics(review_id: RowId, session: ReadSession, member: CurrentMember) -> Response:
     review = _visible_review(session, review_id, member)
     content, method = invitations.ics_for(session, review=review, now=utcnow())
     return Response(content, media_type=f"text/calendar; charset=utf-8; method={method}",
@@ -56,7 +56,7 @@ def review_ics(review_id: int, session: ReadSession, member: CurrentMember) -> R
 
 
 @router.get("/reviews/{review_id}/agenda", response_model=AgendaRead)
-def review_agenda(review_id: int, session: ReadSession, member: CurrentMember) -> AgendaRead:
+def review_agenda(review_id: RowId, session: ReadSession, member: CurrentMember) -> AgendaRead:
     review = _visible_review(session, review_id, member)
     agenda = agenda_service.build_agenda(session, review=review)
     return AgendaRead(**agenda.as_dict(), text=agenda_service.render_agenda(agenda),
@@ -64,12 +64,12 @@ def review_agenda(review_id: int, session: ReadSession, member: CurrentMember) -
 
 
 @router.get("/reviews/{review_id}", response_model=ReviewRead)
-def read_review(review_id: int, session: ReadSession, member: CurrentMember) -> ReviewRead:
+def read_review(review_id: RowId, session: ReadSession, member: CurrentMember) -> ReviewRead:
     return ReviewRead.of(_visible_review(session, review_id, member))
 
 
 @router.patch("/reviews/{review_id}", response_model=ReviewRead)
-def patch_review(review_id: int, patch: ReviewPatch, member: CurrentMember) -> ReviewRead:
+def patch_review(review_id: RowId, patch: ReviewPatch, member: CurrentMember) -> ReviewRead:
     """`{"starts_at": "2027-03-02T10:00:00+01:00"}` books it (SEQUENCE +1); `{"status": "cancelled"}` cancels."""
     actor, now = Actor.user(member.email), utcnow()
     with db.transaction() as session:
@@ -87,7 +87,7 @@ def patch_review(review_id: int, patch: ReviewPatch, member: CurrentMember) -> R
 
 
 @router.post("/reviews/{review_id}/outcome", response_model=ReviewRead)
-def record_outcome(review_id: int, body: ReviewOutcome, member: CurrentMember) -> ReviewRead:
+def record_outcome(review_id: RowId, body: ReviewOutcome, member: CurrentMember) -> ReviewRead:
     """The review was held: notes, progress per objective, expansion opportunities, next steps."""
     with db.transaction() as session:
         review = _editable_review(session, review_id, member)

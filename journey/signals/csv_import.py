@@ -67,9 +67,7 @@ def import_signals(path: Path, *, progress: Callable[[int], None] | None = None)
 
     def flush() -> None:
         with db.transaction() as session:
-            ids = {int(i.account) for _, i in batch if i.account.isdigit()}
-            crm = {tuple(i.account.split(":", 2)[1:]) for _, i in batch if i.account.startswith("crm:")}
-            found = repository.account_ids_by_ref(session, ids=ids, crm=crm)  # type: ignore[arg-type]
+            found = repository.account_ids_by_ref(session, (i.account for _, i in batch))
             known = [i for _, i in batch if i.account in found]
             summary.rejected += [f"line {n}: unknown account {i.account}" for n, i in batch if i.account not in found]
             result = service.record_signals(session, items=known, source="import", now=utcnow(), actor=actor,

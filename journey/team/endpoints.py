@@ -12,7 +12,7 @@ from journey.accounts.endpoints import visible_account
 from journey.accounts.repository import members_by_id
 from journey.accounts.schemas import MemberRef
 from journey.audit import Actor
-from journey.deps import CurrentMember, ReadSession
+from journey.deps import CurrentMember, ReadSession, RowId
 from journey.errors import Forbidden, NotFound
 from journey.kit import utcnow
 from journey.models import Account, Role, TeamMember
@@ -116,7 +116,7 @@ def get_roster(session: ReadSession, member: CurrentMember) -> list[RosterRead]:
 
 
 @router.patch("/team/{member_id}", response_model=RosterRead)
-def update_roster(member_id: int, body: RosterUpdate, member: CurrentMember) -> RosterRead:
+def update_roster(member_id: RowId, body: RosterUpdate, member: CurrentMember) -> RosterRead:
     """Managers and admins set a member's segments, regions, languages, capacity, or deactivate them."""
     if member.role not in (Role.manager, Role.admin):
         raise Forbidden("only managers and admins edit the roster")

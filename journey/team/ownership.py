@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from journey import audit
 from journey.audit import Actor
 from journey.errors import Forbidden, InvalidInput
+from journey.kit import row_id
 from journey.models import Account, AccountOwner, Role, TeamMember
 from journey.team import assignment, repository
 
@@ -103,7 +104,7 @@ def override_owners(session: Session, *, account_id: int, manager: TeamMember, o
 
 def _member(session: Session, ref: int | str, role: Role) -> TeamMember:
     member = (repository.by_email(session, ref) if isinstance(ref, str) and "@" in ref
-              else repository.by_id(session, int(ref)) if str(ref).isdigit() else None)
+              else repository.by_id(session, member_id) if (member_id := row_id(ref)) is not None else None)
     if member is None or not member.active:
         raise InvalidInput(f"no active team member {ref}")
     if member.role != role:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from journey import db
 from journey.accounts.endpoints import visible_account
-from journey.deps import ReadSession
+from journey.deps import ReadSession, RowId
 from journey.handoff import repository as handoff_repository
 from journey.kit import utcnow
 from journey.models import Account
@@ -54,7 +54,7 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
 
 
 @router.post("/accounts/{ref}/tasks/{task_id}")
-def update_task(ref: str, task_id: int, viewer: FormViewer, action: Annotated[str, Form(max_length=16)] = "done",
+def update_task(ref: str, task_id: RowId, viewer: FormViewer, action: Annotated[str, Form(max_length=16)] = "done",
                 reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Start, check off, skip or reopen a task through the onboarding service, which owns the rules."""
     from journey.onboarding import service as onboarding_service

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from journey import db
-from journey.deps import ReadSession
+from journey.deps import ReadSession, RowId
 from journey.errors import Forbidden
 from journey.inbox import repository as inbox_repository
 from journey.inbox import service as inbox_service
@@ -45,7 +45,7 @@ def inbox(request: Request, viewer: AdminViewer, session: ReadSession, tab: str 
 
 
 @router.post("/admin/inbox/{event_id}/replay")
-def replay(request: Request, event_id: int, viewer: FormViewer) -> Response:
+def replay(request: Request, event_id: RowId, viewer: FormViewer) -> Response:
     admin_viewer(viewer)
     with db.transaction() as session:
         inbox_service.replay_event(session, event_id=event_id, now=utcnow())

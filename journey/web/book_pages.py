@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from journey import db
-from journey.deps import ReadSession
+from journey.deps import ReadSession, RowId
 from journey.kit import utcnow
 from journey.web import health_view, queries
 from journey.web import service as web_service
@@ -53,7 +53,7 @@ def reminders(request: Request, viewer: PageViewer, session: ReadSession, show: 
 
 
 @router.post("/reminders/{reminder_id}")
-def close_reminder(reminder_id: int, viewer: FormViewer, action: Annotated[str, Form()] = "done",
+def close_reminder(reminder_id: RowId, viewer: FormViewer, action: Annotated[str, Form()] = "done",
                    back: Annotated[str, Form()] = "/reminders") -> Response:
     """Mark one of the viewer's own reminders done or dismissed (someone else's is 404)."""
     status = "dismissed" if action == "dismiss" else "done"

@@ -14,7 +14,7 @@ from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession
 from journey.errors import InvalidInput, NotFound
 from journey.handoff import repository as handoff_repository
-from journey.kit import utcnow
+from journey.kit import MAX_ROW_ID, utcnow
 from journey.models import Account, HandoffPacket, PacketVersion, Role
 from journey.web import packet_form, queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
@@ -45,7 +45,7 @@ def permissions(viewer: Viewer, account: Account, ae_id: int | None, se_id: int 
 
 @router.get("/accounts/{ref}/handoff")
 def packet_page(request: Request, ref: str, viewer: PageViewer, session: ReadSession,
-                version: Annotated[int | None, Query(ge=1)] = None) -> Response:
+                version: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None) -> Response:
     account = visible_account(session, ref, viewer.member)
     packet = _packet(session, account)
     versions = versions_of(session, packet.id)

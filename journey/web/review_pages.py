@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from journey import db
 from journey.accounts.endpoints import visible_account
 from journey.audit import Actor
-from journey.deps import ReadSession
+from journey.deps import ReadSession, RowId
 from journey.errors import InvalidInput, NotFound
 from journey.kit import utcnow
 from journey.models import Account, Review
@@ -38,7 +38,7 @@ def reviews(request: Request, viewer: PageViewer, session: ReadSession, show: st
 
 
 @router.get("/reviews/{review_id}.ics")
-def review_ics(review_id: int, viewer: PageViewer, session: ReadSession) -> Response:
+def review_ics(review_id: RowId, viewer: PageViewer, session: ReadSession) -> Response:
     from journey.reviews import invitations
 
     review, _ = _review(session, review_id, viewer)
@@ -48,7 +48,7 @@ def review_ics(review_id: int, viewer: PageViewer, session: ReadSession) -> Resp
 
 
 @router.get("/reviews/{review_id}")
-def review_page(request: Request, review_id: int, viewer: PageViewer, session: ReadSession) -> Response:
+def review_page(request: Request, review_id: RowId, viewer: PageViewer, session: ReadSession) -> Response:
     from journey.reviews import agenda as agenda_service
 
     review, account = _review(session, review_id, viewer)
@@ -59,7 +59,7 @@ def review_page(request: Request, review_id: int, viewer: PageViewer, session: R
 
 
 @router.post("/reviews/{review_id}/schedule")
-def schedule(review_id: int, viewer: FormViewer, starts_at: Annotated[str, Form(max_length=32)] = "") -> Response:
+def schedule(review_id: RowId, viewer: FormViewer, starts_at: Annotated[str, Form(max_length=32)] = "") -> Response:
     """Book the review; the time is read in the viewer's time zone, as the form shows it."""
     from journey.reviews import lifecycle
 
@@ -76,7 +76,7 @@ def schedule(review_id: int, viewer: FormViewer, starts_at: Annotated[str, Form(
 
 
 @router.post("/reviews/{review_id}/outcome")
-def record_outcome(review_id: int, viewer: FormViewer, notes: Lines = "", next_steps: Lines = "",
+def record_outcome(review_id: RowId, viewer: FormViewer, notes: Lines = "", next_steps: Lines = "",
                    expansion: Lines = "", objective: Annotated[list[str], Form()] = [],  # noqa: B006
                    value: Annotated[list[str], Form()] = [], comment: Annotated[list[str], Form()] = [],  # noqa: B006
                    ) -> Response:
@@ -104,7 +104,7 @@ def record_outcome(review_id: int, viewer: FormViewer, notes: Lines = "", next_s
 
 
 @router.post("/reviews/{review_id}/cancel")
-def cancel(review_id: int, viewer: FormViewer) -> Response:
+def cancel(review_id: RowId, viewer: FormViewer) -> Response:
     from journey.reviews import lifecycle
 
     with db.transaction() as session:

@@ -55,3 +55,25 @@ def test_journeys_filter_by_deal(client, admin) -> None:
     got = client.get("/api/journeys?deal=crm:events:D-2", headers=admin).json()["items"]
     assert [j["deal"]["external_id"] for j in got] == ["D-2"]
     assert client.get("/api/journeys?deal=D-2", headers=admin).status_code == 422
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", "/api/accounts/{big}", None), ("GET", "/api/accounts/{big}/plan", None),
+    ("GET", "/api/reviews/{big}", None), ("GET", "/api/reviews/{big}.ics", None),
+    ("PATCH", "/api/tasks/{big}", {"action": "done"}), ("POST", "/api/events/{big}/replay", None),
+    ("PATCH", "/api/team/{big}", {"capacity_accounts": 3}),
+    ("POST", "/api/signals", {"items": [{"id": "s1", "account": "{big}", "metric": "nps", "value": 1,
+                                         "at": "2026-11-20T10:00:00Z"}]}),
+    ("PUT", "/api/accounts/crm:events:C-1/owners", {"csm": "{big}", "reason": "x"}),
+    ("GET", "/api/accounts?cursor=OTk5OTk5OTk5OTk5", None),
+])
+def test_ids_no_row_can_have_are_a_clear_4xx_never_a_database_error(client, admin, method, path, body) -> None:
+    """PostgreSQL's integer keys stop at 2^31-1: a larger id is not found or invalid, never a 500."""
+    import json
+
+    _two_books(client)
+    big = str(2**31 + 12345)
+    sent = json.loads(json.dumps(body).replace("{big}", big)) if body else None
+    response = client.request(method, path.replace("{big}", big), json=sent, headers=admin)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["code"]

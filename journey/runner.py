@@ -124,6 +124,7 @@ class EmbeddedRunner(_Dispatcher):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, "journey-runner")
         self.engine_ready = threading.Event()
+        self._interrupted: list[tuple[int, str]] = []  # a batch the database went away under
 
     def run(self) -> None:
         if self.settings.orchestrator == "prefect":
@@ -142,12 +143,19 @@ class EmbeddedRunner(_Dispatcher):
                 self._sleep(self.settings.runner_poll_seconds)
 
     def _drain_once(self) -> int:
+        if self._interrupted:  # the database is back: give the batch's unfinished events back at once
+            release(self._interrupted)
+            self._interrupted = []
         batch = claim_batch(self.settings.runner_batch_size)
         if batch:
             settings = self.settings
             if settings.orchestrator == "prefect" and not self.engine_ready.is_set():
                 settings = settings.model_copy(update={"orchestrator": "inline"})
-            outcomes = process_batch(batch, settings=settings)
+            try:
+                outcomes = process_batch(batch, settings=settings)
+            except ServiceUnavailable:
+                self._interrupted = batch
+                raise
             log.info("inbox.batch", events=len(batch), engine=settings.orchestrator,
                      outcomes=sorted(set(outcomes.values())))
         return len(batch)

@@ -63,9 +63,11 @@ def release_leases(session: Session) -> int:
 
 
 def release(session: Session, event_ids: list[int]) -> None:
-    """Undo a claim whose work never started (the attempt does not count)."""
+    """Undo a claim whose work never started or was cut off (the attempt does not count); events that
+    already reached an outcome (finished, or failed and waiting for a retry) are left alone."""
     session.execute(update(InboundEvent)
-                    .where(InboundEvent.id.in_(event_ids), InboundEvent.status == EventStatus.pending)
+                    .where(InboundEvent.id.in_(event_ids), InboundEvent.status == EventStatus.pending,
+                           InboundEvent.locked_until.is_not(None))
                     .values(locked_until=None, attempts=InboundEvent.attempts - 1))
 
 

@@ -161,10 +161,13 @@ def _journey(work: Path, *, runner: bool) -> Server:
     server = Server(work, **extra)
     server.migrate()
     server.start()
-    if runner:  # let Prefect's temporary server boot before measuring, as it does once at start
+    if runner:  # let Prefect's temporary server boot before measuring, as it does once at start (until it
+        # answers, events run inline: waiting for one processed event is not enough)
         engine = server.engine()
         asyncio.run(closed_loop(server.base, _deliveries("warm", 1), 1))
         assert wait_until(lambda: checks.pending_count(engine) == 0, timeout=180, step=0.5), server.log_tail()
+        assert wait_until(lambda: "runner.engine_ready" in server.log_tail(100_000), timeout=240, step=1), \
+            server.log_tail()
     return server
 
 

@@ -252,6 +252,23 @@ def test_salesforce_hostile_messages_get_a_soap_fault_and_store_nothing(client, 
     assert _events(client, admin) == []
 
 
+def test_salesforce_unexpected_error_is_a_soap_fault_and_the_log_hides_the_path_token(client, admin, monkeypatch,
+                                                                                       capsys):
+    from journey.webhooks import salesforce as route
+
+    def broken(source, rows):
+        raise RuntimeError(f"boom while storing for /webhooks/salesforce/{p.SALESFORCE_TOKEN}")
+
+    monkeypatch.setattr(route, "accept_all", broken)
+    capsys.readouterr()
+    r = client.post(SF_URL, content=p.salesforce_message(p.opportunity("0065g00000AAAAA1")), headers=SF_HEADERS)
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/xml")
+    assert "<faultcode>soapenv:Server</faultcode>" in r.text and "Ack" not in r.text
+    logged = capsys.readouterr().out
+    assert "request.failed" in logged and "RuntimeError" in logged
+    assert p.SALESFORCE_TOKEN not in logged and "/webhooks/salesforce/***" in logged
+
+
 def test_salesforce_route_is_404_until_configured(client, monkeypatch):
     from journey.config import get_settings
 

@@ -188,3 +188,29 @@ def test_pipedrive_v1_and_v2_are_described_and_normalised() -> None:
     change = pipedrive.stage_change(p.PIPEDRIVE_V1, CrmMapping("pipedrive"), received_at=T)
     assert change is not None and change.won and change.signed["owners"]["ae"]["email"] == "ae@vendor.example"
     assert change.signed["account"] == {"id": "77", "name": "Acme SAS"}
+
+
+# ---------------------------------------------------------------------------------------------- logging
+def test_log_lines_mask_the_salesforce_token_and_never_print_traceback_locals(monkeypatch, capsys) -> None:
+    import structlog
+
+    from journey import logs
+    from journey.config import get_settings
+
+    monkeypatch.setenv("JOURNEY_SALESFORCE_PATH_TOKEN", p.SALESFORCE_TOKEN)
+    get_settings.cache_clear()
+    logs.install_masking()
+    logs.install_masking()  # idempotent
+    assert structlog.get_config()["processors"].count(logs.mask_secrets) == 1
+
+    def handle(token: str) -> None:
+        raise ValueError("cannot store")
+
+    try:
+        handle(p.SALESFORCE_TOKEN)
+    except ValueError:
+        structlog.get_logger("t").exception("request.failed", url="https://x.example/webhooks/salesforce/abc?x=1",
+                                            seen=[p.SALESFORCE_TOKEN])
+    out = capsys.readouterr().out
+    assert "ValueError: cannot store" in out and "/webhooks/salesforce/***?x=1" in out
+    assert p.SALESFORCE_TOKEN not in out and "abc" not in out

@@ -15,8 +15,8 @@ from typing import Any
 import structlog
 
 MASK = "***"
-SECRET_SETTINGS = ("salesforce_path_token", "hubspot_client_secret", "hubspot_access_token", "pipedrive_password",
-                   "pipedrive_api_token", "webhook_secret")
+SECRET_SETTINGS = ("secret_key", "salesforce_path_token", "hubspot_client_secret", "hubspot_access_token",
+                   "pipedrive_password", "pipedrive_api_token", "webhook_secret")
 _SALESFORCE_PATH = re.compile(r"(/webhooks/salesforce/)[^/?#\s\"'<>]+")
 _PLAIN = (int, float, bool, type(None))
 

@@ -126,10 +126,10 @@ def test_hubspot_negative_amount_is_flagged_and_the_journey_still_starts(client,
 
 
 def test_hubspot_api_outage_retries_then_dead_letters(client, admin, monkeypatch):
-    from journey.adapters.crm import hubspot, steps
+    from journey.adapters.crm import http, steps
 
     monkeypatch.setattr(steps, "hubspot_transport", httpx.MockTransport(lambda r: httpx.Response(503)))
-    monkeypatch.setattr(hubspot.time, "sleep", lambda s: None)
+    monkeypatch.setattr(http.time, "sleep", lambda s: None)
     monkeypatch.setenv("JOURNEY_EVENT_MAX_ATTEMPTS", "1")
     from journey.config import get_settings
 
@@ -301,6 +301,42 @@ def test_pipedrive_v2_won_starts_a_journey(client, admin) -> None:
     assert r.status_code == 202
     assert drain() == ["processed"]
     assert len(_journeys(client, admin, "crm:pipedrive:913")) == 1
+
+
+def _member(email: str):
+    from journey import db
+    from journey.team import repository
+
+    with db.transaction(writer=False) as session:
+        return repository.by_email(session, email) is not None
+
+
+def test_pipedrive_v2_with_api_token_reads_the_owner_and_the_organisation(client, admin, monkeypatch) -> None:
+    from journey.adapters.crm import steps
+    from journey.config import get_settings
+    from tests.unit.test_crm_connectors import FakePipedrive
+
+    monkeypatch.setenv("JOURNEY_PIPEDRIVE_API_TOKEN", "pd-api-token")
+    monkeypatch.setenv("JOURNEY_PIPEDRIVE_API_BASE", "https://acme.pipedrive.test")
+    get_settings.cache_clear()
+    fake = FakePipedrive()
+    monkeypatch.setattr(steps, "pipedrive_transport", httpx.MockTransport(fake))
+    client.post("/webhooks/pipedrive", content=p.dumps(p.PIPEDRIVE_V2), headers=p.basic())
+    assert drain() == ["processed"]
+    assert [str(r.url) for r in fake.requests] == ["https://acme.pipedrive.test/v1/users/9002",
+                                                   "https://acme.pipedrive.test/v1/organizations/88"]
+    account = client.get("/api/accounts/crm:pipedrive:88", headers=admin).json()
+    assert account["name"] == "Globex <b>Corp</b>" and _member("bob@vendor.example")
+    assert _events(client, admin)[0]["error"] is None  # nothing flagged
+
+
+def test_pipedrive_v1_without_api_token_uses_the_payload_and_flags_the_owner(client, admin) -> None:
+    client.post("/webhooks/pipedrive", content=p.dumps(p.PIPEDRIVE_V1), headers=p.basic())
+    assert drain() == ["processed"]
+    assert client.get("/api/accounts/crm:pipedrive:77", headers=admin).json()["name"] == "Acme SAS"
+    note = _events(client, admin)[0]["error"]
+    assert "owner user 9001 (Alice AE) left out: set JOURNEY_PIPEDRIVE_API_TOKEN" in note
+    assert not _member("ae@vendor.example")
 
 
 def test_pipedrive_change_without_status_change_is_stored_and_ignored(client, admin) -> None:

@@ -185,9 +185,67 @@ def test_pipedrive_basic_auth_is_checked_exactly() -> None:
 def test_pipedrive_v1_and_v2_are_described_and_normalised() -> None:
     assert pipedrive.describe(p.PIPEDRIVE_V1)[::2] == ("updated.deal", "812")
     assert pipedrive.describe(p.PIPEDRIVE_V2) == ("change.deal", "v2:" + p.PIPEDRIVE_V2["meta"]["id"], "913")
-    change = pipedrive.stage_change(p.PIPEDRIVE_V1, CrmMapping("pipedrive"), received_at=T)
-    assert change is not None and change.won and change.signed["owners"]["ae"]["email"] == "ae@vendor.example"
-    assert change.signed["account"] == {"id": "77", "name": "Acme SAS"}
+
+def test_pipedrive_without_api_token_keeps_what_the_payload_has_and_flags_the_rest() -> None:
+    v1 = pipedrive.stage_change(p.PIPEDRIVE_V1, CrmMapping("pipedrive"), received_at=T)
+    assert v1 is not None and v1.won and v1.signed["owners"] == {}
+    assert v1.signed["account"] == {"id": "77", "name": "Acme SAS"}  # v1 carries org_name beside org_id
+    assert v1.flags == ["owner user 9001 (Alice AE) left out: set JOURNEY_PIPEDRIVE_API_TOKEN to read owners' emails"]
+    v2 = pipedrive.stage_change(p.PIPEDRIVE_V2, CrmMapping("pipedrive"), received_at=T)
+    assert v2 is not None and v2.signed["account"] == {"id": "88", "name": "Pipedrive organization 88"}
+    assert any("owner user 9002 left out" in f for f in v2.flags)
+    assert any("organization 88: name not in the payload" in f for f in v2.flags)
+
+
+def test_pipedrive_with_lookups_fills_owner_and_organisation() -> None:
+    lookups = {"users": {"9002": {"email": "bob@vendor.example", "name": "Bob AE"}}, "orgs": {"88": {"name": "Globex"}}}
+    change = pipedrive.stage_change(p.PIPEDRIVE_V2, CrmMapping("pipedrive"), received_at=T, lookups=lookups)
+    assert change is not None and change.flags == []
+    assert change.signed["owners"]["ae"] == {"email": "bob@vendor.example", "name": "Bob AE"}
+    assert change.signed["account"] == {"id": "88", "name": "Globex"}
+    csm = CrmMapping("pipedrive", fields={"owners.csm": "f00dcafe"})
+    body = p.pipedrive_v1(f00dcafe=9002)
+    assert pipedrive.owner_ids(body["current"], csm) == {"9001", "9002"}
+
+
+class FakePipedrive:
+    def __init__(self, answers: list[httpx.Response] | None = None) -> None:
+        self.answers, self.requests = answers or [], []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.answers:
+            return self.answers.pop(0)
+        kind, _, key = request.url.path.removeprefix("/v1/").partition("/")
+        found = {"users": p.PIPEDRIVE_USERS, "organizations": p.PIPEDRIVE_ORGS}.get(kind, {}).get(key)
+        if found is None:
+            return httpx.Response(404, json={"success": False, "error": "not found"})
+        return httpx.Response(200, json={"success": True, "data": found})
+
+
+def test_pipedrive_api_sends_the_token_header_retries_with_retry_after_and_reads_people() -> None:
+    fake = FakePipedrive([httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(503)])
+    sleeps: list[float] = []
+    api = pipedrive.PipedriveApi(base_url="https://api.pipedrive.test/", token="pd-token",
+                                 transport=httpx.MockTransport(fake), sleep=sleeps.append)
+    lookups = pipedrive.fetch_lookups(api, p.PIPEDRIVE_V2["data"], CrmMapping("pipedrive"))
+    assert lookups == {"users": {"9002": {"email": "bob@vendor.example", "name": "Bob AE"}},
+                       "orgs": {"88": {"name": "Globex <b>Corp</b>"}}}
+    assert sleeps == [3.0, 2.0]
+    assert {r.headers["x-api-token"] for r in fake.requests} == {"pd-token"}
+    assert [r.url.path for r in fake.requests][-2:] == ["/v1/users/9002", "/v1/organizations/88"]
+    assert api.user("404404") is None
+
+
+@pytest.mark.parametrize(("status", "error", "message"), [
+    (503, pipedrive.PipedriveUnavailable, "after 4 attempts"),
+    (401, pipedrive.PipedriveError, "check JOURNEY_PIPEDRIVE_API_TOKEN"),
+])
+def test_pipedrive_api_gives_up_with_a_clear_error(status, error, message) -> None:
+    api = pipedrive.PipedriveApi(base_url="https://api.pipedrive.test", token="t", sleep=lambda s: None,
+                                 transport=httpx.MockTransport(lambda r: httpx.Response(status)))
+    with pytest.raises(error, match=message):
+        api.user("1")
 
 
 # ---------------------------------------------------------------------------------------------- logging

@@ -127,16 +127,16 @@ def apply_stage_change(event_id: int, bundle: dict[str, Any] | None) -> dict[str
         if isinstance(change, str):
             return {"action": "ignore", "note": change}
         row = repository.lock_stage(session, source=event.source, external_id=change.deal_id)
-        last = Applied(row.occurred_at, row.won, row.event_id) if row else None
+        last = Applied(row.occurred_at, row.won, row.event_id) if row.event_id is not None else None
         deal = deals_repository.deal_by_crm(session, source=event.source, external_id=change.deal_id)
         journey = deals_repository.journey_for_deal(session, deal.id) if deal else None
         decision = decide(change, last=last, event_id=event_id,
                           has_journey=journey is not None and journey.status == JourneyStatus.active)
         stale = last is not None and last.event_id != event_id and change.occurred_at <= last.occurred_at
-        if not stale:
-            repository.save_stage(session, source=event.source, external_id=change.deal_id,
-                                  pipeline=change.pipeline, stage=change.stage, won=change.won,
-                                  occurred_at=change.occurred_at, event_id=event_id)
+        if not stale and not repository.save_stage(session, source=event.source, external_id=change.deal_id,
+                                                   pipeline=change.pipeline, stage=change.stage, won=change.won,
+                                                   occurred_at=change.occurred_at, event_id=event_id):
+            return {"action": "ignore", "note": "a newer stage change was applied meanwhile"}
         if decision.action == "sign":
             return _sign(session, source=event.source, change=change)
         if decision.action == "pause":

@@ -10,7 +10,8 @@ from journey import steps
 from journey.adapters.crm import steps as crm_steps
 from journey.models import EventStatus
 
-fetch_crm_details = step("fetch-crm-details")(crm_steps.fetch_crm_details)
+# no task retries: an API outage goes back to the inbox, which waits minutes to hours (Retry-After)
+fetch_crm_details = step("fetch-crm-details", retries=0)(crm_steps.fetch_crm_details)
 apply_stage_change = step("apply-stage-change")(crm_steps.apply_stage_change)
 open_handoff_packet = step("open-handoff-packet")(crm_steps.open_handoff_packet)
 

@@ -122,11 +122,12 @@ def defer_event(event_id: int, event_type: str, reason: str, max_wait_hours: flo
                                          max_wait=timedelta(hours=max_wait_hours), expired=expired)
 
 
-def fail_event(event_id: int, error: str, max_attempts: int) -> bool:
-    """Record a failed attempt; True when the event became a dead letter."""
+def fail_event(event_id: int, error: str, max_attempts: int, *, upstream: bool = False,
+               retry_after: float | None = None) -> bool:
+    """Record a failed attempt (an `upstream` one waits longer); True when the event became a dead letter."""
     with db.transaction() as session:
         return inbox_service.record_failure(session, event_id=event_id, error=error, max_attempts=max_attempts,
-                                            now=utcnow())
+                                            now=utcnow(), upstream=upstream, retry_after=retry_after)
 
 
 def journey_status(journey_id: int) -> str:

@@ -125,19 +125,74 @@ def test_hubspot_negative_amount_is_flagged_and_the_journey_still_starts(client,
     assert "deal.amount" in _events(client, admin)[0]["error"]
 
 
-def test_hubspot_api_outage_retries_then_dead_letters(client, admin, monkeypatch):
-    from journey.adapters.crm import http, steps
+def _pending(event_id: int) -> tuple[int, float | None, str | None]:
+    """(attempts, seconds until the next attempt, last error) of a pending inbox event."""
+    from journey import db
+    from journey.kit import utcnow
+    from journey.models import EventStatus, InboundEvent
 
-    monkeypatch.setattr(steps, "hubspot_transport", httpx.MockTransport(lambda r: httpx.Response(503)))
-    monkeypatch.setattr(http.time, "sleep", lambda s: None)
-    monkeypatch.setenv("JOURNEY_EVENT_MAX_ATTEMPTS", "1")
+    with db.transaction(writer=False) as session:
+        event = session.get_one(InboundEvent, event_id)
+        assert event.status == EventStatus.pending
+        wait = (event.next_attempt_at - utcnow()).total_seconds() if event.next_attempt_at else None
+        return event.attempts, wait, event.error
+
+
+def _make_due(event_id: int) -> None:
+    from journey import db
+    from journey.kit import utcnow
+    from journey.models import InboundEvent
+
+    with db.transaction() as session:
+        session.get_one(InboundEvent, event_id).next_attempt_at = utcnow()
+
+
+def test_hubspot_rate_limit_waits_for_retry_after_without_dead_lettering_then_signs(client, admin, monkeypatch,
+                                                                                    fake_hubspot):
+    from journey.adapters.crm import steps
     from journey.config import get_settings
 
+    monkeypatch.setenv("JOURNEY_EVENT_MAX_ATTEMPTS", "1")  # an ordinary failure would be dead at once
     get_settings.cache_clear()
-    _post_hubspot(client, [p.hubspot_event(1001)])
+    outage = {"on": True}
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        if outage["on"]:
+            return httpx.Response(429, headers={"Retry-After": "600"})
+        return fake_hubspot(request)
+
+    monkeypatch.setattr(steps, "hubspot_transport", httpx.MockTransport(limited))
+    event_id = _post_hubspot(client, [p.hubspot_event(1001)]).json()["event_ids"][0]
+    assert drain() == ["retry"]
+    attempts, wait, error = _pending(event_id)
+    assert attempts == 1 and 590 <= wait <= 600 and "429" in error
+    assert drain() == []  # not due before HubSpot's Retry-After
+    outage["on"] = False
+    _make_due(event_id)
+    assert drain() == ["processed"]
+    assert [j["status"] for j in _journeys(client, admin, "crm:hubspot:1001")] == ["active"]
+
+
+def test_hubspot_outage_backs_off_longer_each_time_then_dead_letters(client, admin, monkeypatch):
+    from journey.adapters.crm import http, steps
+    from journey.config import get_settings
+
+    monkeypatch.setattr(steps, "hubspot_transport", httpx.MockTransport(lambda r: httpx.Response(503)))
+    sleeps: list[float] = []
+    monkeypatch.setattr(http.time, "sleep", sleeps.append)
+    monkeypatch.setenv("JOURNEY_UPSTREAM_MAX_ATTEMPTS", "3")
+    get_settings.cache_clear()
+    event_id = _post_hubspot(client, [p.hubspot_event(1001)]).json()["event_ids"][0]
+    waits = []
+    for _ in range(2):
+        assert drain() == ["retry"]
+        waits.append(_pending(event_id)[1])
+        _make_due(event_id)
+    assert 25 <= waits[0] <= 30 and 55 <= waits[1] <= 60  # 30 s, then 1 min (then 2, 4 ... up to an hour)
+    assert sleeps == [1.0, 2.0, 4.0] * 2  # the client's own quick retries within each attempt
     assert drain() == ["dead"]
     dead = client.get("/api/events?status=dead", headers=admin).json()["items"]
-    assert "503" in dead[0]["error"]
+    assert "HubSpotUnavailable" in dead[0]["error"] and "503" in dead[0]["error"]
 
 
 @pytest.mark.parametrize(("case", "status"), [

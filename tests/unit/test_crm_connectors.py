@@ -272,3 +272,13 @@ def test_log_lines_mask_the_salesforce_token_and_never_print_traceback_locals(mo
     out = capsys.readouterr().out
     assert "ValueError: cannot store" in out and "/webhooks/salesforce/***?x=1" in out
     assert p.SALESFORCE_TOKEN not in out and "abc" not in out
+
+
+@pytest.mark.parametrize(("attempts", "retry_after", "seconds"), [
+    (1, None, 30), (2, None, 60), (3, None, 120), (8, None, 3600), (200, None, 3600),
+    (1, 600.0, 600), (8, 5.0, 3600), (1, 10**9, 6 * 3600), (1, -5.0, 30),
+])
+def test_upstream_backoff_doubles_to_an_hour_and_honours_retry_after(attempts, retry_after, seconds) -> None:
+    from journey.inbox.service import upstream_delay
+
+    assert upstream_delay(attempts, retry_after) == timedelta(seconds=seconds)

@@ -37,7 +37,7 @@ class JsonApi:
     refused_hint = "check the API token"
 
     def __init__(self, *, base_url: str, headers: dict[str, str], transport: httpx.BaseTransport | None = None,
-                 attempts: int = 4, max_wait: float = 30.0, sleep: Callable[[float], None] | None = None) -> None:
+                 attempts: int = 4, max_wait: float = 10.0, sleep: Callable[[float], None] | None = None) -> None:
         self._client = httpx.Client(base_url=base_url.rstrip("/"), transport=transport,
                                     headers={"Accept": "application/json", **headers},
                                     timeout=httpx.Timeout(10.0, connect=5.0))

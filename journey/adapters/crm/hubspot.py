@@ -135,7 +135,7 @@ class HubSpotApi(JsonApi):
     refused_hint = "check JOURNEY_HUBSPOT_ACCESS_TOKEN and its crm.objects.deals.read scope"
 
     def __init__(self, *, base_url: str, token: str, transport: httpx.BaseTransport | None = None,
-                 attempts: int = 4, max_wait: float = 30.0, sleep: Callable[[float], None] | None = None) -> None:
+                 attempts: int = 4, max_wait: float = 10.0, sleep: Callable[[float], None] | None = None) -> None:
         super().__init__(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, transport=transport,
                          attempts=attempts, max_wait=max_wait, sleep=sleep)
 

@@ -216,7 +216,7 @@ class PipedriveApi(JsonApi):
     refused_hint = "check JOURNEY_PIPEDRIVE_API_TOKEN"
 
     def __init__(self, *, base_url: str, token: str, transport: httpx.BaseTransport | None = None,
-                 attempts: int = 4, max_wait: float = 30.0, sleep: Callable[[float], None] | None = None) -> None:
+                 attempts: int = 4, max_wait: float = 10.0, sleep: Callable[[float], None] | None = None) -> None:
         super().__init__(base_url=base_url, headers={"x-api-token": token}, transport=transport,
                          attempts=attempts, max_wait=max_wait, sleep=sleep)
 

@@ -95,7 +95,7 @@ def process_event(event_id: int, event_type: str, *, settings: Settings, mode: s
                     trace=traceback.format_exc(limit=3))
         dead = steps.fail_event(event_id, error, settings.event_max_attempts)
         outcome = "dead" if dead else "retry"
-    metrics.outcome(event_type, outcome, time.monotonic() - started)
+    metrics.outcome(steps.event_source(event_id), event_type, outcome, time.monotonic() - started)
     return outcome
 
 

@@ -36,6 +36,16 @@ def _event(session, event_id: int) -> tuple[str, dict[str, Any], datetime]:  # t
     return event.source, body.get("data") or {}, event.occurred_at or event.received_at
 
 
+def event_source(event_id: int) -> str:
+    """The source an inbox event came from (for metrics); "unknown" if it cannot be read."""
+    try:
+        with db.transaction(writer=False) as session:
+            event = inbox_repository.get(session, event_id)
+            return event.source if event else "unknown"
+    except Exception:  # noqa: BLE001 - a metric label never fails the event
+        return "unknown"
+
+
 def describe_event(event_id: int) -> str:
     """A readable name for a flow run: the event type and the deal it is about."""
     with db.transaction(writer=False) as session:

@@ -429,3 +429,35 @@ def test_json_crm_routes_are_404_until_configured(client, monkeypatch, url) -> N
     get_settings.cache_clear()
     r = client.post(url, content=b"[]", headers={"content-type": "application/json"})
     assert r.status_code == 404 and json.loads(r.text)["code"] == "not_found"
+
+
+# ------------------------------------------------------------------------------------------------- metrics
+def _metric(client, name: str, **labels: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return 0.0
+
+
+def test_metrics_count_processed_per_source_and_size_and_media_type_rejections(client, admin) -> None:
+    processed = {"source": "salesforce", "outcome": "processed"}
+    too_large = {"source": "hubspot", "reason": "too_large"}
+    media = {"source": "pipedrive", "reason": "media_type"}
+    before = [_metric(client, "journey_event_outcome_total", **processed),
+              _metric(client, "journey_webhook_rejected_total", **too_large),
+              _metric(client, "journey_webhook_rejected_total", **media)]
+    message = p.salesforce_message(p.opportunity("0065g00000AAAAM1"), p.opportunity("0065g00000AAAAM2"))
+    client.post(SF_URL, content=message, headers=SF_HEADERS)
+    assert drain() == ["processed", "processed"]
+    big = b'[{"x": "' + b"a" * (1024 * 1024) + b'"}]'
+    assert client.post("/webhooks/hubspot", content=big, headers=p.hubspot_signed(big)).status_code == 413
+    form = {**p.basic(), "content-type": "application/x-www-form-urlencoded"}
+    assert client.post("/webhooks/pipedrive", content=p.dumps(p.PIPEDRIVE_V1), headers=form).status_code == 415
+    after = [_metric(client, "journey_event_outcome_total", **processed),
+             _metric(client, "journey_webhook_rejected_total", **too_large),
+             _metric(client, "journey_webhook_rejected_total", **media)]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1]
+    assert p.SALESFORCE_TOKEN not in client.get("/metrics").text

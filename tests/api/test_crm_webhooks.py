@@ -351,6 +351,19 @@ def test_pipedrive_v1_won_then_reopened_pauses_and_a_retry_is_a_duplicate(client
     assert [j["status"] for j in _journeys(client, admin, "crm:pipedrive:812")] == ["paused"]
 
 
+def test_pipedrive_v1_won_then_reopened_within_one_second_applies_in_microsecond_order(client, admin) -> None:
+    won = p.pipedrive_v1()
+    won["meta"].update(timestamp=1795189500, timestamp_micro=1795189500100000)
+    reopened = p.pipedrive_v1(status="open")
+    reopened["previous"]["status"] = "won"
+    reopened["meta"].update(timestamp=1795189500, timestamp_micro=1795189500900000)
+    client.post("/webhooks/pipedrive", content=p.dumps(won), headers=p.basic())
+    drain()
+    client.post("/webhooks/pipedrive", content=p.dumps(reopened), headers=p.basic())
+    drain()
+    assert [j["status"] for j in _journeys(client, admin, "crm:pipedrive:812")] == ["paused"]
+
+
 def test_pipedrive_v2_won_starts_a_journey(client, admin) -> None:
     r = client.post("/webhooks/pipedrive", content=p.dumps(p.PIPEDRIVE_V2), headers=p.basic())
     assert r.status_code == 202

@@ -282,3 +282,14 @@ def test_upstream_backoff_doubles_to_an_hour_and_honours_retry_after(attempts, r
     from journey.inbox.service import upstream_delay
 
     assert upstream_delay(attempts, retry_after) == timedelta(seconds=seconds)
+
+
+def test_pipedrive_v1_orders_by_microseconds_where_the_payload_has_them() -> None:
+    assert pipedrive.occurred_at(p.PIPEDRIVE_V1) == datetime(2026, 11, 20, 15, 45, 0, 123456, tzinfo=UTC)
+    milli = p.pipedrive_v1()
+    del milli["meta"]["timestamp_micro"]
+    milli["meta"]["timestamp_milli"] = 1795189500123
+    assert pipedrive.occurred_at(milli) == datetime(2026, 11, 20, 15, 45, 0, 123000, tzinfo=UTC)
+    del milli["meta"]["timestamp_milli"]
+    assert pipedrive.occurred_at(milli) == datetime(2026, 11, 20, 15, 45, 0, tzinfo=UTC)
+    assert pipedrive.occurred_at(p.PIPEDRIVE_V2) == datetime(2026, 11, 20, 14, 30, 0, 123000, tzinfo=UTC)

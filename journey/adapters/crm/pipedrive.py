@@ -21,7 +21,7 @@ import binascii
 import hmac
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -74,14 +74,27 @@ def describe(body: dict[str, Any]) -> tuple[str, str, str | None]:
     return f"{action}.{entity}"[:100], key[:300], None if entity_id is None else str(entity_id)[:300]
 
 
+def occurred_at(body: dict[str, Any]) -> datetime | None:
+    """When the change happened: v2's `meta.timestamp`; v1's `timestamp_micro` (or `timestamp_milli`) where
+    present, since its `timestamp` has whole seconds and two changes of a deal often share one."""
+    meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+    if not str(meta.get("version", "")).startswith("2"):
+        for key, per_second in (("timestamp_micro", 1_000_000), ("timestamp_milli", 1_000)):
+            value = meta.get(key)
+            if isinstance(value, int | str) and not isinstance(value, bool) and str(value).isdigit():
+                try:
+                    return datetime.fromtimestamp(int(value) // per_second, tz=UTC).replace(
+                        microsecond=int(value) % per_second * (1_000_000 // per_second))
+                except (OverflowError, OSError, ValueError):
+                    break
+    return to_datetime(meta.get("timestamp"))
+
+
 def _versioned(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None, datetime | None]:
     meta = body.get("meta") or {}
-    if str(meta.get("version", "")).startswith("2"):
-        current, when = body.get("data") or {}, to_datetime(meta.get("timestamp"))
-    else:
-        current, when = body.get("current") or {}, to_datetime(meta.get("timestamp"))
+    current = body.get("data" if str(meta.get("version", "")).startswith("2") else "current") or {}
     previous = body.get("previous")
-    return current, previous if isinstance(previous, dict) else None, when
+    return current, previous if isinstance(previous, dict) else None, occurred_at(body)
 
 
 def stage_change(body: dict[str, Any], mapping: CrmMapping, *, received_at: datetime,

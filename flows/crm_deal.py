@@ -10,14 +10,15 @@ from journey import steps
 from journey.adapters.crm import steps as crm_steps
 from journey.models import EventStatus
 
-fetch_hubspot_deal = step("fetch-hubspot-deal")(crm_steps.fetch_hubspot_deal)
+# no task retries: an API outage goes back to the inbox, which waits minutes to hours (Retry-After)
+fetch_crm_details = step("fetch-crm-details", retries=0)(crm_steps.fetch_crm_details)
 apply_stage_change = step("apply-stage-change")(crm_steps.apply_stage_change)
 open_handoff_packet = step("open-handoff-packet")(crm_steps.open_handoff_packet)
 
 
 @flow(name="crm-deal", flow_run_name=run_name)
 def crm_deal(event_id: int) -> str:
-    bundle = fetch_hubspot_deal(event_id)
+    bundle = fetch_crm_details(event_id)
     outcome = apply_stage_change(event_id, bundle)
     if outcome["action"] == "sign":
         journey_id = outcome["journey_id"]

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from journey import db
 from journey.config import Settings, get_settings
 from journey.errors import JourneyError
+from journey.logs import install_masking, masked_path
 
 log = structlog.get_logger("journey.app")
 
@@ -53,7 +54,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         if db.is_unavailable(exc):
             return problem(503, "database_unavailable", "the database cannot be reached; retry later",
                            {"Retry-After": "30"})
-        log.exception("request.failed", path=request.url.path)
+        log.exception("request.failed", path=masked_path(request.url.path))
         return problem(500, "internal", "unexpected error; it has been logged")
 
 
@@ -115,6 +116,7 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
     from journey.webhooks.pipedrive import router as pipedrive_webhooks
     from journey.webhooks.salesforce import router as salesforce_webhooks
 
+    install_masking()
     app = FastAPI(title="journey", version="0.1.0", lifespan=_lifespan if start_runner else None,
                   description="Post-signature customer journeys: onboarding plans, handoff packets, "
                               "reviews and health, started by CRM webhooks.")

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     scheduler: bool = Field(default=True, description="run the scheduler thread in journey serve (SQLite)")
     scheduler_interval_seconds: float = Field(default=60, gt=0, description="how often review jobs sweep")
     event_max_attempts: int = 5
+    upstream_max_attempts: int = Field(default=30, ge=1, description="tries of an event whose CRM API is down "
+                                       "(backoff 30 s doubling to 1 h: about a day) before it is dead")
     wait_for_signed_hours: float = Field(default=24, gt=0, description="how long an update or a loss waits "
                                          "for its deal.signed before it is given up")
     orchestrator: str = Field(default="prefect", description="prefect | inline (no Prefect engine)")
@@ -41,6 +43,9 @@ class Settings(BaseSettings):
     salesforce_path_token: str | None = None
     pipedrive_user: str | None = None
     pipedrive_password: str | None = None
+    pipedrive_api_token: str | None = Field(default=None, description="optional: read deal owners and "
+                                            "organisations from Pipedrive's API")
+    pipedrive_api_base: str = "https://api.pipedrive.com"
     smtp_url: str | None = None
     slack_webhook_url: str | None = None
     smtp_from: str = "journey@localhost"

@@ -58,3 +58,15 @@ class ServiceUnavailable(JourneyError):
 
     def __init__(self, detail: str, *, retry_after: int = 30) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class UpstreamUnavailable(JourneyError):
+    """A service we read from (a CRM's API) is down or rate-limiting us: try again later, after
+    `retry_after` seconds when it said so. The inbox retries such events on a long backoff."""
+
+    status_code = 503
+    code = "upstream_unavailable"
+
+    def __init__(self, detail: str, *, retry_after: float | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": str(int(retry_after))} if retry_after else None)
+        self.retry_after = retry_after

@@ -10,9 +10,10 @@ _DUPLICATE = Counter("journey_webhook_duplicate_total", "Deliveries already in t
                      registry=REGISTRY)
 _REJECTED = Counter("journey_webhook_rejected_total", "Deliveries refused", ["source", "reason"],
                     registry=REGISTRY)
-_OUTCOME = Counter("journey_event_outcome_total", "Inbox events by outcome", ["type", "outcome"],
-                   registry=REGISTRY)
-_DURATION = Histogram("journey_event_processing_seconds", "Time to process one inbox event", ["type"],
+_OUTCOME = Counter("journey_event_outcome_total",
+                   "Inbox events by source, type and outcome (processed, ignored, retry, waiting, dead)",
+                   ["source", "type", "outcome"], registry=REGISTRY)
+_DURATION = Histogram("journey_event_processing_seconds", "Time to process one inbox event", ["source"],
                       registry=REGISTRY)
 
 
@@ -24,7 +25,7 @@ def rejected(source: str, reason: str) -> None:
     _REJECTED.labels(source, reason).inc()
 
 
-def outcome(event_type: str, result: str, seconds: float | None = None) -> None:
-    _OUTCOME.labels(event_type, result).inc()
+def outcome(source: str, event_type: str, result: str, seconds: float | None = None) -> None:
+    _OUTCOME.labels(source, event_type, result).inc()
     if seconds is not None:
-        _DURATION.labels(event_type).observe(seconds)
+        _DURATION.labels(source).observe(seconds)

@@ -18,7 +18,7 @@ from journey import db, metrics, steps
 from journey.adapters import orchestrator
 from journey.config import Settings, get_settings
 from journey.deals.service import DealNotKnownYet
-from journey.errors import ServiceUnavailable
+from journey.errors import ServiceUnavailable, UpstreamUnavailable
 from journey.inbox import repository as inbox_repository
 from journey.kit import utcnow
 from journey.models import EventStatus
@@ -83,13 +83,19 @@ def process_event(event_id: int, event_type: str, *, settings: Settings, mode: s
         raise
     except DealNotKnownYet as exc:
         outcome = steps.defer_event(event_id, event_type, str(exc), settings.wait_for_signed_hours)
+    except UpstreamUnavailable as exc:  # a CRM API is down: wait for it (Retry-After), don't burn the attempts
+        log.warning("event.upstream_unavailable", event_id=event_id, type=event_type, error=str(exc),
+                    retry_after=exc.retry_after)
+        dead = steps.fail_event(event_id, f"{type(exc).__name__}: {exc}", settings.upstream_max_attempts,
+                                upstream=True, retry_after=exc.retry_after)
+        outcome = "dead" if dead else "retry"
     except Exception as exc:  # noqa: BLE001 - any failure of a flow is recorded on its event
         error = f"{type(exc).__name__}: {exc}"
         log.warning("event.failed", event_id=event_id, type=event_type, error=error,
                     trace=traceback.format_exc(limit=3))
         dead = steps.fail_event(event_id, error, settings.event_max_attempts)
         outcome = "dead" if dead else "retry"
-    metrics.outcome(event_type, outcome, time.monotonic() - started)
+    metrics.outcome(steps.event_source(event_id), event_type, outcome, time.monotonic() - started)
     return outcome
 
 

@@ -36,6 +36,16 @@ def _event(session, event_id: int) -> tuple[str, dict[str, Any], datetime]:  # t
     return event.source, body.get("data") or {}, event.occurred_at or event.received_at
 
 
+def event_source(event_id: int) -> str:
+    """The source an inbox event came from (for metrics); "unknown" if it cannot be read."""
+    try:
+        with db.transaction(writer=False) as session:
+            event = inbox_repository.get(session, event_id)
+            return event.source if event else "unknown"
+    except Exception:  # noqa: BLE001 - a metric label never fails the event
+        return "unknown"
+
+
 def describe_event(event_id: int) -> str:
     """A readable name for a flow run: the event type and the deal it is about."""
     with db.transaction(writer=False) as session:
@@ -122,11 +132,12 @@ def defer_event(event_id: int, event_type: str, reason: str, max_wait_hours: flo
                                          max_wait=timedelta(hours=max_wait_hours), expired=expired)
 
 
-def fail_event(event_id: int, error: str, max_attempts: int) -> bool:
-    """Record a failed attempt; True when the event became a dead letter."""
+def fail_event(event_id: int, error: str, max_attempts: int, *, upstream: bool = False,
+               retry_after: float | None = None) -> bool:
+    """Record a failed attempt (an `upstream` one waits longer); True when the event became a dead letter."""
     with db.transaction() as session:
         return inbox_service.record_failure(session, event_id=event_id, error=error, max_attempts=max_attempts,
-                                            now=utcnow())
+                                            now=utcnow(), upstream=upstream, retry_after=retry_after)
 
 
 def journey_status(journey_id: int) -> str:

@@ -75,7 +75,11 @@ def events_list(status: str = typer.Option(None, help="pending, processed, ignor
     from journey.inbox import repository
     from journey.models import EventStatus
 
-    wanted = EventStatus(status) if status else None
+    try:
+        wanted = EventStatus(status) if status else None
+    except ValueError:
+        raise typer.BadParameter(f"{status!r} is not a status; use one of "
+                                 f"{', '.join(s.value for s in EventStatus)}", param_hint="--status") from None
     with db.transaction(writer=False) as session:
         rows = repository.page(session, status=wanted, after_id=0, limit=limit)
     table = Table("id", "source", "type", "deal", "status", "attempts", "received", "error")
@@ -89,11 +93,16 @@ def events_list(status: str = typer.Option(None, help="pending, processed, ignor
 def events_replay(event_id: int) -> None:
     """Put a processed, ignored or dead event back in the queue; a running server picks it up."""
     from journey import db
+    from journey.errors import JourneyError
     from journey.inbox import service
     from journey.kit import utcnow
 
-    with db.transaction() as session:
-        service.replay_event(session, event_id=event_id, now=utcnow())
+    try:
+        with db.transaction() as session:
+            service.replay_event(session, event_id=event_id, now=utcnow())
+    except JourneyError as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"event {event_id} queued again")
 
 

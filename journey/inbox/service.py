@@ -36,14 +36,31 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def record_failure(session: Session, *, event_id: int, error: str, max_attempts: int, now: datetime) -> bool:
-    """Schedule the next attempt, or make the event a dead letter; True when it is now dead."""
+UPSTREAM_FIRST_DELAY = timedelta(seconds=30)
+MAX_RETRY_AFTER = timedelta(hours=6)
+
+
+def upstream_delay(attempts: int, retry_after: float | None) -> timedelta:
+    """A CRM API that is down or rate-limiting: 30 s, 1 min, 2 min ... capped at an hour, and never
+    sooner than the API's Retry-After (believed up to 6 hours)."""
+    backoff = min(UPSTREAM_FIRST_DELAY * 2 ** min(max(attempts - 1, 0), 20), MAX_BACKOFF)
+    asked = timedelta(seconds=retry_after) if retry_after and retry_after > 0 else timedelta(0)
+    return max(backoff, min(asked, MAX_RETRY_AFTER))
+
+
+def record_failure(session: Session, *, event_id: int, error: str, max_attempts: int, now: datetime,
+                   upstream: bool = False, retry_after: float | None = None) -> bool:
+    """Schedule the next attempt, or make the event a dead letter; True when it is now dead.
+
+    An `upstream` failure (a CRM API down or rate-limiting us) waits on :func:`upstream_delay` and is
+    given its own, larger `max_attempts` by the caller, so an outage of minutes or hours dead-letters nothing.
+    """
     event = repository.get(session, event_id)
     if event is None or event.status != EventStatus.pending:
         return False
     dead = event.attempts >= max_attempts
-    repository.postpone(session, event_id, error=error[:4000], now=now,
-                        retry_at=None if dead else now + retry_delay(event.attempts))
+    delay = upstream_delay(event.attempts, retry_after) if upstream else retry_delay(event.attempts)
+    repository.postpone(session, event_id, error=error[:4000], now=now, retry_at=None if dead else now + delay)
     return dead
 
 

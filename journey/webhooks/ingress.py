@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import Request
 
+from journey import metrics
 from journey.config import get_settings
 from journey.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 
@@ -17,6 +18,7 @@ async def limited_body(request: Request) -> bytes:
     limit = get_settings().max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > DRAIN_LIMIT:
+        metrics.rejected(source_of(request), "too_large")
         raise PayloadTooLarge(f"body over {limit} bytes")
     chunks: list[bytes] = []
     size = 0
@@ -27,6 +29,7 @@ async def limited_body(request: Request) -> bytes:
         elif size > DRAIN_LIMIT:
             break
     if size > limit:
+        metrics.rejected(source_of(request), "too_large")
         raise PayloadTooLarge(f"body over {limit} bytes")
     return b"".join(chunks)
 
@@ -34,7 +37,14 @@ async def limited_body(request: Request) -> bytes:
 def require_content_type(request: Request, *accepted: str) -> None:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media not in accepted:
+        metrics.rejected(source_of(request), "media_type")
         raise UnsupportedMediaType(f"content-type must be {' or '.join(accepted)}, not {media or 'missing'}")
+
+
+def source_of(request: Request) -> str:
+    """The webhook source a request is for: the path segment after /webhooks/ (events, hubspot, ...)."""
+    parts = request.url.path.split("/")
+    return parts[2] if len(parts) > 2 and parts[1] == "webhooks" and parts[2] else "unknown"
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:

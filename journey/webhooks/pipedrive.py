@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 
 from journey import metrics
 from journey.adapters.crm import pipedrive
-from journey.adapters.crm.common import to_datetime
 from journey.adapters.crm.intake import Row, accept_all, wake
 from journey.config import get_settings
 from journey.errors import MalformedBody, NotFound, Unauthorized
@@ -36,8 +35,7 @@ def receive_pipedrive(request: Request, body: Annotated[bytes, Depends(limited_b
     except (MalformedBody, pipedrive.MalformedWebhook, UnicodeDecodeError) as exc:
         metrics.rejected("pipedrive", "malformed")
         raise MalformedBody(str(exc)[:200]) from exc
-    meta = raw.get("meta") or {}
     accepted = accept_all("pipedrive", [Row(external_id=key, type=event_type, payload=text, subject=deal_id,
-                                            occurred_at=to_datetime(meta.get("timestamp")))])
+                                            occurred_at=pipedrive.occurred_at(raw))])
     wake(request.app.state.dispatcher, accepted)
     return JSONResponse({"event_id": accepted[0].event_id, "duplicate": accepted[0].duplicate}, status_code=202)

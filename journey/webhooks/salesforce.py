@@ -8,19 +8,29 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from journey import metrics
+from journey import db, metrics
 from journey.adapters.crm import salesforce
 from journey.adapters.crm.common import to_datetime
 from journey.adapters.crm.intake import Row, accept_all, wake
 from journey.config import get_settings
-from journey.errors import JourneyError, MalformedBody, NotFound, Unauthorized
+from journey.errors import JourneyError, MalformedBody, NotFound, ServiceUnavailable, Unauthorized
+from journey.logs import masked_path
 from journey.webhooks.ingress import limited_body, require_content_type
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 XML = "text/xml; charset=utf-8"
+log = structlog.get_logger("journey.webhooks.salesforce")
+
+
+class Internal(JourneyError):
+    """An unexpected failure, answered as a SOAP Server fault (Salesforce retries the message)."""
+
+    status_code = 500
+    code = "internal"
 
 
 async def _body_or_error(request: Request) -> bytes | JourneyError:
@@ -31,7 +41,8 @@ async def _body_or_error(request: Request) -> bytes | JourneyError:
 
 
 @router.post("/salesforce/{token}", response_class=Response,
-             responses={200: {"content": {"text/xml": {}}}, 400: {}, 401: {}, 404: {}, 413: {}, 415: {}, 503: {}})
+             responses={200: {"content": {"text/xml": {}}}, 400: {}, 401: {}, 404: {}, 413: {}, 415: {}, 500: {},
+                        503: {}})
 def receive_salesforce(token: str, request: Request,
                        body: Annotated[bytes | JourneyError, Depends(_body_or_error)]) -> Response:
     """Store each notification once (keyed by its Id), then answer the SOAP Ack."""
@@ -40,10 +51,19 @@ def receive_salesforce(token: str, request: Request,
             raise body
         accepted = _accept(token, request, body)
     except JourneyError as exc:
-        return Response(salesforce.fault(exc.detail, server=exc.status_code >= 500), status_code=exc.status_code,
-                        media_type=XML, headers=exc.headers)
+        return _fault(exc)
+    except Exception as exc:  # noqa: BLE001 - Salesforce reads a SOAP fault, never a JSON problem
+        if db.is_unavailable(exc):
+            return _fault(ServiceUnavailable("the database cannot be reached; retry later"))
+        log.exception("request.failed", path=masked_path(request.url.path))
+        return _fault(Internal("unexpected error; it has been logged"))
     wake(request.app.state.dispatcher, accepted)
     return Response(salesforce.ACK, media_type=XML)
+
+
+def _fault(exc: JourneyError) -> Response:
+    return Response(salesforce.fault(exc.detail, server=exc.status_code >= 500), status_code=exc.status_code,
+                    media_type=XML, headers=exc.headers)
 
 
 def _accept(token: str, request: Request, body: bytes) -> list:  # type: ignore[type-arg]

@@ -125,19 +125,74 @@ def test_hubspot_negative_amount_is_flagged_and_the_journey_still_starts(client,
     assert "deal.amount" in _events(client, admin)[0]["error"]
 
 
-def test_hubspot_api_outage_retries_then_dead_letters(client, admin, monkeypatch):
-    from journey.adapters.crm import hubspot, steps
+def _pending(event_id: int) -> tuple[int, float | None, str | None]:
+    """(attempts, seconds until the next attempt, last error) of a pending inbox event."""
+    from journey import db
+    from journey.kit import utcnow
+    from journey.models import EventStatus, InboundEvent
 
-    monkeypatch.setattr(steps, "hubspot_transport", httpx.MockTransport(lambda r: httpx.Response(503)))
-    monkeypatch.setattr(hubspot.time, "sleep", lambda s: None)
-    monkeypatch.setenv("JOURNEY_EVENT_MAX_ATTEMPTS", "1")
+    with db.transaction(writer=False) as session:
+        event = session.get_one(InboundEvent, event_id)
+        assert event.status == EventStatus.pending
+        wait = (event.next_attempt_at - utcnow()).total_seconds() if event.next_attempt_at else None
+        return event.attempts, wait, event.error
+
+
+def _make_due(event_id: int) -> None:
+    from journey import db
+    from journey.kit import utcnow
+    from journey.models import InboundEvent
+
+    with db.transaction() as session:
+        session.get_one(InboundEvent, event_id).next_attempt_at = utcnow()
+
+
+def test_hubspot_rate_limit_waits_for_retry_after_without_dead_lettering_then_signs(client, admin, monkeypatch,
+                                                                                    fake_hubspot):
+    from journey.adapters.crm import steps
     from journey.config import get_settings
 
+    monkeypatch.setenv("JOURNEY_EVENT_MAX_ATTEMPTS", "1")  # an ordinary failure would be dead at once
     get_settings.cache_clear()
-    _post_hubspot(client, [p.hubspot_event(1001)])
+    outage = {"on": True}
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        if outage["on"]:
+            return httpx.Response(429, headers={"Retry-After": "600"})
+        return fake_hubspot(request)
+
+    monkeypatch.setattr(steps, "hubspot_transport", httpx.MockTransport(limited))
+    event_id = _post_hubspot(client, [p.hubspot_event(1001)]).json()["event_ids"][0]
+    assert drain() == ["retry"]
+    attempts, wait, error = _pending(event_id)
+    assert attempts == 1 and 590 <= wait <= 600 and "429" in error
+    assert drain() == []  # not due before HubSpot's Retry-After
+    outage["on"] = False
+    _make_due(event_id)
+    assert drain() == ["processed"]
+    assert [j["status"] for j in _journeys(client, admin, "crm:hubspot:1001")] == ["active"]
+
+
+def test_hubspot_outage_backs_off_longer_each_time_then_dead_letters(client, admin, monkeypatch):
+    from journey.adapters.crm import http, steps
+    from journey.config import get_settings
+
+    monkeypatch.setattr(steps, "hubspot_transport", httpx.MockTransport(lambda r: httpx.Response(503)))
+    sleeps: list[float] = []
+    monkeypatch.setattr(http.time, "sleep", sleeps.append)
+    monkeypatch.setenv("JOURNEY_UPSTREAM_MAX_ATTEMPTS", "3")
+    get_settings.cache_clear()
+    event_id = _post_hubspot(client, [p.hubspot_event(1001)]).json()["event_ids"][0]
+    waits = []
+    for _ in range(2):
+        assert drain() == ["retry"]
+        waits.append(_pending(event_id)[1])
+        _make_due(event_id)
+    assert 25 <= waits[0] <= 30 and 55 <= waits[1] <= 60  # 30 s, then 1 min (then 2, 4 ... up to an hour)
+    assert sleeps == [1.0, 2.0, 4.0] * 2  # the client's own quick retries within each attempt
     assert drain() == ["dead"]
     dead = client.get("/api/events?status=dead", headers=admin).json()["items"]
-    assert "503" in dead[0]["error"]
+    assert "HubSpotUnavailable" in dead[0]["error"] and "503" in dead[0]["error"]
 
 
 @pytest.mark.parametrize(("case", "status"), [
@@ -252,6 +307,23 @@ def test_salesforce_hostile_messages_get_a_soap_fault_and_store_nothing(client, 
     assert _events(client, admin) == []
 
 
+def test_salesforce_unexpected_error_is_a_soap_fault_and_the_log_hides_the_path_token(client, admin, monkeypatch,
+                                                                                       capsys):
+    from journey.webhooks import salesforce as route
+
+    def broken(source, rows):
+        raise RuntimeError(f"boom while storing for /webhooks/salesforce/{p.SALESFORCE_TOKEN}")
+
+    monkeypatch.setattr(route, "accept_all", broken)
+    capsys.readouterr()
+    r = client.post(SF_URL, content=p.salesforce_message(p.opportunity("0065g00000AAAAA1")), headers=SF_HEADERS)
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/xml")
+    assert "<faultcode>soapenv:Server</faultcode>" in r.text and "Ack" not in r.text
+    logged = capsys.readouterr().out
+    assert "request.failed" in logged and "RuntimeError" in logged
+    assert p.SALESFORCE_TOKEN not in logged and "/webhooks/salesforce/***" in logged
+
+
 def test_salesforce_route_is_404_until_configured(client, monkeypatch):
     from journey.config import get_settings
 
@@ -279,11 +351,60 @@ def test_pipedrive_v1_won_then_reopened_pauses_and_a_retry_is_a_duplicate(client
     assert [j["status"] for j in _journeys(client, admin, "crm:pipedrive:812")] == ["paused"]
 
 
+def test_pipedrive_v1_won_then_reopened_within_one_second_applies_in_microsecond_order(client, admin) -> None:
+    won = p.pipedrive_v1()
+    won["meta"].update(timestamp=1795189500, timestamp_micro=1795189500100000)
+    reopened = p.pipedrive_v1(status="open")
+    reopened["previous"]["status"] = "won"
+    reopened["meta"].update(timestamp=1795189500, timestamp_micro=1795189500900000)
+    client.post("/webhooks/pipedrive", content=p.dumps(won), headers=p.basic())
+    drain()
+    client.post("/webhooks/pipedrive", content=p.dumps(reopened), headers=p.basic())
+    drain()
+    assert [j["status"] for j in _journeys(client, admin, "crm:pipedrive:812")] == ["paused"]
+
+
 def test_pipedrive_v2_won_starts_a_journey(client, admin) -> None:
     r = client.post("/webhooks/pipedrive", content=p.dumps(p.PIPEDRIVE_V2), headers=p.basic())
     assert r.status_code == 202
     assert drain() == ["processed"]
     assert len(_journeys(client, admin, "crm:pipedrive:913")) == 1
+
+
+def _member(email: str):
+    from journey import db
+    from journey.team import repository
+
+    with db.transaction(writer=False) as session:
+        return repository.by_email(session, email) is not None
+
+
+def test_pipedrive_v2_with_api_token_reads_the_owner_and_the_organisation(client, admin, monkeypatch) -> None:
+    from journey.adapters.crm import steps
+    from journey.config import get_settings
+    from tests.unit.test_crm_connectors import FakePipedrive
+
+    monkeypatch.setenv("JOURNEY_PIPEDRIVE_API_TOKEN", "pd-api-token")
+    monkeypatch.setenv("JOURNEY_PIPEDRIVE_API_BASE", "https://acme.pipedrive.test")
+    get_settings.cache_clear()
+    fake = FakePipedrive()
+    monkeypatch.setattr(steps, "pipedrive_transport", httpx.MockTransport(fake))
+    client.post("/webhooks/pipedrive", content=p.dumps(p.PIPEDRIVE_V2), headers=p.basic())
+    assert drain() == ["processed"]
+    assert [str(r.url) for r in fake.requests] == ["https://acme.pipedrive.test/v1/users/9002",
+                                                   "https://acme.pipedrive.test/v1/organizations/88"]
+    account = client.get("/api/accounts/crm:pipedrive:88", headers=admin).json()
+    assert account["name"] == "Globex <b>Corp</b>" and _member("bob@vendor.example")
+    assert _events(client, admin)[0]["error"] is None  # nothing flagged
+
+
+def test_pipedrive_v1_without_api_token_uses_the_payload_and_flags_the_owner(client, admin) -> None:
+    client.post("/webhooks/pipedrive", content=p.dumps(p.PIPEDRIVE_V1), headers=p.basic())
+    assert drain() == ["processed"]
+    assert client.get("/api/accounts/crm:pipedrive:77", headers=admin).json()["name"] == "Acme SAS"
+    note = _events(client, admin)[0]["error"]
+    assert "owner user 9001 (Alice AE) left out: set JOURNEY_PIPEDRIVE_API_TOKEN" in note
+    assert not _member("ae@vendor.example")
 
 
 def test_pipedrive_change_without_status_change_is_stored_and_ignored(client, admin) -> None:
@@ -321,3 +442,35 @@ def test_json_crm_routes_are_404_until_configured(client, monkeypatch, url) -> N
     get_settings.cache_clear()
     r = client.post(url, content=b"[]", headers={"content-type": "application/json"})
     assert r.status_code == 404 and json.loads(r.text)["code"] == "not_found"
+
+
+# ------------------------------------------------------------------------------------------------- metrics
+def _metric(client, name: str, **labels: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return 0.0
+
+
+def test_metrics_count_processed_per_source_and_size_and_media_type_rejections(client, admin) -> None:
+    processed = {"source": "salesforce", "outcome": "processed"}
+    too_large = {"source": "hubspot", "reason": "too_large"}
+    media = {"source": "pipedrive", "reason": "media_type"}
+    before = [_metric(client, "journey_event_outcome_total", **processed),
+              _metric(client, "journey_webhook_rejected_total", **too_large),
+              _metric(client, "journey_webhook_rejected_total", **media)]
+    message = p.salesforce_message(p.opportunity("0065g00000AAAAM1"), p.opportunity("0065g00000AAAAM2"))
+    client.post(SF_URL, content=message, headers=SF_HEADERS)
+    assert drain() == ["processed", "processed"]
+    big = b'[{"x": "' + b"a" * (1024 * 1024) + b'"}]'
+    assert client.post("/webhooks/hubspot", content=big, headers=p.hubspot_signed(big)).status_code == 413
+    form = {**p.basic(), "content-type": "application/x-www-form-urlencoded"}
+    assert client.post("/webhooks/pipedrive", content=p.dumps(p.PIPEDRIVE_V1), headers=form).status_code == 415
+    after = [_metric(client, "journey_event_outcome_total", **processed),
+             _metric(client, "journey_webhook_rejected_total", **too_large),
+             _metric(client, "journey_webhook_rejected_total", **media)]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1]
+    assert p.SALESFORCE_TOKEN not in client.get("/metrics").text

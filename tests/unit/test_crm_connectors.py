@@ -185,6 +185,111 @@ def test_pipedrive_basic_auth_is_checked_exactly() -> None:
 def test_pipedrive_v1_and_v2_are_described_and_normalised() -> None:
     assert pipedrive.describe(p.PIPEDRIVE_V1)[::2] == ("updated.deal", "812")
     assert pipedrive.describe(p.PIPEDRIVE_V2) == ("change.deal", "v2:" + p.PIPEDRIVE_V2["meta"]["id"], "913")
-    change = pipedrive.stage_change(p.PIPEDRIVE_V1, CrmMapping("pipedrive"), received_at=T)
-    assert change is not None and change.won and change.signed["owners"]["ae"]["email"] == "ae@vendor.example"
-    assert change.signed["account"] == {"id": "77", "name": "Acme SAS"}
+
+def test_pipedrive_without_api_token_keeps_what_the_payload_has_and_flags_the_rest() -> None:
+    v1 = pipedrive.stage_change(p.PIPEDRIVE_V1, CrmMapping("pipedrive"), received_at=T)
+    assert v1 is not None and v1.won and v1.signed["owners"] == {}
+    assert v1.signed["account"] == {"id": "77", "name": "Acme SAS"}  # v1 carries org_name beside org_id
+    assert v1.flags == ["owner user 9001 (Alice AE) left out: set JOURNEY_PIPEDRIVE_API_TOKEN to read owners' emails"]
+    v2 = pipedrive.stage_change(p.PIPEDRIVE_V2, CrmMapping("pipedrive"), received_at=T)
+    assert v2 is not None and v2.signed["account"] == {"id": "88", "name": "Pipedrive organization 88"}
+    assert any("owner user 9002 left out" in f for f in v2.flags)
+    assert any("organization 88: name not in the payload" in f for f in v2.flags)
+
+
+def test_pipedrive_with_lookups_fills_owner_and_organisation() -> None:
+    lookups = {"users": {"9002": {"email": "bob@vendor.example", "name": "Bob AE"}}, "orgs": {"88": {"name": "Globex"}}}
+    change = pipedrive.stage_change(p.PIPEDRIVE_V2, CrmMapping("pipedrive"), received_at=T, lookups=lookups)
+    assert change is not None and change.flags == []
+    assert change.signed["owners"]["ae"] == {"email": "bob@vendor.example", "name": "Bob AE"}
+    assert change.signed["account"] == {"id": "88", "name": "Globex"}
+    csm = CrmMapping("pipedrive", fields={"owners.csm": "f00dcafe"})
+    body = p.pipedrive_v1(f00dcafe=9002)
+    assert pipedrive.owner_ids(body["current"], csm) == {"9001", "9002"}
+
+
+class FakePipedrive:
+    def __init__(self, answers: list[httpx.Response] | None = None) -> None:
+        self.answers, self.requests = answers or [], []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.answers:
+            return self.answers.pop(0)
+        kind, _, key = request.url.path.removeprefix("/v1/").partition("/")
+        found = {"users": p.PIPEDRIVE_USERS, "organizations": p.PIPEDRIVE_ORGS}.get(kind, {}).get(key)
+        if found is None:
+            return httpx.Response(404, json={"success": False, "error": "not found"})
+        return httpx.Response(200, json={"success": True, "data": found})
+
+
+def test_pipedrive_api_sends_the_token_header_retries_with_retry_after_and_reads_people() -> None:
+    fake = FakePipedrive([httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(503)])
+    sleeps: list[float] = []
+    api = pipedrive.PipedriveApi(base_url="https://api.pipedrive.test/", token="pd-token",
+                                 transport=httpx.MockTransport(fake), sleep=sleeps.append)
+    lookups = pipedrive.fetch_lookups(api, p.PIPEDRIVE_V2["data"], CrmMapping("pipedrive"))
+    assert lookups == {"users": {"9002": {"email": "bob@vendor.example", "name": "Bob AE"}},
+                       "orgs": {"88": {"name": "Globex <b>Corp</b>"}}}
+    assert sleeps == [3.0, 2.0]
+    assert {r.headers["x-api-token"] for r in fake.requests} == {"pd-token"}
+    assert [r.url.path for r in fake.requests][-2:] == ["/v1/users/9002", "/v1/organizations/88"]
+    assert api.user("404404") is None
+
+
+@pytest.mark.parametrize(("status", "error", "message"), [
+    (503, pipedrive.PipedriveUnavailable, "after 4 attempts"),
+    (401, pipedrive.PipedriveError, "check JOURNEY_PIPEDRIVE_API_TOKEN"),
+])
+def test_pipedrive_api_gives_up_with_a_clear_error(status, error, message) -> None:
+    api = pipedrive.PipedriveApi(base_url="https://api.pipedrive.test", token="t", sleep=lambda s: None,
+                                 transport=httpx.MockTransport(lambda r: httpx.Response(status)))
+    with pytest.raises(error, match=message):
+        api.user("1")
+
+
+# ---------------------------------------------------------------------------------------------- logging
+def test_log_lines_mask_the_salesforce_token_and_never_print_traceback_locals(monkeypatch, capsys) -> None:
+    import structlog
+
+    from journey import logs
+    from journey.config import get_settings
+
+    monkeypatch.setenv("JOURNEY_SALESFORCE_PATH_TOKEN", p.SALESFORCE_TOKEN)
+    get_settings.cache_clear()
+    logs.install_masking()
+    logs.install_masking()  # idempotent
+    assert structlog.get_config()["processors"].count(logs.mask_secrets) == 1
+
+    def handle(token: str) -> None:
+        raise ValueError("cannot store")
+
+    try:
+        handle(p.SALESFORCE_TOKEN)
+    except ValueError:
+        structlog.get_logger("t").exception("request.failed", url="https://x.example/webhooks/salesforce/abc?x=1",
+                                            seen=[p.SALESFORCE_TOKEN])
+    out = capsys.readouterr().out
+    assert "ValueError: cannot store" in out and "/webhooks/salesforce/***?x=1" in out
+    assert p.SALESFORCE_TOKEN not in out and "abc" not in out
+
+
+@pytest.mark.parametrize(("attempts", "retry_after", "seconds"), [
+    (1, None, 30), (2, None, 60), (3, None, 120), (8, None, 3600), (200, None, 3600),
+    (1, 600.0, 600), (8, 5.0, 3600), (1, 10**9, 6 * 3600), (1, -5.0, 30),
+])
+def test_upstream_backoff_doubles_to_an_hour_and_honours_retry_after(attempts, retry_after, seconds) -> None:
+    from journey.inbox.service import upstream_delay
+
+    assert upstream_delay(attempts, retry_after) == timedelta(seconds=seconds)
+
+
+def test_pipedrive_v1_orders_by_microseconds_where_the_payload_has_them() -> None:
+    assert pipedrive.occurred_at(p.PIPEDRIVE_V1) == datetime(2026, 11, 20, 15, 45, 0, 123456, tzinfo=UTC)
+    milli = p.pipedrive_v1()
+    del milli["meta"]["timestamp_micro"]
+    milli["meta"]["timestamp_milli"] = 1795189500123
+    assert pipedrive.occurred_at(milli) == datetime(2026, 11, 20, 15, 45, 0, 123000, tzinfo=UTC)
+    del milli["meta"]["timestamp_milli"]
+    assert pipedrive.occurred_at(milli) == datetime(2026, 11, 20, 15, 45, 0, tzinfo=UTC)
+    assert pipedrive.occurred_at(p.PIPEDRIVE_V2) == datetime(2026, 11, 20, 14, 30, 0, 123000, tzinfo=UTC)

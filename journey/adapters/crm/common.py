@@ -29,6 +29,7 @@ class StageChange:
     stage: str | None = None
     why: str = ""
     signed: dict[str, Any] | None = None
+    flags: list[str] = field(default_factory=list)  # what the signed data lacks (for the inbox row)
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from journey.adapters.crm.common import StageChange, apply_mapped_fields, person, text, to_datetime
+from journey.adapters.crm.http import CrmApiError, CrmApiUnavailable, JsonApi
 from journey.adapters.crm.mapping import CrmMapping
 
 SOURCE = "hubspot"
@@ -45,8 +45,12 @@ class MalformedBatch(ValueError):
     """The body is not a HubSpot event batch."""
 
 
-class HubSpotError(RuntimeError):
-    """The HubSpot API could not answer (after retries) or refused us."""
+class HubSpotError(CrmApiError):
+    """The HubSpot API refused us, or (HubSpotUnavailable) could not answer after retries."""
+
+
+class HubSpotUnavailable(CrmApiUnavailable, HubSpotError):
+    """HubSpot is down or rate-limiting us: the event waits (honouring Retry-After), it is not dead-lettered."""
 
 
 class DealNotFound(HubSpotError):
@@ -121,43 +125,19 @@ def may_sign(event: dict[str, Any], mapping: CrmMapping) -> bool:
 
 
 # -------------------------------------------------------------------------------------------------- API
-class HubSpotApi:
+class HubSpotApi(JsonApi):
     """The few CRM v3 calls a journey needs: bearer token, timeouts, retries on 429/5xx with Retry-After."""
 
+    vendor = "HubSpot"
+    error = HubSpotError
+    unavailable = HubSpotUnavailable
+    not_found = DealNotFound
+    refused_hint = "check JOURNEY_HUBSPOT_ACCESS_TOKEN and its crm.objects.deals.read scope"
+
     def __init__(self, *, base_url: str, token: str, transport: httpx.BaseTransport | None = None,
-                 attempts: int = 4, max_wait: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._client = httpx.Client(base_url=base_url.rstrip("/"), transport=transport,
-                                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                                    timeout=httpx.Timeout(10.0, connect=5.0))
-        self._attempts, self._max_wait, self._sleep = attempts, max_wait, sleep
-
-    def close(self) -> None:
-        self._client.close()
-
-    def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        for attempt in range(1, self._attempts + 1):
-            try:
-                response = self._client.request(method, path, **kwargs)
-            except httpx.TransportError as exc:
-                if attempt == self._attempts:
-                    raise HubSpotError(f"HubSpot API unreachable: {type(exc).__name__}") from exc
-                self._sleep(min(2 ** (attempt - 1), self._max_wait))
-                continue
-            if response.status_code == 429 or response.status_code >= 500:
-                wait = _retry_after(response) or float(2 ** (attempt - 1))
-                if attempt == self._attempts or wait > self._max_wait:
-                    raise HubSpotError(f"HubSpot API answered {response.status_code} after {attempt} attempts")
-                self._sleep(wait)
-                continue
-            if response.status_code == 404:
-                raise DealNotFound(f"HubSpot has no {path}")
-            if response.status_code in (401, 403):
-                raise HubSpotError(f"HubSpot API refused the token ({response.status_code}): check "
-                                   "JOURNEY_HUBSPOT_ACCESS_TOKEN and its crm.objects.deals.read scope")
-            if response.status_code >= 400:
-                raise HubSpotError(f"HubSpot API answered {response.status_code} to {method} {path}")
-            return response.json()
-        raise HubSpotError("unreachable")  # pragma: no cover
+                 attempts: int = 4, max_wait: float = 10.0, sleep: Callable[[float], None] | None = None) -> None:
+        super().__init__(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, transport=transport,
+                         attempts=attempts, max_wait=max_wait, sleep=sleep)
 
     def deal(self, deal_id: str, properties: list[str]) -> dict[str, Any]:
         return self.request("GET", f"/crm/v3/objects/deals/{deal_id}",
@@ -178,14 +158,6 @@ class HubSpotApi:
             return self.request("GET", f"/crm/v3/owners/{owner_id}")
         except DealNotFound:
             return None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
 
 
 def fields_of(mapping: CrmMapping) -> dict[str, str]:

@@ -8,6 +8,7 @@ leaving the won stage pauses the journey.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from journey import db
@@ -24,8 +25,9 @@ from journey.models import InboundEvent, JourneyStatus
 from journey.reviews import service as reviews_service
 from journey.steps import FLOW_ACTOR, EventGone
 
-# Test seam: an httpx transport for the HubSpot API (httpx.MockTransport in tests); None = the network.
+# Test seams: httpx transports for the vendors' APIs (httpx.MockTransport in tests); None = the network.
 hubspot_transport: Any = None
+pipedrive_transport: Any = None
 
 
 def _mapping(source: str) -> CrmMapping:
@@ -39,28 +41,58 @@ def _load(session, event_id: int) -> InboundEvent:  # type: ignore[no-untyped-de
     return event
 
 
-def fetch_hubspot_deal(event_id: int) -> dict[str, Any] | None:
-    """Read the deal behind a HubSpot event from the CRM API when it may start a journey; else None."""
+def fetch_crm_details(event_id: int) -> dict[str, Any] | None:
+    """What the vendor's API adds to a notification that may start a journey, else None: HubSpot's deal with
+    its company, contacts and owners; Pipedrive's owners and organisation (when JOURNEY_PIPEDRIVE_API_TOKEN
+    is set). A change older than the one applied to the deal is not worth a call: the apply step ignores it."""
     with db.transaction(writer=False) as session:
         event = _load(session, event_id)
-        if event.source != hubspot.SOURCE:
+        source, payload = event.source, json.loads(event.payload)
+        wanted = _may_sign(event, payload)
+        if wanted is None:
             return None
-        payload = json.loads(event.payload)
+        deal_id, when = wanted
+        last = repository.read_stage(session, source=source, external_id=deal_id)
+        if last is not None and last.event_id != event_id and when is not None and when <= last.occurred_at:
+            return None
+    if source == hubspot.SOURCE:
+        return _fetch_hubspot(str(payload["objectId"]))
+    return _fetch_pipedrive(payload)
+
+
+def _may_sign(event: InboundEvent, payload: dict[str, Any]) -> tuple[str, datetime | None] | None:
+    """(deal id, when) of a notification whose deal must be read from the vendor's API, else None."""
+    if event.source == hubspot.SOURCE:
         if not hubspot.is_deal_stage_event(payload) or not hubspot.may_sign(payload, _mapping(event.source)):
             return None
-        last = repository.read_stage(session, source=event.source, external_id=str(payload["objectId"]))
-        when = hubspot.occurred_at(payload)
-        if last is not None and last.event_id != event_id and when is not None and when <= last.occurred_at:
-            return None  # stale: the apply step ignores it without asking HubSpot
+        return str(payload["objectId"]), hubspot.occurred_at(payload)
+    if event.source == pipedrive.SOURCE and event.type.endswith(".deal") and get_settings().pipedrive_api_token:
+        change = pipedrive.stage_change(payload, _mapping(event.source), received_at=event.received_at)
+        return (change.deal_id, change.occurred_at) if change is not None and change.won else None
+    return None
+
+
+def _fetch_hubspot(deal_id: str) -> dict[str, Any]:
     settings = get_settings()
     if not settings.hubspot_access_token:
         raise hubspot.HubSpotError("JOURNEY_HUBSPOT_ACCESS_TOKEN is not set: cannot read the deal from HubSpot")
     api = hubspot.HubSpotApi(base_url=settings.hubspot_api_base, token=settings.hubspot_access_token,
                              transport=hubspot_transport)
     try:
-        return hubspot.fetch_deal_bundle(api, str(payload["objectId"]), _mapping(hubspot.SOURCE))
+        return hubspot.fetch_deal_bundle(api, deal_id, _mapping(hubspot.SOURCE))
     except hubspot.DealNotFound:
         return {"deleted": True}
+    finally:
+        api.close()
+
+
+def _fetch_pipedrive(payload: dict[str, Any]) -> dict[str, Any]:
+    settings = get_settings()
+    assert settings.pipedrive_api_token is not None
+    api = pipedrive.PipedriveApi(base_url=settings.pipedrive_api_base, token=settings.pipedrive_api_token,
+                                 transport=pipedrive_transport)
+    try:
+        return pipedrive.fetch_lookups(api, pipedrive.current_of(payload), _mapping(pipedrive.SOURCE))
     finally:
         api.close()
 
@@ -82,7 +114,8 @@ def stage_change_of(event: InboundEvent, bundle: dict[str, Any] | None) -> Stage
     if event.source == pipedrive.SOURCE:
         if not event.type.endswith(".deal"):
             return f"{event.type} is not about a deal"
-        return pipedrive.stage_change(payload, mapping, received_at=event.received_at) or "the status did not change"
+        return (pipedrive.stage_change(payload, mapping, received_at=event.received_at, lookups=bundle)
+                or "the status did not change")
     return f"no CRM connector for source {event.source}"
 
 
@@ -94,16 +127,16 @@ def apply_stage_change(event_id: int, bundle: dict[str, Any] | None) -> dict[str
         if isinstance(change, str):
             return {"action": "ignore", "note": change}
         row = repository.lock_stage(session, source=event.source, external_id=change.deal_id)
-        last = Applied(row.occurred_at, row.won, row.event_id) if row else None
+        last = Applied(row.occurred_at, row.won, row.event_id) if row.event_id is not None else None
         deal = deals_repository.deal_by_crm(session, source=event.source, external_id=change.deal_id)
         journey = deals_repository.journey_for_deal(session, deal.id) if deal else None
         decision = decide(change, last=last, event_id=event_id,
                           has_journey=journey is not None and journey.status == JourneyStatus.active)
         stale = last is not None and last.event_id != event_id and change.occurred_at <= last.occurred_at
-        if not stale:
-            repository.save_stage(session, source=event.source, external_id=change.deal_id,
-                                  pipeline=change.pipeline, stage=change.stage, won=change.won,
-                                  occurred_at=change.occurred_at, event_id=event_id)
+        if not stale and not repository.save_stage(session, source=event.source, external_id=change.deal_id,
+                                                   pipeline=change.pipeline, stage=change.stage, won=change.won,
+                                                   occurred_at=change.occurred_at, event_id=event_id):
+            return {"action": "ignore", "note": "a newer stage change was applied meanwhile"}
         if decision.action == "sign":
             return _sign(session, source=event.source, change=change)
         if decision.action == "pause":
@@ -113,7 +146,8 @@ def apply_stage_change(event_id: int, bundle: dict[str, Any] | None) -> dict[str
 
 def _sign(session, *, source: str, change: StageChange) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     assert change.signed is not None
-    signed, flags = validate_signed(change.signed)
+    signed, invalid = validate_signed(change.signed)
+    flags = [*change.flags, *invalid]
     opened = deals_service.record_signed_deal(session, source=source, signed=signed,
                                               occurred_at=change.occurred_at, actor=FLOW_ACTOR)
     note = "flagged: " + "; ".join(flags) if flags else None

@@ -53,7 +53,7 @@ def schedule_review(session: Session, *, review: Review, starts_at: datetime, du
     plan_reminders(session, review=review, calendar=calendar)
     audit.record(session, actor=actor, action="review.scheduled", account_id=account.id,
                  subject=f"review {review.id}", starts_at=starts_at.isoformat(), sequence=review.sequence)
-    _send_invitation(session, review=review, account=account, now=now)
+    invitations.send_invitation(session, review=review, account=account, now=now)
     session.flush()
     return True
 
@@ -69,7 +69,7 @@ def cancel_review(session: Session, *, review: Review, actor: Actor, now: dateti
     plan_reminders(session, review=review, calendar=calendar_for(account.region, account.timezone))
     audit.record(session, actor=actor, action="review.cancelled", account_id=account.id,
                  subject=f"review {review.id}", sequence=review.sequence)
-    _send_invitation(session, review=review, account=account, now=now)
+    invitations.send_invitation(session, review=review, account=account, now=now)
     session.flush()
     return True
 
@@ -99,25 +99,6 @@ def record_outcome(session: Session, *, review: Review, notes: str, progress: li
                       reason=f"The {review.title} with {account.name} raised {count} expansion "
                              f"opportunit{'y' if count == 1 else 'ies'}: " + "; ".join(expansion_opportunities),
                       details={"review_id": review.id, "opportunities": expansion_opportunities})
-
-
-def _send_invitation(session: Session, *, review: Review, account: Account, now: datetime) -> None:
-    """The organizer gets the .ics (REQUEST or CANCEL) to send from their own calendar."""
-    csm = session.get(TeamMember, account.csm_id) if account.csm_id else None
-    if csm is None:
-        return
-    ics, method = invitations.ics_for(session, review=review, now=now)
-    verb = "Cancelled" if method == "CANCEL" else "Invitation"
-    subject = f"{verb}: {review.title} - {account.name}"
-    body = (f"{subject}. The attached invitation (sequence {review.sequence}) updates the event in your "
-            f"calendar; forward it to the attendees.")
-    message = notify.Message(subject=subject, body_text=body, attachments=[{
-        "filename": f"review-{review.id}.ics", "content_type": f"text/calendar; method={method}",
-        "content": ics.decode()}])
-    notify.remind(session, kind="review_invitation", assignee=csm, account_id=account.id, due_at=now, now=now,
-                  reason=body, subject=subject, dedupe_key=f"review:{review.id}:invitation:{review.sequence}",
-                  details={"review_id": review.id, "sequence": review.sequence, "method": method},
-                  message=message)
 
 
 def _record_measurements(session: Session, *, review: Review, progress: list[dict[str, Any]], actor: Actor,

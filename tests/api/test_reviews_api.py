@@ -36,6 +36,28 @@ def _pending_reminders(review_id: int) -> list[tuple[int, int]]:
         return sorted((r.sequence, r.lead_days) for r in rows)
 
 
+def _invitation_messages() -> list[OutboxMessage]:
+    with db.transaction(writer=False) as s:
+        return list(s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("email:review:%:invitation:%"))
+                              .order_by(OutboxMessage.id)))
+
+
+def _invitations() -> list[tuple[int, int, str]]:
+    """(review id, sequence, METHOD) of each invitation e-mail in the outbox, oldest first."""
+    found = []
+    for message in _invitation_messages():
+        [attachment] = message.attachments
+        cal = Calendar.from_ical(attachment["content"])
+        review_id = int(str(cal.walk("VEVENT")[0]["uid"]).split("@")[0].removeprefix("review-"))
+        found.append((review_id, int(cal.walk("VEVENT")[0]["sequence"]), str(cal["method"])))
+        assert attachment["content_type"] == f"text/calendar; method={cal['method']}"
+    return found
+
+
+def _invitation_ics(index: int) -> Calendar:
+    return Calendar.from_ical(_invitation_messages()[index].attachments[0]["content"])
+
+
 def test_a_signed_deal_plans_each_reviews_reminders(client) -> None:
     j = _journey(client)
     assert _pending_reminders(j["90_day"]["id"]) == [(0, 2), (0, 14), (0, 30)]
@@ -154,6 +176,12 @@ def test_a_lost_deal_cancels_reviews_and_signing_again_restores_them(client) -> 
     reviews = {r["kind"]: r for r in client.get("/api/accounts/crm:events:C-77/reviews", headers=csm).json()["items"]}
     assert {r["status"] for r in reviews.values()} == {"cancelled"}
     assert _pending_reminders(j["90_day"]["id"]) == []
+    booked = j["3_month"]["id"]
+    # the booked review had been sent as a REQUEST: its organizer gets the CANCEL; proposed ones were never sent
+    assert _invitations() == [(booked, 1, "REQUEST"), (booked, reviews["3_month"]["sequence"], "CANCEL")]
+    cancel = _invitation_ics(-1)
+    assert str(cancel["method"]) == "CANCEL" and str(cancel.walk("VEVENT")[0]["status"]) == "CANCELLED"
+    assert int(cancel.walk("VEVENT")[0]["sequence"]) == reviews["3_month"]["sequence"]
 
     signed_again = deal_signed()
     signed_again["timestamp"] = "2026-11-22T09:00:00Z"  # won again after the loss (a replay of the old one would not)
@@ -162,6 +190,11 @@ def test_a_lost_deal_cancels_reviews_and_signing_again_restores_them(client) -> 
     after = {r["kind"]: r for r in client.get("/api/accounts/crm:events:C-77/reviews", headers=csm).json()["items"]}
     assert after["3_month"]["status"] == "scheduled" and after["90_day"]["status"] == "proposed"
     assert all(after[k]["sequence"] > reviews[k]["sequence"] for k in after)
+    # the booking stands again: a new REQUEST, same UID, a SEQUENCE above the CANCEL's
+    assert _invitations()[2:] == [(booked, after["3_month"]["sequence"], "REQUEST")]
+    [request] = _invitation_ics(-1).walk("VEVENT")
+    assert str(request["uid"]) == str(cancel.walk("VEVENT")[0]["uid"]) and str(request["status"]) == "CONFIRMED"
+    assert int(request["sequence"]) == after["3_month"]["sequence"] > reviews["3_month"]["sequence"]
     assert _pending_reminders(j["90_day"]["id"])[0][0] == after["90_day"]["sequence"]
     journeys = client.get("/api/journeys?deal=crm:events:D-1001", headers=member_with_token(
         "admin@test.example", "admin")).json()["items"]

@@ -25,11 +25,17 @@ def _transition(review: Review, new: domain.ReviewStatus) -> None:
         raise Conflict(f"review {review.id} is {review.status}: {exc}") from None
 
 
+class OutsideWorkingHours(InvalidInput):
+    code = "outside_working_hours"
+
+
 def schedule_review(session: Session, *, review: Review, starts_at: datetime, duration_minutes: int | None,
-                    actor: Actor, now: datetime) -> bool:
+                    actor: Actor, now: datetime, outside_working_hours: bool = False) -> bool:
     """Book the review at `starts_at` (fixed by hand: go-live slips no longer move it); True if it changed.
 
-    A new time bumps the SEQUENCE, re-plans the reminders and sends the organizer a fresh invitation.
+    The time must fall in the account's working hours (08:00-18:00 local on a business day of its
+    region) unless `outside_working_hours` says the customer asked for it. A new time bumps the
+    SEQUENCE, re-plans the reminders and sends the organizer a fresh invitation.
     """
     if starts_at.tzinfo is None:
         raise InvalidInput("starts_at: give a time zone offset, e.g. 2027-03-02T10:00:00+01:00")
@@ -45,6 +51,12 @@ def schedule_review(session: Session, *, review: Review, starts_at: datetime, du
         return False
     account = session.get_one(Account, review.account_id)
     calendar = calendar_for(account.region, account.timezone)
+    reasons = calendar.outside_working_hours(starts_at, ends_at)
+    if reasons and not outside_working_hours:
+        raise OutsideWorkingHours(
+            f"starts_at: {starts_at.astimezone(calendar.zone):%A %d %B %Y %H:%M} in {account.name}'s time zone "
+            f"({calendar.timezone}) is not in working hours: {'; '.join(reasons)}. If the customer asked for "
+            f"this time, book it anyway with outside_working_hours: true")
     review.starts_at, review.ends_at, review.scheduled_at = starts_at, ends_at, starts_at
     review.due_on = calendar.local_date(starts_at)
     review.status, review.fixed_by_hand, review.missed_at = domain.ReviewStatus.SCHEDULED.value, True, None

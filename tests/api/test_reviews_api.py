@@ -122,6 +122,43 @@ def test_bad_patches(client, body, status) -> None:
     assert client.patch(f"/api/reviews/{j['3_month']['id']}", headers=j["csm"], json=body).status_code == status
 
 
+@pytest.mark.parametrize(("starts_at", "duration", "why"), [
+    ("2027-04-20T03:00:00+02:00", None, "03:00-"),  # a Tuesday, at night in Paris
+    ("2027-04-20T05:30:00Z", None, "07:30-08:30 Europe/Paris is outside working hours 08:00-18:00"),
+    ("2027-04-20T17:30:00+02:00", 60, "17:30-18:30 Europe/Paris is outside working hours"),  # ends at 18:30
+    ("2027-04-18T10:00:00+02:00", None, "Sunday 18 April 2027 is a weekend day"),
+    ("2027-07-14T10:00:00+02:00", None, "Wednesday 14 July 2027 is a public holiday in FR"),
+])
+def test_a_time_outside_the_accounts_working_hours_needs_an_explicit_override(client, starts_at, duration,
+                                                                              why) -> None:
+    j = _journey(client)
+    review, csm = j["3_month"], j["csm"]
+    url = f"/api/reviews/{review['id']}"
+    refused = client.patch(url, headers=csm, json={"starts_at": starts_at, "duration_minutes": duration})
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["code"] == "outside_working_hours"
+    assert why in problem["detail"] and "(Europe/Paris)" in problem["detail"]
+    assert "outside_working_hours: true" in problem["detail"]
+    assert client.get(url, headers=csm).json()["status"] == "proposed"  # nothing booked, nothing sent
+    assert _invitations() == []
+
+    booked = client.patch(url, headers=csm, json={"starts_at": starts_at, "duration_minutes": duration,
+                                                  "outside_working_hours": True})
+    assert booked.status_code == 200, booked.text
+    assert booked.json()["status"] == "scheduled"
+    assert _invitations() == [(review["id"], booked.json()["sequence"], "REQUEST")]
+
+
+def test_a_time_within_working_hours_books_without_override(client) -> None:
+    j = _journey(client)
+    # 08:00-18:00 in Paris, on a Monday that is a business day; the boundaries are inside
+    booked = client.patch(f"/api/reviews/{j['3_month']['id']}", headers=j["csm"],
+                          json={"starts_at": "2027-04-19T08:00:00+02:00", "duration_minutes": 480})
+    assert booked.status_code == 200, booked.text
+    assert booked.json()["ends_at"].startswith("2027-04-19T14:00:00")  # 16:00 Paris
+
+
 def test_who_may_see_and_change_a_review(client) -> None:
     j = _journey(client)
     review_id = j["90_day"]["id"]

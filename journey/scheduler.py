@@ -35,6 +35,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from journey import db, job_runs
+from journey.adapters.orchestrator import server_mode
 from journey.config import Settings
 from journey.inbox import repository as inbox_repository
 from journey.kit import utcnow
@@ -75,6 +76,31 @@ def sweep_inbox(wake: Callable[[], None] | None) -> int:
     if due and wake is not None:
         wake()
     return due
+
+
+def submit_due_inbox(settings: Settings) -> int:
+    """Server mode: submit every due inbox event to the Prefect server, batch by batch, like the API
+    processes' submitters (whose claims this one can never duplicate); catches retries when no API
+    process polls (all run with JOURNEY_RUNNER=0, or none is up)."""
+    from journey.runner import submit_due
+
+    submitted = 0
+    while (batch := submit_due(settings)) > 0:
+        submitted += batch
+        if batch < settings.runner_batch_size:
+            break
+    return submitted
+
+
+def inbox_owner(settings: Settings, *, wake: Callable[[], None] | None = None) -> str:
+    """Who retries inbox events in this deployment, in words (`journey scheduler jobs` prints it)."""
+    if wake is not None:
+        return "inbox retries: sweep_inbox wakes this process's runner every 30 s"
+    if server_mode():
+        return ("inbox retries: submit_due_inbox submits due events to the Prefect server every 30 s; the "
+                "API processes' submitters claim them too (leased claims: never twice)")
+    return ("inbox retries: each `journey serve` process's runner claims due events every "
+            f"{settings.runner_poll_seconds} s (JOURNEY_RUNNER=0 on all of them would leave retries waiting)")
 
 
 @dataclass(frozen=True)
@@ -133,12 +159,15 @@ def _hook_job(hook: Hook) -> Job | None:
 
 
 def build_jobs(settings: Settings, *, wake: Callable[[], None] | None = None) -> list[Job]:
-    """The review jobs, the inbox sweep where a runner can be woken, and every hook that exists."""
+    """The review jobs, the inbox sweep (wake the embedded runner, or submit to the Prefect server), and
+    every hook that exists."""
     every = {"trigger": "interval", "seconds": settings.scheduler_interval_seconds}
     jobs = [Job("send_review_reminders", send_review_reminders, every),
             Job("mark_missed_reviews", mark_missed_reviews, every)]
     if wake is not None:
         jobs.append(Job("sweep_inbox", lambda: sweep_inbox(wake), {"trigger": "interval", "seconds": 30}))
+    elif server_mode():
+        jobs.append(Job("submit_due_inbox", lambda: submit_due_inbox(settings), {"trigger": "interval", "seconds": 30}))
     jobs += [job for hook in HOOKS if (job := _hook_job(hook)) is not None]
     jobs += health_and_notification_jobs()
     return jobs

@@ -19,6 +19,7 @@ from journey.kit import utcnow
 from journey.models import (
     Account,
     Deal,
+    InboundEvent,
     JobRun,
     Journey,
     JourneyStatus,
@@ -298,3 +299,59 @@ def test_the_nightly_and_weekly_jobs_are_cron_jobs_that_catch_up(fast) -> None:
     for name in ("recompute_all_health", "evaluate_expansion_rules", "send_weekly_digests",
                  "refresh_objective_statuses"):
         assert jobs[name].is_cron
+
+
+def _inbox(rows: list[dict], tag: str = "m") -> list[int]:
+    now = utcnow()
+    with db.transaction() as s:
+        events = [InboundEvent(source="events", external_id=f"{tag}-{i}", type="deal.updated", payload="{}",
+                               received_at=now, **row) for i, row in enumerate(rows)]
+        s.add_all(events)
+        s.flush()
+        return [e.id for e in events]
+
+
+def test_the_standalone_scheduler_submits_due_inbox_events_beside_the_api_submitters(fast, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from journey.adapters import orchestrator
+    from journey.cli import app
+    from journey.runner import PrefectSubmitter
+
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # server mode
+    submitted: list[list[tuple[int, str]]] = []
+    lock = threading.Lock()
+
+    def submit_batch(batch, *, idempotency_key):  # type: ignore[no-untyped-def]  # the Prefect server, faked
+        with lock:
+            submitted.append(batch)
+        return f"run-{idempotency_key}"
+
+    monkeypatch.setattr(orchestrator, "submit_batch", submit_batch)
+    now = utcnow()
+    due, waiting, leased, expired = _inbox([
+        {"next_attempt_at": now - timedelta(minutes=1), "attempts": 2},  # a retry whose backoff ended
+        {"next_attempt_at": now + timedelta(minutes=10), "attempts": 1},  # still backing off
+        {"locked_until": now + timedelta(minutes=2)},  # an API submitter's live lease
+        {"locked_until": now - timedelta(seconds=1), "attempts": 1},  # a dead worker's lease
+    ])
+    jobs = {job.id: job for job in build_jobs(fast)}
+    assert "submit_due_inbox" in jobs and "sweep_inbox" not in jobs
+    assert jobs["submit_due_inbox"].run() == 2
+    assert submitted == [[(due, "deal.updated"), (expired, "deal.updated")]]
+    assert jobs["submit_due_inbox"].run() == 0 and PrefectSubmitter(fast).submit_once() == 0  # leased now
+    listed = CliRunner().invoke(app, ["scheduler", "jobs"])
+    assert "submit_due_inbox\ttrigger=interval, seconds=30" in listed.output
+    assert "inbox retries: submit_due_inbox" in listed.output
+
+    # the job and two API submitters at once over 230 due events: each is submitted exactly once
+    submitted.clear()
+    fresh = _inbox([{} for _ in range(230)], tag="burst")
+    runners = [jobs["submit_due_inbox"].run, PrefectSubmitter(fast).submit_once, PrefectSubmitter(fast).submit_once]
+    threads = [threading.Thread(target=lambda r=r: [r() for _ in range(6)]) for r in runners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    ids = [event_id for batch in submitted for event_id, _ in batch]
+    assert sorted(ids) == sorted(fresh) and waiting not in ids and leased not in ids

@@ -25,6 +25,9 @@ def _transition(review: Review, new: domain.ReviewStatus) -> None:
         raise Conflict(f"review {review.id} is {review.status}: {exc}") from None
 
 
+BOOKING_HORIZON = timedelta(days=5 * 365)  # further out is a typo (2207 for 2027), and past holiday tables
+
+
 class OutsideWorkingHours(InvalidInput):
     code = "outside_working_hours"
 
@@ -41,6 +44,8 @@ def schedule_review(session: Session, *, review: Review, starts_at: datetime, du
         raise InvalidInput("starts_at: give a time zone offset, e.g. 2027-03-02T10:00:00+01:00")
     if starts_at <= now:
         raise InvalidInput("starts_at: a review can only be booked in the future")
+    if starts_at > now + BOOKING_HORIZON:
+        raise InvalidInput(f"starts_at: a review can be booked at most {BOOKING_HORIZON.days // 365} years ahead")
     _transition(review, domain.ReviewStatus.SCHEDULED)
     starts_at = starts_at.astimezone(UTC)
     length = timedelta(minutes=duration_minutes) if duration_minutes else (

@@ -113,6 +113,8 @@ def test_cancelling_sends_a_cancel_with_a_higher_sequence(client) -> None:
 @pytest.mark.parametrize(("body", "status"), [
     ({"starts_at": "2027-04-20T14:30:00"}, 422),  # no offset: which 14:30?
     ({"starts_at": "2020-01-01T10:00:00Z"}, 422),  # the past
+    ({"starts_at": "9999-12-31T10:00:00Z", "outside_working_hours": True}, 422),  # a typo, not a booking
+    ({"starts_at": "2207-04-20T10:00:00Z"}, 422),
     ({}, 422),
     ({"starts_at": "2027-04-20T14:30:00Z", "status": "cancelled"}, 422),
     ({"starts_at": "2027-04-20T14:30:00Z", "colour": "red"}, 422),

@@ -20,6 +20,8 @@ import holidays
 
 _ONE_DAY = timedelta(days=1)
 _SATURDAY = 5
+WORKDAY_START = time(8, 0)  # working hours, local time of the account
+WORKDAY_END = time(18, 0)
 _populate_lock = threading.Lock()
 
 
@@ -146,6 +148,26 @@ class WorkCalendar:
         """
         local = datetime.combine(d, time(hour, minute), tzinfo=self.zone)
         return local.astimezone(UTC)
+
+
+    def in_working_hours(self, at: datetime) -> bool:
+        """``at`` falls on a business day between ``WORKDAY_START`` (included) and ``WORKDAY_END`` locally."""
+        local = at.astimezone(self.zone)
+        return self.is_business_day(local.date()) and WORKDAY_START <= local.time() < WORKDAY_END
+
+    def outside_working_hours(self, start: datetime, end: datetime) -> list[str]:
+        """Why a meeting from ``start`` to ``end`` (aware) is not within one business day's working hours,
+        in words naming the local time; empty when it is."""
+        first, last = start.astimezone(self.zone), end.astimezone(self.zone)
+        day, reasons = first.date(), []
+        if day.weekday() >= _SATURDAY:
+            reasons.append(f"{day:%A %d %B %Y} is a weekend day")
+        elif self.is_holiday(day):
+            reasons.append(f"{day:%A %d %B %Y} is a public holiday in {self.region}")
+        if first.time() < WORKDAY_START or last.date() != day or last.time() > WORKDAY_END:
+            reasons.append(f"{first:%H:%M}-{last:%H:%M} {self.timezone} is outside working hours "
+                           f"{WORKDAY_START:%H:%M}-{WORKDAY_END:%H:%M}")
+        return reasons
 
 
 def _days(first: date, last: date):

@@ -205,20 +205,26 @@ class PrefectSubmitter(_Dispatcher):
                 self._sleep(self.settings.runner_poll_seconds * 4)
 
     def submit_once(self) -> int:
-        now = utcnow()
-        with db.transaction() as session:
-            batch = inbox_repository.claim_due(session, now=now, lease=SERVER_LEASE,
-                                               limit=self.settings.runner_batch_size)
-        if not batch:
-            return 0
-        key = f"inbox:{batch[0][0]}-{batch[-1][0]}:{len(batch)}:{int(now.timestamp() * 1000)}"
-        try:
-            run_id = orchestrator.submit_batch(batch, idempotency_key=key)
-        except Exception:
-            release(batch)
-            raise
-        log.info("submitter.submitted", events=len(batch), flow_run=run_id)
-        return len(batch)
+        return submit_due(self.settings)
+
+
+def submit_due(settings: Settings) -> int:
+    """Server mode: claim one batch of due inbox events (new, retries whose backoff ended, expired
+    leases) and submit it as one deployment run; how many. Any number of callers (each API process's
+    submitter, the scheduler's job) can run this at once: the claim leases rows in one statement."""
+    now = utcnow()
+    with db.transaction() as session:
+        batch = inbox_repository.claim_due(session, now=now, lease=SERVER_LEASE, limit=settings.runner_batch_size)
+    if not batch:
+        return 0
+    key = f"inbox:{batch[0][0]}-{batch[-1][0]}:{len(batch)}:{int(now.timestamp() * 1000)}"
+    try:
+        run_id = orchestrator.submit_batch(batch, idempotency_key=key)
+    except Exception:
+        release(batch)
+        raise
+    log.info("submitter.submitted", events=len(batch), flow_run=run_id)
+    return len(batch)
 
 
 def hold_leases(event_ids: list[int]) -> None:

@@ -1,11 +1,13 @@
 """The one APScheduler process: interval jobs that sweep due rows of our own tables.
 
 Truth lives in the database (review reminder rows, reviews, the inbox), never in a job store: the
-scheduler keeps its few jobs in memory, runs each at start (catching up on everything that fell due
-while it was down) and then on its interval, with `coalesce=True`, `max_instances=1` and no misfire
-grace limit. Jobs are one-line triggers into services; each opens its own transaction per batch, and
-every claim is a single SQL statement, so a job can re-run, overlap a second scheduler or crash half-way
-without sending anything twice.
+scheduler keeps its few jobs in memory and runs each interval job at start (catching up on everything
+that fell due while it was down) and then on its interval, with `coalesce=True`, `max_instances=1` and
+no misfire grace limit. Cron jobs (nightly, weekly) record their last successful run in `job_run`; at
+start, one whose latest fire time came after that run (missed while no scheduler ran) runs once.
+Jobs are one-line triggers into services; each opens its own transaction per batch, and every claim
+is a single SQL statement, so a job can re-run, overlap a second scheduler or crash half-way without
+sending anything twice.
 
 Only one scheduler works at a time: on PostgreSQL the leader holds a session advisory lock; on SQLite an
 exclusive lock on a file beside the database. Another `journey scheduler run` (or the embedded server's
@@ -32,7 +34,8 @@ import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from journey import db
+from journey import db, job_runs
+from journey.adapters.orchestrator import server_mode
 from journey.config import Settings
 from journey.inbox import repository as inbox_repository
 from journey.kit import utcnow
@@ -75,12 +78,41 @@ def sweep_inbox(wake: Callable[[], None] | None) -> int:
     return due
 
 
+def submit_due_inbox(settings: Settings) -> int:
+    """Server mode: submit every due inbox event to the Prefect server, batch by batch, like the API
+    processes' submitters (whose claims this one can never duplicate); catches retries when no API
+    process polls (all run with JOURNEY_RUNNER=0, or none is up)."""
+    from journey.runner import submit_due
+
+    submitted = 0
+    while (batch := submit_due(settings)) > 0:
+        submitted += batch
+        if batch < settings.runner_batch_size:
+            break
+    return submitted
+
+
+def inbox_owner(settings: Settings, *, wake: Callable[[], None] | None = None) -> str:
+    """Who retries inbox events in this deployment, in words (`journey scheduler jobs` prints it)."""
+    if wake is not None:
+        return "inbox retries: sweep_inbox wakes this process's runner every 30 s"
+    if server_mode():
+        return ("inbox retries: submit_due_inbox submits due events to the Prefect server every 30 s; the "
+                "API processes' submitters claim them too (leased claims: never twice)")
+    return ("inbox retries: each `journey serve` process's runner claims due events every "
+            f"{settings.runner_poll_seconds} s (JOURNEY_RUNNER=0 on all of them would leave retries waiting)")
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
     run: Callable[[], Any]
     trigger: dict[str, Any] = field(default_factory=lambda: {"trigger": "interval", "seconds": 60})
-    run_at_start: bool = True
+    run_at_start: bool = True  # interval jobs; a cron job runs at start only if it missed a fire time
+
+    @property
+    def is_cron(self) -> bool:
+        return self.trigger.get("trigger") == "cron"
 
 
 @dataclass(frozen=True)
@@ -127,12 +159,15 @@ def _hook_job(hook: Hook) -> Job | None:
 
 
 def build_jobs(settings: Settings, *, wake: Callable[[], None] | None = None) -> list[Job]:
-    """The review jobs, the inbox sweep where a runner can be woken, and every hook that exists."""
+    """The review jobs, the inbox sweep (wake the embedded runner, or submit to the Prefect server), and
+    every hook that exists."""
     every = {"trigger": "interval", "seconds": settings.scheduler_interval_seconds}
     jobs = [Job("send_review_reminders", send_review_reminders, every),
             Job("mark_missed_reviews", mark_missed_reviews, every)]
     if wake is not None:
         jobs.append(Job("sweep_inbox", lambda: sweep_inbox(wake), {"trigger": "interval", "seconds": 30}))
+    elif server_mode():
+        jobs.append(Job("submit_due_inbox", lambda: submit_due_inbox(settings), {"trigger": "interval", "seconds": 30}))
     jobs += [job for hook in HOOKS if (job := _hook_job(hook)) is not None]
     jobs += health_and_notification_jobs()
     return jobs
@@ -155,11 +190,11 @@ def health_and_notification_jobs() -> list[Job]:
     return [Job("drain_outbox", _entry_point("journey.notify.outbox:drain_outbox"),
                 {"trigger": "interval", "seconds": 15}),
             Job("recompute_all_health", _entry_point("journey.health.jobs:recompute_all_health"),
-                cron(hour=2, minute=0), False),
+                cron(hour=2, minute=0)),
             Job("evaluate_expansion_rules", _entry_point("journey.expansion.jobs:evaluate_expansion_rules"),
-                cron(hour=3, minute=0), False),
+                cron(hour=3, minute=0)),
             Job("send_weekly_digests", _entry_point("journey.notify.digests:send_weekly_digests"),
-                cron(day_of_week="mon", hour=7, minute=0), False)]
+                cron(day_of_week="mon", hour=7, minute=0))]
 
 
 def _did_something(result: object) -> bool:
@@ -170,9 +205,14 @@ def _did_something(result: object) -> bool:
 
 
 def _logged(job: Job) -> Callable[[], None]:
+    """The job, its failures logged (it runs again next time); a cron job's success is recorded."""
     def run() -> None:
+        started = utcnow()
         try:
             result = job.run()
+            if job.is_cron:
+                with db.transaction() as session:
+                    job_runs.record_run(session, job_id=job.id, at=started)
         except Exception:  # noqa: BLE001 - a failing job must not stop the others; it runs again next time
             log.exception("job.failed", job=job.id)
             return
@@ -182,14 +222,48 @@ def _logged(job: Job) -> Callable[[], None]:
     return run
 
 
+def _catching_up(job: Job) -> Callable[[], None]:
+    """A cron job whose first call (at start) runs it only if a fire time passed since its last run.
+
+    A job never recorded starts counting now: a new install does not send last Monday's digests.
+    """
+    run, pending = _logged(job), threading.Event()
+    pending.set()
+
+    def check_then_run() -> None:
+        if pending.is_set():
+            pending.clear()
+            now = utcnow()
+            try:
+                with db.transaction() as session:
+                    last = job_runs.last_run(session, job.id)
+                    if last is None:
+                        job_runs.record_run(session, job_id=job.id, at=now, only_if_new=True)
+            except Exception:  # noqa: BLE001 - the database is away: the next fire time runs it
+                log.exception("job.catch_up_failed", job=job.id)
+                return
+            trigger = job_runs.cron_trigger(job.trigger)
+            missed = job_runs.missed_fire(trigger, last_run=last, now=now) if last is not None else None
+            if missed is None or last is None:
+                return
+            log.info("job.catching_up", job=job.id, missed=missed.isoformat(), last_run=last.isoformat())
+        run()
+
+    return check_then_run
+
+
 def build_scheduler(jobs: list[Job], *, now: datetime | None = None) -> BackgroundScheduler:
-    """A scheduler with a thread per job: a slow job never delays another, and never runs twice at once."""
+    """A scheduler with a thread per job: a slow job never delays another, and never runs twice at once.
+
+    Interval jobs run at start (unless told not to); cron jobs run at start only to catch up a missed fire.
+    """
     scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(max(1, len(jobs)))},
                                     job_defaults=JOB_DEFAULTS, timezone="UTC")
     start = now or utcnow()
     for job in jobs:
-        extra = {"next_run_time": start} if job.run_at_start else {}
-        scheduler.add_job(_logged(job), id=job.id, name=job.id, replace_existing=True, **job.trigger, **extra)
+        extra = {"next_run_time": start} if job.run_at_start or job.is_cron else {}
+        fn = _catching_up(job) if job.is_cron else _logged(job)
+        scheduler.add_job(fn, id=job.id, name=job.id, replace_existing=True, **job.trigger, **extra)
     return scheduler
 
 

@@ -115,7 +115,7 @@ def pause_journey(event_id: int) -> int | None:
                                                     occurred_at=occurred_at)
         if journey is None:
             return None
-        reviews_service.cancel_future_reviews(session, journey_id=journey.id, actor=FLOW_ACTOR)
+        reviews_service.cancel_future_reviews(session, journey_id=journey.id, actor=FLOW_ACTOR, now=utcnow())
         return journey.id
 
 

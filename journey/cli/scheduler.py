@@ -38,10 +38,12 @@ def run(poll: float = typer.Option(2.0, help="seconds between leader checks (and
 
 @scheduler_app.command("jobs")
 def jobs() -> None:
-    """List the jobs this scheduler would run, with their triggers."""
+    """List the jobs this scheduler would run, with their triggers, and who retries inbox events."""
     from journey.config import get_settings
-    from journey.scheduler import build_jobs
+    from journey.scheduler import build_jobs, inbox_owner
 
-    for job in build_jobs(get_settings()):
+    settings = get_settings()
+    for job in build_jobs(settings):
         trigger = ", ".join(f"{k}={v}" for k, v in job.trigger.items())
         typer.echo(f"{job.id}\t{trigger}")
+    typer.echo(f"# {inbox_owner(settings)}")

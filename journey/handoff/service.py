@@ -29,7 +29,6 @@ from journey.objectives import service as objectives_service
 from journey.playbooks import playbook_named
 
 SE_SECTIONS = frozenset({"se_notes", "technical_scope"})
-REMIND_FROM_HOUR = 8  # local time of the account: no reminder in the middle of the night
 SCHEDULER = Actor(ActorKind.scheduler, "scheduler")
 
 
@@ -178,7 +177,8 @@ def _remind_ae_of_return(session: Session, packet: HandoffPacket, account: Accou
 
 
 def remind_incomplete_packets(session: Session, *, now: datetime) -> int:
-    """Remind each AE whose packet is incomplete: on the account's business days, at most once every
+    """Remind each AE whose packet is incomplete: in the account's working hours (08:00-18:00 local on its
+    business days), at most once every
     `packet.remind_every_business_days` (playbook; default 2) business days. The scheduler calls this;
     it is safe to call every minute. Returns how many reminders were raised."""
     raised = 0
@@ -188,7 +188,7 @@ def remind_incomplete_packets(session: Session, *, now: datetime) -> int:
             continue
         calendar = calendar_for(account.region, account.timezone)
         today = calendar.local_date(now)
-        if now.astimezone(calendar.zone).hour < REMIND_FROM_HOUR:
+        if not calendar.in_working_hours(now):  # 08:00-18:00 at the account: never at night
             continue
         last = calendar.local_date(packet.last_ae_reminder_at) if packet.last_ae_reminder_at else None
         every = int((playbook_named(journey.playbook).packet or {}).get(

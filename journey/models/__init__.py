@@ -6,6 +6,7 @@ from journey.models.crm import CrmDealStage
 from journey.models.deals import Deal, Journey
 from journey.models.health import ContactHold, HealthHistory, HealthScore, Signal
 from journey.models.inbox import InboundEvent
+from journey.models.jobs import JobRun
 from journey.models.notify import OutboxMessage, Reminder
 from journey.models.objectives import Objective, ObjectiveProgress
 from journey.models.ownership import AccountOwner
@@ -20,8 +21,8 @@ __all__ = [
     "ContactHold", "HealthHistory", "HealthScore", "Signal",
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",
-    "HandoffPacket", "InboundEvent", "Journey", "JourneyStatus", "Milestone", "OutboxMessage", "PacketAcknowledgement",
-    "PacketVersion", "PlanSlip", "PlanTask", "Reminder", "Review",
+    "HandoffPacket", "InboundEvent", "JobRun", "Journey", "JourneyStatus", "Milestone", "OutboxMessage",
+    "PacketAcknowledgement", "PacketVersion", "PlanSlip", "PlanTask", "Reminder", "Review",
     "ReviewReminder", "Role", "SigninLink", "Stakeholder", "TaskStatus", "TeamMember",
     "WebSession",
 ]

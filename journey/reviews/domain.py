@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from journey.calendar import WORKDAY_END, WORKDAY_START
+
 if TYPE_CHECKING:
     from journey.calendar import WorkCalendar
 
 KIND_PATTERN = r"^[a-z0-9_]+$"
 DEFAULT_LOCAL_TIME = time(10, 0)
 REMINDER_LOCAL_TIME = time(9, 0)
-WORKDAY_START = time(8, 0)
-WORKDAY_END = time(18, 0)
 _MAX_ROLL_BACK_DAYS = 366
 
 

@@ -70,7 +70,9 @@ def read_review(review_id: RowId, session: ReadSession, member: CurrentMember) -
 
 @router.patch("/reviews/{review_id}", response_model=ReviewRead)
 def patch_review(review_id: RowId, patch: ReviewPatch, member: CurrentMember) -> ReviewRead:
-    """`{"starts_at": "2027-03-02T10:00:00+01:00"}` books it (SEQUENCE +1); `{"status": "cancelled"}` cancels."""
+    """`{"starts_at": "2027-03-02T10:00:00+01:00"}` books it (SEQUENCE +1); `{"status": "cancelled"}` cancels.
+
+    A time outside the account's working hours is a 422 unless `"outside_working_hours": true`."""
     actor, now = Actor.user(member.email), utcnow()
     with db.transaction() as session:
         review = _editable_review(session, review_id, member)
@@ -80,7 +82,8 @@ def patch_review(review_id: RowId, patch: ReviewPatch, member: CurrentMember) ->
             lifecycle.cancel_review(session, review=review, actor=actor, now=now)
         elif patch.starts_at is not None:
             lifecycle.schedule_review(session, review=review, starts_at=patch.starts_at, actor=actor, now=now,
-                                      duration_minutes=patch.duration_minutes)
+                                      duration_minutes=patch.duration_minutes,
+                                      outside_working_hours=patch.outside_working_hours)
         else:
             raise InvalidInput("starts_at: give the time to book the review at (or status: cancelled)")
         return ReviewRead.of(review)

@@ -1,4 +1,7 @@
-"""A review as a calendar invitation (`GET /api/reviews/{id}.ics`, attachments of invitation e-mails)."""
+"""A review as a calendar invitation (`GET /api/reviews/{id}.ics`), and its sending to the organizer.
+
+Used by the review's lifecycle (book, move, cancel) and by pausing and resuming its journey.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -10,6 +13,7 @@ from journey.adapters.calendar import Invitation, Person, to_ics
 from journey.calendar import calendar_for
 from journey.config import get_settings
 from journey.models import Account, Review, TeamMember
+from journey.notify import service as notify
 from journey.reviews import agenda as agenda_service
 from journey.reviews import domain
 
@@ -47,3 +51,22 @@ def ics_for(session: Session, *, review: Review, now: datetime) -> tuple[bytes, 
     """The .ics bytes and its METHOD (REQUEST, or CANCEL for a cancelled review)."""
     invitation = invitation_for(session, review=review, now=now)
     return to_ics(invitation), "CANCEL" if invitation.cancelled else "REQUEST"
+
+
+def send_invitation(session: Session, *, review: Review, account: Account, now: datetime) -> None:
+    """The organizer gets the .ics (REQUEST or CANCEL) to send from their own calendar, through the outbox."""
+    csm = session.get(TeamMember, account.csm_id) if account.csm_id else None
+    if csm is None:
+        return
+    ics, method = ics_for(session, review=review, now=now)
+    verb = "Cancelled" if method == "CANCEL" else "Invitation"
+    subject = f"{verb}: {review.title} - {account.name}"
+    body = (f"{subject}. The attached invitation (sequence {review.sequence}) updates the event in your "
+            f"calendar; forward it to the attendees.")
+    message = notify.Message(subject=subject, body_text=body, attachments=[{
+        "filename": f"review-{review.id}.ics", "content_type": f"text/calendar; method={method}",
+        "content": ics.decode()}])
+    notify.remind(session, kind="review_invitation", assignee=csm, account_id=account.id, due_at=now, now=now,
+                  reason=body, subject=subject, dedupe_key=f"review:{review.id}:invitation:{review.sequence}",
+                  details={"review_id": review.id, "sequence": review.sequence, "method": method},
+                  message=message)

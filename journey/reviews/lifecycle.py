@@ -25,16 +25,27 @@ def _transition(review: Review, new: domain.ReviewStatus) -> None:
         raise Conflict(f"review {review.id} is {review.status}: {exc}") from None
 
 
+BOOKING_HORIZON = timedelta(days=5 * 365)  # further out is a typo (2207 for 2027), and past holiday tables
+
+
+class OutsideWorkingHours(InvalidInput):
+    code = "outside_working_hours"
+
+
 def schedule_review(session: Session, *, review: Review, starts_at: datetime, duration_minutes: int | None,
-                    actor: Actor, now: datetime) -> bool:
+                    actor: Actor, now: datetime, outside_working_hours: bool = False) -> bool:
     """Book the review at `starts_at` (fixed by hand: go-live slips no longer move it); True if it changed.
 
-    A new time bumps the SEQUENCE, re-plans the reminders and sends the organizer a fresh invitation.
+    The time must fall in the account's working hours (08:00-18:00 local on a business day of its
+    region) unless `outside_working_hours` says the customer asked for it. A new time bumps the
+    SEQUENCE, re-plans the reminders and sends the organizer a fresh invitation.
     """
     if starts_at.tzinfo is None:
         raise InvalidInput("starts_at: give a time zone offset, e.g. 2027-03-02T10:00:00+01:00")
     if starts_at <= now:
         raise InvalidInput("starts_at: a review can only be booked in the future")
+    if starts_at > now + BOOKING_HORIZON:
+        raise InvalidInput(f"starts_at: a review can be booked at most {BOOKING_HORIZON.days // 365} years ahead")
     _transition(review, domain.ReviewStatus.SCHEDULED)
     starts_at = starts_at.astimezone(UTC)
     length = timedelta(minutes=duration_minutes) if duration_minutes else (
@@ -45,6 +56,12 @@ def schedule_review(session: Session, *, review: Review, starts_at: datetime, du
         return False
     account = session.get_one(Account, review.account_id)
     calendar = calendar_for(account.region, account.timezone)
+    reasons = calendar.outside_working_hours(starts_at, ends_at)
+    if reasons and not outside_working_hours:
+        raise OutsideWorkingHours(
+            f"starts_at: {starts_at.astimezone(calendar.zone):%A %d %B %Y %H:%M} in {account.name}'s time zone "
+            f"({calendar.timezone}) is not in working hours: {'; '.join(reasons)}. If the customer asked for "
+            f"this time, book it anyway with outside_working_hours: true")
     review.starts_at, review.ends_at, review.scheduled_at = starts_at, ends_at, starts_at
     review.due_on = calendar.local_date(starts_at)
     review.status, review.fixed_by_hand, review.missed_at = domain.ReviewStatus.SCHEDULED.value, True, None
@@ -53,7 +70,7 @@ def schedule_review(session: Session, *, review: Review, starts_at: datetime, du
     plan_reminders(session, review=review, calendar=calendar)
     audit.record(session, actor=actor, action="review.scheduled", account_id=account.id,
                  subject=f"review {review.id}", starts_at=starts_at.isoformat(), sequence=review.sequence)
-    _send_invitation(session, review=review, account=account, now=now)
+    invitations.send_invitation(session, review=review, account=account, now=now)
     session.flush()
     return True
 
@@ -69,7 +86,7 @@ def cancel_review(session: Session, *, review: Review, actor: Actor, now: dateti
     plan_reminders(session, review=review, calendar=calendar_for(account.region, account.timezone))
     audit.record(session, actor=actor, action="review.cancelled", account_id=account.id,
                  subject=f"review {review.id}", sequence=review.sequence)
-    _send_invitation(session, review=review, account=account, now=now)
+    invitations.send_invitation(session, review=review, account=account, now=now)
     session.flush()
     return True
 
@@ -99,25 +116,6 @@ def record_outcome(session: Session, *, review: Review, notes: str, progress: li
                       reason=f"The {review.title} with {account.name} raised {count} expansion "
                              f"opportunit{'y' if count == 1 else 'ies'}: " + "; ".join(expansion_opportunities),
                       details={"review_id": review.id, "opportunities": expansion_opportunities})
-
-
-def _send_invitation(session: Session, *, review: Review, account: Account, now: datetime) -> None:
-    """The organizer gets the .ics (REQUEST or CANCEL) to send from their own calendar."""
-    csm = session.get(TeamMember, account.csm_id) if account.csm_id else None
-    if csm is None:
-        return
-    ics, method = invitations.ics_for(session, review=review, now=now)
-    verb = "Cancelled" if method == "CANCEL" else "Invitation"
-    subject = f"{verb}: {review.title} - {account.name}"
-    body = (f"{subject}. The attached invitation (sequence {review.sequence}) updates the event in your "
-            f"calendar; forward it to the attendees.")
-    message = notify.Message(subject=subject, body_text=body, attachments=[{
-        "filename": f"review-{review.id}.ics", "content_type": f"text/calendar; method={method}",
-        "content": ics.decode()}])
-    notify.remind(session, kind="review_invitation", assignee=csm, account_id=account.id, due_at=now, now=now,
-                  reason=body, subject=subject, dedupe_key=f"review:{review.id}:invitation:{review.sequence}",
-                  details={"review_id": review.id, "sequence": review.sequence, "method": method},
-                  message=message)
 
 
 def _record_measurements(session: Session, *, review: Review, progress: list[dict[str, Any]], actor: Actor,

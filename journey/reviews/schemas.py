@@ -38,13 +38,18 @@ class ReviewRead(BaseModel):
 
 
 class ReviewPatch(BaseModel):
-    """Book the review at a time (`starts_at`, aware), or cancel it (`status: cancelled`)."""
+    """Book the review at a time (`starts_at`, aware), or cancel it (`status: cancelled`).
+
+    A time outside the account's working hours (08:00-18:00 local, business days of its region) is
+    refused with 422 `outside_working_hours` unless `outside_working_hours` is true.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     starts_at: AwareDatetime | None = None
     duration_minutes: int | None = Field(default=None, gt=0, le=480)
     status: Literal["scheduled", "cancelled"] | None = None
+    outside_working_hours: bool = False  # true books a time outside the account's working hours on purpose
 
 
 class ObjectiveProgressIn(BaseModel):

@@ -10,7 +10,7 @@ from journey.audit import Actor
 from journey.calendar import WorkCalendar, calendar_for
 from journey.models import Account, Deal, Journey, Review
 from journey.playbooks import playbook_named
-from journey.reviews import domain, repository
+from journey.reviews import domain, invitations, repository
 
 PAUSABLE = {domain.ReviewStatus.PROPOSED.value, domain.ReviewStatus.SCHEDULED.value}
 
@@ -74,21 +74,30 @@ def follow_go_live(session: Session, *, journey_id: int, new_go_live: date, acto
     return len(moves)
 
 
-def cancel_future_reviews(session: Session, *, journey_id: int, actor: Actor) -> int:
-    """A paused journey: proposed and scheduled reviews are cancelled, remembering their state."""
-    count = 0
+def cancel_future_reviews(session: Session, *, journey_id: int, actor: Actor, now: datetime) -> int:
+    """A paused journey: proposed and scheduled reviews are cancelled, remembering their state.
+
+    A booked review's organizer had a REQUEST: they get a CANCEL (higher SEQUENCE) so the meeting leaves
+    the attendees' calendars. A proposed review was never sent, so there is nothing to withdraw.
+    """
+    journey = session.get_one(Journey, journey_id)
+    account = session.get_one(Account, journey.account_id)
+    cancelled = []
     for review in repository.of_journeys(session, [journey_id]):
         if review.status in PAUSABLE:
             review.status_before_pause, review.status = review.status, domain.ReviewStatus.CANCELLED.value
             review.sequence += 1
             repository.replace_pending_reminders(session, review_id=review.id, sequence=review.sequence, moments=[])
-            count += 1
-    if count:
-        journey = session.get_one(Journey, journey_id)
-        audit.record(session, actor=actor, action="reviews.cancelled", account_id=journey.account_id,
-                     subject=f"journey {journey_id}", count=count)
+            cancelled.append(review)
+    if cancelled:
+        audit.record(session, actor=actor, action="reviews.cancelled", account_id=account.id,
+                     subject=f"journey {journey_id}", count=len(cancelled))
     session.flush()
-    return count
+    for review in cancelled:
+        if review.status_before_pause == domain.ReviewStatus.SCHEDULED.value:
+            invitations.send_invitation(session, review=review, account=account, now=now)
+    session.flush()
+    return len(cancelled)
 
 
 def plan_reminders(session: Session, *, review: Review, calendar: WorkCalendar) -> None:
@@ -105,7 +114,7 @@ def restore_reviews(session: Session, *, journey_id: int, actor: Actor, now: dat
     account = session.get_one(Account, journey.account_id)
     calendar = calendar_for(account.region, account.timezone)
     specs = {s.kind: s for s in _specs(journey)}
-    restored = {}
+    restored: dict[str, Review] = {}
     for review in repository.of_journeys(session, [journey_id]):
         if review.status != domain.ReviewStatus.CANCELLED.value or review.status_before_pause is None:
             continue
@@ -121,10 +130,14 @@ def restore_reviews(session: Session, *, journey_id: int, actor: Actor, now: dat
         review.status_before_pause = None
         review.sequence += 1
         plan_reminders(session, review=review, calendar=calendar)
-        restored[review.kind] = str(review.due_on)
+        restored[review.kind] = review
     if restored:
         audit.record(session, actor=actor, action="reviews.restored", account_id=account.id,
-                     subject=f"journey {journey_id}", restored=restored)
+                     subject=f"journey {journey_id}", restored={k: str(r.due_on) for k, r in restored.items()})
+    session.flush()
+    for review in restored.values():  # the booking stands again: its organizer gets a fresh REQUEST
+        if review.status == domain.ReviewStatus.SCHEDULED.value:
+            invitations.send_invitation(session, review=review, account=account, now=now)
     session.flush()
     return len(restored)
 

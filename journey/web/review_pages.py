@@ -59,8 +59,10 @@ def review_page(request: Request, review_id: RowId, viewer: PageViewer, session:
 
 
 @router.post("/reviews/{review_id}/schedule")
-def schedule(review_id: RowId, viewer: FormViewer, starts_at: Annotated[str, Form(max_length=32)] = "") -> Response:
-    """Book the review; the time is read in the viewer's time zone, as the form shows it."""
+def schedule(review_id: RowId, viewer: FormViewer, starts_at: Annotated[str, Form(max_length=32)] = "",
+             outside_working_hours: Annotated[bool, Form()] = False) -> Response:
+    """Book the review; the time is read in the viewer's time zone, as the form shows it. A time outside
+    the account's working hours needs the form's "the customer asked for this time" box ticked."""
     from journey.reviews import lifecycle
 
     try:
@@ -71,7 +73,8 @@ def schedule(review_id: RowId, viewer: FormViewer, starts_at: Annotated[str, For
     with db.transaction() as session:
         review, _ = _review(session, review_id, viewer)
         lifecycle.schedule_review(session, review=review, starts_at=when, duration_minutes=None,
-                                  actor=Actor.user(viewer.member.email), now=utcnow())
+                                  actor=Actor.user(viewer.member.email), now=utcnow(),
+                                  outside_working_hours=outside_working_hours)
     return RedirectResponse(f"/reviews/{review_id}?notice=review_saved", status_code=303)
 
 

@@ -26,9 +26,10 @@ def people(client):  # type: ignore[no-untyped-def]
     return {role: member_with_token(f"{role}@vendor.example", role) for role in ("ae", "csm", "am")}
 
 
-def _remind(day: int) -> int:
+def _remind(day: int, hour: int = 9, minute: int = 0) -> int:
     with db.transaction() as session:
-        return handoff_service.remind_incomplete_packets(session, now=datetime(2026, 11, day, 9, tzinfo=UTC))
+        return handoff_service.remind_incomplete_packets(session, now=datetime(2026, 11, day, hour, minute,
+                                                                                 tzinfo=UTC))
 
 
 def _task(client, headers, key):  # type: ignore[no-untyped-def]
@@ -51,6 +52,18 @@ def test_incomplete_packet_blocks_acknowledgement_and_reminds_the_ae(client, peo
         assert "86% complete" in reminders[0].reason and "objectives (no objective)" in reminders[0].reason
         assert {m.recipient for m in s.scalars(select(OutboxMessage))} == {"ae@vendor.example"}
     assert _remind(28) == 0  # Saturday: never on a weekend
+
+
+def test_the_ae_is_reminded_only_in_the_accounts_working_hours(client, people) -> None:
+    # the account is in Paris (UTC+1 in November): 18:00-08:00 there is the night, whatever UTC says
+    assert _remind(23, 17, 0) == 0  # Monday 18:00 in Paris: the day is over
+    assert _remind(23, 22, 30) == 0  # 23:30
+    assert _remind(24, 6, 59) == 0  # Tuesday 07:59
+    assert _remind(24, 7, 0) == 1  # 08:00: the first reminder
+    assert _remind(24, 16, 59) == 0  # the same day again: once per two business days (the playbook)
+    with db.transaction(writer=False) as s:
+        [reminder] = s.scalars(select(Reminder).where(Reminder.kind == "packet_incomplete")).all()
+        assert reminder.created_at == datetime(2026, 11, 24, 7, tzinfo=UTC)
 
 
 def test_completed_packet_acknowledged_by_both_opens_the_gated_tasks(client, people) -> None:

@@ -36,6 +36,28 @@ def _pending_reminders(review_id: int) -> list[tuple[int, int]]:
         return sorted((r.sequence, r.lead_days) for r in rows)
 
 
+def _invitation_messages() -> list[OutboxMessage]:
+    with db.transaction(writer=False) as s:
+        return list(s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("email:review:%:invitation:%"))
+                              .order_by(OutboxMessage.id)))
+
+
+def _invitations() -> list[tuple[int, int, str]]:
+    """(review id, sequence, METHOD) of each invitation e-mail in the outbox, oldest first."""
+    found = []
+    for message in _invitation_messages():
+        [attachment] = message.attachments
+        cal = Calendar.from_ical(attachment["content"])
+        review_id = int(str(cal.walk("VEVENT")[0]["uid"]).split("@")[0].removeprefix("review-"))
+        found.append((review_id, int(cal.walk("VEVENT")[0]["sequence"]), str(cal["method"])))
+        assert attachment["content_type"] == f"text/calendar; method={cal['method']}"
+    return found
+
+
+def _invitation_ics(index: int) -> Calendar:
+    return Calendar.from_ical(_invitation_messages()[index].attachments[0]["content"])
+
+
 def test_a_signed_deal_plans_each_reviews_reminders(client) -> None:
     j = _journey(client)
     assert _pending_reminders(j["90_day"]["id"]) == [(0, 2), (0, 14), (0, 30)]
@@ -91,6 +113,8 @@ def test_cancelling_sends_a_cancel_with_a_higher_sequence(client) -> None:
 @pytest.mark.parametrize(("body", "status"), [
     ({"starts_at": "2027-04-20T14:30:00"}, 422),  # no offset: which 14:30?
     ({"starts_at": "2020-01-01T10:00:00Z"}, 422),  # the past
+    ({"starts_at": "9999-12-31T10:00:00Z", "outside_working_hours": True}, 422),  # a typo, not a booking
+    ({"starts_at": "2207-04-20T10:00:00Z"}, 422),
     ({}, 422),
     ({"starts_at": "2027-04-20T14:30:00Z", "status": "cancelled"}, 422),
     ({"starts_at": "2027-04-20T14:30:00Z", "colour": "red"}, 422),
@@ -98,6 +122,43 @@ def test_cancelling_sends_a_cancel_with_a_higher_sequence(client) -> None:
 def test_bad_patches(client, body, status) -> None:
     j = _journey(client)
     assert client.patch(f"/api/reviews/{j['3_month']['id']}", headers=j["csm"], json=body).status_code == status
+
+
+@pytest.mark.parametrize(("starts_at", "duration", "why"), [
+    ("2027-04-20T03:00:00+02:00", None, "03:00-"),  # a Tuesday, at night in Paris
+    ("2027-04-20T05:30:00Z", None, "07:30-08:30 Europe/Paris is outside working hours 08:00-18:00"),
+    ("2027-04-20T17:30:00+02:00", 60, "17:30-18:30 Europe/Paris is outside working hours"),  # ends at 18:30
+    ("2027-04-18T10:00:00+02:00", None, "Sunday 18 April 2027 is a weekend day"),
+    ("2027-07-14T10:00:00+02:00", None, "Wednesday 14 July 2027 is a public holiday in FR"),
+])
+def test_a_time_outside_the_accounts_working_hours_needs_an_explicit_override(client, starts_at, duration,
+                                                                              why) -> None:
+    j = _journey(client)
+    review, csm = j["3_month"], j["csm"]
+    url = f"/api/reviews/{review['id']}"
+    refused = client.patch(url, headers=csm, json={"starts_at": starts_at, "duration_minutes": duration})
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["code"] == "outside_working_hours"
+    assert why in problem["detail"] and "(Europe/Paris)" in problem["detail"]
+    assert "outside_working_hours: true" in problem["detail"]
+    assert client.get(url, headers=csm).json()["status"] == "proposed"  # nothing booked, nothing sent
+    assert _invitations() == []
+
+    booked = client.patch(url, headers=csm, json={"starts_at": starts_at, "duration_minutes": duration,
+                                                  "outside_working_hours": True})
+    assert booked.status_code == 200, booked.text
+    assert booked.json()["status"] == "scheduled"
+    assert _invitations() == [(review["id"], booked.json()["sequence"], "REQUEST")]
+
+
+def test_a_time_within_working_hours_books_without_override(client) -> None:
+    j = _journey(client)
+    # 08:00-18:00 in Paris, on a Monday that is a business day; the boundaries are inside
+    booked = client.patch(f"/api/reviews/{j['3_month']['id']}", headers=j["csm"],
+                          json={"starts_at": "2027-04-19T08:00:00+02:00", "duration_minutes": 480})
+    assert booked.status_code == 200, booked.text
+    assert booked.json()["ends_at"].startswith("2027-04-19T14:00:00")  # 16:00 Paris
 
 
 def test_who_may_see_and_change_a_review(client) -> None:
@@ -154,6 +215,12 @@ def test_a_lost_deal_cancels_reviews_and_signing_again_restores_them(client) -> 
     reviews = {r["kind"]: r for r in client.get("/api/accounts/crm:events:C-77/reviews", headers=csm).json()["items"]}
     assert {r["status"] for r in reviews.values()} == {"cancelled"}
     assert _pending_reminders(j["90_day"]["id"]) == []
+    booked = j["3_month"]["id"]
+    # the booked review had been sent as a REQUEST: its organizer gets the CANCEL; proposed ones were never sent
+    assert _invitations() == [(booked, 1, "REQUEST"), (booked, reviews["3_month"]["sequence"], "CANCEL")]
+    cancel = _invitation_ics(-1)
+    assert str(cancel["method"]) == "CANCEL" and str(cancel.walk("VEVENT")[0]["status"]) == "CANCELLED"
+    assert int(cancel.walk("VEVENT")[0]["sequence"]) == reviews["3_month"]["sequence"]
 
     signed_again = deal_signed()
     signed_again["timestamp"] = "2026-11-22T09:00:00Z"  # won again after the loss (a replay of the old one would not)
@@ -162,6 +229,11 @@ def test_a_lost_deal_cancels_reviews_and_signing_again_restores_them(client) -> 
     after = {r["kind"]: r for r in client.get("/api/accounts/crm:events:C-77/reviews", headers=csm).json()["items"]}
     assert after["3_month"]["status"] == "scheduled" and after["90_day"]["status"] == "proposed"
     assert all(after[k]["sequence"] > reviews[k]["sequence"] for k in after)
+    # the booking stands again: a new REQUEST, same UID, a SEQUENCE above the CANCEL's
+    assert _invitations()[2:] == [(booked, after["3_month"]["sequence"], "REQUEST")]
+    [request] = _invitation_ics(-1).walk("VEVENT")
+    assert str(request["uid"]) == str(cancel.walk("VEVENT")[0]["uid"]) and str(request["status"]) == "CONFIRMED"
+    assert int(request["sequence"]) == after["3_month"]["sequence"] > reviews["3_month"]["sequence"]
     assert _pending_reminders(j["90_day"]["id"])[0][0] == after["90_day"]["sequence"]
     journeys = client.get("/api/journeys?deal=crm:events:D-1001", headers=member_with_token(
         "admin@test.example", "admin")).json()["items"]

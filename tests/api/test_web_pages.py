@@ -94,6 +94,29 @@ def test_a_review_downloads_as_ics(client) -> None:
     assert "Onboarding review" in client.get(f"/reviews/{review_id}").text
 
 
+def test_the_booking_form_refuses_a_night_time_unless_the_box_is_ticked(client) -> None:
+    from journey import db
+    from journey.models import Review
+
+    account_id = _account(client)
+    sign_in(client, "csm@vendor.example")  # the account's CSM, whose form reads times in UTC
+    with db.transaction(writer=False) as session:
+        review_id = session.scalars(select(Review.id).where(Review.account_id == account_id)).first()
+    path = f"/reviews/{review_id}"
+    assert 'name="outside_working_hours"' in client.get(path).text
+    token = web_csrf(client, path, action=f"{path}/schedule")
+    form = {"starts_at": "2027-04-20T05:30", "csrf_token": token}  # 07:30 in Paris
+    refused = client.post(f"{path}/schedule", data=form, follow_redirects=False)
+    assert refused.status_code == 422
+    assert "07:30" in refused.text and "working hours" in refused.text
+    booked = client.post(f"{path}/schedule", data={**form, "outside_working_hours": "true"},
+                         follow_redirects=False)
+    assert booked.status_code == 303
+    with db.transaction(writer=False) as session:
+        review = session.get_one(Review, review_id)
+        assert review.status == "scheduled" and review.starts_at.hour == 5
+
+
 def test_the_account_page_draws_the_health_history_and_explains_it(client) -> None:
     from datetime import UTC, date, datetime, timedelta
 

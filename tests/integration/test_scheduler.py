@@ -8,17 +8,19 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from journey import db
+from journey import db, job_runs
 from journey.config import get_settings
 from journey.kit import utcnow
 from journey.models import (
     Account,
     Deal,
+    InboundEvent,
+    JobRun,
     Journey,
     JourneyStatus,
     OutboxMessage,
@@ -28,7 +30,7 @@ from journey.models import (
     Role,
     TeamMember,
 )
-from journey.scheduler import SchedulerService, build_jobs, mark_missed_reviews, send_review_reminders
+from journey.scheduler import Job, SchedulerService, build_jobs, mark_missed_reviews, send_review_reminders
 from tests.conftest import wait_until
 
 REVIEW_JOBS = {"send_review_reminders", "mark_missed_reviews"}
@@ -235,3 +237,121 @@ def test_the_embedded_server_runs_one_scheduler_thread_on_sqlite(fast, db_url) -
         assert service.leading.wait(15)
         assert {"send_review_reminders", "mark_missed_reviews", "sweep_inbox"} <= {j.id for j in service.jobs}
     assert not service.is_alive()
+
+
+def _nightly(runs: list, *, fail: bool = False) -> Job:
+    """A cron job at an hour 12 hours away, so it never fires on its own during the test."""
+    def run() -> int:
+        runs.append(utcnow())
+        if fail:
+            raise RuntimeError("the job failed")
+        return 1
+
+    hour = (utcnow().hour + 12) % 24
+    return Job("nightly_test", run, {"trigger": "cron", "hour": hour, "minute": 0, "timezone": "UTC"})
+
+
+def _last_run() -> datetime | None:
+    with db.transaction(writer=False) as s:
+        return job_runs.last_run(s, "nightly_test")
+
+
+def _run_scheduler(settings, job: Job, *, for_seconds: float) -> None:  # type: ignore[no-untyped-def]
+    service = SchedulerService(settings, poll=0.2, jobs=[job])
+    service.start()
+    try:
+        assert service.leading.wait(15)
+        time.sleep(for_seconds)
+    finally:
+        service.stop()
+
+
+def test_a_cron_job_missed_while_the_scheduler_was_down_runs_once_at_start(fast) -> None:
+    runs: list[datetime] = []
+    job = _nightly(runs)
+    fire = job_runs.cron_trigger(job.trigger)
+    latest = fire.get_next_fire_time(None, utcnow() - timedelta(days=1))  # its latest fire time, ~12 h ago
+    with db.transaction() as s:  # it last ran three nights before: three fire times were missed
+        job_runs.record_run(s, job_id="nightly_test", at=latest - timedelta(days=3))
+    _run_scheduler(fast, job, for_seconds=1.0)
+    assert len(runs) == 1  # once, not once per missed night
+    assert _last_run() is not None and _last_run() >= runs[0] - timedelta(seconds=1)
+    _run_scheduler(fast, job, for_seconds=1.0)  # started again: nothing missed since that run
+    assert len(runs) == 1
+
+
+def test_a_cron_job_runs_at_start_only_if_it_missed_a_fire_time(fast) -> None:
+    runs: list[datetime] = []
+    _run_scheduler(fast, _nightly(runs), for_seconds=0.8)  # never recorded: it starts counting now
+    assert runs == [] and _last_run() is not None
+    failing = _nightly(runs, fail=True)
+    with db.transaction() as s:
+        s.execute(update(JobRun).values(last_run_at=utcnow() - timedelta(days=2)))
+    before = _last_run()
+    _run_scheduler(fast, failing, for_seconds=0.8)
+    assert len(runs) == 1 and _last_run() == before  # a failed run is not recorded: the next start retries
+    _run_scheduler(fast, _nightly(runs), for_seconds=0.8)
+    assert len(runs) == 2 and _last_run() > before
+
+
+def test_the_nightly_and_weekly_jobs_are_cron_jobs_that_catch_up(fast) -> None:
+    jobs = {job.id: job for job in build_jobs(fast)}
+    for name in ("recompute_all_health", "evaluate_expansion_rules", "send_weekly_digests",
+                 "refresh_objective_statuses"):
+        assert jobs[name].is_cron
+
+
+def _inbox(rows: list[dict], tag: str = "m") -> list[int]:
+    now = utcnow()
+    with db.transaction() as s:
+        events = [InboundEvent(source="events", external_id=f"{tag}-{i}", type="deal.updated", payload="{}",
+                               received_at=now, **row) for i, row in enumerate(rows)]
+        s.add_all(events)
+        s.flush()
+        return [e.id for e in events]
+
+
+def test_the_standalone_scheduler_submits_due_inbox_events_beside_the_api_submitters(fast, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from journey.adapters import orchestrator
+    from journey.cli import app
+    from journey.runner import PrefectSubmitter
+
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # server mode
+    submitted: list[list[tuple[int, str]]] = []
+    lock = threading.Lock()
+
+    def submit_batch(batch, *, idempotency_key):  # type: ignore[no-untyped-def]  # the Prefect server, faked
+        with lock:
+            submitted.append(batch)
+        return f"run-{idempotency_key}"
+
+    monkeypatch.setattr(orchestrator, "submit_batch", submit_batch)
+    now = utcnow()
+    due, waiting, leased, expired = _inbox([
+        {"next_attempt_at": now - timedelta(minutes=1), "attempts": 2},  # a retry whose backoff ended
+        {"next_attempt_at": now + timedelta(minutes=10), "attempts": 1},  # still backing off
+        {"locked_until": now + timedelta(minutes=2)},  # an API submitter's live lease
+        {"locked_until": now - timedelta(seconds=1), "attempts": 1},  # a dead worker's lease
+    ])
+    jobs = {job.id: job for job in build_jobs(fast)}
+    assert "submit_due_inbox" in jobs and "sweep_inbox" not in jobs
+    assert jobs["submit_due_inbox"].run() == 2
+    assert submitted == [[(due, "deal.updated"), (expired, "deal.updated")]]
+    assert jobs["submit_due_inbox"].run() == 0 and PrefectSubmitter(fast).submit_once() == 0  # leased now
+    listed = CliRunner().invoke(app, ["scheduler", "jobs"])
+    assert "submit_due_inbox\ttrigger=interval, seconds=30" in listed.output
+    assert "inbox retries: submit_due_inbox" in listed.output
+
+    # the job and two API submitters at once over 230 due events: each is submitted exactly once
+    submitted.clear()
+    fresh = _inbox([{} for _ in range(230)], tag="burst")
+    runners = [jobs["submit_due_inbox"].run, PrefectSubmitter(fast).submit_once, PrefectSubmitter(fast).submit_once]
+    threads = [threading.Thread(target=lambda r=r: [r() for _ in range(6)]) for r in runners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    ids = [event_id for batch in submitted for event_id, _ in batch]
+    assert sorted(ids) == sorted(fresh) and waiting not in ids and leased not in ids

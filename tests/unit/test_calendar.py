@@ -183,3 +183,43 @@ def test_roll_forward_is_the_first_open_day(region, day):
     assert not _closed(region, rolled)
     assert all(_closed(region, day + timedelta(days=i)) for i in range((rolled - day).days))
     assert calendar.roll_forward(rolled) == rolled
+
+
+@pytest.mark.parametrize(
+    ("region", "zone", "start", "minutes", "reasons"),
+    [
+        ("FR", "Europe/Paris", "2027-04-20T06:00:00+00:00", 60, []),  # 08:00-09:00 Paris (summer time)
+        ("FR", "Europe/Paris", "2027-01-19T07:00:00+00:00", 60, []),  # 08:00 Paris in winter: UTC+1
+        ("FR", "Europe/Paris", "2027-01-19T06:00:00+00:00", 60, ["07:00-08:00 Europe/Paris is outside"]),
+        ("FR", "Europe/Paris", "2027-04-20T15:00:00+00:00", 60, []),  # ends at 18:00 sharp
+        ("FR", "Europe/Paris", "2027-04-20T15:00:00+00:00", 61, ["17:00-18:01 Europe/Paris"]),
+        ("FR", "Europe/Paris", "2027-03-28T08:00:00+00:00", 60, ["Sunday 28 March 2027 is a weekend day"]),
+        ("FR", "Europe/Paris", "2027-07-14T01:00:00+00:00", 60,
+         ["Wednesday 14 July 2027 is a public holiday in FR", "03:00-04:00 Europe/Paris"]),
+        ("US", "America/New_York", "2027-07-14T13:00:00+00:00", 60, []),  # 09:00 in New York, no holiday
+        ("US", "America/New_York", "2027-07-14T22:30:00+00:00", 60, ["18:30-19:30 America/New_York"]),
+        ("JP", "Asia/Tokyo", "2027-04-19T23:00:00+00:00", 60, []),  # Tuesday 08:00 in Tokyo, Monday in UTC
+    ],
+)
+def test_outside_working_hours(region, zone, start, minutes, reasons):
+    calendar = calendar_for(region, zone)
+    begins = datetime.fromisoformat(start)
+    found = calendar.outside_working_hours(begins, begins + timedelta(minutes=minutes))
+    assert len(found) == len(reasons) and all(r in f for r, f in zip(reasons, found, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        ("2027-04-20T05:59:00+00:00", False),  # 07:59 Paris
+        ("2027-04-20T06:00:00+00:00", True),  # 08:00
+        ("2027-04-20T15:59:00+00:00", True),  # 17:59
+        ("2027-04-20T16:00:00+00:00", False),  # 18:00: the day is over
+        ("2027-04-18T10:00:00+00:00", False),  # a Sunday
+        ("2027-05-01T10:00:00+00:00", False),  # Labour Day (a Saturday too)
+        ("2027-05-08T10:00:00+00:00", False),  # 8 May, Saturday
+        ("2027-05-06T10:00:00+00:00", False),  # Ascension Thursday
+    ],
+)
+def test_in_working_hours(at, expected):
+    assert calendar_for("FR", "Europe/Paris").in_working_hours(datetime.fromisoformat(at)) is expected

@@ -1,5 +1,6 @@
 """Review dates, slots, reminders and go-live moves; expectations computed by hand from a wall calendar."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from journey.calendar import calendar_for
 from journey.reviews.domain import (
     ALLOWED_TRANSITIONS,
+    RESUME_NOTICE_BUSINESS_DAYS,
     Anchors,
     ExistingReview,
     ReviewAnchor,
@@ -265,25 +267,44 @@ def test_reminders_are_business_days_before_the_review(calendar, due_on, leads) 
         assert day <= due_on - timedelta(days=lead)
 
 
-REVIEWS = st.builds(
+PROPERTY_SPECS = [spec("a", "go_live", months=6), spec("b", "go_live", days=45), spec("d", "signature", days=90)]
+REVIEWS = st.lists(st.builds(
     ExistingReview,
-    kind=st.sampled_from(["a", "b"]),
+    kind=st.sampled_from(["a", "b", "c", "d"]),  # "c" is no longer in the playbook
     anchor=st.sampled_from(list(ReviewAnchor)),
     due_on=DATES,
     status=st.sampled_from(list(ReviewStatus)),
     fixed_by_hand=st.booleans(),
-)
+), max_size=4, unique_by=lambda r: r.kind)  # one review per kind and journey, as the table's unique key
 
 
-@settings(max_examples=200, deadline=None)
-@given(reviews=st.lists(REVIEWS, max_size=6), new_go_live=DATES, calendar=CALENDARS)
-def test_go_live_move_never_moves_held_or_fixed_reviews(reviews, new_go_live, calendar) -> None:
-    moves = move_for_go_live(reviews, new_go_live=new_go_live, calendar=calendar, specs=GO_LIVE_SPECS)
-    movable = [r for r in reviews if r.anchor is ReviewAnchor.GO_LIVE and r.status not in
-               {ReviewStatus.HELD, ReviewStatus.CANCELLED} and not r.fixed_by_hand]
-    assert len(moves) <= len(movable)
-    movable_kinds = {r.kind for r in movable}
-    assert all(m.kind in movable_kinds and calendar.is_business_day(m.new_due_on) for m in moves)
+@settings(max_examples=300, deadline=None)
+@given(reviews=REVIEWS, new_go_live=DATES, calendar=CALENDARS, data=st.data())
+def test_go_live_moves_exactly_the_movable_reviews_onto_the_new_go_live(reviews, new_go_live, calendar,
+                                                                       data) -> None:
+    specs = {s.kind: s for s in PROPERTY_SPECS}
+    target = {kind: new_go_live + s.offset.delta() for kind, s in specs.items()}  # before rolling forward
+    # some reviews already sit where the new go-live puts them: nothing to move
+    reviews = [replace(r, due_on=calendar.roll_forward(target[r.kind]))
+               if r.kind in target and data.draw(st.booleans(), label=f"{r.kind} on target") else r
+               for r in reviews]
+    listed = move_for_go_live(reviews, new_go_live=new_go_live, calendar=calendar, specs=PROPERTY_SPECS)
+    moves = {m.kind: m for m in listed}
+    assert len(moves) == len(listed)  # one move per review at most
+    for review in reviews:
+        movable = (review.kind in specs and review.anchor is ReviewAnchor.GO_LIVE and not review.fixed_by_hand
+                   and review.status not in {ReviewStatus.HELD, ReviewStatus.CANCELLED})
+        move = moves.get(review.kind)
+        if not movable:
+            assert move is None, review
+            continue
+        landed = move.new_due_on if move else review.due_on
+        # the first business day on or after the new go-live + the review's offset
+        assert landed >= target[review.kind] >= new_go_live and calendar.is_business_day(landed)
+        assert all(not calendar.is_business_day(target[review.kind] + timedelta(days=i))
+                   for i in range((landed - target[review.kind]).days))
+        if move is not None:
+            assert move.old_due_on == review.due_on != move.new_due_on
 
 
 # --- reminders across month ends, leap days and clock changes; resumed reviews -------------------
@@ -331,10 +352,16 @@ def test_restored_due_on(due_on: date, today: date, expected: date) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(calendar=CALENDARS, due_on=DATES, today=DATES)
-def test_restored_reviews_land_ahead_on_a_business_day(calendar, due_on, today) -> None:
+def test_restored_reviews_keep_their_date_or_land_five_business_days_ahead(calendar, due_on, today) -> None:
     restored = restored_due_on(due_on, today=today, calendar=calendar)
-    assert restored > today and restored >= min(due_on, restored)
-    assert restored == due_on or calendar.is_business_day(restored)
+    assert restored > today and restored >= due_on  # never earlier than it was, never today or before
+    notice = calendar.business_days_between(today, restored)
+    if restored == due_on:  # kept: it was far enough ahead
+        assert notice >= RESUME_NOTICE_BUSINESS_DAYS
+    else:  # moved: to the first business day with five business days of notice, no later
+        assert calendar.is_business_day(restored) and notice == RESUME_NOTICE_BUSINESS_DAYS
+        assert calendar.business_days_between(today, restored - timedelta(days=1)) < RESUME_NOTICE_BUSINESS_DAYS
+        assert calendar.business_days_between(today, due_on) < RESUME_NOTICE_BUSINESS_DAYS
 
 
 @settings(max_examples=200, deadline=None)

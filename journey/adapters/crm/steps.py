@@ -159,7 +159,7 @@ def _pause(session, *, source: str, change: StageChange, reason: str) -> dict[st
                                                 actor=FLOW_ACTOR, now=utcnow())
     if journey is None:
         return {"action": "ignore", "note": f"{reason}; no journey for this deal"}
-    reviews_service.cancel_future_reviews(session, journey_id=journey.id, actor=FLOW_ACTOR)
+    reviews_service.cancel_future_reviews(session, journey_id=journey.id, actor=FLOW_ACTOR, now=utcnow())
     return {"action": "pause", "journey_id": journey.id, "note": reason}
 
 

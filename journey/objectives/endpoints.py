@@ -12,9 +12,8 @@ from journey.accounts.endpoints import visible_account
 from journey.accounts.schemas import Page
 from journey.audit import Actor
 from journey.deps import CurrentMember, ReadSession, RowId
-from journey.errors import Forbidden
 from journey.kit import utcnow
-from journey.models import Account, Role
+from journey.models import Account
 from journey.objectives import service
 
 router = APIRouter(prefix="/api", tags=["objectives"])
@@ -76,8 +75,7 @@ def list_objectives(ref: str, session: ReadSession, member: CurrentMember) -> Pa
              status_code=201)
 def record_progress(ref: str, objective_id: RowId, body: ProgressCreate, member: CurrentMember) -> ObjectiveRead:
     """Record a measured KPI value (`source`: manual, review or signal); the status follows."""
-    if member.role in (Role.ae, Role.se):
-        raise Forbidden("the CSM, the AM, managers and admins record objective progress")
+    service.check_may_record(member)
     now = utcnow()
     with db.transaction() as session:
         account = visible_account(session, ref, member)

@@ -39,9 +39,9 @@ def put_go_live(ref: str, body: GoLiveUpdate, member: CurrentMember) -> PlanRead
     now = utcnow()
     with db.transaction() as session:
         account = visible_account(session, ref, member)
-        journey = golive.set_go_live(session, account=account, member=member, new_go_live=body.date,
-                                     reason=body.reason, now=now)
-        plan = reads.plan_of(session, journey, account, today=now.date())
+        moved = golive.set_go_live(session, account=account, member=member, new_go_live=body.date,
+                                   reason=body.reason, now=now)
+        plan = reads.plan_of(session, moved.journey, account, today=now.date())
         assert plan is not None  # set_go_live refuses a journey without a plan
         return plan
 

@@ -6,6 +6,7 @@ done ones stay, the slip is recorded with its reason and actor, and go-live-anch
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -20,14 +21,22 @@ from journey.onboarding import service as onboarding_service
 from journey.reviews import service as reviews_service
 
 
+@dataclass(frozen=True)
+class GoLiveMoved:
+    journey: Journey
+    old_go_live: date | None
+    tasks_moved: int
+    reviews_moved: int
+
+
 def can_move_go_live(member: TeamMember, account: Account) -> bool:
     """The account's CSM or AM, managers and admins."""
     return member.role in (Role.manager, Role.admin) or member.id in (account.csm_id, account.am_id)
 
 
 def set_go_live(session: Session, *, account: Account, member: TeamMember, new_go_live: date, reason: str,
-                now: datetime) -> Journey:
-    """Move the expected go-live of the account's current journey; returns the journey.
+                now: datetime) -> GoLiveMoved:
+    """Move the expected go-live of the account's current journey; what moved.
 
     403 for a member who is not the account's CSM, AM, a manager or an admin; 422 without a reason or
     for a date before the signature; 409 when the journey is paused. The same date again changes nothing.
@@ -47,14 +56,15 @@ def set_go_live(session: Session, *, account: Account, member: TeamMember, new_g
         raise InvalidInput(refusal)
     if not repository.has_plan(session, journey.id):
         raise Conflict("the plan is not built yet: try again in a minute")
-    if journey.go_live_on == new_go_live:
-        return journey
+    old_go_live = journey.go_live_on
+    if old_go_live == new_go_live:
+        return GoLiveMoved(journey, old_go_live, 0, 0)
     actor = Actor.user(member.email)
     deal = session.get_one(Deal, journey.deal_id)
     if apply_newer(deal, {"expected_go_live": new_go_live}, occurred_at=now):
         audit.record(session, actor=actor, action="deal.go_live_set", account_id=account.id,
                      subject=f"deal {deal.crm_external_id}", expected_go_live=str(new_go_live), reason=reason)
-    onboarding_service.move_go_live(session, journey_id=journey.id, new_go_live=new_go_live, reason=reason,
-                                    actor=actor, now=now)
-    reviews_service.follow_go_live(session, journey_id=journey.id, new_go_live=new_go_live, actor=actor)
-    return journey
+    tasks = onboarding_service.move_go_live(session, journey_id=journey.id, new_go_live=new_go_live,
+                                            reason=reason, actor=actor, now=now)
+    reviews = reviews_service.follow_go_live(session, journey_id=journey.id, new_go_live=new_go_live, actor=actor)
+    return GoLiveMoved(journey, old_go_live, len(tasks), reviews)

@@ -23,9 +23,12 @@ def team_set(email: str = typer.Option(..., help="the member's email"),
              regions: str = typer.Option(None, help="comma-separated ISO codes, e.g. FR,BE ('' = any)"),
              languages: str = typer.Option(None, help="comma-separated, e.g. fr,en"),
              capacity: int = typer.Option(None, min=0, help="most accounts this member owns"),
+             capacity_arr: float = typer.Option(None, min=0, help="most ARR (sum of active deals' amounts)"),
              active: bool = typer.Option(None, "--active/--inactive", help="inactive members get no new accounts"),
              ) -> None:
     """Set what the assignment rules read of a CSM or AM."""
+    from decimal import Decimal
+
     from journey import audit, db
     from journey.audit import Actor
     from journey.errors import NotFound
@@ -34,17 +37,19 @@ def team_set(email: str = typer.Option(..., help="the member's email"),
 
     changes = {k: v for k, v in (("segments", _split(segments)), ("regions", _split(regions)),
                                  ("languages", _split(languages)), ("capacity_accounts", capacity),
+                                 ("capacity_arr", capacity_arr),
                                  ("active", active)) if v is not None}
     with db.transaction() as session:
         member = repository.by_email(session, email)
         if member is None:
             raise NotFound(f"no team member with email {email.lower()}")
         for key, value in changes.items():
-            setattr(member, key, value)
+            setattr(member, key, Decimal(str(value)) if key == "capacity_arr" else value)
         audit.record(session, actor=Actor(ActorKind.cli, "cli"), action="roster.updated",
                      subject=f"member {member.email}"[:200], changes=changes)
         typer.echo(f"{member.email} ({member.role.value}): segments={member.segments or 'any'} "
-                   f"regions={member.regions or 'any'} capacity={member.capacity_accounts or 'unlimited'}")
+                   f"regions={member.regions or 'any'} capacity={member.capacity_accounts or 'unlimited'} "
+                   f"capacity_arr={member.capacity_arr or 'unlimited'}")
 
 
 @packets_app.command("remind")

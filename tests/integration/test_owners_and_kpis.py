@@ -92,3 +92,33 @@ def test_objective_progress_and_kpis(client, admin) -> None:
     assert kpis["overall"]["accounts"] == 1 and kpis["teams"][0]["csm_email"] == "csm@vendor.example"
     assert client.get("/api/kpis/onboarding", headers=member_with_token("x@vendor.example", "csm")).json()[
         "accounts"] == []
+
+
+def test_arr_capacity_and_the_account_language_pick_the_csm(client, admin) -> None:
+    manager = member_with_token("boss@vendor.example", "manager")
+    with db.transaction() as s:
+        for email, languages in (("en.csm@vendor.example", ["en"]), ("fr.csm@vendor.example", ["fr", "en"])):
+            m = team_service.create_member(s, email=email, name=email.split("@")[0], role="csm")
+            m.segments, m.regions, m.languages = ["mid_market"], ["FR"], languages
+        team_service.create_member(s, email="am1@vendor.example", name="am1", role="am")
+    roster = {m["email"]: m for m in client.get("/api/team", headers=manager).json()}
+    for email in ("en.csm@vendor.example", "fr.csm@vendor.example"):
+        patched = client.patch(f"/api/team/{roster[email]['id']}", headers=manager, json={"capacity_arr": 60000})
+        assert patched.status_code == 200 and patched.json()["capacity_arr"] == 60000.0
+    french = {"segment": "mid_market", "region": "FR", "language": "fr"}
+    post_event(client, deal_signed("D-1", "C-1", owners=NO_OWNERS, account=french))  # 48,000 each
+    post_event(client, deal_signed("D-2", "C-2", owners=NO_OWNERS, account=french))
+    assert drain() == ["processed", "processed"]
+    first = client.get("/api/accounts/crm:events:C-1/owners", headers=admin).json()
+    assert first["csm"]["email"] == "fr.csm@vendor.example"  # same fit, same load: speaks French
+    assert "speaks fr" in first["history"][0]["reason"]
+    second = client.get("/api/accounts/crm:events:C-2/owners", headers=admin).json()
+    assert second["csm"]["email"] == "en.csm@vendor.example"  # 48,000 + 48,000 is over 60,000 ARR
+    assert "0 of 60,000 ARR before this one (48,000)" in second["history"][0]["reason"]
+    arr = {m["email"]: m["arr"] for m in client.get("/api/team", headers=manager).json()}
+    assert (arr["fr.csm@vendor.example"], arr["en.csm@vendor.example"]) == (48000.0, 48000.0)
+
+
+def test_a_malformed_account_language_is_refused_at_the_door(client) -> None:
+    answer = post_event(client, deal_signed(account={"language": "français!"}))
+    assert answer.status_code == 422 and "language" in answer.text

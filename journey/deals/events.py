@@ -90,6 +90,8 @@ class Objective(_Model):
     unit: str | None = Field(default=None, max_length=50)
     due: date | None = None
     source: Literal["customer_validated", "sales_assumed"] = "sales_assumed"
+    metric: str | None = Field(default=None, max_length=64,
+                               description="a signal metric whose values POST /api/signals records as progress")
 
 
 class StakeholderFields(_Model):

@@ -37,6 +37,7 @@ class ObjectiveRead(BaseModel):
     unit: str | None
     due: date | None
     source: str
+    metric: str | None = Field(description="signals of this metric sent to POST /api/signals record progress")
     status: str = Field(description="on_track, at_risk, achieved, missed")
     progress: float | None = Field(description="0 at the baseline, 1 at the target")
     expected: float | None = Field(description="where a straight line from signature to due puts it today")
@@ -54,7 +55,8 @@ class ProgressCreate(BaseModel):
 def _read(view: service.ObjectiveView) -> ObjectiveRead:
     o, a = view.objective, view.assessment
     return ObjectiveRead(id=o.id, journey_id=o.journey_id, title=o.title, kpi=o.kpi, baseline=o.baseline,
-                         target=o.target, unit=o.unit, due=o.due_on, source=o.source, status=a.status,
+                         target=o.target, unit=o.unit, due=o.due_on, source=o.source, metric=o.metric,
+                         status=a.status,
                          progress=a.progress, expected=a.expected, reason=a.reason,
                          measurements=[ProgressRead(at=p.at, value=p.value, source=p.source, note=p.note,
                                                     recorded_by=p.recorded_by) for p in view.progress])

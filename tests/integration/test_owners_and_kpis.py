@@ -122,3 +122,32 @@ def test_arr_capacity_and_the_account_language_pick_the_csm(client, admin) -> No
 def test_a_malformed_account_language_is_refused_at_the_door(client) -> None:
     answer = post_event(client, deal_signed(account={"language": "français!"}))
     assert answer.status_code == 422 and "language" in answer.text
+
+
+def test_signals_of_an_objectives_metric_record_its_progress(client, admin) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    objective = {"title": "Faster first reply", "kpi": "median first reply (h)", "baseline": 24, "target": 4,
+                 "unit": "h", "due": "2027-06-01", "source": "customer_validated", "metric": "first_reply_hours"}
+    post_event(client, deal_signed(objectives=[objective]))
+    assert drain() == ["processed"]
+    csm = member_with_token("csm@vendor.example", "csm")
+    now = datetime.now(UTC)
+    batch = {"items": [
+        {"id": "s-1", "account": "crm:events:C-77", "metric": "first_reply_hours", "value": 14,
+         "at": (now - timedelta(days=2)).isoformat()},
+        {"id": "s-2", "account": "crm:events:C-77", "metric": "active_users", "value": 50, "at": now.isoformat()},
+        {"id": "s-3", "account": "crm:events:C-77", "metric": "first_reply_hours", "value": 3,
+         "at": (now - timedelta(days=1)).isoformat()}]}
+    answer = client.post("/api/signals", headers=csm, json=batch)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["objective_measurements"] == 2
+    again = client.post("/api/signals", headers=csm, json=batch)  # resent as is: nothing counts twice
+    assert again.json()["objective_measurements"] == 0
+    [read] = client.get("/api/accounts/crm:events:C-77/objectives", headers=csm).json()["items"]
+    assert read["metric"] == "first_reply_hours"
+    assert [(m["value"], m["source"]) for m in read["measurements"]] == [(14.0, "signal"), (3.0, "signal")]
+    assert read["status"] == "achieved" and "3 reached the target 4" in read["reason"]
+    with db.transaction(writer=False) as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "objective.status_changed")).one()
+        assert (entry.actor, entry.details["new"]) == ("csm@vendor.example", "achieved")

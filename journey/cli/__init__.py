@@ -6,6 +6,7 @@ import typer
 from journey.cli import admin
 from journey.cli.health import health_app
 from journey.cli.imports import import_app
+from journey.cli.journeys import go_live_app, kpis, objectives_app, owners_app, plan_app
 from journey.cli.onboarding import packets_app, tasks_app, team_app
 from journey.cli.scheduler import scheduler_app
 from journey.cli.worker import worker as worker_command
@@ -22,6 +23,11 @@ app.add_typer(health_app, name="health")
 app.add_typer(team_app, name="team")
 app.add_typer(packets_app, name="packets")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(plan_app, name="plan")
+app.add_typer(go_live_app, name="go-live")
+app.add_typer(owners_app, name="owners")
+app.add_typer(objectives_app, name="objectives")
+app.command("kpis")(kpis)
 app.add_typer(scheduler_app, name="scheduler")
 
 

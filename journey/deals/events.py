@@ -64,7 +64,8 @@ class AccountFields(_Model):
     segment: str | None = Field(default=None, max_length=64)
     region: str | None = Field(default=None, max_length=16)
     timezone: str | None = Field(default=None, max_length=64)
-
+    language: str | None = Field(default=None, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$",
+                                 description="e.g. fr or pt-BR: a tie-break when the roster assigns the CSM and AM")
 
     @field_validator("timezone")
     @classmethod
@@ -89,6 +90,8 @@ class Objective(_Model):
     unit: str | None = Field(default=None, max_length=50)
     due: date | None = None
     source: Literal["customer_validated", "sales_assumed"] = "sales_assumed"
+    metric: str | None = Field(default=None, max_length=64,
+                               description="a signal metric whose values POST /api/signals records as progress")
 
 
 class StakeholderFields(_Model):

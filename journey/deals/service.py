@@ -97,7 +97,8 @@ def _upsert_account(session: Session, *, source: str, signed: DealSigned, occurr
                                      name=data.name or data.id, timezone=data.timezone or "UTC")
     account = accounts_repository.by_crm(session, source=source, external_id=data.id)
     assert account is not None
-    apply_newer(account, {f: getattr(data, f) for f in ("name", "domain", "segment", "region", "timezone")},
+    apply_newer(account, {f: getattr(data, f) for f in ("name", "domain", "segment", "region", "timezone",
+                                                         "language")},
                 occurred_at=occurred_at)
     owners = signed.owners  # the CRM fills an empty seat; it never replaces an owner (a manager may have)
     if owners.csm is not None and account.csm_id is None:

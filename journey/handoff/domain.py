@@ -76,6 +76,12 @@ class Objective(_Model):
     unit: str | None = None
     due: date | None = None
     source: Literal["customer_validated", "sales_assumed"] = "sales_assumed"
+    metric: str | None = Field(default=None, max_length=64)  # signals of this metric are measured progress
+
+    @field_validator("metric")
+    @classmethod
+    def _blank_metric_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
     @field_validator("title")
     @classmethod

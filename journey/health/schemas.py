@@ -56,6 +56,7 @@ class SignalsAccepted(BaseModel):
     duplicates: int
     accounts: int
     recomputed: int
+    objective_measurements: int = Field(default=0, description="progress recorded on objectives naming the metric")
 
 
 class ContributionRead(BaseModel):

@@ -68,13 +68,23 @@ def record_signals(session: Session, *, items: Sequence[SignalIn], source: str, 
              "at": i.at, "source": source, "received_at": now} for i in items]
     accepted = sum(repository.insert_signals(session, chunk) for chunk in _chunks(rows, 1000))
     touched = sorted({r["account_id"] for r in rows})
+    measured = _objective_progress(session, rows, actor=actor, now=now)
     if accepted:
         audit.record(session, actor=actor, action="signals.recorded", subject=source, accepted=accepted,
                      accounts=len(touched))
     changes = recompute(session, account_ids=touched, now=now, actor=actor) if rescore and accepted else []
     session.flush()
     return {"accepted": accepted, "duplicates": len(rows) - accepted, "accounts": len(touched),
-            "recomputed": len(changes)}
+            "recomputed": len(changes), "objective_measurements": measured}
+
+
+def _objective_progress(session: Session, rows: list[dict[str, Any]], *, actor: Actor, now: datetime) -> int:
+    """Signals of a metric an objective names are that objective's measured progress (before rescoring)."""
+    from journey.objectives import service as objectives_service
+
+    points = [objectives_service.SignalPoint(ref=r["external_id"], account_id=r["account_id"], metric=r["metric"],
+                                             value=r["value"], at=r["at"]) for r in rows]
+    return objectives_service.record_signal_progress(session, signals=points, actor=actor, now=now)
 
 
 def _chunks(rows: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:

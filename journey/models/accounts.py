@@ -22,6 +22,7 @@ class Account(Base):
     segment: Mapped[str | None] = mapped_column(String(64))
     region: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    language: Mapped[str | None] = mapped_column(String(16))  # e.g. fr, pt-BR: a tie-break when assigning
     csm_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id"), index=True)
     am_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id"), index=True)
     field_occurred_at: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # per-field newest wins

@@ -25,6 +25,7 @@ class Objective(Base):
     unit: Mapped[str | None] = mapped_column(String(64))
     due_on: Mapped[date | None]
     source: Mapped[str] = mapped_column(String(32), default="sales_assumed")
+    metric: Mapped[str | None] = mapped_column(String(64))  # signals of this metric record progress
     active: Mapped[bool] = mapped_column(default=True)  # false once removed from the packet
     status: Mapped[str] = mapped_column(String(16), default="on_track")
     created_at: Mapped[datetime]
@@ -35,6 +36,7 @@ class ObjectiveProgress(Base):
     """A measured value of the objective's KPI at a time (from a signal, a review or by hand)."""
 
     __tablename__ = "objective_progress"
+    __table_args__ = (UniqueConstraint("objective_id", "signal_ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     objective_id: Mapped[int] = mapped_column(ForeignKey("objective.id", ondelete="CASCADE"), index=True)
@@ -43,3 +45,4 @@ class ObjectiveProgress(Base):
     source: Mapped[str] = mapped_column(String(16))  # signal, review, manual
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(320))
+    signal_ref: Mapped[str | None] = mapped_column(String(200))  # the signal's id: each one counts once

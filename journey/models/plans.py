@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from journey.models.base import Base, StrEnumType, TaskStatus
+from journey.models.base import ActorKind, Base, StrEnumType, TaskStatus
 
 
 class Milestone(Base):
@@ -57,3 +57,6 @@ class PlanSlip(Base):
     new_go_live: Mapped[date]
     reason: Mapped[str] = mapped_column(Text)
     moves: Mapped[list[Any]] = mapped_column(default=list)
+    # who moved it (a user through the API or CLI, the CRM's update through its flow); null on older rows
+    actor_kind: Mapped[ActorKind | None] = mapped_column(StrEnumType(ActorKind))
+    actor: Mapped[str | None] = mapped_column(String(320))

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, func
+from sqlalchemy import ForeignKey, Numeric, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journey.models.base import Base, Role, StrEnumType
@@ -23,6 +24,7 @@ class TeamMember(Base):
     regions: Mapped[list[Any]] = mapped_column(default=list)
     languages: Mapped[list[Any]] = mapped_column(default=list)
     capacity_accounts: Mapped[int | None]
+    capacity_arr: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))  # sum of the active deals' amounts
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 

@@ -12,9 +12,8 @@ from journey.accounts.endpoints import visible_account
 from journey.accounts.schemas import Page
 from journey.audit import Actor
 from journey.deps import CurrentMember, ReadSession, RowId
-from journey.errors import Forbidden
 from journey.kit import utcnow
-from journey.models import Account, Role
+from journey.models import Account
 from journey.objectives import service
 
 router = APIRouter(prefix="/api", tags=["objectives"])
@@ -38,6 +37,7 @@ class ObjectiveRead(BaseModel):
     unit: str | None
     due: date | None
     source: str
+    metric: str | None = Field(description="signals of this metric sent to POST /api/signals record progress")
     status: str = Field(description="on_track, at_risk, achieved, missed")
     progress: float | None = Field(description="0 at the baseline, 1 at the target")
     expected: float | None = Field(description="where a straight line from signature to due puts it today")
@@ -55,7 +55,8 @@ class ProgressCreate(BaseModel):
 def _read(view: service.ObjectiveView) -> ObjectiveRead:
     o, a = view.objective, view.assessment
     return ObjectiveRead(id=o.id, journey_id=o.journey_id, title=o.title, kpi=o.kpi, baseline=o.baseline,
-                         target=o.target, unit=o.unit, due=o.due_on, source=o.source, status=a.status,
+                         target=o.target, unit=o.unit, due=o.due_on, source=o.source, metric=o.metric,
+                         status=a.status,
                          progress=a.progress, expected=a.expected, reason=a.reason,
                          measurements=[ProgressRead(at=p.at, value=p.value, source=p.source, note=p.note,
                                                     recorded_by=p.recorded_by) for p in view.progress])
@@ -76,8 +77,7 @@ def list_objectives(ref: str, session: ReadSession, member: CurrentMember) -> Pa
              status_code=201)
 def record_progress(ref: str, objective_id: RowId, body: ProgressCreate, member: CurrentMember) -> ObjectiveRead:
     """Record a measured KPI value (`source`: manual, review or signal); the status follows."""
-    if member.role in (Role.ae, Role.se):
-        raise Forbidden("the CSM, the AM, managers and admins record objective progress")
+    service.check_may_record(member)
     now = utcnow()
     with db.transaction() as session:
         account = visible_account(session, ref, member)

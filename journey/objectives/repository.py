@@ -19,6 +19,24 @@ def of_account(session: Session, account_id: int) -> Sequence[Objective]:
     return session.scalars(stmt).all()
 
 
+def measured_by_metrics(session: Session, account_ids: Sequence[int], metrics: set[str]) -> Sequence[Objective]:
+    """Active objectives of these accounts that name one of these signal metrics."""
+    if not account_ids or not metrics:
+        return []
+    stmt = (select(Objective).where(Objective.account_id.in_(account_ids), Objective.metric.in_(metrics),
+                                    Objective.active.is_(True)).order_by(Objective.id))
+    return session.scalars(stmt).all()
+
+
+def signal_refs(session: Session, objective_ids: Sequence[int], refs: Sequence[str]) -> set[tuple[int, str]]:
+    """(objective, signal id) pairs already recorded as progress, among these."""
+    if not objective_ids or not refs:
+        return set()
+    stmt = select(ObjectiveProgress.objective_id, ObjectiveProgress.signal_ref).where(
+        ObjectiveProgress.objective_id.in_(objective_ids), ObjectiveProgress.signal_ref.in_(refs))
+    return {(objective_id, ref) for objective_id, ref in session.execute(stmt).all()}
+
+
 def progress_of(session: Session, objective_ids: Sequence[int]) -> Sequence[ObjectiveProgress]:
     if not objective_ids:
         return []

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from journey import audit
 from journey.audit import Actor
-from journey.errors import InvalidInput, NotFound
-from journey.models import ActorKind, Journey, Objective, ObjectiveProgress
+from journey.errors import Forbidden, InvalidInput, NotFound
+from journey.models import ActorKind, Journey, Objective, ObjectiveProgress, Role, TeamMember
 from journey.objectives import domain, repository
 
 PROGRESS_SOURCES = ("signal", "review", "manual")
@@ -31,7 +31,7 @@ def sync_from_packet(session: Session, *, journey_id: int, account_id: int, obje
             session.add(row)
         fields = dict(kpi=data.get("kpi"), baseline=data.get("baseline"), target=data.get("target"),
                       unit=data.get("unit"), due_on=_date(data.get("due")),
-                      source=data.get("source") or "sales_assumed", active=True)
+                      source=data.get("source") or "sales_assumed", metric=data.get("metric"), active=True)
         if any(getattr(row, k) != v for k, v in fields.items()):
             for key, value in fields.items():
                 setattr(row, key, value)
@@ -73,6 +73,12 @@ def objectives_of_account(session: Session, *, account_id: int, today: date) -> 
     return views
 
 
+def check_may_record(member: TeamMember) -> None:
+    """The CSM, the AM, managers and admins record progress; the AE and the SE only read it."""
+    if member.role in (Role.ae, Role.se):
+        raise Forbidden("the CSM, the AM, managers and admins record objective progress")
+
+
 def record_progress(session: Session, *, objective_id: int, account_id: int, value: float, at: datetime,
                     source: str, note: str | None, actor: Actor, now: datetime) -> ObjectiveView:
     """Add a measured value of the objective's KPI (from a signal, at a review, or by hand)."""
@@ -89,6 +95,51 @@ def record_progress(session: Session, *, objective_id: int, account_id: int, val
     audit.record(session, actor=actor, action="objective.progress_recorded", account_id=account_id,
                  subject=f"objective {objective.title}"[:200], value=value, at=at.isoformat(), source=source)
     return _refresh(session, objective, actor=actor, today=now.date())
+
+
+@dataclass(frozen=True)
+class SignalPoint:
+    """A stored signal, as objective progress reads it."""
+
+    ref: str
+    account_id: int
+    metric: str
+    value: float
+    at: datetime
+
+
+def record_signal_progress(session: Session, *, signals: Sequence[SignalPoint], actor: Actor, now: datetime) -> int:
+    """Signals of a metric an objective names become its measured progress (source `signal`).
+
+    Each signal counts once per objective (a resent batch adds nothing); signals dated in the future are
+    left out, as a hand-entered measurement would be. Returns how many measurements were added.
+    """
+    objectives = repository.measured_by_metrics(session, sorted({s.account_id for s in signals}),
+                                                {s.metric for s in signals})
+    if not objectives:
+        return 0
+    by_key: dict[tuple[int, str], list[Objective]] = {}
+    for objective in objectives:
+        by_key.setdefault((objective.account_id, objective.metric or ""), []).append(objective)
+    seen = repository.signal_refs(session, [o.id for o in objectives], sorted({s.ref for s in signals}))
+    touched: dict[int, Objective] = {}
+    added = 0
+    for s in signals:
+        for objective in by_key.get((s.account_id, s.metric), []):
+            if s.at > now or (objective.id, s.ref) in seen:
+                continue
+            seen.add((objective.id, s.ref))
+            session.add(ObjectiveProgress(objective_id=objective.id, at=s.at, value=s.value, source="signal",
+                                          note=f"signal {s.ref} ({s.metric})"[:2000], recorded_by=actor.label,
+                                          signal_ref=s.ref))
+            touched[objective.id], added = objective, added + 1
+    session.flush()
+    for objective in touched.values():
+        _refresh(session, objective, actor=actor, today=now.date())
+    if added:
+        audit.record(session, actor=actor, action="objective.progress_from_signals", subject="signals",
+                     measurements=added, objectives=len(touched))
+    return added
 
 
 def refresh_objective_statuses(session: Session, *, now: datetime, actor: Actor | None = None) -> int:

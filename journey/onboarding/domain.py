@@ -162,6 +162,19 @@ def reschedule_for_go_live(
     return [TaskMove(key=t.key, old_due_on=t.due_on, new_due_on=due[t.key]) for t in tasks if t.key in moved]
 
 
+MAX_GO_LIVE_YEARS = 5
+
+
+def go_live_refusal(new_go_live: date, *, signed_on: date) -> str | None:
+    """Why a go-live date cannot be set, or None: it cannot come before the signature, nor more than
+    :data:`MAX_GO_LIVE_YEARS` years after it (a typo, not a plan)."""
+    if new_go_live < signed_on:
+        return f"go-live {new_go_live} is before the signature ({signed_on})"
+    if (new_go_live - signed_on).days > 366 * MAX_GO_LIVE_YEARS:
+        return f"go-live {new_go_live} is more than {MAX_GO_LIVE_YEARS} years after the signature ({signed_on})"
+    return None
+
+
 # ----------------------------------------------------------------------------------------------- status
 @dataclass(frozen=True)
 class MilestoneState:

@@ -1,4 +1,5 @@
-"""Plans: `GET /api/accounts/{id}/plan`, `PATCH /api/tasks/{id}`, `GET /api/kpis/onboarding`."""
+"""Plans: `GET /api/accounts/{id}/plan`, `PUT /api/accounts/{id}/go-live`, `PATCH /api/tasks/{id}`,
+`GET /api/kpis/onboarding`."""
 from __future__ import annotations
 
 from fastapi import APIRouter
@@ -8,8 +9,8 @@ from journey.accounts.endpoints import visible_account
 from journey.deps import CurrentMember, ReadSession, RowId
 from journey.errors import NotFound
 from journey.kit import utcnow
-from journey.onboarding import reads, repository, service
-from journey.onboarding.schemas import OnboardingKpis, PlanRead, TaskRead, TaskUpdate
+from journey.onboarding import golive, reads, repository, service
+from journey.onboarding.schemas import GoLiveUpdate, OnboardingKpis, PlanRead, TaskRead, TaskUpdate
 
 router = APIRouter(prefix="/api", tags=["onboarding"])
 
@@ -25,6 +26,24 @@ def get_plan(ref: str, session: ReadSession, member: CurrentMember) -> PlanRead:
     if plan is None:
         raise NotFound(f"the plan of account {ref} is not built yet")
     return plan
+
+
+@router.put("/accounts/{ref}/go-live", response_model=PlanRead)
+def put_go_live(ref: str, body: GoLiveUpdate, member: CurrentMember) -> PlanRead:
+    """Move the expected go-live with a reason, as a CRM update would: open go-live tasks and reviews
+    move, done tasks stay, and the slip is recorded with its reason and actor (see `slips`).
+
+    The account's CSM or AM, managers and admins (403 otherwise); 422 for a date before the signature or
+    more than five years after it; 409 while the journey is paused or its plan not built.
+    """
+    now = utcnow()
+    with db.transaction() as session:
+        account = visible_account(session, ref, member)
+        moved = golive.set_go_live(session, account=account, member=member, new_go_live=body.date,
+                                   reason=body.reason, now=now)
+        plan = reads.plan_of(session, moved.journey, account, today=now.date())
+        assert plan is not None  # set_go_live refuses a journey without a plan
+        return plan
 
 
 @router.patch("/tasks/{task_id}", response_model=TaskRead)

@@ -16,6 +16,7 @@ from journey.onboarding.schemas import (
     OnboardingKpis,
     PlanRead,
     Raci,
+    SlipRead,
     TaskRead,
     TeamKpis,
 )
@@ -43,7 +44,10 @@ def plan_of(session: Session, journey: Journey, account: Account, *, today: date
         journey_id=journey.id, kickoff_on=journey.kickoff_on, go_live_on=journey.go_live_on,
         status=domain.plan_status([domain.MilestoneState(m.key, m.due_on) for m in milestones], states, today),
         on_time_pct=lifecycle.on_time_pct(outcomes, today),
-        time_to_value_days=_time_to_value(journey, account, milestones), milestones=out)
+        time_to_value_days=_time_to_value(journey, account, milestones), milestones=out,
+        slips=[SlipRead(from_=s.old_go_live, to=s.new_go_live, reason=s.reason, at=s.at, actor=s.actor,
+                        actor_kind=str(s.actor_kind) if s.actor_kind else None)
+               for s in repository.slips_of(session, journey.id)])
 
 
 def task_read(session: Session, task: PlanTask) -> TaskRead:

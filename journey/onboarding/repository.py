@@ -7,7 +7,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from journey.accounts.repository import visible_to
-from journey.models import Account, Journey, Milestone, PlanTask, TeamMember
+from journey.models import Account, Journey, Milestone, PlanSlip, PlanTask, TeamMember
 
 
 def has_plan(session: Session, journey_id: int) -> bool:
@@ -23,6 +23,12 @@ def milestones_of(session: Session, journey_ids: Sequence[int]) -> Sequence[Mile
 def tasks_of(session: Session, journey_ids: Sequence[int]) -> Sequence[PlanTask]:
     stmt = select(PlanTask).where(PlanTask.journey_id.in_(journey_ids)).order_by(
         PlanTask.milestone_id, PlanTask.position)
+    return session.scalars(stmt).all()
+
+
+def slips_of(session: Session, journey_id: int) -> Sequence[PlanSlip]:
+    """The journey's go-live slips, oldest first."""
+    stmt = select(PlanSlip).where(PlanSlip.journey_id == journey_id).order_by(PlanSlip.at, PlanSlip.id)
     return session.scalars(stmt).all()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Raci(BaseModel):
@@ -41,6 +41,19 @@ class MilestoneRead(BaseModel):
     tasks: list[TaskRead]
 
 
+class SlipRead(BaseModel):
+    """A move of the expected go-live: `from` and `to` dates, why, when and by whom."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date | None = Field(alias="from", description="go-live before the move (null if none was set)")
+    to: date
+    reason: str
+    at: datetime
+    actor: str | None = Field(description="who moved it: an email, or the flow that applied a CRM update")
+    actor_kind: str | None = Field(description="user, crm, flow, scheduler or cli")
+
+
 class PlanRead(BaseModel):
     journey_id: int
     status: str
@@ -49,6 +62,14 @@ class PlanRead(BaseModel):
     on_time_pct: float | None
     time_to_value_days: int | None
     milestones: list[MilestoneRead]
+    slips: list[SlipRead] = Field(default=[], description="every go-live move, oldest first")
+
+
+class GoLiveUpdate(BaseModel):
+    """`PUT /api/accounts/{id}/go-live`: the new expected go-live and why."""
+
+    date: date
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class TaskUpdate(BaseModel):

@@ -75,7 +75,8 @@ def move_go_live(session: Session, *, journey_id: int, new_go_live: date, reason
     _refresh_milestone_dues(session, journey_id, tasks)
     session.add(PlanSlip(journey_id=journey_id, at=now, old_go_live=journey.go_live_on, new_go_live=new_go_live,
                          reason=reason, moves=[{"task": m.key, "from": str(m.old_due_on), "to": str(m.new_due_on)}
-                                               for m in moves]))
+                                               for m in moves],
+                         actor_kind=actor.kind, actor=actor.label))
     audit.record(session, actor=actor, action="plan.go_live_moved", account_id=account.id,
                  subject=f"journey {journey_id}", old=str(journey.go_live_on), new=str(new_go_live),
                  reason=reason, tasks_moved=len(moves))

@@ -2,12 +2,16 @@
 
 Rules, in order:
 1. Only active members of the role are candidates.
-2. A member with room (load under capacity; no capacity means unlimited) always beats one without, so
-   nobody is pushed over capacity while anybody of the role has room.
+2. A member with room always beats one without, so nobody is pushed over capacity while anybody of the
+   role has room. Room means both capacities hold after the assignment: fewer accounts than
+   `capacity` (accounts), and the ARR owned plus the new account's ARR within `capacity_arr` (ARR is the
+   sum of the active deals' amounts). No capacity means unlimited.
 3. Among those, the best fit first: covering both the segment and the region, then the segment, then
    the region. A member with no segments (or no regions) listed covers any; an explicit listing beats
    that wildcard. Region `FR` covers `FR` and its subdivisions (`FR-75`).
-4. Then the least loaded (fewest accounts, then the lowest share of capacity), then the lowest id,
+4. Among equal fits, when the account has a language, a member who speaks it (`fr` matches `fr-CA`);
+   an account without a language skips this tie-break.
+5. Then the least loaded (fewest accounts, then the lowest share of capacity), then the lowest id,
    so the choice is stable.
 When nobody has room the least loaded best fit is chosen anyway and the choice says it is over capacity.
 """
@@ -28,10 +32,19 @@ class Candidate:
     segments: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     active: bool = True
+    arr_load: float = 0.0
+    capacity_arr: float | None = None
+    languages: tuple[str, ...] = ()
 
     @property
     def has_room(self) -> bool:
-        return self.capacity is None or self.load < self.capacity
+        """Room for one more account of no ARR (see :meth:`has_room_for`)."""
+        return self.has_room_for(0.0)
+
+    def has_room_for(self, arr: float) -> bool:
+        """Both capacities still hold once an account of `arr` is added."""
+        accounts_ok = self.capacity is None or self.load < self.capacity
+        return accounts_ok and (self.capacity_arr is None or self.arr_load + arr <= self.capacity_arr)
 
 
 @dataclass(frozen=True)
@@ -62,27 +75,42 @@ def _region_fit(c: Candidate, region: str | None) -> int:
     return 2 if any(r.strip().upper() in (wanted, country) for r in c.regions) else 0
 
 
-def _rank(c: Candidate, segment: str | None, region: str | None) -> tuple:  # type: ignore[type-arg]
+def _speaks(c: Candidate, language: str | None) -> bool:
+    """Whether the member lists the account's language (primary subtag: `fr` matches `fr-CA`)."""
+    if not language:
+        return False
+    wanted = language.strip().lower().replace("_", "-").split("-")[0]
+    return any(spoken.strip().lower().replace("_", "-").split("-")[0] == wanted for spoken in c.languages)
+
+
+def _rank(c: Candidate, segment: str | None, region: str | None, arr: float,
+          language: str | None) -> tuple:  # type: ignore[type-arg]
     seg, reg = _segment_fit(c, segment), _region_fit(c, region)
     share = c.load / c.capacity if c.capacity else 0.0
-    return (not c.has_room, not (seg and reg), not seg, not reg, -(seg + reg), c.load, share, c.id)
+    return (not c.has_room_for(arr), not (seg and reg), not seg, not reg, -(seg + reg),
+            bool(language) and not _speaks(c, language), c.load, share, c.id)
 
 
 def choose_owner(candidates: Sequence[Candidate], *, role: str, segment: str | None,
-                 region: str | None) -> Choice:
-    """The member to own an account of `segment` in `region` as `role`, and why, in a sentence."""
+                 region: str | None, arr: float = 0.0, language: str | None = None) -> Choice:
+    """The member to own an account of `segment` in `region` (worth `arr`, speaking `language`, both
+    optional) as `role`, and why, in a sentence."""
     pool = [c for c in candidates if c.active and c.role == role]
     if not pool:
         return Choice(None, f"no active {role.upper()} in the roster")
-    best = min(pool, key=lambda c: _rank(c, segment, region))
+    best = min(pool, key=lambda c: _rank(c, segment, region, arr, language))
     fits = [what for what, ok in (
         (f"segment {segment}", _segment_fit(best, segment) == 2),
         (f"region {region}", _region_fit(best, region) == 2)) if ok]
     fit = f"covers {' and '.join(fits)}" if fits else "covers any segment and region" if (
         _segment_fit(best, segment) and _region_fit(best, region)) else "is the closest fit (no exact match)"
+    if _speaks(best, language):
+        fit += f", speaks {language}"
     load = f"{best.load} of {best.capacity} accounts" if best.capacity is not None else f"{best.load} accounts"
-    with_room = sum(c.has_room for c in pool)
-    if not best.has_room:
+    if best.capacity_arr is not None:
+        load += f" and {best.arr_load:,.0f} of {best.capacity_arr:,.0f} ARR before this one ({arr:,.0f})"
+    with_room = sum(c.has_room_for(arr) for c in pool)
+    if not best.has_room_for(arr):
         return Choice(best.id, f"{best.name} {fit}; every {role.upper()} is at capacity, so the least loaded "
                                f"was chosen ({load})", over_capacity=True)
     return Choice(best.id, f"{best.name} {fit}, with {load}; the best fit with room "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
@@ -87,7 +88,9 @@ class RosterRead(BaseModel):
     regions: list[str]
     languages: list[str]
     capacity_accounts: int | None
+    capacity_arr: float | None = Field(description="most ARR (sum of active deals' amounts) this member owns")
     accounts: int = Field(description="accounts owned now in this role")
+    arr: float = Field(description="ARR owned now in this role")
 
 
 class RosterUpdate(BaseModel):
@@ -95,23 +98,26 @@ class RosterUpdate(BaseModel):
     regions: list[str] | None = None
     languages: list[str] | None = None
     capacity_accounts: int | None = Field(default=None, ge=0)
+    capacity_arr: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2)
     active: bool | None = None
 
 
-def _roster_read(m: TeamMember, loads: dict[int, int]) -> RosterRead:
+def _roster_read(m: TeamMember, loads: dict[int, int], arr: dict[int, float]) -> RosterRead:
     return RosterRead(id=m.id, email=m.email, name=m.name, role=m.role.value, active=m.active,
                       segments=list(m.segments or []), regions=list(m.regions or []),
                       languages=list(m.languages or []), capacity_accounts=m.capacity_accounts,
-                      accounts=loads.get(m.id, 0))
+                      capacity_arr=None if m.capacity_arr is None else float(m.capacity_arr),
+                      accounts=loads.get(m.id, 0), arr=arr.get(m.id, 0.0))
 
 
 @router.get("/team", response_model=list[RosterRead])
 def get_roster(session: ReadSession, member: CurrentMember) -> list[RosterRead]:
-    """CSMs and AMs with what the assignment rules read: segments, regions, capacity and current load."""
+    """CSMs and AMs with what the assignment rules read: segments, regions, languages, capacity (accounts,
+    ARR) and current load."""
     out = []
     for role in ownership.PAIR:
-        loads = repository.account_loads(session, role)
-        out += [_roster_read(m, loads) for m in repository.active_with_role(session, role)]
+        loads, arr = repository.account_loads(session, role), repository.arr_loads(session, role)
+        out += [_roster_read(m, loads, arr) for m in repository.active_with_role(session, role)]
     return out
 
 
@@ -128,7 +134,10 @@ def update_roster(member_id: RowId, body: RosterUpdate, member: CurrentMember) -
         for key, value in changes.items():
             setattr(target, key, value)
         audit.record(session, actor=Actor.user(member.email), action="roster.updated",
-                     subject=f"member {target.email}"[:200], changes=changes)
+                     subject=f"member {target.email}"[:200],
+                     changes=body.model_dump(mode="json", exclude_unset=True))
         session.flush()
-        loads = repository.account_loads(session, target.role) if target.role in ownership.PAIR else {}
-        return _roster_read(target, loads)
+        in_pair = target.role in ownership.PAIR
+        loads = repository.account_loads(session, target.role) if in_pair else {}
+        arr = repository.arr_loads(session, target.role) if in_pair else {}
+        return _roster_read(target, loads, arr)

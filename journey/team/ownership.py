@@ -47,12 +47,14 @@ def assign_owners(session: Session, *, account_id: int, actor: Actor, now: datet
 
 
 def _assign_by_rules(session: Session, account: Account, role: Role, *, actor: Actor, now: datetime) -> None:
-    loads = repository.account_loads(session, role)
-    candidates = [assignment.Candidate(id=m.id, name=m.name, role=m.role.value, load=loads.get(m.id, 0),
-                                       capacity=m.capacity_accounts, segments=tuple(m.segments or ()),
-                                       regions=tuple(m.regions or ()), active=m.active)
-                  for m in repository.active_with_role(session, role)]
-    choice = assignment.choose_owner(candidates, role=role.value, segment=account.segment, region=account.region)
+    loads, arr_loads = repository.account_loads(session, role), repository.arr_loads(session, role)
+    candidates = [assignment.Candidate(
+        id=m.id, name=m.name, role=m.role.value, load=loads.get(m.id, 0), capacity=m.capacity_accounts,
+        segments=tuple(m.segments or ()), regions=tuple(m.regions or ()), active=m.active,
+        arr_load=arr_loads.get(m.id, 0.0), capacity_arr=None if m.capacity_arr is None else float(m.capacity_arr),
+        languages=tuple(m.languages or ())) for m in repository.active_with_role(session, role)]
+    choice = assignment.choose_owner(candidates, role=role.value, segment=account.segment, region=account.region,
+                                     arr=repository.account_arr(session, account.id), language=account.language)
     if choice.member_id is None:
         audit.record(session, actor=actor, action="owner.unassigned", account_id=account.id,
                      subject=role.value, reason=choice.reason)

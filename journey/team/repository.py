@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from journey.db import insert_ignoring_duplicates
-from journey.models import Account, AccountOwner, ApiToken, Role, TeamMember
+from journey.models import Account, AccountOwner, ApiToken, Deal, DealStatus, Role, TeamMember
 
 
 def by_email(session: Session, email: str) -> TeamMember | None:
@@ -35,6 +35,20 @@ def account_loads(session: Session, role: Role) -> dict[int, int]:
     column = Account.csm_id if role == Role.csm else Account.am_id
     stmt = select(column, func.count()).where(column.is_not(None)).group_by(column)
     return {member_id: count for member_id, count in session.execute(stmt).all()}
+
+
+def arr_loads(session: Session, role: Role) -> dict[int, float]:
+    """The ARR each member owns now in `role`: the sum of the amounts of their accounts' won deals."""
+    column = Account.csm_id if role == Role.csm else Account.am_id
+    stmt = (select(column, func.sum(Deal.amount)).join(Deal, Deal.account_id == Account.id)
+            .where(column.is_not(None), Deal.status == DealStatus.won).group_by(column))
+    return {member_id: float(total or 0) for member_id, total in session.execute(stmt).all()}
+
+
+def account_arr(session: Session, account_id: int) -> float:
+    """The account's ARR: the sum of the amounts of its won deals."""
+    stmt = select(func.sum(Deal.amount)).where(Deal.account_id == account_id, Deal.status == DealStatus.won)
+    return float(session.scalar(stmt) or 0)
 
 
 def open_windows(session: Session, account_id: int) -> Sequence[AccountOwner]:

@@ -2,6 +2,7 @@
 tasks to check off, objectives with their progress, reviews and reminders."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -14,6 +15,7 @@ from journey.deps import ReadSession, RowId
 from journey.handoff import repository as handoff_repository
 from journey.kit import utcnow
 from journey.models import Account
+from journey.onboarding import golive
 from journey.onboarding import reads as onboarding_reads
 from journey.reviews import repository as reviews_repository
 from journey.web import charts, health_view, objectives_view, queries
@@ -47,6 +49,7 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
         "objectives": objectives_view.of_account(session, account.id, packet),
         "reviews": reviews_repository.of_account(session, account.id),
         "reminders": queries.reminders_of_account(session, account.id),
+        "may_move_go_live": golive.can_move_go_live(viewer.member, account),
         "titles": {t.key: t.title for m in (plan.milestones if plan else []) for t in m.tasks},
         "overdue": {t.id for m in (plan.milestones if plan else []) for t in m.tasks
                     if t.status in ("todo", "in_progress") and t.due_on < today},
@@ -66,3 +69,14 @@ def update_task(ref: str, task_id: RowId, viewer: FormViewer, action: Annotated[
     notice = {"done": "task_done", "reopen": "task_reopened", "start": "task_started", "skip": "task_skipped"}
     return RedirectResponse(f"/accounts/{account.id}?notice={notice.get(action, 'task_done')}#task-{task_id}",
                             status_code=303)
+
+
+@router.post("/accounts/{ref}/go-live")
+def move_go_live(ref: str, viewer: FormViewer, date_: Annotated[date, Form(alias="date")],
+                 reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Move the expected go-live with a reason, through the same use case as PUT /api/accounts/{id}/go-live."""
+    with db.transaction() as session:
+        account = visible_account(session, ref, viewer.member)
+        golive.set_go_live(session, account=account, member=viewer.member, new_go_live=date_, reason=reason,
+                           now=utcnow())
+    return RedirectResponse(f"/accounts/{account.id}?notice=go_live_moved#slips", status_code=303)

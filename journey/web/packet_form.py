@@ -19,6 +19,7 @@ def packet_fields(why_bought: Text = "", alternatives: Text = "", technical_scop
                   contract_start: Text = "", contract_end: Text = "", seats: Text = "", expected_go_live: Text = "",
                   obj_title: Many = [], obj_kpi: Many = [], obj_baseline: Many = [],  # noqa: B006
                   obj_target: Many = [], obj_unit: Many = [], obj_due: Many = [], obj_source: Many = [],  # noqa: B006
+                  obj_metric: Many = [],  # noqa: B006
                   sh_name: Many = [], sh_email: Many = [], sh_title: Many = [], sh_role: Many = [],  # noqa: B006
                   ) -> dict[str, Any]:
     return dict(locals())
@@ -57,7 +58,8 @@ def to_patch(fields: dict[str, Any]) -> dict[str, Any]:
                            "baseline": _number(_column(fields, "obj_baseline", i), f"baseline of {title!r}"),
                            "target": _number(_column(fields, "obj_target", i), f"target of {title!r}"),
                            "unit": _column(fields, "obj_unit", i) or None, "due": _column(fields, "obj_due", i) or None,
-                           "source": _column(fields, "obj_source", i) or "sales_assumed"})
+                           "source": _column(fields, "obj_source", i) or "sales_assumed",
+                           "metric": _column(fields, "obj_metric", i) or None})
     patch["objectives"] = objectives
     stakeholders = []
     for i in range(len(fields["sh_name"])):
@@ -72,7 +74,7 @@ def to_form(content: dict[str, Any]) -> dict[str, Any]:
     """The current content as the form shows it, with blank rows to add objectives and stakeholders."""
     terms = content.get("deal_terms") or {}
     blank_objective = {"title": "", "kpi": "", "baseline": "", "target": "", "unit": "", "due": "",
-                       "source": "sales_assumed"}
+                       "source": "sales_assumed", "metric": ""}
     blank_person = {"name": "", "email": "", "title": "", "role": "other"}
     return {
         **{name: content.get(name) or "" for name in TEXT_SECTIONS},

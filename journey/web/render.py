@@ -21,7 +21,8 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 NOTICES = {
     "task_done": "Task checked off.", "task_reopened": "Task reopened.", "task_started": "Task started.",
-    "task_skipped": "Task skipped, with your reason.", "packet_accepted": "Packet accepted.",
+    "task_skipped": "Task skipped, with your reason.",
+    "go_live_moved": "Go-live moved; open tasks and reviews follow.", "packet_accepted": "Packet accepted.",
     "packet_returned": "Packet sent back to the AE with your comment.", "packet_saved": "New packet version saved.",
     "review_saved": "Review updated.", "reminder_done": "Reminder marked done.",
     "reminder_dismissed": "Reminder dismissed.", "replayed": "Event queued for replay.",

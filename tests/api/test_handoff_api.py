@@ -80,7 +80,7 @@ def test_completed_packet_acknowledged_by_both_opens_the_gated_tasks(client, peo
     assert packet["versions"][-1]["author"] == "ae@vendor.example"
     assert packet["versions"][-1]["changes"] == [
         {"path": "objectives[Cut agent onboarding time]", "old": None, "new": {**OBJECTIVE, "baseline": 21.0,
-                                                                                "target": 7.0}}]
+                                                                                "target": 7.0, "metric": None}}]
     stale = client.patch(f"{ACC}/handoff", headers=people["ae"], json={"base_version": 1, "risks": ["x"]})
     assert stale.status_code == 409
     with db.transaction(writer=False) as s:  # completing the packet closes the AE's reminders

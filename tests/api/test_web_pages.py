@@ -138,3 +138,21 @@ def test_the_account_page_draws_the_health_history_and_explains_it(client) -> No
     assert "no data yet" in page  # the factor without data says so
     book = client.get("/").text
     assert "Yellow · 62" in book and "▼ 20" in book  # band, score and the 30-day trend (82 → 62)
+
+
+def test_the_csm_moves_go_live_on_the_account_page_and_the_slip_is_listed(client) -> None:
+    account_id = _account(client)
+    sign_in(client, "ae@vendor.example")
+    assert f'action="/accounts/{account_id}/go-live"' not in client.get(f"/accounts/{account_id}").text
+    client.cookies.clear()
+    sign_in(client, "csm@vendor.example")
+    path = f"/accounts/{account_id}"
+    token = web_csrf(client, path, action=f"/accounts/{account_id}/go-live")
+    refused = client.post(f"{path}/go-live", data={"date": "2027-03-15", "reason": " ", "csrf_token": token})
+    assert refused.status_code == 422 and "reason" in refused.text
+    moved = client.post(f"{path}/go-live", data={"date": "2027-03-15", "reason": "IT freeze <until> March",
+                                                 "csrf_token": token}, follow_redirects=False)
+    assert moved.status_code == 303
+    page = client.get(path).text
+    assert "Go-live moved 1 time" in page and "15 Jan" in page and "→ 15 Mar" in page
+    assert "IT freeze &lt;until&gt; March" in page and "csm@vendor.example" in page

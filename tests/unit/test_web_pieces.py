@@ -57,12 +57,14 @@ def test_the_packet_form_drops_blank_rows_and_parses_numbers() -> None:
     fields = packet_fields(promises="SSO in Q1\n\n  Okta  ", obj_title=["Faster onboarding", ""],
                            obj_baseline=["21", ""], obj_target=["7,5", ""], obj_kpi=["days", ""],
                            obj_source=["customer_validated", "sales_assumed"],
+                           obj_metric=["  days_to_first_ticket ", ""],
                            sh_name=["Chloé", ""], sh_email=["", ""], sh_title=["COO", ""],
                            sh_role=["executive_sponsor", "other"])
     patch = to_patch(fields)
     assert patch["promises"] == ["SSO in Q1", "Okta"]
     assert patch["objectives"] == [{"title": "Faster onboarding", "kpi": "days", "baseline": 21.0, "target": 7.5,
-                                    "unit": None, "due": None, "source": "customer_validated"}]
+                                    "unit": None, "due": None, "source": "customer_validated",
+                                    "metric": "days_to_first_ticket"}]
     assert [s["name"] for s in patch["stakeholders"]] == ["Chloé"]
     with pytest.raises(ValueError, match="not a number"):
         to_patch(packet_fields(obj_title=["X"], obj_target=["seven"]))

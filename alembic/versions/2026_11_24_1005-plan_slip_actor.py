@@ -1,7 +1,7 @@
 """who moved the go-live: the actor of each plan slip (older slips have none)
 
 Revision ID: 7a1e3c5b9d20
-Revises: 5f0c2a9d8e11
+Revises: c5c7f3872b2c
 Create Date: 2026-11-24 10:00:00+00:00
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '7a1e3c5b9d20'
-down_revision: str | None = '5f0c2a9d8e11'
+down_revision: str | None = 'c5c7f3872b2c'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from journey.cli import admin
+from journey.cli.groups import command_group
 from journey.cli.health import health_app
 from journey.cli.imports import import_app
 from journey.cli.journeys import go_live_app, kpis, objectives_app, owners_app, plan_app
@@ -11,8 +12,8 @@ from journey.cli.onboarding import packets_app, tasks_app, team_app
 from journey.cli.scheduler import scheduler_app
 from journey.cli.worker import worker as worker_command
 
-app = typer.Typer(help="journey: post-signature customer journeys from CRM webhooks.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+app = command_group("journey: post-signature customer journeys from CRM webhooks.", add_completion=False,
+                    pretty_exceptions_enable=False)
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.tokens_app, name="tokens")

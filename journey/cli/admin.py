@@ -5,11 +5,13 @@ import sys
 
 import typer
 
-db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
-users_app = typer.Typer(help="Team members.", no_args_is_help=True)
-tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
-events_app = typer.Typer(help="The webhook inbox: list, dead letters, replay.", no_args_is_help=True)
-config_app = typer.Typer(help="Configuration: playbooks and scorecards.", no_args_is_help=True)
+from journey.cli.groups import command_group
+
+db_app = command_group("Database migrations (Alembic).")
+users_app = command_group("Team members.")
+tokens_app = command_group("API tokens.")
+events_app = command_group("The webhook inbox: list, dead letters, replay.")
+config_app = command_group("Configuration: playbooks and scorecards.")
 
 
 @db_app.command("upgrade")

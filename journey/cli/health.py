@@ -5,7 +5,9 @@ from pathlib import Path
 
 import typer
 
-health_app = typer.Typer(help="Health scores: recompute, back-test a scorecard.", no_args_is_help=True)
+from journey.cli.groups import command_group
+
+health_app = command_group("Health scores: recompute, back-test a scorecard.")
 
 
 @health_app.command("recompute")

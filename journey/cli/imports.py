@@ -5,7 +5,9 @@ from pathlib import Path
 
 import typer
 
-import_app = typer.Typer(help="Bulk imports: signed deals from a CRM export, signals.", no_args_is_help=True)
+from journey.cli.groups import command_group
+
+import_app = command_group("Bulk imports: signed deals from a CRM export, signals.")
 
 
 @import_app.command("deals")

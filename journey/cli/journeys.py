@@ -6,11 +6,12 @@ from __future__ import annotations
 import typer
 
 from journey.cli.acting import ACCOUNT_ARG, AS_OPTION, account_in_book, acting_member, refusals
+from journey.cli.groups import command_group
 
-plan_app = typer.Typer(help="Onboarding plans.", no_args_is_help=True)
-go_live_app = typer.Typer(help="The expected go-live of an account.", no_args_is_help=True)
-owners_app = typer.Typer(help="The CSM + AM pair of an account.", no_args_is_help=True)
-objectives_app = typer.Typer(help="Client business objectives and their measured progress.", no_args_is_help=True)
+plan_app = command_group("Onboarding plans.")
+go_live_app = command_group("The expected go-live of an account.")
+owners_app = command_group("The CSM + AM pair of an account.")
+objectives_app = command_group("Client business objectives and their measured progress.")
 
 
 @plan_app.command("show")

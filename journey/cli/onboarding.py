@@ -7,10 +7,11 @@ from enum import StrEnum
 import typer
 
 from journey.cli.acting import ACCOUNT_ARG, AS_OPTION, account_in_book, acting_member, refusals
+from journey.cli.groups import command_group
 
-team_app = typer.Typer(help="The CSM / AM roster the assignment rules read.", no_args_is_help=True)
-packets_app = typer.Typer(help="Handoff packets.", no_args_is_help=True)
-tasks_app = typer.Typer(help="Onboarding plan tasks.", no_args_is_help=True)
+team_app = command_group("The CSM / AM roster the assignment rules read.")
+packets_app = command_group("Handoff packets.")
+tasks_app = command_group("Onboarding plan tasks.")
 
 
 def _split(value: str | None) -> list[str] | None:

@@ -6,8 +6,9 @@ import threading
 
 import typer
 
-scheduler_app = typer.Typer(help="The scheduler: review reminders, missed reviews, and periodic jobs.",
-                            no_args_is_help=True)
+from journey.cli.groups import command_group
+
+scheduler_app = command_group("The scheduler: review reminders, missed reviews, and periodic jobs.")
 
 
 @scheduler_app.command("run")

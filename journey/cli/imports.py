@@ -14,32 +14,35 @@ import_app = command_group("Bulk imports: signed deals from a CRM export, signal
 def import_deals(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV export of won deals"),
     mapping: Path = typer.Option(None, "--mapping", exists=True, dir_okay=False,
-                                 help="YAML with `source:` and `columns: {journey field: column}` for other files"),
+                                 help="YAML for other files: `source:`, `columns: {journey field: column}`, optionally "
+                                      "`stage_column:` with `won_stages: [...]`"),
 ) -> None:
-    """Backfill signed deals (HubSpot, Salesforce, Pipedrive exports or the generic columns); run it twice safely."""
+    """Backfill won deals (HubSpot, Salesforce, Pipedrive exports or the generic columns); run it twice safely.
+
+    Rows whose stage is not won (by templates/crm/<vendor>.yaml, as for webhooks) are rejected with the reason."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from journey.adapters.crm.mapping import MappingError
     from journey.imports import columns, deals
 
     console = Console(stderr=True)
     try:
-        layout = columns.load_layout(mapping) if mapping else None
-        if layout is None:
-            columns.detect(deals.headers_of(file))
-    except columns.LayoutError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        bound = deals.prepare(file, mapping_file=mapping)
+    except (columns.LayoutError, MappingError) as exc:
+        console.print("[red]error:[/] " + escape(str(exc)))
         raise typer.Exit(2) from exc
     with Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=console) as progress:
-        task = progress.add_task(file.name, total=deals.count_rows(file))
-        summary = deals.import_deals(file, layout=layout, progress=lambda: progress.advance(task))
+        task = progress.add_task(escape(file.name), total=deals.count_rows(file))
+        summary = deals.import_deals(file, bound=bound, progress=lambda: progress.advance(task))
     console.print(f"{summary.created} created, {summary.known} already known, {summary.rejected} rejected"
                   + (f", {summary.failed} failed (see journey events list --status dead)" if summary.failed else "")
                   + f"  [dim](deals addressed as crm:{summary.source}:<id>)[/]")
     if summary.rejected_rows:
         out = deals.write_rejected(file, summary, deals.headers_of(file))
-        console.print(f"rejected rows and why: {out}")
+        console.print("rejected rows and why: " + escape(str(out)))
     if summary.failed:
         raise typer.Exit(1)
 

@@ -7,6 +7,7 @@ from journey.cli import admin
 from journey.cli.health import health_app
 from journey.cli.imports import import_app
 from journey.cli.onboarding import packets_app, tasks_app, team_app
+from journey.cli.outbox import outbox_app
 from journey.cli.scheduler import scheduler_app
 from journey.cli.worker import worker as worker_command
 
@@ -23,6 +24,7 @@ app.add_typer(team_app, name="team")
 app.add_typer(packets_app, name="packets")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(scheduler_app, name="scheduler")
+app.add_typer(outbox_app, name="outbox")
 
 
 @app.command()

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Date, String, and_, case, cast, func, join, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
-from journey.health.domain import HistoryPoint, MetricSummary, WindowAgg
+from journey.health.domain import HistoryPoint, MetricSummary, SignalPoint, WindowAgg
 from journey.kit import row_id
 from journey.models import (
     Account,
@@ -85,11 +85,39 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def signal_points(session: Session, account_id: int, *, since: datetime, until: datetime
-                  ) -> list[tuple[str, float, datetime]]:
-    stmt = (select(Signal.metric, Signal.value, Signal.at)
-            .where(Signal.account_id == account_id, Signal.at > since, Signal.at <= until))
-    return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
+def signal_points(session: Session, account_ids: Sequence[int], *, since: datetime, until: datetime,
+                  stale_metrics: Iterable[str] = ()) -> dict[int, list[SignalPoint]]:
+    """Every signal of the accounts in (since, until], and of `stale_metrics` also before `since`
+    (a days-since-last factor needs the last one however old), per account, in one statement."""
+    stale = sorted(set(stale_metrics))
+    after = or_(Signal.at > since, Signal.metric.in_(stale)) if stale else Signal.at > since
+    stmt = (select(Signal.account_id, Signal.metric, Signal.value, Signal.at)
+            .where(Signal.account_id.in_(account_ids), Signal.at <= until, after))
+    out: dict[int, list[SignalPoint]] = defaultdict(list)
+    for account_id, metric, value, at in session.execute(stmt):
+        out[account_id].append(SignalPoint(metric, float(value), at if at.tzinfo is UTC else _aware(at)))
+    return out
+
+
+def stage_facts(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """What a lifecycle stage on any past day needs: segment, every signature date (oldest first) and
+    when the first value milestone was reached (None if never)."""
+    first_value = (select(Journey.account_id.label("account_id"), func.min(Milestone.completed_at).label("at"))
+                   .join(Milestone, Milestone.journey_id == Journey.id)
+                   .where(Milestone.value_milestone.is_(True), Milestone.completed_at.is_not(None),
+                          Journey.account_id.in_(account_ids))
+                   .group_by(Journey.account_id).subquery())
+    stmt = (select(Account.id, Account.segment, first_value.c.at, Journey.signed_on)
+            .outerjoin(first_value, first_value.c.account_id == Account.id)
+            .outerjoin(Journey, Journey.account_id == Account.id)
+            .where(Account.id.in_(account_ids)).order_by(Account.id, Journey.signed_on))
+    out: dict[int, dict[str, Any]] = {}
+    for account_id, segment, value_at, signed_on in session.execute(stmt):
+        fact = out.setdefault(account_id, {"segment": segment, "signed": [],
+                                           "value_reached_at": None if value_at is None else _aware(value_at)})
+        if signed_on is not None:
+            fact["signed"].append(signed_on)
+    return out
 
 
 # ---------------------------------------------------------------------------------------- recompute

@@ -88,8 +88,7 @@ def test_recompute_agrees_with_the_pure_function_on_the_same_signals(session) ->
                                "support_tickets_open": day % 7}, days_ago=day + 0.5)
     card = service.all_scorecards()[0]
     card = next(c for c in service.all_scorecards() if c.name == "default_adopted")
-    raw = [domain.SignalPoint(m, v, at) for m, v, at in signal_points(session, acc.id, since=NOW - timedelta(days=400),
-                                                                      until=NOW)]
+    raw = signal_points(session, [acc.id], since=NOW - timedelta(days=400), until=NOW)[acc.id]
     expected = domain.score(raw, card, NOW)
     stage, got = service.score_batch(session, account_ids=[acc.id], now=NOW, cards=service.all_scorecards())[acc.id]
     assert stage == "adopted"

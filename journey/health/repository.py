@@ -342,8 +342,8 @@ def history(session: Session, account_id: int, *, since: date) -> list[HistoryPo
     return [HistoryPoint(d, s, b) for d, s, b in session.execute(stmt)]
 
 
-def scores_days_ago(session: Session, account_ids: Sequence[int], day: date) -> dict[int, float]:
-    """Each account's score of `day` (or the last day before it within a week)."""
+def scores_days_ago(session: Session, account_ids: Sequence[int], day: date) -> dict[int, tuple[date, float]]:
+    """Each account's (day, score) of `day`, or of the last day before it with a score, within a week."""
     stmt = (select(HealthHistory.account_id, HealthHistory.score, HealthHistory.day)
             .where(HealthHistory.account_id.in_(account_ids), HealthHistory.day <= day,
                    HealthHistory.day > day - timedelta(days=7)))
@@ -351,7 +351,7 @@ def scores_days_ago(session: Session, account_ids: Sequence[int], day: date) -> 
     for account_id, value, on in session.execute(stmt):
         if account_id not in best or on > best[account_id][0]:
             best[account_id] = (on, value)
-    return {a: v for a, (_, v) in best.items()}
+    return best
 
 
 def health_refs(session: Session, account_ids: Iterable[int]) -> dict[int, tuple[float, str]]:

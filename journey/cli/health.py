@@ -18,15 +18,13 @@ def recompute(batch_size: int = typer.Option(2000, min=1, help="accounts per tra
 
     from journey import db
     from journey.audit import Actor
-    from journey.health import jobs
+    from journey.health import jobs, repository
     from journey.kit import utcnow
-    from journey.models import Account, ActorKind
+    from journey.models import ActorKind
 
     console = Console(stderr=True)
     with db.transaction(writer=False) as session:
-        from sqlalchemy import func, select
-
-        total = session.scalar(select(func.count()).select_from(Account)) or 0
+        total = repository.count_accounts(session)
     started = time.perf_counter()
     with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
         task = progress.add_task("accounts", total=total)

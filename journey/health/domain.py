@@ -39,9 +39,13 @@ class MetricSummary:
     windows: Mapping[int, WindowAgg] = field(default_factory=dict)
 
     @classmethod
-    def point(cls, value: float, at: datetime, windows: Iterable[int]) -> MetricSummary:
-        """A single observation (internal signals computed at `at`)."""
-        return cls(value, at, {w: WindowAgg(1, value, value, value) for w in windows})
+    def point(cls, value: float, at: datetime, windows: Iterable[int], *, now: datetime | None = None
+              ) -> MetricSummary:
+        """A single observation made at `at` (internal signals computed at `now`, the default), in the
+        windows ending at `now` that reach back to it."""
+        now = at if now is None else now
+        return cls(value, at, {w: WindowAgg(1, value, value, value) for w in windows
+                               if at > now - timedelta(days=w)})
 
 
 @dataclass(frozen=True)

@@ -265,16 +265,29 @@ def packet_signals(session: Session, account_ids: Sequence[int]) -> dict[int, di
 
 
 def review_signals(session: Session, account_ids: Sequence[int], today: date) -> dict[int, dict[str, float]]:
-    """`reviews_held`: held / (held + missed) of the reviews due by today; `meeting` the last held one."""
+    """`reviews_held`: held / (held + missed) of the reviews due by today."""
     held = Review.status == "held"
-    stmt = (select(Review.account_id, func.count(case((held, 1))), func.count(case((Review.status == "missed", 1))),
-                   func.max(case((held, Review.due_on))))
+    stmt = (select(Review.account_id, func.count(case((held, 1))), func.count(case((Review.status == "missed", 1))))
             .where(Review.account_id.in_(account_ids), Review.due_on <= today).group_by(Review.account_id))
     out: dict[int, dict[str, float]] = {}
-    for account_id, held_count, missed_count, _ in session.execute(stmt):
+    for account_id, held_count, missed_count in session.execute(stmt):
         if held_count + missed_count:
             out[account_id] = {"reviews_held": held_count / (held_count + missed_count)}
     return out
+
+
+def last_meetings(session: Session, account_ids: Sequence[int], now: datetime) -> dict[int, datetime]:
+    """When each account last met us in a held review (its outcome time, else its booked start), up to `now`:
+    the `meeting` a days-since-last factor reads when no newer `meeting` signal was sent."""
+    when = func.coalesce(Review.held_at, Review.starts_at)
+    stmt = (select(Review.account_id, func.max(when))
+            .where(Review.account_id.in_(account_ids), Review.status == "held", when <= now)
+            .group_by(Review.account_id))
+    return {account_id: _aware(at) for account_id, at in session.execute(stmt) if at is not None}
+
+
+def count_accounts(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Account)) or 0
 
 
 def objective_signals(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, float]]:

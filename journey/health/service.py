@@ -131,11 +131,15 @@ def score_batch(session: Session, *, account_ids: Sequence[int], now: datetime,
                  repository.objective_signals(session, account_ids), repository.deal_seats(session, account_ids)):
         for account_id, values in part.items():
             internal.setdefault(account_id, {}).update(values)
+    meetings = repository.last_meetings(session, account_ids, now) if "meeting" in metrics else {}
     results: dict[int, tuple[str, domain.HealthResult]] = {}
     for account_id, fact in facts.items():
         inputs = dict(summaries.get(account_id, {}))
         for metric, value in internal.get(account_id, {}).items():
             inputs.setdefault(metric, domain.MetricSummary.point(value, now, windows))  # a sent signal wins
+        met = meetings.get(account_id)
+        if met is not None and ("meeting" not in inputs or inputs["meeting"].last_at < met):  # the latest wins
+            inputs["meeting"] = domain.MetricSummary.point(1.0, met, windows, now=now)
         stage = domain.lifecycle_stage(value_reached=fact["value_reached"], signed_on=fact["signed_on"], today=today)
         card = scorecard_for(cards, segment=fact["segment"], stage=stage)
         results[account_id] = (stage, domain.score_summaries(inputs, card, now))

@@ -6,27 +6,45 @@
 
 Each account gets, over 90 days: `active_users` daily; `logins_7d`, `support_tickets_open` and
 `feature_adoption` weekly; `csm_sentiment` monthly; `seats`, `nps`, `csat` and `escalation_open` once:
-~137 rows per account. The recompute is the real nightly job (`recompute_all_health`: per batch of 2,000
-accounts, the latest value of each (account, metric) by one index seek and window aggregates only for the
-metrics a factor averages; pure scoring; upsert of scores and daily history; risk-alert checks). The
-baseline is one hand-written `GROUP BY account_id, metric` over the same rows (count, avg, min, max,
-latest time), fetched whole: what the database alone needs to read the inputs once. The ratio says how
-much the whole pipeline costs on top of reading the data.
+~137 rows per account. Every account has a CSM and an AM; 40 % have a signed deal with an onboarding plan
+(milestones, 8 tasks, some late), a handoff packet, two reviews (held, missed or coming up) and two
+objectives with progress, so the internal-signal queries read real rows; 5 % fall on the last day (a few
+users, an escalation), so tonight's recompute turns them red and writes risk alerts (a reminder and two
+outbox messages each) as a real night would. The recompute is the real nightly job
+(`recompute_all_health`: per batch of 2,000 accounts, the latest value of each (account, metric) by one
+index seek and window aggregates only for the metrics a factor averages; the internal signals; pure
+scoring; upsert of scores and daily history; risk alerts). The baseline is one hand-written
+`GROUP BY account_id, metric` over the same rows (count, avg, min, max, latest time), fetched whole: what
+the database alone needs to read the inputs once. The ratio says how much the whole pipeline costs on
+top of reading the data. The database is removed afterwards (the SQLite file is GBs at full size).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import random
+import shutil
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, insert, select, text
 
 PG_SERVER = os.environ.get("JOURNEY_BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 NOW = datetime(2027, 3, 1, 3, tzinfo=UTC)
 SEGMENTS = ["smb"] * 6 + ["mid_market"] * 3 + ["enterprise"]
+CSMS, AMS = 50, 25  # team members: ids 1..50 are CSMs, 51..75 AMs
+TODAY = NOW.date()
+
+
+def with_plan(account_id: int) -> bool:
+    return account_id % 5 in (0, 1)
+
+
+def falling(account_id: int) -> bool:
+    return account_id % 20 == 3
 
 
 def signal_rows(account_id: int, rng: random.Random) -> list[tuple]:
@@ -41,7 +59,11 @@ def signal_rows(account_id: int, rng: random.Random) -> list[tuple]:
         rows += [("logins_7d", round(seats * level * rng.uniform(1, 4)), d),
                  ("support_tickets_open", rng.randint(0, 8), d), ("feature_adoption", round(level * 0.8, 2), d)]
     rows += [("csm_sentiment", rng.randint(2, 5), d) for d in (5, 35, 65)]
-    return [(f"b-{account_id}-{m}-{d}", account_id, m, float(v), NOW - timedelta(days=d, hours=rng.randint(0, 20)))
+    if falling(account_id):  # today: a few users left and an escalation is open
+        rows = [r for r in rows if not (r[0] in ("active_users", "escalation_open") and r[2] == 0)]
+        rows += [("active_users", max(1, seats // 10), 0), ("escalation_open", 1.0, 0)]
+    return [(f"b-{account_id}-{m}-{d}", account_id, m, float(v),
+             NOW - timedelta(days=d, hours=rng.randint(1, 20) if d else rng.randint(1, 2)))
             for m, v, d in rows]
 
 
@@ -55,11 +77,16 @@ def seed(url: str, accounts: int) -> int:
     rng = random.Random(7)
     dialect = engine.dialect.name
     total = 0
+    seed_team(engine)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO account (id, crm_source, crm_external_id, name, segment, timezone, "
-                          "created_at, updated_at) VALUES (:id, 'bench', :ext, :name, :segment, 'UTC', :now, :now)"),
+                          "csm_id, am_id, created_at, updated_at) "
+                          "VALUES (:id, 'bench', :ext, :name, :segment, 'UTC', :csm, :am, :now, :now)"),
                      [{"id": i, "ext": f"B{i}", "name": f"Bench {i}", "segment": SEGMENTS[i % 10],
-                       "now": _naive(NOW, dialect)} for i in range(1, accounts + 1)])
+                       "csm": 1 + i % CSMS, "am": CSMS + 1 + i % AMS, "now": _naive(NOW, dialect)}
+                      for i in range(1, accounts + 1)])
+    for start in range(1, accounts + 1, 2000):
+        seed_plans(engine, [a for a in range(start, min(start + 2000, accounts + 1)) if with_plan(a)])
     for start in range(1, accounts + 1, 2000):
         rows = [r for a in range(start, min(start + 2000, accounts + 1)) for r in signal_rows(a, rng)]
         total += len(rows)
@@ -82,6 +109,65 @@ def seed(url: str, accounts: int) -> int:
     return total
 
 
+def seed_team(engine: Any) -> None:
+    from journey.models import TeamMember
+
+    members = [{"id": i, "email": f"{'csm' if i <= CSMS else 'am'}{i}@bench.example", "name": f"Member {i}",
+                "role": "csm" if i <= CSMS else "am"} for i in range(1, CSMS + AMS + 1)]
+    with engine.begin() as conn:
+        conn.execute(insert(TeamMember.__table__), members)
+
+
+def seed_plans(engine: Any, account_ids: list[int]) -> None:
+    """A deal, a journey with its plan, a packet, two reviews and two objectives per account (ORM tables
+    through Core executemany: their column defaults and types apply, without per-object work)."""
+    from journey.models import Deal, HandoffPacket, Journey, Milestone, Objective, ObjectiveProgress, PlanTask, Review
+
+    rows: dict[Any, list[dict[str, Any]]] = {m: [] for m in (Deal, Journey, Milestone, PlanTask, HandoffPacket, Review,
+                                                             Objective, ObjectiveProgress)}
+    for a in account_ids:
+        rng = random.Random(a)
+        signed = TODAY - timedelta(days=rng.choice([40, 120, 300, 500]))
+        rows[Deal].append({"id": a, "account_id": a, "crm_source": "bench", "crm_external_id": f"D{a}",
+                           "name": f"Deal {a}", "status": "won", "seats": rng.choice([10, 25, 50, 100]),
+                           "contract_end": signed + timedelta(days=365 * (1 + a % 2))})
+        rows[Journey].append({"id": a, "deal_id": a, "account_id": a, "playbook": "default", "playbook_version": 1,
+                              "signed_on": signed})
+        reached = NOW - timedelta(days=10) if (TODAY - signed).days > 100 else None
+        rows[Milestone] += [{"id": 2 * a + k, "journey_id": a, "key": key, "name": key.title(), "position": k,
+                             "value_milestone": k == 1, "due_on": signed + timedelta(days=30 + 60 * k),
+                             "completed_at": reached if k == 1 else NOW - timedelta(days=200)}
+                            for k, key in enumerate(("kickoff", "first_value"))]
+        for t in range(8):
+            due = signed + timedelta(days=7 + 14 * t)
+            done = due < TODAY and rng.random() < 0.8
+            rows[PlanTask].append({"id": 8 * a + t, "journey_id": a, "milestone_id": 2 * a + t // 4, "key": f"t{t}",
+                                   "title": f"Task {t}", "position": t, "anchor": "signature",
+                                   "offset_business_days": 5 + 10 * t, "due_on": due,
+                                   "status": "done" if done else "todo",
+                                   "done_at": NOW - timedelta(days=(TODAY - due).days - rng.randint(-3, 2))
+                                   if done else None})
+        rows[HandoffPacket].append({"id": a, "journey_id": a, "account_id": a, "version": 1,
+                                    "completeness": rng.choice([60, 80, 100]), "missing": [], "state": "acknowledged"})
+        for k, (kind, days) in enumerate((("r90", -60), ("r180", rng.choice([-5, 10, 40])))):
+            status = "scheduled" if days > 0 else rng.choice(["held", "held", "missed"])
+            rows[Review].append({"id": 2 * a + k, "journey_id": a, "account_id": a, "kind": kind,
+                                 "title": f"Review {kind}", "anchor": "signature",
+                                 "due_on": TODAY + timedelta(days=days),
+                                 "status": status, "held_at": NOW + timedelta(days=days) if status == "held" else None})
+        for k in range(2):
+            rows[Objective].append({"id": 2 * a + k, "journey_id": a, "account_id": a, "title": f"Objective {k}",
+                                    "baseline": 10.0, "target": 30.0, "source": "handoff", "created_at": NOW,
+                                    "updated_at": NOW})
+            rows[ObjectiveProgress] += [{"id": 4 * a + 2 * k + n, "objective_id": 2 * a + k,
+                                         "at": NOW - timedelta(days=40 - 30 * n), "value": 10.0 + rng.uniform(0, 25),
+                                         "source": "review", "recorded_by": "bench"} for n in range(2)]
+    with engine.begin() as conn:
+        for model, values in rows.items():
+            if values:
+                conn.execute(insert(model.__table__), values)
+
+
 def baseline(url: str) -> float:
     """One hand-written aggregate over the same rows, fetched whole: seconds."""
     engine = create_engine(url)
@@ -96,28 +182,47 @@ def baseline(url: str) -> float:
     return elapsed
 
 
-def recompute(url: str) -> tuple[float, dict[str, int]]:
+def recompute(url: str) -> tuple[float, dict[str, int], int]:
+    """Tonight's recompute (after last night's): seconds, its result, risk alerts it wrote."""
     from journey.config import get_settings
     from journey.db import engine_for
     from journey.health.jobs import recompute_all_health
+    from journey.models import Reminder
 
     os.environ["JOURNEY_DATABASE_URL"] = url
     get_settings.cache_clear()
     engine_for.cache_clear()
     recompute_all_health(NOW - timedelta(days=1))  # yesterday's scores exist, as on any night but the first
+    engine = create_engine(url)
+    count = select(func.count()).select_from(Reminder).where(Reminder.kind.like("risk.%"))
+    with engine.connect() as conn:
+        before = conn.scalar(count) or 0
     started = time.perf_counter()
     result = recompute_all_health(NOW)
-    return time.perf_counter() - started, result
+    took = time.perf_counter() - started
+    with engine.connect() as conn:
+        alerts = (conn.scalar(count) or 0) - before
+    engine.dispose()
+    return took, result, alerts
 
 
-def database(backend: str) -> tuple[str, callable]:  # type: ignore[valid-type]
+def database(backend: str) -> tuple[str, Callable[[], None]]:
+    """A migrated database and the function that removes it (the SQLite file runs to GBs at full size)."""
     from journey import migrations
 
     if backend == "sqlite":
         from bench.common import workspace
 
-        url = f"sqlite:///{workspace('health') / 'journey.db'}"
-        drop = lambda: None  # noqa: E731
+        folder = workspace("health")
+        url = f"sqlite:///{folder / 'journey.db'}"
+
+        def drop() -> None:
+            from journey.db import engine_for
+
+            for writer in (True, False):  # close the pooled connections, or the space stays held until exit
+                engine_for(url, writer=writer).dispose()
+            engine_for.cache_clear()
+            shutil.rmtree(folder, ignore_errors=True)
     else:
         name = f"journey_bench_{uuid.uuid4().hex[:8]}"
         admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
@@ -147,10 +252,11 @@ def run(backend: str, accounts: int) -> str:
         rows = seed(url, accounts)
         seeded = time.perf_counter() - started
         base = min(baseline(url) for _ in range(3))
-        took, result = recompute(url)
+        took, result, alerts = recompute(url)
         assert result["accounts"] == accounts
+        assert alerts > 0, "the falling accounts should have raised risk alerts"
         line = (f"| {backend} | {accounts:,} | {rows:,} | {seeded:.1f} s | {base:.2f} s | {took:.1f} s | "
-                f"{accounts / took:,.0f} | {took / base:.1f}x |")
+                f"{accounts / took:,.0f} | {took / base:.1f}x | {alerts:,} |")
         print(line, flush=True)
         return line
     finally:
@@ -166,8 +272,8 @@ def main() -> None:
     args = parser.parse_args()
     accounts = 100_000 if args.full else args.accounts
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    header = ("| backend | accounts | signal rows | seed | one SQL aggregate | full recompute | accounts/s | ratio |\n"
-              "|---|---:|---:|---:|---:|---:|---:|---:|")
+    header = ("| backend | accounts | signal rows | seed | one SQL aggregate | full recompute | accounts/s | ratio "
+              "| risk alerts |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(header, flush=True)
     lines = [run(b, accounts) for b in backends]
     if not args.no_record:

@@ -9,6 +9,7 @@ from journey.cli.health import health_app
 from journey.cli.imports import import_app
 from journey.cli.journeys import go_live_app, kpis, objectives_app, owners_app, plan_app
 from journey.cli.onboarding import packets_app, tasks_app, team_app
+from journey.cli.outbox import outbox_app
 from journey.cli.scheduler import scheduler_app
 from journey.cli.worker import worker as worker_command
 
@@ -30,6 +31,7 @@ app.add_typer(owners_app, name="owners")
 app.add_typer(objectives_app, name="objectives")
 app.command("kpis")(kpis)
 app.add_typer(scheduler_app, name="scheduler")
+app.add_typer(outbox_app, name="outbox")
 
 
 @app.command()

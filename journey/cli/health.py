@@ -20,15 +20,13 @@ def recompute(batch_size: int = typer.Option(2000, min=1, help="accounts per tra
 
     from journey import db
     from journey.audit import Actor
-    from journey.health import jobs
+    from journey.health import jobs, repository
     from journey.kit import utcnow
-    from journey.models import Account, ActorKind
+    from journey.models import ActorKind
 
     console = Console(stderr=True)
     with db.transaction(writer=False) as session:
-        from sqlalchemy import func, select
-
-        total = session.scalar(select(func.count()).select_from(Account)) or 0
+        total = repository.count_accounts(session)
     started = time.perf_counter()
     with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
         task = progress.add_task("accounts", total=total)
@@ -43,8 +41,9 @@ def recompute(batch_size: int = typer.Option(2000, min=1, help="accounts per tra
 def backtest(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
                                          help="CSV of past outcomes: account,date,outcome (renewed|churned|expanded)"),
              scorecard: list[Path] = typer.Option(None, "--scorecard", exists=True, dir_okay=False,
-                                                  help="a scorecard YAML to test; repeat it to compare versions "
-                                                       "(default: each account's adopted card)"),
+                                                  help="a scorecard YAML to test in place of the shipped card of "
+                                                       "its name (or stage and segments); repeat it to compare "
+                                                       "versions (default: the shipped cards)"),
              as_json: bool = typer.Option(False, "--json", help="print the report as JSON")) -> None:
     """How a scorecard would have ranked known renewals and churns: AUC, precision of the red band, churners
     still green 90 days before they left."""
@@ -67,12 +66,11 @@ def backtest(file: Path = typer.Argument(..., exists=True, dir_okay=False, reada
     with db.transaction(writer=False) as session:
         for card in cards:
             scored = service.backtest(session, outcomes=outcomes, card=card)
-            reports.append(report(card.label if card else "adopted card per segment", scored))
+            reports.append(report(card.label if card else "shipped scorecards", scored))
     if as_json:
         typer.echo(json.dumps([r.__dict__ for r in reports], indent=2))
         return
-    for r in reports:
-        typer.echo(_describe(r))
+    typer.echo("\n\n".join(_describe(r) for r in reports))
 
 
 def _describe(r) -> str:  # type: ignore[no-untyped-def]

@@ -175,14 +175,20 @@ class RiskAlert:
     reason: str
 
 
-def risk_alert(*, name: str, old_band: str | None, new_band: str, score: float, score_then: float | None,
-               top_factor: str | None, policy: RiskPolicy) -> RiskAlert | None:
-    """Turned red (from another band) beats a fast drop; None when neither happened."""
+def risk_alert(*, name: str, old_band: str | None, new_band: str, score: float,
+               then: tuple[date, float] | None, today: date, top_factor: str | None,
+               policy: RiskPolicy) -> RiskAlert | None:
+    """Turned red (from another band) beats a fast drop; None when neither happened.
+
+    `then` is the (day, score) the drop is measured from: `policy.drop_days` ago, or the last scored day
+    before that (up to a week earlier), so the sentence names the real span."""
     why = f" Costs the most: {top_factor}." if top_factor else ""
     if policy.turns_red and new_band == policy.red_band and old_band not in (None, policy.red_band):
         return RiskAlert("risk.turned_red", f"{name} turned {new_band}: health {score:.0f}/100 "
                                             f"(was {old_band}).{why}")
-    if score_then is not None and score_then - score >= policy.drop_points:
-        return RiskAlert("risk.dropped", f"{name}: health fell {score_then - score:.0f} points in "
-                                         f"{policy.drop_days} days, from {score_then:.0f} to {score:.0f}.{why}")
+    if then is not None and then[1] - score >= policy.drop_points:
+        on, earlier = then
+        return RiskAlert("risk.dropped", f"{name}: health fell {earlier - score:.0f} points in "
+                                         f"{(today - on).days} days, from {earlier:.0f} on {on.isoformat()} "
+                                         f"to {score:.0f}.{why}")
     return None

@@ -43,7 +43,7 @@ def raise_risk_alerts(session: Session, *, changes: Sequence[ScoreChange], now: 
     for c in changes:
         top = c.new.top_cost
         alert = domain.risk_alert(name=accounts[c.account_id].name, old_band=c.old_band, new_band=c.new.band,
-                                  score=c.new.score, score_then=then.get(c.account_id),
+                                  score=c.new.score, then=then.get(c.account_id), today=now.date(),
                                   top_factor=top.factor if top else None, policy=policy)
         if alert is not None and accounts[c.account_id].csm_id:
             alerts[c.account_id] = alert

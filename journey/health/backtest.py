@@ -81,14 +81,24 @@ def parse_outcomes(text: str) -> tuple[list[Outcome], list[str]]:
 
 
 def auc(churner_scores: Sequence[float], retained_scores: Sequence[float]) -> float | None:
-    """Probability that a churner scores below a retained account (ties count half); None without both."""
+    """Probability that a churner scores below a retained account (ties count half); None without both.
+
+    Mann-Whitney from ranks: sort once, give tied scores their mean rank, and the retained accounts' rank
+    sum less its minimum is the number of (churner, retained) pairs the retained account wins. n log n,
+    where comparing every pair was n x m."""
     if not churner_scores or not retained_scores:
         return None
-    wins = 0.0
-    for c in churner_scores:
-        for r in retained_scores:
-            wins += 1.0 if c < r else 0.5 if c == r else 0.0
-    return wins / (len(churner_scores) * len(retained_scores))
+    tagged = sorted([(s, 0) for s in churner_scores] + [(s, 1) for s in retained_scores])
+    rank_sum, i = 0.0, 0
+    while i < len(tagged):
+        j = i
+        while j < len(tagged) and tagged[j][0] == tagged[i][0]:
+            j += 1
+        mean_rank = (i + 1 + j) / 2  # ranks i+1 .. j share their mean
+        rank_sum += mean_rank * sum(kind for _, kind in tagged[i:j])
+        i = j
+    n_retained = len(retained_scores)
+    return (rank_sum - n_retained * (n_retained + 1) / 2) / (len(churner_scores) * n_retained)
 
 
 def report(scorecard: str, scored: Sequence[Scored], *, red_band: str = "red", green_band: str = "green") -> Report:

@@ -8,7 +8,7 @@ points (effective weight x 100 - points) are the largest.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -39,9 +39,13 @@ class MetricSummary:
     windows: Mapping[int, WindowAgg] = field(default_factory=dict)
 
     @classmethod
-    def point(cls, value: float, at: datetime, windows: Iterable[int]) -> MetricSummary:
-        """A single observation (internal signals computed at `at`)."""
-        return cls(value, at, {w: WindowAgg(1, value, value, value) for w in windows})
+    def point(cls, value: float, at: datetime, windows: Iterable[int], *, now: datetime | None = None
+              ) -> MetricSummary:
+        """A single observation made at `at` (internal signals computed at `now`, the default), in the
+        windows ending at `now` that reach back to it."""
+        now = at if now is None else now
+        return cls(value, at, {w: WindowAgg(1, value, value, value) for w in windows
+                               if at > now - timedelta(days=w)})
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,18 @@ class HealthResult:
         return max(present, key=lambda c: c.cost, default=None)
 
 
-def summarise(signals: Iterable[SignalPoint], *, windows: Iterable[int], now: datetime) -> dict[str, MetricSummary]:
-    """Per metric: latest value at or before `now`, and count / sum / min / max over each window (now-w, now]."""
+def summarise(signals: Iterable[SignalPoint], *, windows: Iterable[int], now: datetime,
+              horizon_days: int | None = None, stale_metrics: Collection[str] = ()) -> dict[str, MetricSummary]:
+    """Per metric: latest value at or before `now`, and count / sum / min / max over each window (now-w, now].
+
+    With `horizon_days`, the rule of the live recompute (`repository.metric_summaries`): a metric whose
+    signals are all older than the horizon is absent, unless it is in `stale_metrics` (a factor counts the
+    days since its last signal: an old one is stale, not missing)."""
     windows = sorted(set(windows))
+    horizon = None if horizon_days is None else now - timedelta(days=horizon_days)
     by_metric: dict[str, list[SignalPoint]] = {}
     for s in signals:
-        if s.at <= now:
+        if s.at <= now and (horizon is None or s.at > horizon or s.metric in stale_metrics):
             by_metric.setdefault(s.metric, []).append(s)
     out: dict[str, MetricSummary] = {}
     for metric, points in by_metric.items():

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Date, String, and_, case, cast, func, join, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
-from journey.health.domain import HistoryPoint, MetricSummary, WindowAgg
+from journey.health.domain import HistoryPoint, MetricSummary, SignalPoint, WindowAgg
 from journey.kit import row_id
 from journey.models import (
     Account,
@@ -85,11 +85,39 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def signal_points(session: Session, account_id: int, *, since: datetime, until: datetime
-                  ) -> list[tuple[str, float, datetime]]:
-    stmt = (select(Signal.metric, Signal.value, Signal.at)
-            .where(Signal.account_id == account_id, Signal.at > since, Signal.at <= until))
-    return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
+def signal_points(session: Session, account_ids: Sequence[int], *, since: datetime, until: datetime,
+                  stale_metrics: Iterable[str] = ()) -> dict[int, list[SignalPoint]]:
+    """Every signal of the accounts in (since, until], and of `stale_metrics` also before `since`
+    (a days-since-last factor needs the last one however old), per account, in one statement."""
+    stale = sorted(set(stale_metrics))
+    after = or_(Signal.at > since, Signal.metric.in_(stale)) if stale else Signal.at > since
+    stmt = (select(Signal.account_id, Signal.metric, Signal.value, Signal.at)
+            .where(Signal.account_id.in_(account_ids), Signal.at <= until, after))
+    out: dict[int, list[SignalPoint]] = defaultdict(list)
+    for account_id, metric, value, at in session.execute(stmt):
+        out[account_id].append(SignalPoint(metric, float(value), at if at.tzinfo is UTC else _aware(at)))
+    return out
+
+
+def stage_facts(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """What a lifecycle stage on any past day needs: segment, every signature date (oldest first) and
+    when the first value milestone was reached (None if never)."""
+    first_value = (select(Journey.account_id.label("account_id"), func.min(Milestone.completed_at).label("at"))
+                   .join(Milestone, Milestone.journey_id == Journey.id)
+                   .where(Milestone.value_milestone.is_(True), Milestone.completed_at.is_not(None),
+                          Journey.account_id.in_(account_ids))
+                   .group_by(Journey.account_id).subquery())
+    stmt = (select(Account.id, Account.segment, first_value.c.at, Journey.signed_on)
+            .outerjoin(first_value, first_value.c.account_id == Account.id)
+            .outerjoin(Journey, Journey.account_id == Account.id)
+            .where(Account.id.in_(account_ids)).order_by(Account.id, Journey.signed_on))
+    out: dict[int, dict[str, Any]] = {}
+    for account_id, segment, value_at, signed_on in session.execute(stmt):
+        fact = out.setdefault(account_id, {"segment": segment, "signed": [],
+                                           "value_reached_at": None if value_at is None else _aware(value_at)})
+        if signed_on is not None:
+            fact["signed"].append(signed_on)
+    return out
 
 
 # ---------------------------------------------------------------------------------------- recompute
@@ -237,16 +265,29 @@ def packet_signals(session: Session, account_ids: Sequence[int]) -> dict[int, di
 
 
 def review_signals(session: Session, account_ids: Sequence[int], today: date) -> dict[int, dict[str, float]]:
-    """`reviews_held`: held / (held + missed) of the reviews due by today; `meeting` the last held one."""
+    """`reviews_held`: held / (held + missed) of the reviews due by today."""
     held = Review.status == "held"
-    stmt = (select(Review.account_id, func.count(case((held, 1))), func.count(case((Review.status == "missed", 1))),
-                   func.max(case((held, Review.due_on))))
+    stmt = (select(Review.account_id, func.count(case((held, 1))), func.count(case((Review.status == "missed", 1))))
             .where(Review.account_id.in_(account_ids), Review.due_on <= today).group_by(Review.account_id))
     out: dict[int, dict[str, float]] = {}
-    for account_id, held_count, missed_count, _ in session.execute(stmt):
+    for account_id, held_count, missed_count in session.execute(stmt):
         if held_count + missed_count:
             out[account_id] = {"reviews_held": held_count / (held_count + missed_count)}
     return out
+
+
+def last_meetings(session: Session, account_ids: Sequence[int], now: datetime) -> dict[int, datetime]:
+    """When each account last met us in a held review (its outcome time, else its booked start), up to `now`:
+    the `meeting` a days-since-last factor reads when no newer `meeting` signal was sent."""
+    when = func.coalesce(Review.held_at, Review.starts_at)
+    stmt = (select(Review.account_id, func.max(when))
+            .where(Review.account_id.in_(account_ids), Review.status == "held", when <= now)
+            .group_by(Review.account_id))
+    return {account_id: _aware(at) for account_id, at in session.execute(stmt) if at is not None}
+
+
+def count_accounts(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Account)) or 0
 
 
 def objective_signals(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, float]]:
@@ -314,8 +355,8 @@ def history(session: Session, account_id: int, *, since: date) -> list[HistoryPo
     return [HistoryPoint(d, s, b) for d, s, b in session.execute(stmt)]
 
 
-def scores_days_ago(session: Session, account_ids: Sequence[int], day: date) -> dict[int, float]:
-    """Each account's score of `day` (or the last day before it within a week)."""
+def scores_days_ago(session: Session, account_ids: Sequence[int], day: date) -> dict[int, tuple[date, float]]:
+    """Each account's (day, score) of `day`, or of the last day before it with a score, within a week."""
     stmt = (select(HealthHistory.account_id, HealthHistory.score, HealthHistory.day)
             .where(HealthHistory.account_id.in_(account_ids), HealthHistory.day <= day,
                    HealthHistory.day > day - timedelta(days=7)))
@@ -323,7 +364,7 @@ def scores_days_ago(session: Session, account_ids: Sequence[int], day: date) -> 
     for account_id, value, on in session.execute(stmt):
         if account_id not in best or on > best[account_id][0]:
             best[account_id] = (on, value)
-    return {a: v for a, (_, v) in best.items()}
+    return best
 
 
 def health_refs(session: Session, account_ids: Iterable[int]) -> dict[int, tuple[float, str]]:

@@ -87,7 +87,7 @@ def _objective_progress(session: Session, rows: list[dict[str, Any]], *, actor: 
     return objectives_service.record_signal_progress(session, signals=points, actor=actor, now=now)
 
 
-def _chunks(rows: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+def _chunks(rows: list[Any], size: int) -> list[list[Any]]:
     return [rows[i:i + size] for i in range(0, len(rows), size)]
 
 
@@ -141,11 +141,15 @@ def score_batch(session: Session, *, account_ids: Sequence[int], now: datetime,
                  repository.objective_signals(session, account_ids), repository.deal_seats(session, account_ids)):
         for account_id, values in part.items():
             internal.setdefault(account_id, {}).update(values)
+    meetings = repository.last_meetings(session, account_ids, now) if "meeting" in metrics else {}
     results: dict[int, tuple[str, domain.HealthResult]] = {}
     for account_id, fact in facts.items():
         inputs = dict(summaries.get(account_id, {}))
         for metric, value in internal.get(account_id, {}).items():
             inputs.setdefault(metric, domain.MetricSummary.point(value, now, windows))  # a sent signal wins
+        met = meetings.get(account_id)
+        if met is not None and ("meeting" not in inputs or inputs["meeting"].last_at < met):  # the latest wins
+            inputs["meeting"] = domain.MetricSummary.point(1.0, met, windows, now=now)
         stage = domain.lifecycle_stage(value_reached=fact["value_reached"], signed_on=fact["signed_on"], today=today)
         card = scorecard_for(cards, segment=fact["segment"], stage=stage)
         results[account_id] = (stage, domain.score_summaries(inputs, card, now))
@@ -209,30 +213,71 @@ def _stored_explanation(stored: Any) -> str:
 
 
 # ------------------------------------------------------------------------------------------ back-test
-def backtest(session: Session, *, outcomes: Sequence[Any], card: Scorecard | None = None) -> list[Any]:
-    """Score each outcome's account as of the outcome date and 90 days before, from the stored signals.
+BACKTEST_LEAD = timedelta(days=90)
 
-    With `card`, every account is scored with it (to compare versions); otherwise with the adopted card of
-    its segment. Internal signals (plan, packet, reviews) are not kept per day, so they drop out here."""
+
+def backtest(session: Session, *, outcomes: Sequence[Any], card: Scorecard | None = None) -> list[Any]:
+    """Score each outcome's account at the end of the outcome date and 90 days before, from the stored
+    signals, as the live recompute would have then: the card of the account's segment and of the stage it
+    was in on that day, the same rule for old signals (a days-since-last metric is stale, never missing).
+
+    `card` stands in for the shipped card of the same name (or the same stage and segments), so two
+    versions can be compared. Internal signals (plan, packet, reviews, objectives) are not kept per day:
+    they drop out here. Signals are read per batch of 500 accounts, not per outcome."""
     from journey.health.backtest import Scored
 
+    cards = _with_candidate(all_scorecards(), card)
+    rule = _ScoringRule(cards)
     found = repository.account_ids_by_ref(session, (o.account for o in outcomes))
-    facts = repository.account_facts(session, sorted(set(found.values())))
-    cards = all_scorecards()
-    scored = []
+    by_account: dict[int, list[Any]] = {}
     for o in outcomes:
-        account_id = found.get(o.account)
-        if account_id is None:
-            scored.append(Scored(o, None, None, None, None))
-            continue
-        use = card or scorecard_for(cards, segment=facts[account_id]["segment"], stage="adopted")
-        at = datetime.combine(o.on, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
-        then = at - timedelta(days=90)
-        points = [domain.SignalPoint(m, v, t) for m, v, t in repository.signal_points(
-            session, account_id, since=then - timedelta(days=max(use.windows)), until=at)]
-        now_result, before = domain.score(points, use, at), domain.score(points, use, then)
-        scored.append(Scored(o, *_known(now_result), *_known(before)))
-    return scored
+        if o.account in found:
+            by_account.setdefault(found[o.account], []).append(o)
+    results: dict[int, Any] = {}
+    for chunk in _chunks(sorted(by_account), 500):
+        mine = [o for a in chunk for o in by_account[a]]
+        ends = [_end_of(o.on) for o in mine]
+        facts = repository.stage_facts(session, chunk)
+        points = repository.signal_points(session, chunk, since=min(ends) - BACKTEST_LEAD - rule.horizon,
+                                          until=max(ends), stale_metrics=rule.stale)
+        for a in chunk:
+            for o in by_account[a]:
+                at = _end_of(o.on)
+                now_result = rule.score(points.get(a, []), facts[a], at)
+                before = rule.score(points.get(a, []), facts[a], at - BACKTEST_LEAD)
+                results[id(o)] = Scored(o, *_known(now_result), *_known(before))
+    return [results.get(id(o)) or Scored(o, None, None, None, None) for o in outcomes]
+
+
+def _end_of(day: Any) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
+
+
+def _with_candidate(cards: Sequence[Scorecard], card: Scorecard | None) -> list[Scorecard]:
+    if card is None:
+        return list(cards)
+    key = (card.stage, frozenset(card.segments))
+    return [c for c in cards if c.name != card.name and (c.stage, frozenset(c.segments)) != key] + [card]
+
+
+class _ScoringRule:
+    """The live recompute's choices for a set of cards: horizon, stale metrics, card per segment and stage."""
+
+    def __init__(self, cards: Sequence[Scorecard]) -> None:
+        self.cards = cards
+        self.windows = set().union(*(c.windows for c in cards))
+        self.horizon = timedelta(days=max(self.windows))
+        self.stale = {f.metric for c in cards for f in c.factors if f.aggregate == "days_since_last"}
+
+    def score(self, points: Sequence[domain.SignalPoint], fact: dict[str, Any], at: datetime) -> domain.HealthResult:
+        today = at.date()
+        signed = [d for d in fact["signed"] if d <= today]
+        reached = fact["value_reached_at"] is not None and fact["value_reached_at"] <= at
+        stage = domain.lifecycle_stage(value_reached=reached, signed_on=signed[-1] if signed else None, today=today)
+        card = scorecard_for(self.cards, segment=fact["segment"], stage=stage)
+        summaries = domain.summarise(points, windows=self.windows, now=at, horizon_days=self.horizon.days,
+                                     stale_metrics=self.stale)
+        return domain.score_summaries(summaries, card, at)
 
 
 def _known(result: domain.HealthResult) -> tuple[float | None, str | None]:

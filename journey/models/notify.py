@@ -46,7 +46,7 @@ class OutboxMessage(Base):
     attachments: Mapped[list[Any]] = mapped_column(default=list)
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
     reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminder.id"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, dead
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, unconfirmed, dead, skipped
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]

@@ -32,7 +32,7 @@ def queue_digest(session: Any, *, member_id: int, now: datetime) -> int:
     rows = repository.book_with_health(session, member_id)
     before = health_repository.scores_days_ago(session, [r.id for r in rows], (now - timedelta(days=7)).date())
     accounts = [{"id": r.id, "name": r.name, "score": r.score, "band": r.band,
-                 "trend7": None if r.score is None or r.id not in before else r.score - before[r.id]} for r in rows]
+                 "trend7": None if r.score is None or r.id not in before else r.score - before[r.id][1]} for r in rows]
     changed = [{"id": r.id, "name": r.name, "score": r.score, "band": r.band, "previous_band": r.previous_band}
                for r in rows if r.previous_band and r.band_changed_at and r.band_changed_at >= week_ago]
     due = [{"due_on": r.due_at.date().isoformat(), "reason": r.reason}

@@ -1,26 +1,35 @@
 """Drain the outbox (scheduler job): claim due messages, send each, record the outcome.
 
-Claim-once: a claim is one UPDATE that leases rows (`locked_until`) so two drainers never hold the same
-message; `mark_sent` only flips a still-pending row. Failures are retried with exponential backoff
-(1, 2, 4 ... minutes, at most 6 hours, or the receiver's `Retry-After`) and become dead letters after
-`JOURNEY_OUTBOX_MAX_ATTEMPTS`. Each attempt is its own transaction, so a crash loses nothing: the lease
-expires and the message is sent then. The one window left is a crash between the receiver accepting a
-message and our commit of `sent`: e-mails carry a Message-ID derived from the outbox key so mail
-servers can drop that copy; Slack incoming webhooks offer no such key.
+Claim-once: a claim is one UPDATE that leases rows (`locked_until`) and bumps `attempts`, which is the
+claimer's fencing token. Before each send the drainer extends its lease on that one message, only if it
+still holds it (status pending, same `attempts`): a batch of slow sends that outlasts the lease loses the
+messages another drainer took over, instead of sending them a second time. `mark_*` carry the same token.
+
+Outcomes: sent; retried with exponential backoff (1, 2, 4 ... minutes, at most 6 hours, or the receiver's
+`Retry-After`) when nothing reached the receiver or it refused for now; dead at once when retrying cannot
+help, or after `JOURNEY_OUTBOX_MAX_ATTEMPTS`; `unconfirmed` when the message went out and no answer came
+back (a read timeout): it may have been delivered, so it is not resent by itself. `journey outbox list
+--status unconfirmed` shows those and `journey outbox resend ID` sends one again, a person's decision.
+
+What is left: a crash between the receiver accepting a message and our commit of `sent`. The lease runs
+out and the message is sent again. E-mails carry a Message-ID derived from the outbox key, which some
+mail servers use to drop the copy; Slack incoming webhooks offer no such key, so Slack shows it twice.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import structlog
 
 from journey import db
 from journey.notify import repository
-from journey.notify.senders import Outgoing, PermanentFailure, RetryLater, Sender
+from journey.notify.senders import Outgoing, PermanentFailure, RetryLater, Sender, Unconfirmed
 
 log = structlog.get_logger("journey.outbox")
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=5)  # far above one send's own timeouts (Slack 10 s, SMTP 20 s per step)
+Clock = Callable[[], datetime]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -28,54 +37,70 @@ def backoff(attempts: int) -> timedelta:
 
 
 def drain_outbox(now: datetime, *, senders: Mapping[str, Sender] | None = None, batch: int = 50,
-                 max_attempts: int | None = None) -> dict[str, int]:
-    """Send every message due at `now`; counts of sent, retried, dead and skipped (channel not configured)."""
+                 max_attempts: int | None = None, lease: timedelta = LEASE) -> dict[str, int]:
+    """Send every message due at `now`: counts of sent, retry, dead, unconfirmed, skipped (channel not
+    configured) and lost (another drainer took it over after our lease ran out)."""
     from journey.config import get_settings
     from journey.notify.senders import senders_from_settings
 
     senders = senders_from_settings() if senders is None else senders
     max_attempts = max_attempts or get_settings().outbox_max_attempts
-    counts = {"sent": 0, "retry": 0, "dead": 0, "skipped": 0}
+    clock = _running_from(now)
+    counts = {"sent": 0, "retry": 0, "dead": 0, "unconfirmed": 0, "skipped": 0, "lost": 0}
     while True:
         with db.transaction() as session:
-            ids = repository.claim_due(session, now=now, limit=batch, lease=LEASE)
-        if not ids:
+            claims = repository.claim_due(session, now=clock(), limit=batch, lease=lease)
+        if not claims:
             return counts
-        for message_id in ids:
-            counts[_deliver(message_id, senders=senders, now=now, max_attempts=max_attempts)] += 1
+        for message_id, token in claims:
+            outcome = _deliver(message_id, token, senders=senders, clock=clock, lease=lease,
+                               max_attempts=max_attempts)
+            counts[outcome] += 1
 
 
-def _deliver(message_id: int, *, senders: Mapping[str, Sender], now: datetime, max_attempts: int) -> str:
-    with db.transaction(writer=False) as session:
+def _running_from(now: datetime) -> Clock:
+    """`now` moving on with the wall clock: leases and timestamps stay true during a long drain."""
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - started)
+
+
+def _deliver(message_id: int, token: int, *, senders: Mapping[str, Sender], clock: Clock, lease: timedelta,
+             max_attempts: int) -> str:
+    with db.transaction() as session:
+        if not repository.hold_lease(session, message_id, token=token, until=clock() + lease):
+            log.info("outbox.lease_lost", message_id=message_id)
+            return "lost"
         row = repository.message(session, message_id)
-        if row is None or row.status != "pending":
-            return "skipped"
+        assert row is not None
         outgoing = Outgoing(row.id, row.channel, row.recipient, row.subject, row.body_text, row.body_html,
                             list(row.attachments or []), row.dedupe_key)
-        attempts = row.attempts
     sender = senders.get(outgoing.channel)
     if sender is None:
-        return _record(message_id, "skipped", f"no {outgoing.channel} configured: in-app only", None)
+        return _record(message_id, token, "skipped", f"no {outgoing.channel} configured: in-app only", None)
     try:
         sender.send(outgoing)
     except PermanentFailure as exc:
         log.warning("outbox.dead", message_id=message_id, channel=outgoing.channel, error=str(exc))
-        return _record(message_id, "dead", str(exc), None)
+        return _record(message_id, token, "dead", str(exc), None)
+    except Unconfirmed as exc:
+        log.warning("outbox.unconfirmed", message_id=message_id, channel=outgoing.channel, error=str(exc))
+        return _record(message_id, token, "unconfirmed", f"{exc}; not resent by itself", None)
     except Exception as exc:  # noqa: BLE001 - anything else may work on a later attempt
-        if attempts >= max_attempts:
-            return _record(message_id, "dead", f"gave up after {attempts} attempts: {exc}", None)
-        wait = backoff(attempts)
+        if token >= max_attempts:
+            return _record(message_id, token, "dead", f"gave up after {token} attempts: {exc}", None)
+        wait = backoff(token)
         if isinstance(exc, RetryLater) and exc.after_seconds:
             wait = max(wait, timedelta(seconds=exc.after_seconds))
-        log.info("outbox.retry", message_id=message_id, channel=outgoing.channel, attempts=attempts, error=str(exc))
-        return _record(message_id, "retry", str(exc) or type(exc).__name__, now + wait)
+        log.info("outbox.retry", message_id=message_id, channel=outgoing.channel, attempts=token, error=str(exc))
+        return _record(message_id, token, "retry", str(exc) or type(exc).__name__, clock() + wait)
     with db.transaction() as session:
-        repository.mark_sent(session, message_id, now=now)
+        repository.mark_sent(session, message_id, token=token, now=clock())
     return "sent"
 
 
-def _record(message_id: int, outcome: str, error: str, next_attempt_at: datetime | None) -> str:
-    status = {"retry": "pending", "dead": "dead", "skipped": "skipped"}[outcome]
+def _record(message_id: int, token: int, outcome: str, error: str, next_attempt_at: datetime | None) -> str:
+    status = {"retry": "pending", "dead": "dead", "skipped": "skipped", "unconfirmed": "unconfirmed"}[outcome]
     with db.transaction() as session:
-        repository.mark_failed(session, message_id, error=error, next_attempt_at=next_attempt_at, status=status)
+        repository.mark_failed(session, message_id, token=token, error=error, next_attempt_at=next_attempt_at,
+                               status=status)
     return outcome

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, or_, select, update
+from sqlalchemy import Insert, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from journey.models import Account, HealthScore, OutboxMessage, Reminder, TeamMember
@@ -51,9 +51,12 @@ def _insert_ignoring_duplicates(session: Session, table: Any) -> Insert:
     return insert(table).on_conflict_do_nothing()
 
 
-def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[int]:
+def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[tuple[int, int]]:
     """Lease up to `limit` due pending messages in one statement; a leased message is nobody else's.
 
+    Returns (id, attempts) pairs: each claim bumps `attempts`, so the count a drainer got back is its
+    fencing token. A drainer whose lease ran out and whose message was claimed again holds a stale count,
+    and every later write it tries (`hold_lease`, `mark_*`) matches no row.
     PostgreSQL: `FOR UPDATE SKIP LOCKED` in the sub-select; SQLite: the writer's `BEGIN IMMEDIATE` already
     serialises claimers."""
     due = (select(OutboxMessage.id)
@@ -64,28 +67,55 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
         due = due.with_for_update(skip_locked=True)
     stmt = (update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
             .values(locked_until=now + lease, attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage.id).execution_options(synchronize_session=False))
-    return sorted(session.scalars(stmt).all())
+            .returning(OutboxMessage.id, OutboxMessage.attempts).execution_options(synchronize_session=False))
+    return sorted((id_, attempts) for id_, attempts in session.execute(stmt))
+
+
+def _held(message_id: int, token: int) -> Any:
+    return and_(OutboxMessage.id == message_id, OutboxMessage.status == "pending", OutboxMessage.attempts == token)
+
+
+def hold_lease(session: Session, message_id: int, *, token: int, until: datetime) -> bool:
+    """Extend our lease on a message to `until`; False if it is no longer ours (claimed again, or settled)."""
+    stmt = (update(OutboxMessage).where(_held(message_id, token)).values(locked_until=until)
+            .execution_options(synchronize_session=False))
+    return session.execute(stmt).rowcount == 1
 
 
 def message(session: Session, message_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, message_id)
 
 
-def mark_sent(session: Session, message_id: int, *, now: datetime) -> bool:
-    """Sent, once: only a message still pending becomes sent."""
-    stmt = (update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+def mark_sent(session: Session, message_id: int, *, token: int, now: datetime) -> bool:
+    """Sent, once: only a message still pending and still ours becomes sent."""
+    stmt = (update(OutboxMessage).where(_held(message_id, token))
             .values(status="sent", sent_at=now, locked_until=None, error=None)
             .execution_options(synchronize_session=False))
     return session.execute(stmt).rowcount == 1
 
 
-def mark_failed(session: Session, message_id: int, *, error: str, next_attempt_at: datetime | None,
+def mark_failed(session: Session, message_id: int, *, token: int, error: str, next_attempt_at: datetime | None,
                 status: str = "pending") -> None:
-    stmt = (update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+    stmt = (update(OutboxMessage).where(_held(message_id, token))
             .values(status=status, error=error[:2000], next_attempt_at=next_attempt_at, locked_until=None)
             .execution_options(synchronize_session=False))
     session.execute(stmt)
+
+
+def messages(session: Session, *, status: str | None, after_id: int, limit: int) -> Sequence[OutboxMessage]:
+    stmt = select(OutboxMessage).where(OutboxMessage.id > after_id).order_by(OutboxMessage.id).limit(limit)
+    if status:
+        stmt = stmt.where(OutboxMessage.status == status)
+    return session.scalars(stmt).all()
+
+
+def requeue(session: Session, message_id: int, *, now: datetime, note: str) -> bool:
+    """An unconfirmed or dead message goes back to pending, due now; False for any other status."""
+    stmt = (update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status.in_(("unconfirmed", "dead")))
+            .values(status="pending", next_attempt_at=now, locked_until=None, error=note)
+            .execution_options(synchronize_session=False))
+    return session.execute(stmt).rowcount == 1
 
 
 def digest_members(session: Session) -> Sequence[TeamMember]:

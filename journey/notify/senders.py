@@ -1,7 +1,9 @@
 """Delivery of outbox messages: SMTP email (HTML + text + attachments) and Slack incoming webhooks.
 
 A sender raises :class:`PermanentFailure` when retrying cannot help (a rejected address, a revoked
-webhook) and any other exception when a later attempt may succeed (connection refused, 5xx, 429).
+webhook), :class:`Unconfirmed` when the message went out but no answer came back (it may have been
+delivered: sending it again could double it), and any other exception when nothing reached the receiver
+or the receiver refused it for now (connection refused, 5xx, 429), so a later attempt is safe.
 """
 from __future__ import annotations
 
@@ -19,6 +21,10 @@ import httpx
 
 class PermanentFailure(Exception):
     """Retrying will not help: the message becomes a dead letter."""
+
+
+class Unconfirmed(Exception):
+    """The request may have reached the receiver (sent, then no answer): not resent automatically."""
 
 
 class RetryLater(Exception):
@@ -95,6 +101,24 @@ def email_message(message: Outgoing, *, sender: str) -> EmailMessage:
     return mail
 
 
+class _TracksData:
+    """Remembers whether the DATA stage began: from then on the server may have taken the message."""
+
+    data_started = False
+
+    def data(self, msg):  # type: ignore[no-untyped-def]
+        self.data_started = True
+        return super().data(msg)  # type: ignore[misc]
+
+
+class _Smtp(_TracksData, smtplib.SMTP):
+    pass
+
+
+class _SmtpSsl(_TracksData, smtplib.SMTP_SSL):
+    pass
+
+
 class SmtpSender:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
@@ -102,18 +126,17 @@ class SmtpSender:
     def send(self, message: Outgoing) -> None:
         c = self.config
         mail = email_message(message, sender=c.sender)
+        client: _Smtp | _SmtpSsl | None = None
         try:
             if c.mode == "ssl":
-                client: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout,
-                                                        context=ssl.create_default_context())
+                client = _SmtpSsl(c.host, c.port, timeout=c.timeout, context=ssl.create_default_context())
             else:
-                client = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
-            with client:
-                if c.mode == "starttls":
-                    client.starttls(context=ssl.create_default_context())
-                if c.username:
-                    client.login(c.username, c.password or "")
-                client.send_message(mail)
+                client = _Smtp(c.host, c.port, timeout=c.timeout)
+            if c.mode == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if c.username:
+                client.login(c.username, c.password or "")
+            client.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentFailure(f"recipient refused: {message.recipient}") from exc
         except smtplib.SMTPResponseException as exc:
@@ -121,7 +144,27 @@ class SmtpSender:
                 raise PermanentFailure(f"SMTP {exc.smtp_code}") from exc
             raise RetryLater(f"SMTP {exc.smtp_code}") from exc
         except (OSError, smtplib.SMTPException) as exc:
+            if client is not None and client.data_started:
+                raise Unconfirmed(f"SMTP: no answer after the message went out ({type(exc).__name__})") from exc
             raise RetryLater(f"SMTP unavailable: {type(exc).__name__}") from exc
+        else:
+            _quit_quietly(client)
+        finally:
+            if client is not None:
+                client.close()
+
+
+def _quit_quietly(client: smtplib.SMTP) -> None:
+    """The message was accepted: a QUIT that fails changes nothing about it."""
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()
+
+
+# raised before the request's last byte left: Slack cannot have acted on it
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError, httpx.WriteTimeout,
+            httpx.ProxyError, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
 class SlackSender:
@@ -136,8 +179,11 @@ class SlackSender:
                    "unfurl_links": False}
         try:
             response = self.client.post(self.webhook_url, json=payload)
-        except httpx.HTTPError as exc:
+        except NOT_SENT as exc:
             raise RetryLater(f"Slack unreachable: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            # the whole request went out and no answer came back (read timeout, connection dropped)
+            raise Unconfirmed(f"Slack did not answer after the message went out ({type(exc).__name__})") from exc
         if response.status_code == 200:
             return
         if response.status_code == 429 or response.status_code >= 500:

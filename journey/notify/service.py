@@ -86,3 +86,15 @@ def _outbox_row(*, channel: str, recipient: str, message: Message | None, dedupe
                 body_html=message.body_html, attachments=message.attachments, dedupe_key=dedupe_key,
                 reminder_id=reminder_id, status="pending", attempts=0, next_attempt_at=now, created_at=now)
 
+
+
+def resend_message(session: Session, *, message_id: int, now: datetime) -> None:
+    """A person's decision to send an unconfirmed (or dead) message again: due at once, one more attempt."""
+    from journey.errors import Conflict, NotFound
+
+    row = repository.message(session, message_id)
+    if row is None:
+        raise NotFound(f"no outbox message {message_id}")
+    note = f"resent by hand after: {row.error or row.status}"
+    if not repository.requeue(session, message_id, now=now, note=note):
+        raise Conflict(f"outbox message {message_id} is {row.status}: only unconfirmed or dead messages are resent")

@@ -10,7 +10,7 @@ from journey import db
 from journey.audit import Actor
 from journey.health import service
 from journey.health.service import SignalIn
-from journey.models import Account, OutboxMessage, Role, TeamMember
+from journey.models import Account, OutboxMessage, Reminder, Role, TeamMember
 from journey.notify.digests import send_weekly_digests
 
 pytestmark = pytest.mark.usefixtures("db_url")
@@ -45,3 +45,33 @@ def test_weekly_digest_lists_the_book_and_changes_once_per_week() -> None:
     assert "Acme: green -> red (0/100)" in mail.body_text and "Globex: - (no score)" in mail.body_text
     assert "Camille &lt;CSM&gt;" in mail.body_html  # autoescaped
     assert send_weekly_digests(MONDAY + timedelta(days=7))["queued"] == 1
+
+
+def test_the_digest_lists_what_is_due_this_week_overdue_first_and_nothing_else() -> None:
+    with db.transaction() as session:
+        am = TeamMember(email="am@x.example", name="Morgan", role=Role.am)
+        other = TeamMember(email="other@x.example", name="Other", role=Role.am)
+        session.add_all([am, other])
+        session.flush()
+        acme = Account(crm_source="events", crm_external_id="Acme", name="Acme", timezone="UTC", am_id=am.id)
+        session.add(acme)
+        session.flush()
+
+        def reminder(key: str, assignee: TeamMember, due_in_days: float, reason: str, status: str = "open") -> None:
+            session.add(Reminder(kind="expansion.renewal_window", account_id=acme.id, assignee_id=assignee.id,
+                                 due_at=MONDAY + timedelta(days=due_in_days), reason=reason, status=status,
+                                 dedupe_key=key, created_at=MONDAY - timedelta(days=10), details={}))
+
+        reminder("due-soon", am, 3, "Acme: prepare the <renewal> call.")
+        reminder("overdue", am, -2, "Acme: send the QBR deck.")
+        reminder("next-month", am, 30, "Acme: contract ends in 120 days.")
+        reminder("done", am, 1, "Acme: already handled.", status="done")
+        reminder("not-mine", other, 1, "Globex: someone else's.")
+    assert send_weekly_digests(MONDAY)["queued"] == 1
+    with db.transaction(writer=False) as session:
+        [mail] = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "am@x.example")).all()
+    due = mail.body_text.split("What is due:\n", 1)[1].split("\n\n", 1)[0]
+    assert due.strip().splitlines() == ["- 2027-02-27: Acme: send the QBR deck.",
+                                        "- 2027-03-04: Acme: prepare the <renewal> call."]
+    assert "<li>2027-03-04: Acme: prepare the &lt;renewal&gt; call.</li>" in mail.body_html
+    assert "already handled" not in mail.body_text and "120 days" not in mail.body_text

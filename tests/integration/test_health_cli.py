@@ -51,10 +51,12 @@ def test_recompute_scores_every_account_in_batches() -> None:
 def test_backtest_compares_two_scorecard_versions(tmp_path) -> None:
     ids = accounts(4)
     outcome_day = datetime(2027, 1, 31, tzinfo=UTC)
-    users = {ids[0]: 10, ids[1]: 30, ids[2]: 90, ids[3]: 95}  # the first two churn
+    # active users of 100 seats, 5 and 100 days before the outcome; the first two churn, the second was
+    # thriving three months before it left
+    users = {ids[0]: (10, 30), ids[1]: (30, 90), ids[2]: (90, 90), ids[3]: (95, 95)}
     with db.transaction() as session:
-        for account_id, active in users.items():
-            for days in (5, 100):
+        for account_id, by_day in users.items():
+            for days, active in zip((5, 100), by_day, strict=True):
                 at = outcome_day - timedelta(days=days)
                 session.add_all([Signal(external_id=f"{account_id}-{days}-{m}", account_id=account_id, metric=m,
                                         value=v, at=at, source="test", received_at=at)
@@ -67,12 +69,18 @@ def test_backtest_compares_two_scorecard_versions(tmp_path) -> None:
     result = CliRunner().invoke(app, ["health", "backtest", str(tmp_path / "outcomes.csv"), "--scorecard",
                                       str(db_templates() / "default_adopted.yaml"), "--scorecard", str(v2)])
     assert result.exit_code == 0, result.output
-    assert "default_adopted v1: 4 of 4 outcomes scored, 2 churned\n  AUC (churners ranked below the others): 1.000" \
-        in result.output
-    assert "red band: 2 accounts, precision 100%, catches 100% of churners" in result.output
-    assert "default_adopted v2: 4 of 4 outcomes scored, 2 churned\n  AUC (churners ranked below the others): 0.000" \
-        in result.output
-    assert "churners green 90 days before: 0 of 2 scored then" in result.output
+    v1_report, v2_report = result.output.strip().split("\n\n")
+    # v1: seat utilisation 10%, 30% (red) below 90%, 95% (green); 90 days before, 30% red and 90% green
+    assert v1_report.strip() == ("default_adopted v1: 4 of 4 outcomes scored, 2 churned\n"
+                                 "  AUC (churners ranked below the others): 1.000\n"
+                                 "  red band: 2 accounts, precision 100%, catches 100% of churners\n"
+                                 "  churners green 90 days before: 1 of 2 scored then")
+    # v2 turns the curve around: the churners score 90 and 70, the others are red; 90 days before, the
+    # churners score 70 (yellow) and 10 (red)
+    assert v2_report.strip() == ("default_adopted v2: 4 of 4 outcomes scored, 2 churned\n"
+                                 "  AUC (churners ranked below the others): 0.000\n"
+                                 "  red band: 2 accounts, precision 0%, catches 0% of churners\n"
+                                 "  churners green 90 days before: 0 of 2 scored then")
 
 
 def db_templates():  # type: ignore[no-untyped-def]

@@ -88,8 +88,7 @@ def test_recompute_agrees_with_the_pure_function_on_the_same_signals(session) ->
                                "support_tickets_open": day % 7}, days_ago=day + 0.5)
     card = service.all_scorecards()[0]
     card = next(c for c in service.all_scorecards() if c.name == "default_adopted")
-    raw = [domain.SignalPoint(m, v, at) for m, v, at in signal_points(session, acc.id, since=NOW - timedelta(days=400),
-                                                                      until=NOW)]
+    raw = signal_points(session, [acc.id], since=NOW - timedelta(days=400), until=NOW)[acc.id]
     expected = domain.score(raw, card, NOW)
     stage, got = service.score_batch(session, account_ids=[acc.id], now=NOW, cards=service.all_scorecards())[acc.id]
     assert stage == "adopted"
@@ -188,3 +187,32 @@ def test_a_task_due_today_and_not_done_yet_is_not_late(session) -> None:
     values = {c.factor: c.value for c in result.contributions}
     assert values["plan_on_time"] == 1.0  # the done task was on time; today's open task is not late yet
     assert values["overdue_tasks"] == 0
+
+
+def test_the_last_held_review_is_the_last_meeting_unless_a_newer_meeting_signal_came(session) -> None:
+    acc = account(session, name="Big", segment="enterprise")
+    deal = Deal(account_id=acc.id, crm_source="events", crm_external_id="D-M", name="D-M")
+    session.add(deal)
+    session.flush()
+    journey = Journey(deal_id=deal.id, account_id=acc.id, playbook="default", playbook_version=1,
+                      signed_on=NOW.date() - timedelta(days=400))
+    session.add(journey)
+    session.flush()
+    for kind, days, status in (("r90", 50, "held"), ("r180", 20, "missed"), ("r365", -10, "scheduled")):
+        when = NOW - timedelta(days=days)
+        session.add(Review(journey_id=journey.id, account_id=acc.id, kind=kind, title=kind, anchor="signature",
+                           due_on=when.date(), starts_at=when, status=status,
+                           held_at=when + timedelta(hours=1) if status == "held" else None))
+    session.flush()
+
+    def last_meeting() -> domain.Contribution:
+        _, result = service.score_batch(session, account_ids=[acc.id], now=NOW, cards=service.all_scorecards())[acc.id]
+        assert result.scorecard == "enterprise_adopted"
+        return next(c for c in result.contributions if c.factor == "last_meeting")
+
+    meeting = last_meeting()  # held 50 days ago (the missed and the coming review are no meeting)
+    assert meeting.value == pytest.approx(50 - 1 / 24) and meeting.factor_score == 60
+    signals(session, acc, {"meeting": 1}, days_ago=70)  # an older meeting signal changes nothing
+    assert last_meeting().value == pytest.approx(50 - 1 / 24)
+    signals(session, acc, {"meeting": 1}, days_ago=10, prefix="new")  # a newer one wins
+    assert last_meeting().value == pytest.approx(10) and last_meeting().factor_score == 100

@@ -3,10 +3,13 @@
 Each message is sent once: a failing endpoint delays it (backoff), never loses or doubles it."""
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import email
 import json
 import socket
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +21,7 @@ from journey import db
 from journey.models import OutboxMessage, Role, TeamMember
 from journey.notify.outbox import drain_outbox
 from journey.notify.senders import SlackSender, SmtpConfig, SmtpSender
-from journey.notify.service import Message, remind
+from journey.notify.service import Message, remind, resend_message
 
 pytestmark = pytest.mark.usefixtures("db_url")
 NOW = datetime(2027, 3, 1, 8, tzinfo=UTC)
@@ -38,9 +41,11 @@ def smtp_server():
     class Sink:
         def __init__(self) -> None:
             self.received: list[tuple[list[str], bytes]] = []
+            self.answer_after = 0.0  # seconds between taking the message and saying 250
 
         async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
             self.received.append((list(envelope.rcpt_tos), envelope.content))
+            await asyncio.sleep(self.answer_after)
             return "250 OK"
 
     sink = Sink()
@@ -51,23 +56,34 @@ def smtp_server():
 
 
 class SlackStub:
-    """A local HTTP endpoint answering `failures` requests with 500 (or `status`), then 200 `ok`."""
+    """A local HTTP endpoint answering `failures` requests with 500 (or `status`), then 200 `ok`; it takes
+    `delay` seconds to answer, and the first `slow` accepted messages take `slow_delay` (after accepting)."""
 
-    def __init__(self, failures: int = 0, status: int = 500) -> None:
+    def __init__(self, failures: int = 0, status: int = 500, delay: float = 0.0, slow: int = 0,
+                 slow_delay: float = 0.0) -> None:
         self.failures, self.status, self.accepted, self.attempts = failures, status, [], 0
+        self.delay, self.slow, self.slow_delay = delay, slow, slow_delay
+        lock = threading.Lock()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                stub.attempts += 1
-                if stub.failures > 0:
-                    stub.failures -= 1
+                time.sleep(stub.delay)
+                with lock:
+                    stub.attempts += 1
+                    failing = stub.failures > 0
+                    stub.failures -= failing
+                    if not failing:
+                        stub.accepted.append(json.loads(body))
+                        slow, stub.slow = stub.slow > 0, stub.slow - (stub.slow > 0)
+                if failing:
                     self.send_response(stub.status)
                     self.end_headers()
                     self.wfile.write(b"oops")
                     return
-                stub.accepted.append(json.loads(body))
+                if slow:
+                    time.sleep(stub.slow_delay)  # accepted, but the answer comes after the client gave up
                 self.send_response(200)
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -82,6 +98,10 @@ class SlackStub:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def outcome(**counts: int) -> dict[str, int]:
+    return {"sent": 0, "retry": 0, "dead": 0, "unconfirmed": 0, "skipped": 0, "lost": 0, **counts}
 
 
 def queue(channels: tuple[str, ...], key: str = "r-1", attachments: list | None = None) -> None:
@@ -109,7 +129,7 @@ def test_email_reaches_a_real_smtp_server_with_html_and_the_ics(smtp_server) -> 
                                     "content": ICS}])
     sender = SmtpSender(SmtpConfig.from_url(f"smtp://127.0.0.1:{controller.port}?from=journey@vendor.example",
                                             default_sender="x@y"))
-    assert drain_outbox(NOW, senders={"email": sender}) == {"sent": 1, "retry": 0, "dead": 0, "skipped": 0}
+    assert drain_outbox(NOW, senders={"email": sender}) == outcome(sent=1)
     assert drain_outbox(NOW + timedelta(hours=1), senders={"email": sender})["sent"] == 0
     [(rcpt, raw)] = sink.received
     assert rcpt == ["am@x.example"]
@@ -121,6 +141,17 @@ def test_email_reaches_a_real_smtp_server_with_html_and_the_ics(smtp_server) -> 
     assert ics.get_filename() == "review-7.ics" and ics.get_content_type() == "text/calendar"
     assert ics.get_param("method") == "REQUEST" and "BEGIN:VCALENDAR" in ics.get_content()
     assert statuses() == [("email", "sent", 1)]
+
+
+def test_smtp_that_takes_the_message_then_times_out_is_unconfirmed_not_resent(smtp_server) -> None:
+    controller, sink = smtp_server
+    sink.answer_after = 1.5
+    queue(("email",))
+    config = SmtpConfig.from_url(f"smtp://127.0.0.1:{controller.port}", default_sender="j@x")
+    sender = SmtpSender(dataclasses.replace(config, timeout=0.5))
+    assert drain_outbox(NOW, senders={"email": sender}) == outcome(unconfirmed=1)
+    assert drain_outbox(NOW + timedelta(hours=2), senders={"email": sender}) == outcome()
+    assert len(sink.received) == 1 and statuses() == [("email", "unconfirmed", 1)]
 
 
 def test_smtp_down_is_retried_later_not_lost() -> None:
@@ -155,7 +186,7 @@ def test_a_revoked_slack_webhook_is_a_dead_letter_and_a_missing_channel_is_skipp
     try:
         queue(("slack", "email"))
         result = drain_outbox(NOW, senders={"slack": SlackSender(stub.url)})
-        assert result == {"sent": 0, "retry": 0, "dead": 1, "skipped": 1}
+        assert result == outcome(dead=1, skipped=1)
         assert statuses() == [("slack", "dead", 1), ("email", "skipped", 1)]
         assert drain_outbox(NOW + timedelta(days=1), senders={"slack": SlackSender(stub.url)})["sent"] == 0
     finally:
@@ -172,5 +203,88 @@ def test_gives_up_after_the_configured_attempts() -> None:
             now += timedelta(hours=1)
         assert statuses() == [("slack", "dead", 3)]
         assert stub.attempts == 3
+    finally:
+        stub.close()
+
+
+def test_slack_that_accepts_then_times_out_is_unconfirmed_not_resent() -> None:
+    stub = SlackStub(slow=1, slow_delay=1.5)
+    try:
+        queue(("slack",))
+        slack = SlackSender(stub.url, timeout=0.3)
+        assert drain_outbox(NOW, senders={"slack": slack}) == outcome(unconfirmed=1)
+        for hours in (1, 7, 30):  # later ticks, long past any backoff or lease
+            assert drain_outbox(NOW + timedelta(hours=hours), senders={"slack": slack}) == outcome()
+        assert len(stub.accepted) == 1 and stub.attempts == 1
+        assert statuses() == [("slack", "unconfirmed", 1)]
+        with db.transaction(writer=False) as session:
+            [row] = session.scalars(select(OutboxMessage))
+            assert "ReadTimeout" in row.error and "not resent" in row.error
+        with db.transaction() as session:  # a person checked the channel and decides to send it again
+            resend_message(session, message_id=row.id, now=NOW + timedelta(days=2))
+        assert drain_outbox(NOW + timedelta(days=2), senders={"slack": slack}) == outcome(sent=1)
+        assert len(stub.accepted) == 2 and statuses() == [("slack", "sent", 2)]
+    finally:
+        stub.close()
+
+
+def test_resending_a_message_that_was_sent_is_refused() -> None:
+    from journey.errors import Conflict, NotFound
+
+    stub = SlackStub()
+    try:
+        queue(("slack",))
+        drain_outbox(NOW, senders={"slack": SlackSender(stub.url)})
+        with db.transaction(writer=False) as session:
+            [row] = session.scalars(select(OutboxMessage))
+        with pytest.raises(Conflict), db.transaction() as session:
+            resend_message(session, message_id=row.id, now=NOW)
+        with pytest.raises(NotFound), db.transaction() as session:
+            resend_message(session, message_id=row.id + 1000, now=NOW)
+        assert len(stub.accepted) == 1
+    finally:
+        stub.close()
+
+
+def test_slack_refusing_the_connection_is_retried_and_then_sent_once() -> None:
+    queue(("slack",))
+    closed = f"http://127.0.0.1:{free_port()}/services/T0/B0/x"
+    assert drain_outbox(NOW, senders={"slack": SlackSender(closed)}) == outcome(retry=1)
+    assert statuses() == [("slack", "pending", 1)]
+    stub = SlackStub()
+    try:
+        later = NOW + timedelta(minutes=2)
+        assert drain_outbox(later, senders={"slack": SlackSender(stub.url)}) == outcome(sent=1)
+        assert len(stub.accepted) == 1 and statuses() == [("slack", "sent", 2)]
+    finally:
+        stub.close()
+
+
+def test_two_drainers_in_threads_send_each_message_once_when_a_lease_runs_out() -> None:
+    """Drainer A claims all 30 messages with a 2 s lease and takes 0.1 s per send; B starts 2.3 s later on
+    the same clock, finds A's unsent messages' leases expired and takes them over. A must then drop them."""
+    for i in range(30):
+        queue(("slack",), key=f"r-{i}")
+    stub = SlackStub(delay=0.1)
+    lease = timedelta(seconds=2)
+    results: dict[str, dict[str, int]] = {}
+    started = time.monotonic()
+
+    def drain(name: str, wait: float) -> None:
+        time.sleep(wait)
+        now = NOW + timedelta(seconds=time.monotonic() - started)
+        results[name] = drain_outbox(now, senders={"slack": SlackSender(stub.url)}, batch=30, lease=lease)
+
+    threads = [threading.Thread(target=drain, args=("a", 0.0)), threading.Thread(target=drain, args=("b", 2.3))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        texts = [m["text"] for m in stub.accepted]
+        assert len(texts) == 30 and stub.attempts == 30  # each message once, none twice
+        assert results["a"]["sent"] + results["b"]["sent"] == 30
+        assert results["b"]["sent"] >= 1 and results["a"]["lost"] == results["b"]["sent"]
+        assert {s for _, s, _ in statuses()} == {"sent"}
     finally:
         stub.close()

@@ -5,6 +5,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journey.config import PROJECT_ROOT
 from journey.health.backtest import Outcome, Scored, auc, parse_outcomes, report
@@ -68,6 +70,14 @@ def test_two_cards_for_one_segment_and_stage_are_refused(tmp_path: Path) -> None
 ])
 def test_auc_by_hand(churners, retained, expected) -> None:
     assert auc(churners, retained) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 20), min_size=1, max_size=30), st.lists(st.integers(0, 20), min_size=1, max_size=30))
+def test_auc_from_ranks_equals_counting_every_pair(churners, retained) -> None:
+    """Small integer scores so that ties are frequent: each tie must count half, as in the pairwise count."""
+    pairs = sum(1.0 if c < r else 0.5 if c == r else 0.0 for c in churners for r in retained)
+    assert auc(churners, retained) == pytest.approx(pairs / (len(churners) * len(retained)))
 
 
 def test_report_by_hand() -> None:

@@ -7,17 +7,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from journey.config import PROJECT_ROOT
 from journey.health.domain import (
     HistoryPoint,
     SignalPoint,
     explain,
+    factor_score,
     lifecycle_stage,
     score,
     score_summaries,
     summarise,
     trend,
 )
-from journey.health.scorecards import Scorecard
+from journey.health.scorecards import Scorecard, load_scorecards
 
 NOW = datetime(2027, 3, 1, 12, tzinfo=UTC)
 CARD = Scorecard.model_validate({
@@ -118,23 +120,40 @@ def test_lifecycle_stage(reached, days_since_signature, stage) -> None:
 
 
 # ----------------------------------------------------------------------------------------- properties
-signal_lists = st.lists(st.builds(sig, st.sampled_from(["x", "y", "z", "w", "other"]),
-                                  st.floats(-1e6, 1e6, allow_nan=False), st.floats(-2, 60)), max_size=25)
+SHIPPED = load_scorecards(PROJECT_ROOT / "templates" / "scorecards")
+CARDS = {c.name: c for c in (CARD, *SHIPPED)}
+BIG = 1e7  # beyond every generated value and every curve's or threshold's end
+assert {"default_adopted", "default_onboarding", "enterprise_adopted"} <= set(CARDS)
 
 
-@given(signal_lists)
-@settings(max_examples=300, deadline=None)
-def test_score_is_between_0_and_100_and_is_the_sum_of_points(signals) -> None:
-    result = score(signals, CARD, NOW)
+def signal_lists(card: Scorecard) -> st.SearchStrategy[list[SignalPoint]]:
+    """Signals of the card's metrics (and one it ignores) over the past 400 days and up to 2 days ahead
+    (clock skew), never exactly at NOW. Denominators (`per`) are positive, as seats are."""
+    per = {f.per for f in card.factors if f.per}
+    days = st.floats(-2, 400).filter(lambda d: d != 0)
+
+    def one(metric: str) -> st.SearchStrategy[SignalPoint]:
+        values = st.floats(1, 1e6) if metric in per else st.floats(-1e6, 1e6, allow_nan=False)
+        return st.builds(sig, st.just(metric), values, days)
+
+    return st.lists(st.sampled_from(sorted(card.metrics | {"other"})).flatmap(one), max_size=30)
+
+
+@pytest.mark.parametrize("card", CARDS.values(), ids=CARDS)
+@given(data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_score_is_between_0_and_100_and_is_the_sum_of_points(card, data) -> None:
+    result = score(data.draw(signal_lists(card)), card, NOW)
     assert 0 <= result.score <= 100
-    if len(result.missing) < 3:
+    if len(result.missing) < len(card.factors):
         assert sum(c.points for c in result.contributions) == pytest.approx(result.score, abs=1e-6)
 
 
-@given(signal_lists)
-@settings(max_examples=300, deadline=None)
-def test_weights_of_present_factors_renormalise_to_100_percent(signals) -> None:
-    result = score(signals, CARD, NOW)
+@pytest.mark.parametrize("card", CARDS.values(), ids=CARDS)
+@given(data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_weights_of_present_factors_renormalise_to_100_percent(card, data) -> None:
+    result = score(data.draw(signal_lists(card)), card, NOW)
     present = [c for c in result.contributions if c.factor_score is not None]
     assert sum(c.nominal_weight for c in result.contributions) == pytest.approx(100)
     if present:
@@ -142,15 +161,55 @@ def test_weights_of_present_factors_renormalise_to_100_percent(signals) -> None:
     assert all(c.weight == 0 for c in result.contributions if c.factor_score is None)
 
 
-GOOD = {"x": sig("x", 10, 0), "y": sig("y", -1e7, 0)}  # each scores 100 whatever else is there
+def good_signal(card: Scorecard, metric: str) -> SignalPoint | None:
+    """A signal of `metric` that can only help: the newest (at NOW, after every generated one), at the end
+    (+BIG or -BIG) where every factor reading the metric is best and scores 100. That holds for a factor
+    whose score is monotone in its value, for every aggregate but a count that the factor wants low: a
+    latest value becomes the best one, a mean / min / max / sum moves toward the best end, the days since
+    the last one drop to 0. None when no such value exists (the metric is a denominator, or its factors
+    pull in opposite directions)."""
+    factors = [f for f in card.factors if f.metric == metric]
+    if not factors or any(f.per == metric for f in card.factors):
+        return None
+    ends = set()
+    for f in factors:
+        xs = sorted({-BIG, BIG, *(x for x, _ in f.curve), *(t.below for t in f.thresholds if t.below is not None)})
+        ys = [factor_score(f, x) for x in xs]
+        if ys != sorted(ys) and ys != sorted(ys, reverse=True):
+            return None  # not monotone
+        up = ys[-1] >= ys[0]
+        if f.aggregate == "days_since_last":
+            if up:
+                return None  # wants old signals: a new one can hurt
+            continue
+        if f.aggregate == "count" and not up:
+            return None
+        if max(ys) != 100:
+            return None
+        ends.add(BIG if up else -BIG)
+    if len(ends) > 1:
+        return None
+    return sig(metric, ends.pop() if ends else 1.0, 0)
 
 
-@given(signal_lists, st.sampled_from(sorted(GOOD)))
-@settings(max_examples=300, deadline=None)
-def test_adding_a_good_signal_never_lowers_the_score(signals, metric) -> None:
-    before = score(signals, CARD, NOW).score
-    after = score([*signals, GOOD[metric]], CARD, NOW).score
-    assert after >= before - 1e-9
+GOOD = {name: {m: g for m in card.metrics if (g := good_signal(card, m)) is not None} for name, card in CARDS.items()}
+
+
+def test_each_card_has_good_signals_to_add() -> None:
+    assert set(GOOD["test"]) == {"x", "y", "z"}  # w is a denominator: more of it lowers f3
+    for name in ("default_adopted", "default_onboarding", "enterprise_adopted"):
+        assert len(GOOD[name]) >= 5, (name, sorted(GOOD[name]))
+
+
+@pytest.mark.parametrize("card", CARDS.values(), ids=CARDS)
+@given(data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_adding_a_good_signal_never_lowers_the_score(card, data) -> None:
+    signals = data.draw(signal_lists(card))
+    good = GOOD[card.name][data.draw(st.sampled_from(sorted(GOOD[card.name])))]
+    before = score(signals, card, NOW)
+    after = score([*signals, good], card, NOW)
+    assert after.score >= before.score - 1e-9, (good, before, after)
 
 
 def test_summaries_from_sql_shape_score_the_same_as_raw_signals() -> None:

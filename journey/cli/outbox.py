@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import typer
 
-outbox_app = typer.Typer(help="Notification outbox: list messages, resend an unconfirmed one.", no_args_is_help=True)
+from journey.cli.groups import command_group
+
+outbox_app = command_group("Notification outbox: list messages, resend an unconfirmed one.")
 
 
 @outbox_app.command("list")

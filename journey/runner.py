@@ -198,6 +198,9 @@ class PrefectSubmitter(_Dispatcher):
         while not self._stop.is_set():
             try:
                 self.renew_queued_leases()
+            except Exception as exc:  # noqa: BLE001 - the server is away: submitting may still work
+                log.warning("submitter.renewal_failed", error=f"{type(exc).__name__}: {exc}")
+            try:
                 submitted = self.submit_once()
             except Exception as exc:  # noqa: BLE001 - the server or the database is away: try again soon
                 log.warning("submitter.error", error=f"{type(exc).__name__}: {exc}")

@@ -134,6 +134,7 @@ def queued_batches(*, pending_for_less_than: timedelta) -> list[list[int]]:
         FlowRunFilterStateType,
     )
     from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
 
     flow_name, _, deployment_name = DEPLOYMENT.partition("/")
     waiting = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
@@ -145,7 +146,8 @@ def queued_batches(*, pending_for_less_than: timedelta) -> list[list[int]]:
             runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
                                          deployment_filter=DeploymentFilter(name=DeploymentFilterName(
                                              any_=[deployment_name])),
-                                         flow_run_filter=waiting, limit=200, offset=offset)
+                                         flow_run_filter=waiting, sort=FlowRunSort.ID_DESC, limit=200,
+                                         offset=offset)
             batches += [[int(e[0]) for e in run.parameters.get("events") or []] for run in runs
                         if run.state and (run.state.type == StateType.SCHEDULED
                                           or run.state.timestamp >= oldest_pending)]

@@ -1,20 +1,25 @@
 """The scaled-out mode under load (issue 9), on this machine, traffic only to loopback.
 
-    .venv/bin/python -m bench.scale [--deals 1000] [--phase all|bench|reliability] [--timeout 2400]
+    .venv/bin/python -m bench.scale [--deals 1000] [--phase all|bench|reliability] [--timeout 2400] [--lease 30]
 
 bench:        the same N signed deals processed (a) by one `journey serve` on PostgreSQL calling the flow
               steps directly (no Prefect), (b) through a Prefect server with 1 worker, (c) with 2 workers;
               throughput of each and the per-journey cost of Prefect orchestration as a ratio to (a).
 reliability:  N deals posted concurrently (16 senders) across both API processes of a 2-worker cluster;
-              mid-run one worker is SIGKILLed with its flow-run processes and a second `journey scheduler
-              run` is started; then the database must show every deal processed once (one journey, one
-              plan, one packet, three reviews each) and no reminder or message written twice.
+              mid-run one worker is SIGKILLed with every process it started (Prefect runs each flow run
+              in a session of its own, so its process group is not enough), a second `journey scheduler
+              run` is started and review reminders are made due (reviews starting in 3 days) while both
+              schedulers run; then the database must show every deal processed once (one journey, one
+              plan, one packet, three reviews each), some events claimed again after the kill (the dead
+              worker's run was re-submitted), each seeded review reminded exactly once, and no reminder
+              or message written twice. Leases are short here (--lease, 30 s) so a re-submission comes soon.
 Each phase starts its cluster with deploy/local-cluster.sh on fresh databases and stops it by pid.
 """
 from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import contextlib
 import json
 import os
 import signal
@@ -52,10 +57,11 @@ def _fresh_dbs(tag: str) -> tuple[str, str]:
 
 
 @contextmanager
-def cluster(tag: str, *, workers: int):
+def cluster(tag: str, *, workers: int, lease: float = 180):
     journey_db, prefect_db = _fresh_dbs(tag)
     work = Path(tempfile.mkdtemp(prefix=f"journey-scale-{tag}-"))
     env = {**os.environ, "CLUSTER_DIR": str(work), "CLUSTER_WORKERS": str(workers),
+           "JOURNEY_SERVER_LEASE_SECONDS": str(lease), "JOURNEY_SCHEDULER_INTERVAL_SECONDS": "5",
            "CLUSTER_API_PORTS": "8011 8012", "CLUSTER_PREFECT_PORT": "4211", "CLUSTER_JOURNEY_DB": journey_db,
            "CLUSTER_PREFECT_DB": prefect_db, "JOURNEY_WEBHOOK_SECRET": SECRET}
     script = str(ROOT / "deploy" / "local-cluster.sh")
@@ -98,7 +104,8 @@ def send(ports: list[int], n: int, tag: str) -> dict[int, int]:
     from tests.builders import deal_signed, signed_headers
 
     def one(i: int) -> int:
-        body = json.dumps(deal_signed(f"D-{tag}-{i}", f"C-{tag}-{i}")).encode()
+        body = json.dumps(deal_signed(f"D-{tag}-{i}", f"C-{tag}-{i}", account={"name": f"Account {tag}-{i}"})
+                          ).encode()  # a name of its own: two messages alike are a double, not two accounts
         headers = signed_headers(body, msg_id=f"msg-{tag}-{i}", secret=SECRET)
         for _ in range(20):
             try:
@@ -117,7 +124,7 @@ def send(ports: list[int], n: int, tag: str) -> dict[int, int]:
 
 
 def counts(db: str) -> dict[str, int]:
-    from journey.models import AuditEntry, InboundEvent, Journey, Milestone, Reminder, Review
+    from journey.models import AuditEntry, InboundEvent, Journey, Milestone, Reminder, Review, ReviewReminder
 
     engine = create_engine(db)
     with engine.connect() as c:
@@ -131,6 +138,8 @@ def counts(db: str) -> dict[str, int]:
             "reviews": c.scalar(select(func.count()).select_from(Review)),
             "opened_audits": c.scalar(select(func.count()).where(AuditEntry.action == "journey.opened")),
             "reminders": c.scalar(select(func.count()).select_from(Reminder)),
+            "review_reminders_sent": c.scalar(select(func.count()).where(ReviewReminder.status == "sent")),
+            "claimed_again": c.scalar(select(func.count()).where(InboundEvent.attempts > 1)),
             "reminder_doubles": c.scalar(text(
                 "SELECT count(*) FROM (SELECT kind, account_id, assignee_id, reason FROM reminder "
                 "GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d")),
@@ -175,40 +184,91 @@ def phase_bench(n: int, timeout: float) -> None:
            "|---|---|---|---|---|---|---|\n" + "\n".join(rows))
 
 
-def phase_reliability(n: int, timeout: float) -> None:
-    with cluster("rel", workers=2) as c:
-        killed, second = {}, {}
+def kill_tree(pid: int) -> int:
+    """SIGKILL a process and every descendant, by pid; how many were killed."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo += children.get(tree[-1], [])
+    for p in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, signal.SIGKILL)
+    return len(tree)
+
+
+def seed_due_reminders(db: str, reviews: int) -> int:
+    """Reviews that start in 3 days with their pending reminders due now: the leading scheduler must send
+    one reminder per review (the nearest lead time), whichever scheduler leads."""
+    engine = create_engine(db)
+    with engine.begin() as c:
+        ids = c.scalars(text("SELECT id FROM review WHERE status IN ('proposed', 'scheduled') ORDER BY id "
+                             "LIMIT :k"), {"k": reviews}).all()
+        c.execute(text("UPDATE review SET starts_at = now() + interval '3 days', "
+                       "ends_at = now() + interval '3 days 1 hour' WHERE id = ANY(:ids)"), {"ids": list(ids)})
+        c.execute(text("UPDATE review_reminder SET due_at = now() - interval '1 minute' "
+                       "WHERE status = 'pending' AND review_id = ANY(:ids)"), {"ids": list(ids)})
+    engine.dispose()
+    return len(ids)
+
+
+def wait_reminded(db: str, want: int, timeout: float = 120) -> int:
+    deadline = time.monotonic() + timeout
+    while counts(db)["review_reminders_sent"] < want and time.monotonic() < deadline:
+        time.sleep(2)
+    time.sleep(10)  # two more scheduler rounds: a double would show now
+    return counts(db)["review_reminders_sent"]
+
+
+def phase_reliability(n: int, timeout: float, lease: float) -> None:
+    with cluster("rel", workers=2, lease=lease) as c:
+        killed, second, seeded = {}, {}, {}
 
         def chaos(done: int) -> None:
             if done >= n // 5 and not killed:
                 pid = next(int(line.split()[0]) for line in (c["dir"] / "pids").read_text().splitlines()
                            if line.endswith("worker-1"))
-                os.killpg(pid, signal.SIGKILL)
-                killed["at"] = done
+                killed["processes"], killed["at"] = kill_tree(pid), done
             if done >= n // 4 and not second:
                 second["proc"] = subprocess.Popen(
                     [str(ROOT / ".venv" / "bin" / "journey"), "scheduler", "run"], env=c["env"] | {
                         "JOURNEY_DATABASE_URL": c["db"]}, start_new_session=True,
                     stdout=open(c["dir"] / "scheduler-2.log", "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
+                seeded["reviews"] = seed_due_reminders(c["db"], max(n // 10, 1))
 
         codes = send(c["ports"], n, "rel")
         seconds = wait_processed(c["db"], n, timeout, on_progress=chaos)
-        time.sleep(5)
+        reminded = wait_reminded(c["db"], seeded.get("reviews", 0))
         got = counts(c["db"])
         if second:
             os.killpg(second["proc"].pid, signal.SIGTERM)
         waiting = "scheduler.waiting" in (c["dir"] / "scheduler-2.log").read_text() if second else False
-    ok = (codes.get(202) == n and got["processed"] == n and got["journeys"] == got["deals_with_a_journey"] == n
-          and got["plans"] == n
-          and got["reviews"] == 3 * n and got["opened_audits"] == n and got["reminder_doubles"] == 0
-          and got["message_doubles"] == 0 and waiting)
-    record("Scaled out: reliability (1,000 deals, a worker SIGKILLed, a second scheduler)",
+    checks = {
+        "every delivery answered 202": codes.get(202) == n,
+        "every deal processed once": got["processed"] == n and got["journeys"] == got["deals_with_a_journey"] == n
+        and got["plans"] == n and got["reviews"] == 3 * n and got["opened_audits"] == n,
+        "the killed worker's events claimed again": got["claimed_again"] > 0,
+        "each seeded review reminded once": reminded == seeded.get("reviews", -1) > 0,
+        "no reminder or message twice": got["reminder_doubles"] == 0 and got["message_doubles"] == 0,
+        "the second scheduler waited": waiting,
+    }
+    record(f"Scaled out: reliability ({n:,} deals, a worker SIGKILLed, a second scheduler)",
            f"| check | result |\n|---|---|\n| deliveries answered 202 | {codes} |\n"
-           f"| worker-1 SIGKILLed (with its flow runs) after | {killed.get('at')} processed |\n"
+           f"| worker-1 SIGKILLed (with its {killed.get('processes')} processes) after | {killed.get('at')} "
+           f"processed |\n| server lease | {lease:.0f} s |\n"
            f"| second `journey scheduler run` | {'waited as follower' if waiting else 'DID NOT WAIT'} |\n"
-           f"| all processed in | {seconds:.0f} s |\n| counts | {got} |\n| verdict | {'OK' if ok else 'FAILED'} |")
-    if not ok:
-        raise SystemExit("reliability check failed")
+           f"| review reminders made due during the run | {seeded.get('reviews')} reviews, {reminded} sent |\n"
+           f"| all processed in | {seconds:.0f} s |\n| counts | {got} |\n"
+           + "".join(f"| {name} | {'ok' if ok else 'FAILED'} |\n" for name, ok in checks.items())
+           + f"| verdict | {'OK' if all(checks.values()) else 'FAILED'} |")
+    if not all(checks.values()):
+        raise SystemExit("reliability check failed: " + ", ".join(k for k, ok in checks.items() if not ok))
 
 
 def main() -> None:
@@ -216,9 +276,10 @@ def main() -> None:
     parser.add_argument("--deals", type=int, default=1000)
     parser.add_argument("--phase", choices=["all", "bench", "reliability"], default="all")
     parser.add_argument("--timeout", type=float, default=2400)
+    parser.add_argument("--lease", type=float, default=30, help="JOURNEY_SERVER_LEASE_SECONDS, reliability phase")
     args = parser.parse_args()
     if args.phase in ("all", "reliability"):
-        phase_reliability(args.deals, args.timeout)
+        phase_reliability(args.deals, args.timeout, args.lease)
     if args.phase in ("all", "bench"):
         phase_bench(args.deals, args.timeout)
 

@@ -4,6 +4,10 @@ One deployment, `process-inbox/journey`: a run per batch of inbox events claimed
 Inside it every event is its own subflow run (deal-signed, deal-updated, ... named after the deal) with
 its steps as retried tasks, so Prefect's UI shows each journey, its tasks, retries and failures, while
 the cost of starting a flow-run process (~1 s here, FACTS.md) is paid once per batch, not per deal.
+
+No deployment-wide `concurrency_limit`: it would cap the whole cluster (two workers with --concurrency 2
+would still run 2 batches in all). Each worker caps its own runs (`serve(limit=...)`), so the cluster runs
+up to the sum of its workers' --concurrency, and adding a worker adds capacity.
 """
 from __future__ import annotations
 
@@ -14,12 +18,11 @@ from flows.inbox_batch import process_inbox
 DEPLOYMENT_NAME = "journey"
 
 
-def deployments(*, concurrency: int) -> list[Any]:
+def deployments() -> list[Any]:
     return [process_inbox.to_deployment(
         name=DEPLOYMENT_NAME,
         description="Process a batch of webhook inbox events (deals signed, updated, lost) into journeys.",
         tags=["journey"],
-        concurrency_limit=concurrency,
         parameters={"events": []},
     )]
 
@@ -30,5 +33,5 @@ def serve_forever(*, concurrency: int) -> None:
 
     # pause_on_shutdown=False: several workers serve one deployment; one of them stopping (a rolling
     # restart) must not pause it for the others, which is what Prefect's default would do.
-    serve(*deployments(concurrency=concurrency), limit=concurrency, print_starting_message=True,
+    serve(*deployments(), limit=concurrency, print_starting_message=True,
           pause_on_shutdown=False)

@@ -12,17 +12,18 @@ from prefect import flow
 def _batch_name() -> str:
     from prefect.runtime import flow_run
 
-    events = flow_run.parameters.get("events") or []
-    return f"inbox batch of {len(events)}: " + ", ".join(f"#{e[0]} {e[1]}" for e in events[:3]) + (
-        " ..." if len(events) > 3 else "")
+    from journey import steps
+
+    return steps.describe_batch([(int(e[0]), str(e[1])) for e in flow_run.parameters.get("events") or []])
 
 
 @flow(name="process-inbox", flow_run_name=_batch_name, validate_parameters=False)
 def process_inbox(events: list[tuple[int, str]]) -> dict[int, str]:
-    from journey.runner import hold_leases, process_event_here
+    from journey.runner import leases_held, process_event_here
 
     outcomes = {}
-    for n, (event_id, event_type) in enumerate(events):
-        hold_leases([e[0] for e in events[n:]])  # still working on these: don't re-submit them
-        outcomes[event_id] = process_event_here(event_id, event_type)
+    with leases_held([e[0] for e in events]) as unfinished:  # still working on these: don't re-submit them
+        for event_id, event_type in events:
+            outcomes[event_id] = process_event_here(event_id, event_type)
+            unfinished.remove(event_id)
     return outcomes

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     runner: bool = Field(default=True, description="run flows in-process (journey serve)")
     runner_poll_seconds: float = 0.5
     runner_batch_size: int = 50
+    server_lease_seconds: float = Field(default=180, gt=0, description="server mode: how long a batch submitted to "
+                                        "Prefect holds its events before another API process may re-submit them")
     scheduler: bool = Field(default=True, description="run the scheduler thread in journey serve (SQLite)")
     scheduler_interval_seconds: float = Field(default=60, gt=0, description="how often review jobs sweep")
     event_max_attempts: int = 5

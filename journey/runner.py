@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import structlog
@@ -20,6 +22,7 @@ from journey.config import Settings, get_settings
 from journey.deals.service import DealNotKnownYet
 from journey.errors import ServiceUnavailable, UpstreamUnavailable
 from journey.inbox import repository as inbox_repository
+from journey.inbox.domain import submission_key
 from journey.kit import utcnow
 from journey.models import EventStatus
 
@@ -178,23 +181,31 @@ class EmbeddedRunner(_Dispatcher):
         log.info("runner.engine_ready", seconds=round(time.monotonic() - started, 1))
 
 
-SERVER_LEASE = timedelta(minutes=3)
+def server_lease() -> timedelta:
+    return timedelta(seconds=get_settings().server_lease_seconds)
 
 
 class PrefectSubmitter(_Dispatcher):
     """Server mode: claim due inbox events and submit them to the Prefect server as deployment runs.
 
     Runs in every API process; claims are single SQL statements (`FOR UPDATE SKIP LOCKED`), so two
-    processes never submit the same event in the same lease. A batch whose run never finishes (its
-    worker was killed) keeps its lease until it expires, is claimed again (attempts + 1) and re-submitted
-    under a new idempotency key; events it did finish are skipped by the new run.
+    processes never claim the same event under a live lease. A claim's lease (JOURNEY_SERVER_LEASE_SECONDS)
+    is renewed while its run waits for a worker (the Prefect server says it is Scheduled) and while the run
+    is working (`leases_held`); only a run that died, failed or vanished lets its lease expire, and its
+    events are claimed again (attempts + 1) and re-submitted under a new key. Events it did finish are
+    skipped by the new run.
     """
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, "journey-submitter")
+        self._renewed_at = 0.0
 
     def run(self) -> None:
         while not self._stop.is_set():
+            try:
+                self.renew_queued_leases()
+            except Exception as exc:  # noqa: BLE001 - the server is away: submitting may still work
+                log.warning("submitter.renewal_failed", error=f"{type(exc).__name__}: {exc}")
             try:
                 submitted = self.submit_once()
             except Exception as exc:  # noqa: BLE001 - the server or the database is away: try again soon
@@ -207,32 +218,70 @@ class PrefectSubmitter(_Dispatcher):
     def submit_once(self) -> int:
         return submit_due(self.settings)
 
+    def renew_queued_leases(self, *, force: bool = False) -> int:
+        """Every third of a lease, renew the leases of the events whose run still waits for a worker."""
+        lease = server_lease()
+        if not force and time.monotonic() - self._renewed_at < lease.total_seconds() / 3:
+            return 0
+        self._renewed_at = time.monotonic()
+        event_ids = [i for ids in orchestrator.queued_batches(pending_for_less_than=lease) for i in ids]
+        if event_ids:
+            with db.transaction() as session:
+                inbox_repository.extend_leases(session, event_ids, until=utcnow() + lease)
+        return len(event_ids)
+
 
 def submit_due(settings: Settings) -> int:
     """Server mode: claim one batch of due inbox events (new, retries whose backoff ended, expired
     leases) and submit it as one deployment run; how many. Any number of callers (each API process's
-    submitter, the scheduler's job) can run this at once: the claim leases rows in one statement."""
-    now = utcnow()
+    submitter, the scheduler's job) can run this at once: the claim leases rows in one statement, and
+    the same claim submitted twice is one run (its key comes from the events and their attempts)."""
     with db.transaction() as session:
-        batch = inbox_repository.claim_due(session, now=now, lease=SERVER_LEASE, limit=settings.runner_batch_size)
+        batch = inbox_repository.claim_due(session, now=utcnow(), lease=server_lease(),
+                                           limit=settings.runner_batch_size)
+        marks = inbox_repository.claim_marks(session, [i for i, _ in batch]) if batch else []
     if not batch:
         return 0
-    key = f"inbox:{batch[0][0]}-{batch[-1][0]}:{len(batch)}:{int(now.timestamp() * 1000)}"
+    key = submission_key(marks)
     try:
-        run_id = orchestrator.submit_batch(batch, idempotency_key=key)
+        run_id = orchestrator.submit_batch(batch, idempotency_key=key, name=steps.describe_batch(batch))
     except Exception:
         release(batch)
         raise
-    log.info("submitter.submitted", events=len(batch), flow_run=run_id)
+    log.info("submitter.submitted", events=len(batch), flow_run=run_id, key=key)
     return len(batch)
 
 
-def hold_leases(event_ids: list[int]) -> None:
-    """Server mode: a live batch renews the lease of the events it has not reached yet, so only a
-    dead worker's events are claimed again."""
-    if orchestrator.server_mode() and event_ids:
-        with db.transaction() as session:
-            inbox_repository.extend_leases(session, event_ids, until=utcnow() + SERVER_LEASE)
+
+@contextmanager
+def leases_held(event_ids: list[int]) -> Iterator[list[int]]:
+    """Server mode: while a batch runs, a thread renews the leases of the events it has not finished
+    (the list yielded: remove an event once done) every third of a lease, so only a dead worker's events
+    are claimed again, however long the batch takes."""
+    remaining = list(event_ids)
+    if not orchestrator.server_mode():
+        yield remaining
+        return
+    stop = threading.Event()
+
+    def renew() -> None:
+        lease = server_lease()
+        while True:
+            try:
+                with db.transaction() as session:
+                    inbox_repository.extend_leases(session, list(remaining), until=utcnow() + lease)
+            except Exception as exc:  # noqa: BLE001 - the next renewal tries again
+                log.warning("runner.lease_renewal_failed", error=f"{type(exc).__name__}: {exc}")
+            if stop.wait(lease.total_seconds() / 3):
+                return
+
+    keeper = threading.Thread(target=renew, name="journey-lease-keeper", daemon=True)
+    keeper.start()
+    try:
+        yield remaining
+    finally:
+        stop.set()
+        keeper.join()
 
 
 def release(batch: list[tuple[int, str]]) -> None:

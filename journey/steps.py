@@ -10,6 +10,7 @@ from typing import Any
 
 from journey import db
 from journey.audit import Actor
+from journey.deals import repository as deals_repository
 from journey.deals import service as deals_service
 from journey.deals.events import DealLost, DealSigned, DealUpdated
 from journey.errors import NotFound
@@ -17,7 +18,7 @@ from journey.handoff import service as handoff_service
 from journey.inbox import repository as inbox_repository
 from journey.inbox import service as inbox_service
 from journey.kit import utcnow
-from journey.models import EventStatus, Journey
+from journey.models import Account, EventStatus, Journey
 from journey.onboarding import service as onboarding_service
 from journey.reviews import service as reviews_service
 
@@ -47,10 +48,34 @@ def event_source(event_id: int) -> str:
 
 
 def describe_event(event_id: int) -> str:
-    """A readable name for a flow run: the event type and the deal it is about."""
+    """A readable name for a flow run: the event type, the deal and its account
+    (`deal.signed · D-1001 · Acme SAS`)."""
     with db.transaction(writer=False) as session:
         event = inbox_repository.get(session, event_id)
-        return f"{event.type} · deal {event.subject}" if event else f"event {event_id}"
+        return f"{event.type} · {_deal_and_account(session, event)}" if event else f"event {event_id}"
+
+
+def describe_batch(events: list[tuple[int, str]], shown: int = 3) -> str:
+    """A readable name for a batch's flow run: its first deals and their accounts."""
+    if not events:
+        return "inbox batch (empty)"
+    with db.transaction(writer=False) as session:
+        labels = [_deal_and_account(session, e) if (e := inbox_repository.get(session, i)) else f"event {i}"
+                  for i, _ in events[:shown]]
+    more = f", +{len(events) - shown} more" if len(events) > shown else ""
+    return f"inbox batch of {len(events)}: " + ", ".join(labels) + more
+
+
+def _deal_and_account(session, event) -> str:  # type: ignore[no-untyped-def]
+    """`D-1001 · Acme SAS`: the account named by the delivery, else the one the deal already has here."""
+    body = json.loads(event.payload)
+    data = body.get("data") if isinstance(body, dict) else None
+    account = (data.get("account") or {}).get("name") if isinstance(data, dict) else None
+    if not account and event.subject:
+        deal = deals_repository.deal_by_crm(session, source=event.source, external_id=event.subject)
+        account = session.get_one(Account, deal.account_id).name if deal else None
+    parts = [event.subject or f"event {event.id}", str(account)[:60] if account else None]
+    return " · ".join(p for p in parts if p)
 
 
 def open_journey(event_id: int) -> int:

@@ -9,6 +9,7 @@ import importlib
 import os
 from collections.abc import Callable
 from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -97,21 +98,62 @@ class NotDeployed(RuntimeError):
     """No `journey worker` has registered the deployment yet."""
 
 
-def submit_batch(events: list[tuple[int, str]], *, idempotency_key: str) -> str:
+def submit_batch(events: list[tuple[int, str]], *, idempotency_key: str, name: str | None = None) -> str:
     """Ask the Prefect server for one `process-inbox` run of these events; its flow run id.
 
-    The same key twice (a re-submission, two API processes racing) returns the same flow run: the
-    server keeps one run per deployment and key (FACTS.md).
+    The server keeps one run per deployment and idempotency key (FACTS.md: even from 10 concurrent
+    callers), so a submission repeated with the same key returns the run that exists instead of a second.
     """
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
 
     try:
         run = run_deployment(DEPLOYMENT, parameters={"events": [list(e) for e in events]}, timeout=0,
-                             idempotency_key=idempotency_key, as_subflow=False)
+                             idempotency_key=idempotency_key, as_subflow=False, flow_run_name=name)
     except ObjectNotFound as exc:
         raise NotDeployed(f"deployment {DEPLOYMENT} not found: start `journey worker`") from exc
     return str(run.id)
+
+
+def queued_batches(*, pending_for_less_than: timedelta) -> list[list[int]]:
+    """The event ids of every `process-inbox` run still waiting for a worker: Scheduled (Late included)
+    whatever its age, and Pending (a worker is starting it) for less than the given time.
+
+    Running runs are not here: Prefect's open-source server does not notice a SIGKILLed worker (its runs
+    stay Running), so a running batch proves it is alive by renewing its own leases (`runner.leases_held`).
+    A Pending run whose worker died before the flow started lapses the same way after that time.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    flow_name, _, deployment_name = DEPLOYMENT.partition("/")
+    waiting = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+        any_=[StateType.SCHEDULED, StateType.PENDING])))
+    oldest_pending = datetime.now(UTC) - pending_for_less_than
+    batches, offset = [], 0
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
+                                         deployment_filter=DeploymentFilter(name=DeploymentFilterName(
+                                             any_=[deployment_name])),
+                                         flow_run_filter=waiting, sort=FlowRunSort.ID_DESC, limit=200,
+                                         offset=offset)
+            batches += [[int(e[0]) for e in run.parameters.get("events") or []] for run in runs
+                        if run.state and (run.state.type == StateType.SCHEDULED
+                                          or run.state.timestamp >= oldest_pending)]
+            if len(runs) < 200:
+                return batches
+            offset += 200
 
 
 def _engine_call(call: Callable[[], Any]) -> Any:

@@ -52,6 +52,13 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int) 
     return sorted((row[0], row[1]) for row in rows)
 
 
+def claim_marks(session: Session, event_ids: list[int]) -> list[tuple[int, int, datetime | None]]:
+    """(id, attempts, next_attempt_at) of the events: what tells one claim of them from another."""
+    rows = session.execute(select(InboundEvent.id, InboundEvent.attempts, InboundEvent.next_attempt_at)
+                           .where(InboundEvent.id.in_(event_ids))).all()
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
 def release_leases(session: Session) -> int:
     """Forget every lease (the embedded server at start: no other process can hold one)."""
     result = session.execute(
@@ -87,8 +94,10 @@ def wake_subject(session: Session, *, source: str, subject: str, now: datetime) 
 
 
 def extend_leases(session: Session, event_ids: list[int], *, until: datetime) -> None:
+    """Renew the leases these events hold (one given back, or waiting for a retry, stays free)."""
     session.execute(update(InboundEvent)
-                    .where(InboundEvent.id.in_(event_ids), InboundEvent.status == EventStatus.pending)
+                    .where(InboundEvent.id.in_(event_ids), InboundEvent.status == EventStatus.pending,
+                           InboundEvent.locked_until.is_not(None))
                     .values(locked_until=until))
 
 

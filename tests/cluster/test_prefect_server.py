@@ -1,27 +1,38 @@
-"""The same acceptance as the embedded tests, through a real Prefect server (on PostgreSQL) and a real
-`journey worker` subprocess: same journeys, same plans, same reviews.
+"""The same acceptance as the embedded tests, through a real Prefect server (on PostgreSQL) and real
+`journey worker` subprocesses: same journeys, same plans, same packets, same reviews as the same deliveries
+processed inline on SQLite; a claim submitted twice is one run; a run waiting for a worker keeps its events;
+a worker SIGKILLed while it holds a run loses nothing and doubles nothing.
 
 Marked `cluster` (a Prefect server takes 10-60 s to start here); runs in `make test` where PostgreSQL is up.
+The test process plays the API processes' submitter (`PrefectSubmitter.submit_once`, as `journey serve`
+does in server mode); short leases (JOURNEY_SERVER_LEASE_SECONDS) keep the whole module to a few minutes.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
-from tests.builders import deal_signed, event, post_event
+from journey import db
+from journey.models import AuditEntry, InboundEvent, Journey, Review
+from tests.builders import deal_signed, drain, event, member_with_token, post_event
 from tests.conftest import PG_SERVER, wait_until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("db_url")]
 BIN = Path(sys.executable).parent
+REGISTERED = "Your deployments are being served"  # Prefect prints it once the deployment is registered
 
 
 def _free_port() -> int:
@@ -43,7 +54,7 @@ def prefect_server(tmp_path_factory):  # type: ignore[no-untyped-def]
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
            "PREFECT_UI_ENABLED": "false",
            "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"{PG_SERVER.replace('+psycopg', '+asyncpg')}/{name}"}
-    log = open(home / "server.log", "w")
+    log = open(home / "server.log", "w")  # noqa: SIM115 - the server's output for the whole module
     proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/api"
@@ -52,7 +63,7 @@ def prefect_server(tmp_path_factory):  # type: ignore[no-untyped-def]
         assert ok, "Prefect server did not start: " + (home / "server.log").read_text()[-500:]
         yield url
     finally:
-        os.killpg(proc.pid, 9)
+        _kill_tree(proc.pid)
         proc.wait()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -66,71 +77,293 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a process and every descendant, by pid: Prefect starts a flow run's process in a session
+    of its own, so killing the worker's process group would leave its flow runs working."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo += children.get(tree[-1], [])
+    for p in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, signal.SIGKILL)
+
+
+class Worker:
+    def __init__(self, proc: subprocess.Popen, log: Path) -> None:  # type: ignore[type-arg]
+        self.proc, self.log = proc, log
+
+    def kill(self) -> None:
+        _kill_tree(self.proc.pid)
+        self.proc.wait()
+
+
 @pytest.fixture
-def worker(prefect_server, db_url, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def start_worker(prefect_server, db_url, tmp_path, monkeypatch) -> Iterator[Callable[[], Worker]]:
+    """Start `journey worker` subprocesses on the test's database; each is SIGKILLed (with its flow runs)
+    at the end of the test."""
     if not db_url.startswith("postgresql"):
         pytest.skip("the scaled-out mode runs on PostgreSQL")
     monkeypatch.setenv("PREFECT_API_URL", prefect_server)
-    env = {**os.environ, "JOURNEY_DATABASE_URL": db_url, "PREFECT_API_URL": prefect_server,
-           "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_LOGGING_LEVEL": "INFO"}
-    log = open(tmp_path / "worker.log", "w")
-    proc = subprocess.Popen([str(BIN / "journey"), "worker", "--concurrency", "2"], env=env, cwd=tmp_path,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    registered = "Your deployments are being served"  # Prefect prints it once the deployment is registered
-    assert wait_until(lambda: registered in (tmp_path / "worker.log").read_text(), timeout=180,
-                      step=0.5), (tmp_path / "worker.log").read_text()[-500:]
-    yield tmp_path / "worker.log"
-    os.killpg(proc.pid, 9)
-    proc.wait()
+    started: list[Worker] = []
+
+    def start(concurrency: int = 2, *, wait: bool = True) -> Worker:
+        """wait=False when the deployment is registered already: the caller keeps submitting meanwhile,
+        as the API processes would (leases of queued runs are renewed only while something submits)."""
+        log = tmp_path / f"worker-{len(started) + 1}.log"
+        env = {**os.environ, "JOURNEY_DATABASE_URL": db_url, "PREFECT_API_URL": prefect_server,
+               "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_LOGGING_LEVEL": "INFO"}
+        proc = subprocess.Popen([str(BIN / "journey"), "worker", "--concurrency", str(concurrency)], env=env,
+                                cwd=tmp_path, stdout=open(log, "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        started.append(Worker(proc, log))
+        assert not wait or wait_until(lambda: REGISTERED in log.read_text(), timeout=180, step=0.5), (
+            log.read_text()[-500:])
+        return started[-1]
+
+    yield start
+    for w in started:
+        w.kill()
 
 
-SUBMIT_ERRORS: list[str] = []
+def _lease(monkeypatch, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    from journey.config import get_settings
+
+    monkeypatch.setenv("JOURNEY_SERVER_LEASE_SECONDS", str(seconds))
+    get_settings.cache_clear()
 
 
-def _submit_until_done(client, admin, want: int, timeout: float = 300) -> list[dict]:  # type: ignore[no-untyped-def]
-    """Submit like an API process does, until `want` events are no longer pending."""
+def _events() -> list[InboundEvent]:
+    with db.transaction(writer=False) as s:
+        return list(s.scalars(select(InboundEvent).order_by(InboundEvent.id)))
+
+
+def _submit_until(done: Callable[[list[InboundEvent]], bool], timeout: float = 150) -> list[InboundEvent]:
+    """Submit and renew leases like an API process does, until `done(events)`."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from journey.config import get_settings
     from journey.runner import PrefectSubmitter
 
-    submitter = PrefectSubmitter(get_settings())
+    submitter, errors = PrefectSubmitter(get_settings()), []
     deadline = time.monotonic() + timeout
     with temporary_settings({PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):  # whatever ran before us
         while time.monotonic() < deadline:
             try:
+                submitter.renew_queued_leases()
                 submitter.submit_once()
-            except Exception as exc:  # noqa: BLE001 - the deployment may not be registered yet
-                SUBMIT_ERRORS.append(f"{type(exc).__name__}: {exc}"[:300])
-                time.sleep(1)
-            events = client.get("/api/events?limit=1000", headers=admin).json()["items"]
-            if sum(e["status"] != "pending" for e in events) >= want:
+            except Exception as exc:  # noqa: BLE001 - recorded for the failure message
+                errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            if done(events := _events()):
                 return events
-            time.sleep(1)
-    return client.get("/api/events?limit=1000", headers=admin).json()["items"]
+            time.sleep(0.5)
+    raise AssertionError(f"not done in {timeout:.0f} s: {[(e.id, e.status, e.attempts, e.error) for e in events]}"
+                         f"; submit errors: {errors[-3:]}")
 
 
-def _why(worker: Path) -> str:
-    return f"submit errors: {SUBMIT_ERRORS[-3:]}; worker log: {worker.read_text()[-600:]}"
+def _all_finished(want: int) -> Callable[[list[InboundEvent]], bool]:
+    return lambda events: sum(str(e.status) != "pending" for e in events) >= want
 
 
-def test_journeys_through_a_prefect_server_match_the_embedded_ones(client, admin, worker) -> None:
-    assert post_event(client, deal_signed()).status_code == 202
-    events = _submit_until_done(client, admin, want=1)
-    assert [e["status"] for e in events] == ["processed"], _why(worker)
-    acc = client.get("/api/accounts/crm:events:C-77", headers=admin).json()
-    assert acc["name"] == "Société Acme — Ünïcødé 🚀"
-    plan = client.get(f"/api/accounts/{acc['id']}/plan", headers=admin).json()
-    assert plan["milestones"][0]["name"] == "Kickoff"
-    packet = client.get(f"/api/accounts/{acc['id']}/handoff", headers=admin).json()
-    assert [o["title"] for o in packet["objectives"]] == ["Réduire le temps d'intégration des agents"]
-    reviews = client.get(f"/api/accounts/{acc['id']}/reviews", headers=admin).json()["items"]
-    assert {r["kind"]: r["due_on"] for r in reviews} == {
-        "90_day": "2027-02-18", "3_month": "2027-04-15", "6_month": "2027-07-15"}  # as embedded
-    post_event(client, deal_signed(), msg_id="msg_again")
-    post_event(client, event("deal.lost", {"deal": {"id": "D-1001"}}, timestamp="2026-11-22T10:00:00Z"))
-    events = _submit_until_done(client, admin, want=3)
-    assert sorted(e["status"] for e in events) == ["processed"] * 3, _why(worker)
-    journeys = client.get("/api/journeys?deal=crm:events:D-1001", headers=admin).json()["items"]
-    assert [j["status"] for j in journeys] == ["paused"]
-    assert "deal.signed · deal D-1001" in worker.read_text()  # readable flow-run names in Prefect
+def _prefect(call: Callable[[Any], Any]) -> Any:
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: os.environ["PREFECT_API_URL"]}), get_client(sync_client=True) as c:
+        return call(c)
+
+
+def _runs_of(flow_name: str) -> list[Any]:
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    return _prefect(lambda c: c.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
+                                               sort=FlowRunSort.ID_DESC, limit=200))
+
+
+# The acceptance: phases of deliveries, each processed before the next is posted.
+SCENARIO: list[list[tuple[str, dict[str, Any]]]] = [
+    [("early-update", event("deal.updated", {"deal": {"id": "D-2002", "expected_go_live": "2027-03-15"}},
+                            timestamp="2026-11-21T10:00:00Z"))],  # before its deal.signed: it waits
+    [("signed-1", deal_signed("D-1001", "C-77")),
+     ("signed-2", deal_signed("D-2002", "C-88", account={"name": "Beta GmbH"})),  # older than the update
+     ("signed-1-again", deal_signed("D-1001", "C-77"))],
+    [("slip", event("deal.updated", {"deal": {"id": "D-1001", "expected_go_live": "2027-03-15",
+                                              "reason": "customer IT freeze"}}, timestamp="2026-11-22T09:00:00Z")),
+     ("lost", event("deal.lost", {"deal": {"id": "D-2002", "reason": "budget cut"}},
+                    timestamp="2026-11-22T10:00:00Z"))],
+]
+WAITING = "waiting for its deal.signed"
+
+
+def _scrub(value: Any) -> Any:
+    """What a user compares: no row ids (each database numbers its own) and no wall-clock times."""
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items() if not (k in ("id", "at") or k.endswith(("_id", "_at")))}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def _snapshot(client, admin) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    out: dict[str, Any] = {"events": sorted((e.external_id, e.type, str(e.status)) for e in _events())}
+    for crm_id in ("C-77", "C-88"):
+        acc = client.get(f"/api/accounts/crm:events:{crm_id}", headers=admin).json()
+        out[crm_id] = _scrub({
+            "account": {k: acc.get(k) for k in ("name", "csm", "am")},
+            "plan": client.get(f"/api/accounts/{acc['id']}/plan", headers=admin).json(),
+            "packet": client.get(f"/api/accounts/{acc['id']}/handoff", headers=admin).json(),
+            "reviews": client.get(f"/api/accounts/{acc['id']}/reviews", headers=admin).json()["items"]})
+    for deal in ("D-1001", "D-2002"):
+        out[deal] = _scrub(client.get(f"/api/journeys?deal=crm:events:{deal}", headers=admin).json()["items"])
+    return out
+
+
+def _differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """Where two snapshots differ, as readable paths (empty when they are the same)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(a.keys() | b.keys(), key=str)
+                for d in _differences(a.get(k), b.get(k), f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for n, (x, y) in enumerate(zip(a, b, strict=True)) for d in _differences(x, y, f"{path}[{n}]")]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+def _embedded_snapshot(tmp_path: Path, monkeypatch) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The scenario processed the embedded way (inline, no Prefect) on a SQLite database of its own."""
+    from fastapi.testclient import TestClient
+
+    from journey import migrations
+    from journey.app import create_app
+    from journey.config import get_settings
+
+    url = f"sqlite:///{tmp_path / 'embedded.db'}"
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        migrations.upgrade(conn)
+        conn.commit()
+    engine.dispose()
+    with monkeypatch.context() as m:
+        m.setenv("JOURNEY_DATABASE_URL", url)
+        m.delenv("PREFECT_API_URL", raising=False)
+        get_settings.cache_clear()
+        with TestClient(create_app(start_runner=False)) as client:
+            admin = member_with_token("admin@test.example", "admin")
+            for phase in SCENARIO:
+                for msg_id, payload in phase:
+                    assert post_event(client, payload, msg_id=msg_id).status_code == 202
+                drain()
+            snapshot = _snapshot(client, admin)
+    get_settings.cache_clear()
+    return snapshot
+
+
+def test_the_acceptance_through_a_prefect_server_matches_the_embedded_mode(client, admin, start_worker,
+                                                                            tmp_path, monkeypatch) -> None:
+    embedded = _embedded_snapshot(tmp_path, monkeypatch)
+    assert embedded["D-1001"][0]["go_live_on"] == "2027-03-15"  # the slip, applied inline
+    worker = start_worker()
+    for n, phase in enumerate(SCENARIO):
+        for msg_id, payload in phase:
+            assert post_event(client, payload, msg_id=msg_id).status_code == 202
+        if n == 0:  # the early update waits through phase 0 and is finished once its deal is signed
+            _submit_until(lambda events: any(WAITING in (e.error or "") for e in events))
+        else:
+            _submit_until(_all_finished(sum(len(p) for p in SCENARIO[:n + 1])))
+    scaled = _snapshot(client, admin)
+    assert {status for *_, status in embedded["events"]} == {"processed"}
+    assert scaled["events"] == embedded["events"], worker.log.read_text()[-800:]
+    assert _differences(scaled, embedded) == []  # same journeys, plans (titles, due dates, statuses), packets, reviews
+    assert [j["status"] for j in scaled["D-2002"]] == ["paused"]
+    assert {r["status"] for r in scaled["C-88"]["reviews"]} == {"cancelled"}
+    assert [j["go_live_on"] for j in scaled["D-2002"]] == ["2027-03-15"]  # the early update won
+    names = {r.name for r in _runs_of("deal-signed")} | {r.name for r in _runs_of("deal-updated")}
+    assert {"deal.signed · D-1001 · Société Acme — Ünïcødé 🚀", "deal.signed · D-2002 · Beta GmbH",
+            "deal.updated · D-1001 · Société Acme — Ünïcødé 🚀"} <= names  # readable in Prefect's UI
+    assert any(r.name.startswith("inbox batch of ") and "D-1001" in r.name for r in _runs_of("process-inbox"))
+
+
+def test_a_claim_is_one_run_and_a_run_waiting_for_a_worker_keeps_its_events(client, start_worker,
+                                                                            monkeypatch) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from journey.adapters import orchestrator
+    from journey.inbox import repository as inbox_repository
+    from journey.inbox.domain import submission_key
+
+    _lease(monkeypatch, 3)
+    start_worker().kill()  # the deployment stays registered; no worker runs it for now
+    post_event(client, deal_signed())
+    (claimed,) = _submit_until(lambda events: events[0].attempts == 1, timeout=30)
+    with db.transaction(writer=False) as s:
+        key = submission_key(inbox_repository.claim_marks(s, [claimed.id]))
+    batch = [(claimed.id, claimed.type)]
+    with temporary_settings({PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):
+        first, again = (orchestrator.submit_batch(batch, idempotency_key=key) for _ in range(2))
+    assert first == again  # the same claim submitted twice is the same flow run
+    assert [str(r.id) for r in _runs_of("process-inbox") if r.parameters["events"] == [list(batch[0])]] == [first]
+
+    deadline = time.monotonic() + 9  # three leases: only their renewal keeps the queued run's event
+    _submit_until(lambda events: time.monotonic() > deadline, timeout=15)
+    assert [e.attempts for e in _events()] == [1]  # not claimed again, not re-submitted
+
+    _prefect(lambda c: c.delete_flow_run(first))  # the run vanished: the event is claimed and submitted again
+    (event_,) = _submit_until(lambda events: events[0].attempts == 2, timeout=30)
+    start_worker(wait=False)
+    (event_,) = _submit_until(_all_finished(1), timeout=240)
+    assert (str(event_.status), event_.attempts) == ("processed", 2)
+
+    def runs() -> list[Any]:
+        return [r for r in _runs_of("process-inbox") if r.parameters["events"] == [list(batch[0])]]
+
+    assert wait_until(lambda: [r.state_type for r in runs()] == ["COMPLETED"], timeout=30), runs()
+    assert str(runs()[0].id) != first
+
+
+def test_a_worker_killed_while_it_holds_a_run_loses_and_doubles_nothing(client, start_worker, monkeypatch) -> None:
+    from prefect.client.schemas.objects import StateType
+
+    _lease(monkeypatch, 4)
+    monkeypatch.setenv("JOURNEY_RUNNER_BATCH_SIZE", "4")
+    first = start_worker(concurrency=1)
+    deals = 12
+    for n in range(deals):
+        post_event(client, deal_signed(f"D-{n}", f"C-{n}"), msg_id=f"kill-{n}")
+
+    held: set[int] = set()
+
+    def holding(events: list[InboundEvent]) -> bool:
+        """A run is working and at least two of its events are not finished yet."""
+        pending = {e.id for e in events if str(e.status) == "pending"}
+        for run in _runs_of("process-inbox"):
+            mine = {e[0] for e in run.parameters["events"]} & pending
+            if run.state_type == StateType.RUNNING and len(mine) >= 2:
+                held.update(mine)
+                return True
+        return False
+
+    _submit_until(holding, timeout=120)
+    first.kill()  # SIGKILL, with the flow-run process it started
+    queued = {e[0] for r in _runs_of("process-inbox") if r.state_type == StateType.SCHEDULED
+              for e in r.parameters["events"]}
+    deadline = time.monotonic() + 12  # three leases without a worker: the dead run's events lapse
+    events = _submit_until(lambda events: time.monotonic() > deadline, timeout=20)
+    unfinished = {e.id for e in events if e.id in held and str(e.status) == "pending"}
+    assert unfinished, "the killed run finished its events: nothing was held"
+    assert all(e.attempts == 2 for e in events if e.id in unfinished)  # claimed again and re-submitted
+    assert all(e.attempts == 1 for e in events if e.id in queued)  # queued runs kept their leases
+
+    start_worker(concurrency=2, wait=False)
+    events = _submit_until(_all_finished(deals), timeout=300)
+    assert {str(e.status) for e in events} == {"processed"}
+    with db.transaction(writer=False) as s:
+        assert s.scalar(select(func.count(func.distinct(Journey.deal_id)))) == s.scalar(
+            select(func.count()).select_from(Journey)) == deals
+        assert s.scalar(select(func.count()).select_from(Review)) == 3 * deals
+        assert s.scalar(select(func.count()).where(AuditEntry.action == "journey.opened")) == deals

@@ -166,8 +166,8 @@ def _journey(work: Path, *, runner: bool) -> Server:
         engine = server.engine()
         asyncio.run(closed_loop(server.base, _deliveries("warm", 1), 1))
         assert wait_until(lambda: checks.pending_count(engine) == 0, timeout=180, step=0.5), server.log_tail()
-        assert wait_until(lambda: "runner.engine_ready" in server.log_tail(100_000), timeout=240, step=1), \
-            server.log_tail()
+        assert wait_until(lambda: httpx.get(f"{server.base}/readyz").json().get("flow_engine") == "ready",
+                          timeout=240, step=1), server.log_tail()
     return server
 
 

@@ -153,7 +153,8 @@ def _operations(app: FastAPI) -> None:
         head = head_revision()
         if current != head:
             return problem(503, "migrations_pending", f"database at {current}, code at {head}: journey db upgrade")
-        return JSONResponse({"status": "ready", "revision": current})
+        engine = getattr(getattr(app.state, "dispatcher", None), "engine_state", None)
+        return JSONResponse({"status": "ready", "revision": current, "flow_engine": engine})
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     def metrics() -> PlainTextResponse:

@@ -123,8 +123,17 @@ class _Dispatcher(threading.Thread):
         self._wake.clear()
 
 
+INTAKE_QUIET = 0.05  # seconds without a delivery before the runner takes the cores back
+INTAKE_MAX_DEFER = 1.0  # ...but it never waits longer than this: a long burst still makes progress
+BURST_BATCH = 5  # events per batch while deliveries keep arriving
+
+
 class EmbeddedRunner(_Dispatcher):
     """Wake on notify() or every poll interval, drain due events in batches.
+
+    Intake comes first: the same process answers the webhooks, and on a small machine every flow step
+    takes CPU and SQLite's write lock from them. While deliveries keep arriving, the runner waits for a
+    pause (at most INTAKE_MAX_DEFER) and takes small batches, then catches up at full batch size.
 
     Prefect's temporary server takes 5-30 s (more on a loaded machine) to start, so it boots in a thread
     of its own; until it answers, batches run inline, so the first journeys never wait on the engine.
@@ -133,7 +142,34 @@ class EmbeddedRunner(_Dispatcher):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, "journey-runner")
         self.engine_ready = threading.Event()
+        self.engine_failed = False
         self._interrupted: list[tuple[int, str]] = []  # a batch the database went away under
+        self._last_intake = 0.0
+
+    def notify(self, event_id: int | None = None) -> None:
+        self._last_intake = time.monotonic()
+        super().notify(event_id)
+
+    @property
+    def engine_state(self) -> str:
+        """For /readyz: `inline` (no Prefect engine), `starting` (its temporary server boots; events run
+        inline meanwhile), `ready`, or `unavailable` (it failed to start; events run inline)."""
+        if self.settings.orchestrator != "prefect":
+            return "inline"
+        if self.engine_ready.is_set():
+            return "ready"
+        return "unavailable" if self.engine_failed else "starting"
+
+    def _batch_size_after_intake_pause(self) -> int:
+        """Wait (bounded) for a pause in deliveries; the batch size to take now."""
+        deadline = time.monotonic() + INTAKE_MAX_DEFER
+        while not self._stop.is_set():
+            now, quiet_at = time.monotonic(), self._last_intake + INTAKE_QUIET
+            if now >= quiet_at or now >= deadline:
+                break
+            self._stop.wait(min(quiet_at, deadline) - now)
+        busy = time.monotonic() - self._last_intake < INTAKE_MAX_DEFER
+        return min(BURST_BATCH, self.settings.runner_batch_size) if busy else self.settings.runner_batch_size
 
     def run(self) -> None:
         if self.settings.orchestrator == "prefect":
@@ -155,7 +191,7 @@ class EmbeddedRunner(_Dispatcher):
         if self._interrupted:  # the database is back: give the batch's unfinished events back at once
             release(self._interrupted)
             self._interrupted = []
-        batch = claim_batch(self.settings.runner_batch_size)
+        batch = claim_batch(self._batch_size_after_intake_pause())
         if batch:
             settings = self.settings
             if settings.orchestrator == "prefect" and not self.engine_ready.is_set():
@@ -176,6 +212,7 @@ class EmbeddedRunner(_Dispatcher):
             orchestrator.run_batch([])
         except Exception as exc:  # noqa: BLE001 - events keep running inline
             log.warning("runner.engine_unavailable", error=f"{type(exc).__name__}: {exc}")
+            self.engine_failed = True
             return
         self.engine_ready.set()
         log.info("runner.engine_ready", seconds=round(time.monotonic() - started, 1))
@@ -195,6 +232,8 @@ class PrefectSubmitter(_Dispatcher):
     events are claimed again (attempts + 1) and re-submitted under a new key. Events it did finish are
     skipped by the new run.
     """
+
+    engine_state = "server"  # flows run on the Prefect server's workers
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, "journey-submitter")
@@ -292,6 +331,8 @@ def release(batch: list[tuple[int, str]]) -> None:
 
 class NullDispatcher:
     """Stands in for the runner where flows run elsewhere (JOURNEY_RUNNER=0)."""
+
+    engine_state = "off"
 
     def notify(self, event_id: int | None = None) -> None:
         return None

@@ -77,3 +77,11 @@ def test_ids_no_row_can_have_are_a_clear_4xx_never_a_database_error(client, admi
     response = client.request(method, path.replace("{big}", big), json=sent, headers=admin)
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["code"]
+
+
+def test_readyz_says_the_database_is_at_head_and_where_flows_run(client) -> None:
+    from journey.migrations import head_revision
+
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "revision": head_revision(), "flow_engine": "off"}  # runner not started

@@ -1,11 +1,13 @@
 """A CRM notification (HubSpot, Salesforce, Pipedrive): read the deal if needed, apply its stage in order;
-a won deal gets its journey, plan, packet and reviews, a deal leaving the won stage pauses its journey."""
+a won deal gets its journey, plan, packet and reviews, a deal leaving the won stage pauses its journey, and
+a changed go-live (seats, amount...) of a deal with a journey moves its plan and reviews as `deal.updated` does."""
 from __future__ import annotations
 
 from prefect import flow
 
 from flows._kit import run_name, step
 from flows.deal_signed import assign_account_owners, build_onboarding_plan, schedule_reviews
+from flows.deal_updated import move_plan_to_go_live, move_reviews_to_go_live
 from journey import steps
 from journey.adapters.crm import steps as crm_steps
 from journey.models import EventStatus
@@ -26,6 +28,10 @@ def crm_deal(event_id: int) -> str:
         build_onboarding_plan(journey_id)
         open_handoff_packet(journey_id, outcome["data"])
         schedule_reviews(journey_id)
+    update = outcome.get("update")
+    if update is not None and update["go_live"] is not None:
+        move_plan_to_go_live(update["journey_id"], update["go_live"], update["reason"])
+        move_reviews_to_go_live(update["journey_id"], update["go_live"])
     status = EventStatus.ignored if outcome["action"] == "ignore" else EventStatus.processed
     steps.finish_event(event_id, status.value, outcome.get("note"))
     return str(outcome["action"])

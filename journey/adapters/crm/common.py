@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from journey.deals.events import DealSigned
+from journey.deals.events import DealChange, DealSigned
 
 OWNER_ROLES = ("ae", "se", "csm", "am")
 
@@ -30,6 +30,21 @@ class StageChange:
     why: str = ""
     signed: dict[str, Any] | None = None
     flags: list[str] = field(default_factory=list)  # what the signed data lacks (for the inbox row)
+
+
+@dataclass(frozen=True)
+class FieldUpdate:
+    """Deal fields one CRM notification changed, as `deal.updated` names them (`values`), and when.
+
+    `snapshot`: the notification carries every mapped field whether it changed or not (a Salesforce
+    Outbound Message), so only the values that differ from what journey holds count as changes.
+    """
+
+    deal_id: str
+    occurred_at: datetime
+    vendor: str  # "HubSpot": for the reason a go-live slip records
+    values: dict[str, Any]
+    snapshot: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,21 @@ def _deep_copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_deep_copy(v) for v in value]
     return value
+
+
+def validate_change(deal_id: str, values: dict[str, Any]) -> tuple[DealChange, list[str]]:
+    """The update as `deal.updated` takes it; an invalid value (a negative amount...) is dropped and flagged."""
+    data, flags = {"id": deal_id, **values}, []
+    while True:
+        try:
+            return DealChange.model_validate(data), flags
+        except ValidationError as exc:
+            bad = [(str(e["loc"][0]), e["msg"]) for e in exc.errors() if e["loc"] and e["loc"][0] in values]
+            if not bad or any(name not in data for name, _ in bad):
+                raise
+            for name, msg in bad:
+                flags.append(f"deal.{name}: {msg} (left out)")
+                data.pop(name, None)
 
 
 # ------------------------------------------------------------------------------------------- conversions
@@ -223,6 +253,28 @@ def apply_mapped_fields(data: dict[str, Any], *, fields: dict[str, str], get: An
             data.setdefault("notes", {})[name] = lines(raw)
         else:
             data.setdefault(section, {})[name] = _convert(target, raw, segment)
+
+
+UPDATE_TARGETS = {"deal.name": "name", "deal.amount": "amount", "deal.expected_go_live": "expected_go_live",
+                  "deal.contract_start": "contract_start", "deal.contract_end": "contract_end",
+                  "deal.seats": "seats"}  # journey field: its name in `deal.updated` (DealChange)
+
+
+def mapped_updates(fields: dict[str, str], *, get: Any, changed: Any) -> dict[str, Any]:
+    """DealChange-shaped values of the mapped deal fields a notification changed (`changed(crm_field)`).
+
+    A field emptied in the CRM is left alone, as an absent field of `deal.updated` is.
+    """
+    values: dict[str, Any] = {}
+    for target, source in fields.items():
+        name = UPDATE_TARGETS.get(target)
+        if name is None or not changed(source):
+            continue
+        raw = get(source)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        values[name] = _convert(target, raw, None)
+    return values
 
 
 def _convert(target: str, raw: Any, segment: Any) -> Any:

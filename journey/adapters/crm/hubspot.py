@@ -18,7 +18,15 @@ from typing import Any
 
 import httpx
 
-from journey.adapters.crm.common import StageChange, apply_mapped_fields, person, text, to_datetime
+from journey.adapters.crm.common import (
+    FieldUpdate,
+    StageChange,
+    apply_mapped_fields,
+    mapped_updates,
+    person,
+    text,
+    to_datetime,
+)
 from journey.adapters.crm.http import CrmApiError, CrmApiUnavailable, JsonApi
 from journey.adapters.crm.mapping import CrmMapping
 
@@ -197,6 +205,20 @@ def stage_change(event: dict[str, Any], bundle: dict[str, Any] | None, mapping: 
         return StageChange(deal_id=deal_id, occurred_at=when, won=False, pipeline=pipeline, stage=stage, why=why)
     return StageChange(deal_id=deal_id, occurred_at=when, won=True, pipeline=pipeline, stage=stage,
                        signed=signed_data(deal_id, bundle, mapping))
+
+
+def field_update(event: dict[str, Any], mapping: CrmMapping) -> FieldUpdate | None:
+    """A `deal.propertyChange` of a property the mapping feeds into go-live, seats, amount, contract dates or
+    the deal name: the new value is the event's `propertyValue` (dates: epoch ms at midnight UTC)."""
+    prop = event.get("propertyName")
+    if event.get("subscriptionType") != "deal.propertyChange" or not prop or prop == "dealstage":
+        return None
+    values = mapped_updates(fields_of(mapping), get=lambda _: event.get("propertyValue"),
+                            changed=lambda source: source == prop)
+    when = occurred_at(event)
+    if not values or when is None:
+        return None
+    return FieldUpdate(deal_id=str(event["objectId"]), occurred_at=when, vendor="HubSpot", values=values)
 
 
 def signed_data(deal_id: str, bundle: dict[str, Any], mapping: CrmMapping) -> dict[str, Any]:

@@ -27,7 +27,15 @@ from urllib.parse import quote
 
 import httpx
 
-from journey.adapters.crm.common import StageChange, apply_mapped_fields, person, text, to_datetime
+from journey.adapters.crm.common import (
+    FieldUpdate,
+    StageChange,
+    apply_mapped_fields,
+    mapped_updates,
+    person,
+    text,
+    to_datetime,
+)
 from journey.adapters.crm.http import CrmApiError, CrmApiUnavailable, JsonApi
 from journey.adapters.crm.mapping import CrmMapping
 
@@ -120,6 +128,31 @@ def stage_change(body: dict[str, Any], mapping: CrmMapping, *, received_at: date
     signed, flags = signed_data(deal_id, current, mapping, lookups)
     return StageChange(deal_id=deal_id, occurred_at=when, won=True, pipeline=pipeline, stage=status,
                        signed=signed, flags=flags)
+
+
+def field_update(body: dict[str, Any], mapping: CrmMapping, *, received_at: datetime) -> FieldUpdate | None:
+    """The mapped deal fields (go-live, seats, value...) this change touched: v2's `previous` lists only the
+    changed fields (custom ones under `previous.custom_fields`); v1's `previous` is the whole deal before."""
+    current, previous, when = _versioned(body)
+    if previous is None:
+        return None
+    get = _reader(current)
+    if str((body.get("meta") or {}).get("version", "")).startswith("2"):
+        custom = previous.get("custom_fields") if isinstance(previous.get("custom_fields"), dict) else {}
+
+        def changed(source: str) -> bool:
+            return source in previous or source in custom
+    else:
+        before = _reader(previous)
+
+        def changed(source: str) -> bool:
+            return before(source) != get(source)
+    values = mapped_updates(fields_of(mapping), get=get, changed=changed)
+    if not values:
+        return None
+    deal_id = str(current.get("id") or (body.get("meta") or {}).get("entity_id"))
+    when = when or to_datetime(current.get("update_time")) or received_at
+    return FieldUpdate(deal_id=deal_id, occurred_at=when, vendor="Pipedrive", values=values)
 
 
 def _reader(current: dict[str, Any]) -> Callable[[str], Any]:

@@ -19,7 +19,15 @@ from xml.sax.saxutils import escape
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from journey.adapters.crm.common import StageChange, apply_mapped_fields, person, text, to_datetime
+from journey.adapters.crm.common import (
+    FieldUpdate,
+    StageChange,
+    apply_mapped_fields,
+    mapped_updates,
+    person,
+    text,
+    to_datetime,
+)
 from journey.adapters.crm.mapping import ANY_PIPELINE, CrmMapping
 
 SOURCE = "salesforce"
@@ -112,18 +120,36 @@ def stage_change(stored: dict[str, Any], mapping: CrmMapping, *, received_at: da
     fields: dict[str, Any] = stored.get("fields") or {}
     deal_id = str(fields["Id"])
     stage = fields.get("StageName")
-    when = to_datetime(fields.get("LastModifiedDate")) or to_datetime(fields.get("SystemModstamp")) or received_at
-    pipeline = fields.get("RecordTypeId") or ANY_PIPELINE
-    if fields.get("IsWon") is not None:
-        won = fields["IsWon"].lower() == "true"
-    else:
-        won = mapping.is_won_stage(pipeline, stage)
-    if not won:
+    when = _when(fields, received_at)
+    if not _won(fields, mapping):
         closed = (fields.get("IsClosed") or "").lower() == "true"
         why = f"lost ({stage})" if closed else f"stage {stage} is not won"
         return StageChange(deal_id=deal_id, occurred_at=when, won=False, stage=stage, why=why)
     return StageChange(deal_id=deal_id, occurred_at=when, won=True, stage=stage,
                        signed=signed_data(deal_id, fields, mapping))
+
+
+def field_update(stored: dict[str, Any], mapping: CrmMapping, *, received_at: datetime) -> FieldUpdate | None:
+    """The mapped deal fields of a won Opportunity, as a snapshot: an Outbound Message carries every field
+    its action lists, changed or not, so the caller keeps those that differ from what journey holds."""
+    fields: dict[str, Any] = stored.get("fields") or {}
+    if not fields.get("Id") or not _won(fields, mapping):
+        return None
+    values = mapped_updates(fields_of(mapping), get=fields.get, changed=lambda source: source in fields)
+    if not values:
+        return None
+    return FieldUpdate(deal_id=str(fields["Id"]), occurred_at=_when(fields, received_at), vendor="Salesforce",
+                       values=values, snapshot=True)
+
+
+def _won(fields: dict[str, Any], mapping: CrmMapping) -> bool:
+    if fields.get("IsWon") is not None:
+        return str(fields["IsWon"]).lower() == "true"
+    return mapping.is_won_stage(fields.get("RecordTypeId") or ANY_PIPELINE, fields.get("StageName"))
+
+
+def _when(fields: dict[str, Any], received_at: datetime) -> datetime:
+    return to_datetime(fields.get("LastModifiedDate")) or to_datetime(fields.get("SystemModstamp")) or received_at
 
 
 def signed_data(deal_id: str, fields: dict[str, Any], mapping: CrmMapping) -> dict[str, Any]:

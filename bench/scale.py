@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import contextlib
 import json
 import os
 import signal
@@ -34,6 +33,7 @@ import httpx
 from sqlalchemy import create_engine, func, select, text
 
 from bench.common import SECRET, record
+from tests.reliability.server import kill_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgresql://postgres@127.0.0.1:5432"
@@ -182,25 +182,6 @@ def phase_bench(n: int, timeout: float) -> None:
     record("Scaled out: throughput with 1 and 2 workers (PostgreSQL)",
            "| arm | deals | until all processed | journeys / s | per journey | ratio to no Prefect | journeys |\n"
            "|---|---|---|---|---|---|---|\n" + "\n".join(rows))
-
-
-def kill_tree(pid: int) -> int:
-    """SIGKILL a process and every descendant, by pid; how many were killed."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(stat.parent.name))
-    tree, todo = [], [pid]
-    while todo:
-        tree.append(todo.pop())
-        todo += children.get(tree[-1], [])
-    for p in tree:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(p, signal.SIGKILL)
-    return len(tree)
 
 
 def seed_due_reminders(db: str, reviews: int) -> int:

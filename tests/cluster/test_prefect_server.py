@@ -9,9 +9,7 @@ does in server mode); short leases (JOURNEY_SERVER_LEASE_SECONDS) keep the whole
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +27,7 @@ from journey import db
 from journey.models import AuditEntry, InboundEvent, Journey, Review
 from tests.builders import deal_signed, drain, event, member_with_token, post_event
 from tests.conftest import PG_SERVER, wait_until
+from tests.reliability.server import kill_tree
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("db_url")]
 BIN = Path(sys.executable).parent
@@ -63,7 +62,7 @@ def prefect_server(tmp_path_factory):  # type: ignore[no-untyped-def]
         assert ok, "Prefect server did not start: " + (home / "server.log").read_text()[-500:]
         yield url
     finally:
-        _kill_tree(proc.pid)
+        kill_tree(proc.pid)
         proc.wait()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -77,31 +76,12 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _kill_tree(pid: int) -> None:
-    """SIGKILL a process and every descendant, by pid: Prefect starts a flow run's process in a session
-    of its own, so killing the worker's process group would leave its flow runs working."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(stat.parent.name))
-    tree, todo = [], [pid]
-    while todo:
-        tree.append(todo.pop())
-        todo += children.get(tree[-1], [])
-    for p in tree:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(p, signal.SIGKILL)
-
-
 class Worker:
     def __init__(self, proc: subprocess.Popen, log: Path) -> None:  # type: ignore[type-arg]
         self.proc, self.log = proc, log
 
     def kill(self) -> None:
-        _kill_tree(self.proc.pid)
+        kill_tree(self.proc.pid)
         self.proc.wait()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -215,3 +216,23 @@ def wait_until(predicate: Callable[[], Any], *, timeout: float, step: float = 0.
         time.sleep(step)
         value = predicate()
     return value
+
+
+def kill_tree(pid: int) -> int:
+    """SIGKILL a process and every descendant, by pid; how many were killed. Prefect starts a flow run's
+    process in a session of its own, so killing a worker's process group would leave its flow runs working."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo += children.get(tree[-1], [])
+    for p in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, signal.SIGKILL)
+    return len(tree)

@@ -11,12 +11,16 @@ import base64
 import os
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+# CI runs the unit, API and integration tiers a second time with the clock this many days ahead, so a test that
+# silently depends on today's date fails the day it is written, not months later (see .ci/run).
+CLOCK_SHIFT_DAYS = int(os.environ.get("TEST_CLOCK_SHIFT_DAYS", "0") or 0)
 PG_SERVER = os.environ.get("JOURNEY_TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PG_URL = f"{PG_SERVER}/test"
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"journey-test-secret-0123456789ab").decode()
@@ -53,6 +57,52 @@ def _create_pg_database() -> str:
 
     atexit.register(drop)
     return f"{PG_SERVER}/{name}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shifted_clock() -> Iterator[None]:
+    """With TEST_CLOCK_SHIFT_DAYS set, every test runs that many days in the future (the clock keeps ticking)."""
+    if not CLOCK_SHIFT_DAYS:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=CLOCK_SHIFT_DAYS), tick=True):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _clock_from_marker(request) -> Iterator[None]:
+    """`@pytest.mark.clock("2026-11-21T10:00:00Z")`: the test runs at that instant (ticking from there).
+
+    Every test whose assertions depend on the date sets the clock it needs this way, or with the `clock`
+    fixture when it moves time during the test.
+    """
+    marker = request.node.get_closest_marker("clock")
+    if marker is None:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(_instant(marker.args[0]), tick=marker.kwargs.get("tick", True)):
+        yield
+
+
+@pytest.fixture
+def clock():  # type: ignore[no-untyped-def]
+    """A clock the test moves: `clock.move_to("2027-01-04T09:00:00Z")`, `clock.shift(timedelta(days=3))`.
+
+    It starts where the test already is (a `clock` marker's instant, or now), ticking.
+    """
+    import time_machine
+
+    with time_machine.travel(datetime.now(UTC), tick=True) as traveller:
+        yield traveller
+
+
+def _instant(value: str | datetime) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)

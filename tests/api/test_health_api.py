@@ -21,6 +21,7 @@ def account_id(client) -> int:
     return 0
 
 
+@pytest.mark.clock("2026-11-23T09:00:00Z")  # three days after signing: no plan task is due yet
 def test_signals_then_health_with_explanation_and_history(client, admin, account_id) -> None:
     items = [{"id": "sig-1", "account": "crm:events:C-77", "metric": "active_users", "value": 96, "at": _iso(1)},
              {"id": "sig-2", "account": "crm:events:C-77", "metric": "seats", "value": 120, "at": _iso(1)},

@@ -11,7 +11,8 @@ from journey import db
 from journey.models import OutboxMessage, Reminder, ReviewReminder
 from tests.builders import deal_signed, drain, event, member_with_token, post_event
 
-pytestmark = pytest.mark.usefixtures("db_url")
+# Three days after the builders' deal was signed: the reviews and the bookings below are in the future.
+pytestmark = [pytest.mark.usefixtures("db_url"), pytest.mark.clock("2026-11-23T09:00:00Z")]
 
 
 def _journey(client) -> dict[str, dict]:  # type: ignore[no-untyped-def]

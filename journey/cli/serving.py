@@ -8,6 +8,7 @@ import threading
 import typer
 
 from journey.config import Settings, get_settings
+from journey.webhooks.signatures import check_secret
 
 
 def _ensure_webhook_secret(settings: Settings) -> None:
@@ -33,6 +34,10 @@ def serve(*, host: str, port: int) -> None:
     from journey.app import create_app
 
     settings = get_settings()
+    problem = check_secret(settings.webhook_secret)
+    if problem:  # every delivery would fail: refuse to start rather than answer errors
+        typer.secho(f"error: {problem}", fg="red", err=True)
+        raise typer.Exit(2)
     logs.configure(settings.log_level)
     if settings.is_sqlite:
         migrations.upgrade()

@@ -360,17 +360,3 @@ def reminder_reason(*, title: str, account: str, starts_at: datetime, now: datet
     if objectives:
         text += f" {objectives} objective{'s' if objectives != 1 else ''} to review."
     return text
-
-
-def latest_progress(outcomes: list[tuple[date, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Per objective title (case-insensitive): the latest progress recorded at a held review.
-
-    `outcomes` are (held on, outcome details) pairs in any order; each entry gets an `on` date.
-    """
-    latest: dict[str, dict[str, Any]] = {}
-    for held_on, details in sorted(outcomes, key=lambda pair: pair[0]):
-        for entry in (details or {}).get("progress") or []:
-            title = str(entry.get("objective", "")).strip()
-            if title:
-                latest[title.casefold()] = {**entry, "on": held_on}
-    return latest

@@ -53,8 +53,10 @@ def review_page(request: Request, review_id: RowId, viewer: PageViewer, session:
 
     review, account = _review(session, review_id, viewer)
     agenda = agenda_service.build_agenda(session, review=review)
+    customer = agenda_service.render_customer_agenda(agenda_service.build_customer_agenda(session, review=review))
     local_start = review.starts_at.astimezone(viewer.tz) if review.starts_at else None
     return page(request, "review.html", viewer, review=review, account=account, agenda=agenda,
+                customer_agenda=customer,
                 local_start=local_start.strftime("%Y-%m-%dT%H:%M") if local_start else "")
 
 

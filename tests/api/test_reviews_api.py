@@ -11,7 +11,8 @@ from journey import db
 from journey.models import OutboxMessage, Reminder, ReviewReminder
 from tests.builders import deal_signed, drain, event, member_with_token, post_event
 
-pytestmark = pytest.mark.usefixtures("db_url")
+# the day after the deal of tests.builders was signed: its reviews lie ahead, its bookings in 2027 are valid
+pytestmark = [pytest.mark.usefixtures("db_url"), pytest.mark.clock("2026-11-21T10:00:00Z")]
 
 
 def _journey(client) -> dict[str, dict]:  # type: ignore[no-untyped-def]
@@ -200,7 +201,9 @@ def test_a_held_review_feeds_the_next_agenda_and_the_am(client) -> None:
     assert "Chloé Martin (executive_sponsor)" in agenda["attendees"]
     assert "&lt;" not in agenda["html"] and "<section" in agenda["html"]
     [description] = [str(e["description"]) for e in _ics(client, j["3_month"]["id"], csm).walk("VEVENT")]
-    assert "IT capacity" in description
+    assert "Roll out to the Lyon team" in description  # the customer's agenda: what was agreed last time
+    assert "IT capacity" not in description and "Lyon team (40 seats)" not in description  # risks, expansion
+    assert "Roll out to the Lyon team" in agenda["customer_text"] and "IT capacity" not in agenda["customer_text"]
     with db.transaction(writer=False) as s:
         [reminder] = s.scalars(select(Reminder).where(Reminder.kind == "expansion_opportunity")).all()
     assert "Lyon team (40 seats)" in reminder.reason

@@ -59,8 +59,10 @@ def review_ics(review_id: RowId, session: ReadSession, member: CurrentMember) ->
 def review_agenda(review_id: RowId, session: ReadSession, member: CurrentMember) -> AgendaRead:
     review = _visible_review(session, review_id, member)
     agenda = agenda_service.build_agenda(session, review=review)
+    customer = agenda_service.build_customer_agenda(session, review=review)
     return AgendaRead(**agenda.as_dict(), text=agenda_service.render_agenda(agenda),
-                      html=agenda_service.render_agenda(agenda, html=True))
+                      html=agenda_service.render_agenda(agenda, html=True),
+                      customer_text=agenda_service.render_customer_agenda(customer))
 
 
 @router.get("/reviews/{review_id}", response_model=ReviewRead)

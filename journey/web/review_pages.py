@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -49,13 +49,22 @@ def review_ics(review_id: RowId, viewer: PageViewer, session: ReadSession) -> Re
 
 @router.get("/reviews/{review_id}")
 def review_page(request: Request, review_id: RowId, viewer: PageViewer, session: ReadSession) -> Response:
+    return _review_page(request, session, review_id, viewer)
+
+
+def _review_page(request: Request, session: Session, review_id: int, viewer: Viewer, *, status: int = 200,
+                 error: str | None = None, typed: dict[str, Any] | None = None) -> Response:
+    """The review with its agenda; after a refused outcome, the reason and what the user typed."""
     from journey.reviews import agenda as agenda_service
 
     review, account = _review(session, review_id, viewer)
     agenda = agenda_service.build_agenda(session, review=review)
+    customer = agenda_service.render_customer_agenda(agenda_service.build_customer_agenda(session, review=review))
     local_start = review.starts_at.astimezone(viewer.tz) if review.starts_at else None
-    return page(request, "review.html", viewer, review=review, account=account, agenda=agenda,
-                local_start=local_start.strftime("%Y-%m-%dT%H:%M") if local_start else "")
+    return page(request, "review.html", viewer, status=status, review=review, account=account, agenda=agenda,
+                customer_agenda=customer,
+                local_start=local_start.strftime("%Y-%m-%dT%H:%M") if local_start else "",
+                outcome_error=error, typed=typed or {})
 
 
 @router.post("/reviews/{review_id}/schedule")
@@ -79,14 +88,36 @@ def schedule(review_id: RowId, viewer: FormViewer, starts_at: Annotated[str, For
 
 
 @router.post("/reviews/{review_id}/outcome")
-def record_outcome(review_id: RowId, viewer: FormViewer, notes: Lines = "", next_steps: Lines = "",
-                   expansion: Lines = "", objective: Annotated[list[str], Form()] = [],  # noqa: B006
+def record_outcome(request: Request, review_id: RowId, viewer: FormViewer, notes: Lines = "",
+                   next_steps: Lines = "", expansion: Lines = "",
+                   objective: Annotated[list[str], Form()] = [],  # noqa: B006
                    value: Annotated[list[str], Form()] = [], comment: Annotated[list[str], Form()] = [],  # noqa: B006
                    ) -> Response:
+    """Hold the review. A refusal (no notes, a value that is not a number, a review that has not started)
+    shows the page again with the reason and everything typed, so nothing has to be written twice."""
     from journey.reviews import lifecycle
 
-    if not notes.strip():
-        raise InvalidInput("write what was said at the review before recording it as held")
+    try:
+        if not notes.strip():
+            raise InvalidInput("write what was said at the review before recording it as held")
+        progress = _progress(objective, value, comment)
+        with db.transaction() as session:
+            review, _ = _review(session, review_id, viewer)
+            lifecycle.record_outcome(session, review=review, notes=notes.strip(), progress=progress,
+                                     expansion_opportunities=_lines(expansion), next_steps=_lines(next_steps),
+                                     actor=Actor.user(viewer.member.email), now=utcnow())
+    except InvalidInput as exc:
+        typed = {"notes": notes, "next_steps": next_steps, "expansion": expansion,
+                 "values": dict(zip(objective, value, strict=False)),
+                 "comments": dict(zip(objective, comment, strict=False))}
+        with db.transaction(writer=False) as session:
+            return _review_page(request, session, review_id, viewer, status=exc.status_code, error=exc.detail,
+                                typed=typed)
+    return RedirectResponse(f"/reviews/{review_id}?notice=review_saved", status_code=303)
+
+
+def _progress(objective: list[str], value: list[str], comment: list[str]) -> list[dict[str, Any]]:
+    """The form's rows with a value, as the outcome's progress per objective."""
     progress = []
     for i, title in enumerate(objective):
         raw = value[i].strip() if i < len(value) else ""
@@ -98,12 +129,7 @@ def record_outcome(review_id: RowId, viewer: FormViewer, notes: Lines = "", next
             raise InvalidInput(f"progress of {title!r}: {raw!r} is not a number") from exc
         note = comment[i].strip() if i < len(comment) else ""
         progress.append({"objective": title, "value": number, "comment": note})
-    with db.transaction() as session:
-        review, _ = _review(session, review_id, viewer)
-        lifecycle.record_outcome(session, review=review, notes=notes.strip(), progress=progress,
-                                 expansion_opportunities=_lines(expansion), next_steps=_lines(next_steps),
-                                 actor=Actor.user(viewer.member.email), now=utcnow())
-    return RedirectResponse(f"/reviews/{review_id}?notice=review_saved", status_code=303)
+    return progress
 
 
 @router.post("/reviews/{review_id}/cancel")

@@ -118,6 +118,31 @@ def test_the_booking_form_refuses_a_night_time_unless_the_box_is_ticked(client) 
         assert review.status == "scheduled" and review.starts_at.hour == 5
 
 
+@pytest.mark.clock("2026-11-21T10:00:00Z")
+def test_the_outcome_form_refuses_a_review_not_yet_held_and_keeps_what_was_typed(client) -> None:
+    from journey import db
+    from journey.models import Review
+
+    account_id = _account(client)
+    sign_in(client, "csm@vendor.example")
+    with db.transaction(writer=False) as session:
+        review = session.scalars(select(Review).where(Review.account_id == account_id, Review.kind == "90_day")).one()
+    path = f"/reviews/{review.id}"
+    form = {"notes": "Chloé is happy <b>so far</b>", "next_steps": "Roll out to Lyon\nTrain the new hires",
+            "expansion": "Lyon team", "objective": ["Réduire le temps d'intégration des agents"], "value": ["12"],
+            "comment": ["down from 21"], "csrf_token": web_csrf(client, path, action=f"{path}/outcome")}
+    refused = client.post(f"{path}/outcome", data=form, follow_redirects=False)
+    assert refused.status_code == 422
+    assert (f"Not recorded: this review is due on {review.due_on:%A %d %B %Y} (Europe/Paris) and was never "
+            f"booked") in refused.text
+    page = refused.text[refused.text.index('action="' + path + '/outcome"'):]
+    assert ">Chloé is happy &lt;b&gt;so far&lt;/b&gt;</textarea>" in page  # kept, and escaped
+    assert ">Roll out to Lyon\nTrain the new hires</textarea>" in page and ">Lyon team</textarea>" in page
+    assert 'name="value" inputmode="decimal" value="12"' in page and 'name="comment" value="down from 21"' in page
+    with db.transaction(writer=False) as session:
+        assert session.get_one(Review, review.id).status == "proposed"
+
+
 def test_the_account_page_draws_the_health_history_and_explains_it(client) -> None:
     from datetime import UTC, date, datetime, timedelta
 

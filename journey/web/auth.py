@@ -30,7 +30,8 @@ from journey.config import get_settings
 from journey.deps import ReadSession
 from journey.errors import Forbidden, JourneyError
 from journey.kit import token_digest, utcnow
-from journey.models import Role, TeamMember
+from journey.models import TeamMember
+from journey.policy import ANYTHING, Action, Resource, can, sees_every_account
 from journey.web import repository
 from journey.web.service import SESSION_LIFETIME
 
@@ -69,12 +70,12 @@ class Viewer:
             return ZoneInfo("UTC")
 
     @property
-    def is_admin(self) -> bool:
-        return self.member.role == Role.admin
-
-    @property
     def sees_everything(self) -> bool:
-        return self.member.role in (Role.admin, Role.manager)
+        return sees_every_account(self.member)
+
+    def can(self, action: str, resource: Resource = ANYTHING) -> bool:
+        """`journey.policy.can` for the pages: `{% if viewer.can('view_inbox') %}`."""
+        return can(self.member, Action(action), resource)
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Select, exists, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from journey.kit import row_id
 from journey.models import Account, Deal, TeamMember
@@ -19,9 +19,10 @@ def visible_to(stmt: Select, member: TeamMember, action: Action = Action.view_ac
         return stmt
     if scope is Reach.owned:
         return stmt.where(or_(Account.csm_id == member.id, Account.am_id == member.id))
-    if scope is Reach.sold:
-        return stmt.where(exists().where(Deal.account_id == Account.id,
-                                         or_(Deal.ae_id == member.id, Deal.se_id == member.id)))
+    if scope is Reach.sold:  # an alias: `stmt` may select from deal itself (GET /api/journeys)
+        sold = aliased(Deal)
+        return stmt.where(exists().where(sold.account_id == Account.id,
+                                         or_(sold.ae_id == member.id, sold.se_id == member.id)))
     return stmt.where(false())
 
 

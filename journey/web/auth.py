@@ -105,7 +105,17 @@ def optional_viewer(request: Request, session: ReadSession) -> Viewer | None:
     if member is None:
         return None
     session.expunge(member)
-    return Viewer(member=member, token=token, csrf=_hmac("csrf", token))
+    return Viewer(member=member, token=token, csrf=csrf_for(token))
+
+
+def csrf_for(token: str) -> str:
+    """The CSRF token of the forms of the session whose token this is."""
+    return _hmac("csrf", token)
+
+
+def session_cookie_value(token: str) -> str:
+    """What the session cookie holds: the session token, signed."""
+    return _serializer("journey.session").dumps(token)
 
 
 def current_viewer(request: Request, viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer:
@@ -168,7 +178,7 @@ def secure_cookies(request: Request) -> bool:
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, _serializer("journey.session").dumps(token),
+    response.set_cookie(SESSION_COOKIE, session_cookie_value(token),
                         max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True, samesite="lax",
                         secure=secure_cookies(request), path="/")
 

@@ -65,12 +65,12 @@ def patch_review(review_id: RowId, patch: ReviewPatch, member: CurrentMember) ->
 
     A time outside the account's working hours is a 422 unless `"outside_working_hours": true`."""
     actor, now = Actor.user(member.email), utcnow()
-    if patch.status == "cancelled" and patch.starts_at is not None:
-        raise InvalidInput("status: give either starts_at or status cancelled, not both")
     action = Action.cancel_review if patch.status == "cancelled" else Action.book_review
     with db.transaction() as session:
         review = review_for(session, review_id, member, action)
         if patch.status == "cancelled":
+            if patch.starts_at is not None:
+                raise InvalidInput("status: give either starts_at or status cancelled, not both")
             lifecycle.cancel_review(session, review=review, actor=actor, now=now)
         elif patch.starts_at is not None:
             lifecycle.schedule_review(session, review=review, starts_at=patch.starts_at, actor=actor, now=now,

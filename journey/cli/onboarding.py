@@ -36,12 +36,10 @@ def team_set(email: str = typer.Option(..., help="the member's email"),
     from journey.models import ActorKind
     from journey.team import repository, service
 
-    changes = {k: v for k, v in (("segments", _split(segments)), ("regions", _split(regions)),
-                                 ("languages", _split(languages)), ("capacity_accounts", capacity),
-                                 ("capacity_arr", capacity_arr),
-                                 ("active", active)) if v is not None}
-    if "capacity_arr" in changes:
-        changes["capacity_arr"] = Decimal(str(changes["capacity_arr"]))
+    arr = None if capacity_arr is None else Decimal(str(capacity_arr))
+    changes: dict[str, object] = {k: v for k, v in (
+        ("segments", _split(segments)), ("regions", _split(regions)), ("languages", _split(languages)),
+        ("capacity_accounts", capacity), ("capacity_arr", arr), ("active", active)) if v is not None}
     with refusals(), db.transaction() as session:
         member = repository.by_email(session, email)
         if member is None:

@@ -1,14 +1,21 @@
-"""Team members and API tokens: create them, find who a token belongs to."""
+"""Team members and API tokens: create them, change them, find who a token belongs to."""
 from __future__ import annotations
+
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
+from journey import audit, policy
+from journey.audit import Actor
 from journey.errors import Conflict, InvalidInput, NotFound
 from journey.kit import new_token, token_digest
 from journey.models import ApiToken, Role, TeamMember
+from journey.policy import Action
 from journey.team import repository
+
+ROSTER_FIELDS = frozenset({"segments", "regions", "languages", "capacity_accounts", "capacity_arr", "active"})
 
 _hasher = PasswordHasher()
 _NO_SUCH_HASH = _hasher.hash("journey: no member has this password")  # verified for unknown emails: same cost
@@ -32,6 +39,33 @@ def create_member(session: Session, *, email: str, name: str, role: str, passwor
     session.add(member)
     session.flush()
     return member
+
+
+def update_member(session: Session, *, target: TeamMember, changes: dict[str, Any], by: TeamMember | None,
+                  actor: Actor) -> TeamMember:
+    """Set roster fields of `target` and/or (de)activate them, as `by` (None: the operator's command line).
+
+    `journey.policy` says who: managers change the staff, only admins change managers and admins (403).
+    The last active admin is never deactivated (409 `last_admin`), whoever asks.
+    """
+    unknown = set(changes) - ROSTER_FIELDS
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
+    resource = policy.Resource.member(f"team member {target.id}", role=target.role)
+    if by is not None and set(changes) - {"active"}:
+        policy.require(by, Action.edit_member, resource)
+    if by is not None and "active" in changes:
+        policy.require(by, Action.deactivate_member, resource)
+    if changes.get("active") is False:
+        policy.check_deactivation(target.role, target_active=target.active,
+                                  active_admins=len(repository.active_admin_ids(session)))
+    for key, value in changes.items():
+        setattr(target, key, value)
+    audit.record(session, actor=actor, action="roster.updated", subject=f"member {target.email}"[:200],
+                 changes={k: v if isinstance(v, (bool, int, list)) or v is None else str(v)
+                          for k, v in changes.items()})
+    session.flush()
+    return target
 
 
 def ensure_member(session: Session, *, email: str, name: str | None, role: Role) -> TeamMember:

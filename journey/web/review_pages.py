@@ -9,12 +9,14 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from journey import db
-from journey.accounts.endpoints import visible_account
+from journey.accounts import access
 from journey.audit import Actor
 from journey.deps import ReadSession, RowId
-from journey.errors import InvalidInput, NotFound
+from journey.errors import InvalidInput
 from journey.kit import utcnow
 from journey.models import Account, Review
+from journey.policy import Action
+from journey.reviews.endpoints import review_for
 from journey.web import queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
 from journey.web.render import page
@@ -23,11 +25,13 @@ router = APIRouter(include_in_schema=False)
 Lines = Annotated[str, Form(max_length=20_000)]
 
 
-def _review(session: Session, review_id: int, viewer: Viewer) -> tuple[Review, Account]:
-    review = session.get(Review, review_id)
-    if review is None:
-        raise NotFound(f"no review {review_id}")
-    return review, visible_account(session, str(review.account_id), viewer.member)
+REVIEW_ACTIONS = (Action.book_review, Action.cancel_review, Action.record_review_outcome)
+
+
+def _review(session: Session, review_id: int, viewer: Viewer,
+            action: Action = Action.view_account) -> tuple[Review, Account]:
+    review = review_for(session, review_id, viewer.member, action)
+    return review, session.get_one(Account, review.account_id)
 
 
 @router.get("/reviews")
@@ -62,7 +66,7 @@ def _review_page(request: Request, session: Session, review_id: int, viewer: Vie
     customer = agenda_service.render_customer_agenda(agenda_service.build_customer_agenda(session, review=review))
     local_start = review.starts_at.astimezone(viewer.tz) if review.starts_at else None
     return page(request, "review.html", viewer, status=status, review=review, account=account, agenda=agenda,
-                customer_agenda=customer,
+                customer_agenda=customer, may=access.may(session, account, viewer.member, *REVIEW_ACTIONS),
                 local_start=local_start.strftime("%Y-%m-%dT%H:%M") if local_start else "",
                 outcome_error=error, typed=typed or {})
 
@@ -74,13 +78,13 @@ def schedule(review_id: RowId, viewer: FormViewer, starts_at: Annotated[str, For
     the account's working hours needs the form's "the customer asked for this time" box ticked."""
     from journey.reviews import lifecycle
 
-    try:
-        local = datetime.fromisoformat(starts_at)
-    except ValueError as exc:
-        raise InvalidInput("pick a date and a time for the review") from exc
-    when = local.replace(tzinfo=viewer.tz) if local.tzinfo is None else local
     with db.transaction() as session:
-        review, _ = _review(session, review_id, viewer)
+        review, _ = _review(session, review_id, viewer, Action.book_review)
+        try:
+            local = datetime.fromisoformat(starts_at)
+        except ValueError as exc:
+            raise InvalidInput("pick a date and a time for the review") from exc
+        when = local.replace(tzinfo=viewer.tz) if local.tzinfo is None else local
         lifecycle.schedule_review(session, review=review, starts_at=when, duration_minutes=None,
                                   actor=Actor.user(viewer.member.email), now=utcnow(),
                                   outside_working_hours=outside_working_hours)
@@ -98,11 +102,11 @@ def record_outcome(request: Request, review_id: RowId, viewer: FormViewer, notes
     from journey.reviews import lifecycle
 
     try:
-        if not notes.strip():
-            raise InvalidInput("write what was said at the review before recording it as held")
-        progress = _progress(objective, value, comment)
         with db.transaction() as session:
-            review, _ = _review(session, review_id, viewer)
+            review, _ = _review(session, review_id, viewer, Action.record_review_outcome)
+            if not notes.strip():
+                raise InvalidInput("write what was said at the review before recording it as held")
+            progress = _progress(objective, value, comment)
             lifecycle.record_outcome(session, review=review, notes=notes.strip(), progress=progress,
                                      expansion_opportunities=_lines(expansion), next_steps=_lines(next_steps),
                                      actor=Actor.user(viewer.member.email), now=utcnow())
@@ -137,7 +141,7 @@ def cancel(review_id: RowId, viewer: FormViewer) -> Response:
     from journey.reviews import lifecycle
 
     with db.transaction() as session:
-        review, _ = _review(session, review_id, viewer)
+        review, _ = _review(session, review_id, viewer, Action.cancel_review)
         lifecycle.cancel_review(session, review=review, actor=Actor.user(viewer.member.email), now=utcnow())
     return RedirectResponse(f"/reviews/{review_id}?notice=review_saved", status_code=303)
 

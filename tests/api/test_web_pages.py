@@ -143,6 +143,37 @@ def test_the_outcome_form_refuses_a_review_not_yet_held_and_keeps_what_was_typed
         assert session.get_one(Review, review.id).status == "proposed"
 
 
+def test_the_ae_sees_a_review_but_may_not_book_cancel_or_close_it(client) -> None:
+    """The API refuses an AE these with 403; the forms did too little (they checked only that the AE
+    could see the review), so the page offered them and the posts went through."""
+    from journey import db
+    from journey.models import Review
+
+    account_id = _account(client)
+    sign_in(client, "ae@vendor.example")
+    with db.transaction(writer=False) as session:
+        review_id = session.scalars(select(Review.id).where(Review.account_id == account_id)).first()
+    path = f"/reviews/{review_id}"
+    shown = client.get(path)
+    assert shown.status_code == 200
+    for form in ("schedule", "cancel", "outcome"):
+        assert f'action="{path}/{form}"' not in shown.text
+    token = web_csrf(client, path)  # the sign-out form's: the session's token
+    posts = {"schedule": {"starts_at": "2027-04-20T09:30"}, "cancel": {}, "outcome": {"notes": "went well"}}
+    for form, data in posts.items():
+        refused = client.post(f"{path}/{form}", data={**data, "csrf_token": token}, follow_redirects=False)
+        assert refused.status_code == 403, (form, refused.status_code)
+    with db.transaction(writer=False) as session:
+        review = session.get_one(Review, review_id)
+        assert review.status == "proposed" and review.sequence == 0
+
+    client.cookies.clear()
+    sign_in(client, "csm@vendor.example")
+    page = client.get(path).text
+    for form in ("schedule", "cancel", "outcome"):
+        assert f'action="{path}/{form}"' in page
+
+
 def test_the_account_page_draws_the_health_history_and_explains_it(client) -> None:
     from datetime import UTC, date, datetime, timedelta
 

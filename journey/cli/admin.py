@@ -11,7 +11,7 @@ db_app = command_group("Database migrations (Alembic).")
 users_app = command_group("Team members.")
 tokens_app = command_group("API tokens.")
 events_app = command_group("The webhook inbox: list, dead letters, replay.")
-config_app = command_group("Configuration: playbooks and scorecards.")
+config_app = command_group("Configuration: settings, playbooks and scorecards.")
 
 
 @db_app.command("upgrade")
@@ -110,10 +110,11 @@ def events_replay(event_id: int) -> None:
 
 @config_app.command("check")
 def config_check() -> None:
-    """Validate playbooks (and their review cadences and packet rules); print what is wrong, with file and line."""
+    """Validate the settings, then playbooks (their review cadences and packet rules); print what is wrong."""
+    from journey.config import settings_problems
     from journey.config_check import check_all
 
-    problems = check_all()
+    problems = settings_problems() or check_all()
     for line in problems:
         typer.secho(line, fg="red", err=True)
     if problems:

@@ -2,8 +2,10 @@
 the published demo login into real data, and create the data folder and database owner-only."""
 from __future__ import annotations
 
+import signal
 import stat
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ def _env(monkeypatch, **values: str) -> None:
 
 
 @pytest.fixture
-def started(monkeypatch) -> list[str]:
+def started(monkeypatch) -> Iterator[list[str]]:
     """`journey serve` without uvicorn: the demo loaders it starts are recorded instead of run."""
     import uvicorn
 
@@ -29,7 +31,9 @@ def started(monkeypatch) -> list[str]:
     monkeypatch.delenv("JOURNEY_PUBLIC_BASE_URL", raising=False)  # serve may set it: gone after the test
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
     monkeypatch.setattr(demo, "load_demo_when_ready", lambda base: calls.append(base))
-    return calls
+    sigterm = signal.getsignal(signal.SIGTERM)  # serve may install its own handler: the test process keeps its
+    yield calls
+    signal.signal(signal.SIGTERM, sigterm)
 
 
 def _serve() -> None:

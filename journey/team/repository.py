@@ -14,15 +14,22 @@ def by_email(session: Session, email: str) -> TeamMember | None:
     return session.scalars(select(TeamMember).where(TeamMember.email == email.lower())).one_or_none()
 
 
-def insert_if_new(session: Session, *, email: str, name: str, role: Role) -> None:
-    insert_ignoring_duplicates(session, TeamMember, email=email.lower(), name=name, role=role,
-                               timezone="UTC", segments=[], regions=[], languages=[], active=True)
+def insert_if_new(session: Session, *, email: str, name: str, role: Role, can_sign_in: bool) -> None:
+    insert_ignoring_duplicates(session, TeamMember, email=email.lower(), name=name, role=role, timezone="UTC",
+                               segments=[], regions=[], languages=[], active=True, can_sign_in=can_sign_in)
 
 
 def by_token_digest(session: Session, digest: str) -> TeamMember | None:
     stmt = (select(TeamMember).join(ApiToken, ApiToken.member_id == TeamMember.id)
-            .where(ApiToken.digest == digest, ApiToken.revoked_at.is_(None), TeamMember.active.is_(True)))
+            .where(ApiToken.digest == digest, ApiToken.revoked_at.is_(None), TeamMember.active.is_(True),
+                   TeamMember.can_sign_in.is_(True)))
     return session.scalars(stmt).one_or_none()
+
+
+def everyone(session: Session) -> Sequence[TeamMember]:
+    """Every member, those waiting for sign-in rights first, then by name."""
+    stmt = select(TeamMember).order_by(TeamMember.can_sign_in, TeamMember.name, TeamMember.id)
+    return session.scalars(stmt).all()
 
 
 def active_with_role(session: Session, role: Role) -> Sequence[TeamMember]:

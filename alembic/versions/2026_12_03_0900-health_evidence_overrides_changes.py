@@ -22,8 +22,8 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
 def upgrade() -> None:
     with op.batch_alter_table('health_score', schema=None) as batch_op:
         batch_op.add_column(sa.Column('computed_band', sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column('evidence', sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column('min_evidence', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('evidence', sa.Double(), nullable=True))
+        batch_op.add_column(sa.Column('min_evidence', sa.Double(), nullable=True))
         batch_op.add_column(sa.Column('missing_inputs', JSON, nullable=False, server_default='[]'))
     with op.batch_alter_table('health_history', schema=None) as batch_op:
         batch_op.add_column(sa.Column('factors', JSON, nullable=True))

@@ -1,8 +1,9 @@
 """The CSM's judgment on the record: set or clear an account's band by hand, with a reason and a last day.
 
 The override is the band in force (reminders, alerts, KPIs and the book read it like a computed band)
-until it lapses: the recompute removes a lapsed one and audits it, and reads treat it as gone from the
-day after `expires_on`. Who may set one is `domain.may_override_health`. Flushes, never commits.
+until it lapses: the recompute puts it in force, removes a lapsed one and audits it, and reads treat it
+as gone from the day after `expires_on`. Who may set one is `domain.may_override_health`. Flushes, never
+commits; `service.override_band` rescores the account at once.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session
 from journey import audit
 from journey.audit import Actor
 from journey.errors import Forbidden, InvalidInput, NotFound
-from journey.health import domain, repository
+from journey.health import domain
+from journey.health import override_repository as repository
 from journey.models import Account, HealthOverride, TeamMember
 
 DEFAULT_DAYS = 30
@@ -62,23 +64,19 @@ def set_override(session: Session, *, account: Account, member: TeamMember, band
     repository.save_override(session, {"account_id": account.id, "band": band, "reason": override.reason,
                                        "set_by_id": member.id, "set_by": member.email, "set_at": now,
                                        "expires_on": expires_on})
-    _put_in_force(session, account_id=account.id, band=band, now=now)
     audit.record(session, actor=Actor.user(member.email), action="health.override_set", account_id=account.id,
                  subject=band, reason=override.reason, expires_on=expires_on.isoformat())
     session.flush()
     return override
 
 
-def clear_override(session: Session, *, account: Account, member: TeamMember, now: datetime) -> None:
+def clear_override(session: Session, *, account: Account, member: TeamMember) -> None:
     """Remove the account's override: the computed band is in force again (404 when there is none)."""
     _may(member, account)
     row = repository.overrides_of(session, [account.id]).get(account.id)
     if row is None:
         raise NotFound(f"account {account.id} has no health override")
     repository.delete_overrides(session, [account.id])
-    stored = repository.stored_score(session, account.id)
-    if stored is not None:
-        _put_in_force(session, account_id=account.id, band=stored.computed_band or stored.band, now=now)
     audit.record(session, actor=Actor.user(member.email), action="health.override_cleared", account_id=account.id,
                  subject=row.band, reason=row.reason)
     session.flush()
@@ -87,11 +85,3 @@ def clear_override(session: Session, *, account: Account, member: TeamMember, no
 def _may(member: TeamMember, account: Account) -> None:
     if not domain.may_override_health(role=str(member.role), member_id=member.id, account_csm_id=account.csm_id):
         raise Forbidden("only the account's CSM, a manager or an admin may override its health band")
-
-
-def _put_in_force(session: Session, *, account_id: int, band: str, now: datetime) -> None:
-    """The stored score carries the band in force at once (an account never scored gets it at its first
-    score, from the override row)."""
-    stored = repository.stored_score(session, account_id)
-    if stored is not None and stored.band != band:
-        repository.set_band(session, account_id, band=band, previous_band=stored.band, changed_at=now)

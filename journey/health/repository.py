@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, delete, func, join, literal, or_, select, true, union_all, update
+from sqlalchemy import String, and_, case, func, join, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from journey.health.domain import HistoryPoint, MetricSummary, SignalPoint, WindowAgg
@@ -22,7 +22,6 @@ from journey.models import (
     Deal,
     HandoffPacket,
     HealthHistory,
-    HealthOverride,
     HealthScore,
     Journey,
     Milestone,
@@ -347,8 +346,8 @@ def history(session: Session, account_id: int, *, since: date) -> list[HistoryPo
 
 def factors_before(session: Session, account_ids: Sequence[int], day: date, *, inclusive: bool = False
                    ) -> dict[int, tuple[date, dict[str, Any]]]:
-    """Each account's stored factors as of the last day before `day` (or on it, `inclusive`) with a
-    score: a day whose factors are null kept those of the row before it. One statement per batch."""
+    """Each account's last scored day before `day` (or on it) with its factors (null on a day = those of the
+    last day before it that has them). One statement per batch."""
     on_or_before = HealthHistory.day <= day if inclusive else HealthHistory.day < day
     last_day = (select(HealthHistory.account_id, func.max(HealthHistory.day).label("day"))
                 .where(HealthHistory.account_id.in_(account_ids), on_or_before)
@@ -361,31 +360,6 @@ def factors_before(session: Session, account_ids: Sequence[int], day: date, *, i
             .join(HealthHistory, and_(HealthHistory.account_id == with_factors.c.account_id,
                                       HealthHistory.day == with_factors.c.day)))
     return {a: (d, f) for a, d, f in session.execute(stmt)}
-
-
-# ------------------------------------------------------------------------------------------- overrides
-def overrides_of(session: Session, account_ids: Sequence[int]) -> dict[int, HealthOverride]:
-    stmt = select(HealthOverride).where(HealthOverride.account_id.in_(account_ids))
-    return {o.account_id: o for o in session.scalars(stmt)}
-
-
-def save_override(session: Session, row: dict[str, Any]) -> None:
-    stmt = _insert(session, HealthOverride.__table__)
-    stmt = stmt.on_conflict_do_update(index_elements=["account_id"],
-                                      set_={k: stmt.excluded[k] for k in row if k != "account_id"})
-    session.execute(stmt, [row])
-
-
-def delete_overrides(session: Session, account_ids: Sequence[int]) -> None:
-    session.execute(delete(HealthOverride).where(HealthOverride.account_id.in_(account_ids)))
-
-
-def set_band(session: Session, account_id: int, *, band: str, previous_band: str, changed_at: datetime) -> None:
-    """Put a band in force on the stored score (an override set or cleared) and on today's history."""
-    session.execute(update(HealthScore).where(HealthScore.account_id == account_id)
-                    .values(band=band, previous_band=previous_band, band_changed_at=changed_at))
-    session.execute(update(HealthHistory).where(HealthHistory.account_id == account_id,
-                                                HealthHistory.day == changed_at.date()).values(band=band))
 
 
 def scores_days_ago(session: Session, account_ids: Sequence[int], day: date) -> dict[int, tuple[date, float]]:

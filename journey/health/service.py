@@ -35,6 +35,11 @@ def all_scorecards() -> tuple[Scorecard, ...]:
     return _cards(get_settings().templates_dir / "scorecards")
 
 
+def band_names() -> list[str]:
+    """The bands an override may set: those the scorecards name."""
+    return sorted({b.name for c in all_scorecards() for b in c.bands})
+
+
 @dataclass(frozen=True)
 class ScoreChange:
     account_id: int
@@ -167,6 +172,22 @@ def score_batch(session: Session, *, account_ids: Sequence[int], now: datetime,
 
 def contribution_dict(c: domain.Contribution) -> dict[str, Any]:
     return records.contribution_dict(c)
+
+
+# ------------------------------------------------------------------------------------------ override
+def override_band(session: Session, *, account: Any, member: TeamMember, band: str, reason: str,
+                  expires_on: Any, now: datetime) -> domain.Override:
+    """Set the account's band by hand (`overrides.set_override`) and rescore it: the band is in force at once."""
+    held = overrides.set_override(session, account=account, member=member, band=band, reason=reason,
+                                  expires_on=expires_on, now=now, bands=band_names())
+    recompute(session, account_ids=[account.id], now=now, actor=Actor.user(member.email), alerts=False)
+    return held
+
+
+def clear_band_override(session: Session, *, account: Any, member: TeamMember, now: datetime) -> None:
+    """Remove the override and rescore: the computed band is in force again."""
+    overrides.clear_override(session, account=account, member=member)
+    recompute(session, account_ids=[account.id], now=now, actor=Actor.user(member.email), alerts=False)
 
 
 # ---------------------------------------------------------------------------------------------- read

@@ -125,7 +125,7 @@ def test_the_csm_overrides_the_band_until_it_lapses(client, admin, signed, clock
     assert h["override"]["set_by"] == "csm@vendor.example" and h["override"]["expires_on"] == "2026-12-23"
     assert h["explanation"].startswith("green (set by csm@vendor.example on 2026-11-23, until 2026-12-23: Dates "
                                        "moved with the customer: re-planning); computed ")
-    assert client.get(f"/api/accounts/{ACCOUNT}", headers=csm).json()["health"]["band"] == "green"  # as reminders read it
+    assert client.get(f"/api/accounts/{ACCOUNT}", headers=csm).json()["health"]["band"] == "green"  # reminders read it
 
     clock.move_to("2026-12-23T23:00:00Z")
     nightly()  # a month on, nothing done: every task due so far is late, the computed band is red

@@ -1,13 +1,14 @@
-"""`journey health recompute` and `journey health backtest FILE.csv`."""
+"""`journey health recompute`, `journey health backtest FILE.csv` and `journey health override ACCOUNT`."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
 
+from journey.cli.acting import ACCOUNT_ARG, AS_OPTION, account_in_book, acting_member, refusals
 from journey.cli.groups import command_group
 
-health_app = command_group("Health scores: recompute, back-test a scorecard.")
+health_app = command_group("Health scores: recompute, back-test a scorecard, override a band.")
 
 
 @health_app.command("recompute")
@@ -82,3 +83,37 @@ def _describe(r) -> str:  # type: ignore[no-untyped-def]
             f"  AUC (churners ranked below the others): {auc}\n"
             f"  red band: {r.red} accounts, precision {pct(r.red_precision)}, catches {pct(r.red_recall)} of churners\n"
             f"  churners green 90 days before: {r.churners_green_before} of {r.churners_scored_before} scored then")
+
+
+@health_app.command("override")
+def override(account: str = ACCOUNT_ARG,
+             band: str = typer.Option(None, help="the band to put in force (red, yellow, green)"),
+             reason: str = typer.Option(None, help="why (shown beside the band)"),
+             days: int = typer.Option(30, min=1, max=366, help="how many days it holds, then it lapses by itself"),
+             clear: bool = typer.Option(False, "--clear", help="remove the override: the computed band is back"),
+             email: str = AS_OPTION) -> None:
+    """Set (or --clear) the account's band by hand, as PUT /api/accounts/{id}/health/override: its CSM, a
+    manager or an admin."""
+    from datetime import timedelta
+
+    from journey import db
+    from journey.health import service
+    from journey.kit import utcnow
+
+    if not clear and (not band or not reason):
+        raise typer.BadParameter("give --band and --reason (or --clear)")
+    now = utcnow()
+    with refusals(), db.transaction() as session:
+        member = acting_member(session, email)
+        acc = account_in_book(session, account, member)
+        if clear:
+            service.clear_band_override(session, account=acc, member=member, now=now)
+        else:
+            held = service.override_band(session, account=acc, member=member, band=band.strip().lower(),
+                                         reason=reason, expires_on=now.date() + timedelta(days=days), now=now)
+        health = service.account_health(session, account_id=acc.id, now=now)
+    if clear:
+        typer.echo(f"{acc.name}: override removed; band {health['band']} ({health['score']:.0f}/100)")
+    else:
+        typer.echo(f"{acc.name}: band {held.band} until {held.expires_on} (computed {health['computed_band']}, "
+                   f"{health['score']:.0f}/100)")

@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journey.models.base import Base
+
+_JSON_OR_NULL = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Signal(Base):
@@ -69,7 +72,7 @@ class HealthHistory(Base):
     score: Mapped[float]
     band: Mapped[str] = mapped_column(String(32))
     scorecard_version: Mapped[int]
-    factors: Mapped[dict[str, Any] | None]
+    factors: Mapped[dict[str, Any] | None] = mapped_column(_JSON_OR_NULL)  # None is SQL NULL, never JSON null
     changes: Mapped[list[Any]] = mapped_column(default=list)
 
 

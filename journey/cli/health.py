@@ -45,6 +45,9 @@ def backtest(file: Path = typer.Argument(..., exists=True, dir_okay=False, reada
                                                   help="a scorecard YAML to test in place of the shipped card of "
                                                        "its name (or stage and segments); repeat it to compare "
                                                        "versions (default: the shipped cards)"),
+             against: Path = typer.Option(None, "--against", exists=True, file_okay=False,
+                                          help="a directory of older scorecards (e.g. examples/backtest/"
+                                               "scorecards-v1): both sets are scored, side by side"),
              as_json: bool = typer.Option(False, "--json", help="print the report as JSON")) -> None:
     """How a scorecard would have ranked known renewals and churns: AUC, precision of the red band, churners
     still green 90 days before they left."""
@@ -52,26 +55,37 @@ def backtest(file: Path = typer.Argument(..., exists=True, dir_okay=False, reada
 
     from journey import db
     from journey.health import service
-    from journey.health.backtest import parse_outcomes, report
-    from journey.health.scorecards import ScorecardError, load_scorecard
+    from journey.health.backtest import parse_outcomes, report, side_by_side
+    from journey.health.scorecards import ScorecardError, load_scorecard, load_scorecards
 
     outcomes, problems = parse_outcomes(file.read_text(encoding="utf-8-sig"))
     for problem in problems:
         typer.secho(f"{file}: {problem}", fg="yellow", err=True)
     try:
         cards = [load_scorecard(p) for p in scorecard or []] or [None]
+        older = load_scorecards(against) if against else None
     except ScorecardError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(2) from exc
-    reports = []
+    reports, names = [], []
     with db.transaction(writer=False) as session:
+        if older is not None:
+            reports.append(report(_label(older), service.backtest(session, outcomes=outcomes, cards=older)))
+            names.append(against.name)
         for card in cards:
             scored = service.backtest(session, outcomes=outcomes, card=card)
-            reports.append(report(card.label if card else "shipped scorecards", scored))
+            reports.append(report(card.label if card else _label(service.all_scorecards()), scored))
+            names.append(card.label if card else "shipped")
     if as_json:
         typer.echo(json.dumps([r.__dict__ for r in reports], indent=2))
         return
     typer.echo("\n\n".join(_describe(r) for r in reports))
+    if len(reports) > 1:
+        typer.echo("\nside by side:\n" + side_by_side(reports, names))
+
+
+def _label(cards) -> str:  # type: ignore[no-untyped-def]
+    return ", ".join(c.label for c in sorted(cards, key=lambda c: c.name))
 
 
 def _describe(r) -> str:  # type: ignore[no-untyped-def]
@@ -82,7 +96,9 @@ def _describe(r) -> str:  # type: ignore[no-untyped-def]
     return (f"{r.scorecard}: {r.scored} of {r.outcomes} outcomes scored, {r.churned} churned\n"
             f"  AUC (churners ranked below the others): {auc}\n"
             f"  red band: {r.red} accounts, precision {pct(r.red_precision)}, catches {pct(r.red_recall)} of churners\n"
-            f"  churners green 90 days before: {r.churners_green_before} of {r.churners_scored_before} scored then")
+            f"  churners green 90 days before: {r.churners_green_before} of {r.churners_scored_before} scored then"
+            + (f"\n  unknown (too little data for a band, ranked by their provisional score): {r.unknown}"
+               if r.unknown else ""))
 
 
 @health_app.command("override")

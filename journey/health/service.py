@@ -240,18 +240,19 @@ def _changes_since(session: Session, account_id: int, result: domain.HealthResul
 BACKTEST_LEAD = timedelta(days=90)
 
 
-def backtest(session: Session, *, outcomes: Sequence[Any], card: Scorecard | None = None) -> list[Any]:
+def backtest(session: Session, *, outcomes: Sequence[Any], card: Scorecard | None = None,
+             cards: Sequence[Scorecard] | None = None) -> list[Any]:
     """Score each outcome's account at the end of the outcome date and 90 days before, from the stored
     signals, as the live recompute would have then: the card of the account's segment and of the stage it
     was in on that day, the same rule for old signals (a days-since-last metric is stale, never missing).
 
     `card` stands in for the shipped card of the same name (or the same stage and segments), so two
-    versions can be compared. Internal signals (plan, packet, reviews, objectives) are not kept per day:
-    they drop out here. Signals are read per batch of 500 accounts, not per outcome."""
+    versions can be compared; `cards` replaces the whole shipped set (an older version of every card).
+    Internal signals (plan, packet, reviews, objectives) are not kept per day: they drop out here.
+    Signals are read per batch of 500 accounts, not per outcome."""
     from journey.health.backtest import Scored
 
-    cards = _with_candidate(all_scorecards(), card)
-    rule = _ScoringRule(cards)
+    rule = _ScoringRule(_with_candidate(cards or all_scorecards(), card))
     found = repository.account_ids_by_ref(session, (o.account for o in outcomes))
     by_account: dict[int, list[Any]] = {}
     for o in outcomes:

@@ -70,7 +70,9 @@ def test_backtest_compares_two_scorecard_versions(tmp_path) -> None:
     result = CliRunner().invoke(app, ["health", "backtest", str(tmp_path / "outcomes.csv"), "--scorecard",
                                       str(v1), "--scorecard", str(v2)])
     assert result.exit_code == 0, result.output
-    v1_report, v2_report = result.output.strip().split("\n\n")
+    reports, table = result.output.strip().split("\n\nside by side:\n")
+    v1_report, v2_report = reports.split("\n\n")
+    assert table.splitlines()[1].split() == ["AUC", "1.000", "0.000"]
     # v1: seat utilisation 10%, 30% (red) below 90%, 95% (green); 90 days before, 30% red and 90% green
     assert v1_report.strip() == ("default_adopted v1: 4 of 4 outcomes scored, 2 churned\n"
                                  "  AUC (churners ranked below the others): 1.000\n"

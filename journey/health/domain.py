@@ -6,11 +6,9 @@ drops out and its weight is spread over the other groups). The score is the sum 
 points (effective weight x factor score / 100); the factor that costs the most is the one whose missing
 points (effective weight x 100 - points) are the largest.
 
-Unknown is not green: until the factors with data carry the card's `min_weight_with_data` of its nominal
-weight, the band is `unknown` and the score provisional. Plan factors read the tasks due so far
-(:class:`DueTask`), each late task costing in proportion to how late it is (:func:`task_penalty`). A
-CSM's override (:class:`Override`) replaces the band until it lapses; every stored score keeps its factors,
-so what moved between two days is a diff (:func:`factor_changes`), not a recomputation.
+Unknown is not green: below the card's `min_weight_with_data` of its weight with data, the band is
+`unknown` and the score provisional. Plan factors weigh each task due by how late it is (`task_penalty`).
+An `Override` replaces the band until it lapses; what moved between two stored scores is `factor_changes`.
 """
 from __future__ import annotations
 
@@ -20,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from journey.calendar import WorkCalendar
-from journey.health.scorecards import Factor, Lateness, Scorecard, Threshold
+from journey.health.scorecards import PLAN_METRICS, Factor, Lateness, Scorecard, Threshold
 
 
 @dataclass(frozen=True)
@@ -237,14 +235,11 @@ def score(signals: Iterable[SignalPoint], card: Scorecard, now: datetime) -> Hea
 
 
 # ------------------------------------------------------------------------------------------------- plan
-PLAN_METRICS = ("plan_on_time", "tasks_overdue")
 LATENESS_HORIZON = timedelta(days=180)  # lateness is counted up to here: beyond every card's full penalty
 
 
 @dataclass(frozen=True)
-class DueTask:
-    """A plan task due so far: done (late or not) or still open past its due date."""
-
+class DueTask:  # a plan task due so far: done (late or not) or still open past its due date
     days_late: int  # calendar days after its due date it was done, or has been open; 0 when on time
     business_days_late: int
     open: bool
@@ -280,10 +275,9 @@ def plan_value(factor: Factor, tasks: Sequence[DueTask]) -> float | None:
     if not tasks:
         return None
     lateness = factor.lateness
-    if factor.metric == "tasks_overdue":
-        if lateness is None:
-            return float(sum(1 for t in tasks if t.open))
-        return float(sum(1 for t in tasks if t.open and t.business_days_late > lateness.grace_business_days))
+    if factor.metric == "tasks_overdue":  # every open task due so far is past due: without lateness, all count
+        grace = lateness.grace_business_days if lateness else -1
+        return float(sum(1 for t in tasks if t.open and t.business_days_late > grace))
     if lateness is None:
         return sum(1 for t in tasks if t.days_late == 0) / len(tasks)
     return 1 - sum(task_penalty(t.business_days_late, lateness) for t in tasks) / len(tasks)
@@ -294,7 +288,7 @@ def plan_detail(factor: Factor, tasks: Sequence[DueTask]) -> str:
     due = len(tasks)
     if factor.lateness is None:
         late = [t for t in tasks if t.days_late > 0]
-        return f"{len(late)} of {due} task{'s' if due != 1 else ''} due {_are(late)} late"
+        return f"{len(late)} of {due} task{'s' if due != 1 else ''} due {'is' if len(late) == 1 else 'are'} late"
     grace = factor.lateness.grace_business_days
     late = [t for t in tasks if t.business_days_late > grace]
     if factor.metric == "tasks_overdue":
@@ -303,19 +297,13 @@ def plan_detail(factor: Factor, tasks: Sequence[DueTask]) -> str:
     if not late:
         return f"none of {due} task{'s' if due != 1 else ''} due is more than {grace} business days late"
     worst = max(t.business_days_late for t in late)
-    return (f"{len(late)} of {due} task{'s' if due != 1 else ''} due {_are(late)} {grace + 1}+ business days "
-            f"late (up to {worst})")
-
-
-def _are(items: Sequence[object]) -> str:
-    return "is" if len(items) == 1 else "are"
+    return (f"{len(late)} of {due} task{'s' if due != 1 else ''} due {'is' if len(late) == 1 else 'are'} "
+            f"{grace + 1}+ business days late (up to {worst})")
 
 
 # --------------------------------------------------------------------------------------------- override
 @dataclass(frozen=True)
-class Override:
-    """A CSM's (or manager's) band for the account, with why and until when (the last day it holds)."""
-
+class Override:  # a band set by hand for the account, with why and the last day it holds
     band: str
     reason: str
     set_by: str
@@ -356,7 +344,7 @@ def check_override(*, band: str, reason: str, expires_on: date, today: date, ban
 
 # ---------------------------------------------------------------------------------------------- changes
 @dataclass(frozen=True)
-class FactorChange:
+class FactorChange:  # a factor that moved between two stored scores
     factor: str
     before: float | None  # the factor's value
     after: float | None

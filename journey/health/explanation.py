@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from journey.health.domain import PLAN_METRICS, Contribution, FactorChange, HealthResult, Override
+from journey.health.domain import Contribution, FactorChange, HealthResult, Override
 
 SENT = "send them with POST /api/signals or journey import signals"
 WHERE_FROM = {  # the internal inputs: why one can be missing
@@ -89,10 +89,6 @@ def result_of(stored: Any) -> HealthResult:
                         stored.scorecard_version, contributions, tuple(stored.missing or []),
                         1.0 if stored.evidence is None else stored.evidence, stored.min_evidence or 0.0,
                         tuple(stored.missing_inputs or ()))
-
-
-def is_plan(metric: str) -> bool:
-    return metric in PLAN_METRICS
 
 
 def _and(names: Sequence[str]) -> str:

@@ -74,6 +74,7 @@ def test_a_fresh_account_is_unknown_and_says_what_is_missing(client, admin, sign
     assert health(client, admin)["band"] in {"red", "yellow", "green"}  # 55 %: enough for a band
 
 
+@pytest.mark.clock("2026-11-23T09:00:00Z")  # the deal is signed on Friday 20 November
 def test_plan_lateness_costs_in_proportion(client, admin, signed, clock) -> None:
     clock.move_to("2026-11-24T08:00:00Z")
     send(client, admin, "s1", active_users=60, seats=120, csm_sentiment=5, escalation_open=0)
@@ -102,6 +103,7 @@ def test_plan_lateness_costs_in_proportion(client, admin, signed, clock) -> None
         "explanation"]
 
 
+@pytest.mark.clock("2026-11-23T09:00:00Z")  # the deal is signed on Friday 20 November
 def test_the_csm_overrides_the_band_until_it_lapses(client, admin, signed, clock) -> None:
     from journey import db
     from journey.models import AuditEntry
@@ -151,6 +153,7 @@ def test_the_csm_overrides_the_band_until_it_lapses(client, admin, signed, clock
     assert client.put(path, json=body).status_code == 401
 
 
+@pytest.mark.clock("2026-11-23T09:00:00Z")  # the deal is signed on Friday 20 November
 def test_history_keeps_what_moved_each_day(client, admin, signed, clock) -> None:
     clock.move_to("2026-11-23T09:00:00Z")
     send(client, admin, "d1", active_users=100, seats=120, csm_sentiment=5, escalation_open=0)

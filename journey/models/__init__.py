@@ -4,7 +4,7 @@ from journey.models.audit import AuditEntry
 from journey.models.base import ActorKind, Base, DealStatus, EventStatus, JourneyStatus, Role, TaskStatus
 from journey.models.crm import CrmDealStage
 from journey.models.deals import Deal, Journey
-from journey.models.health import ContactHold, HealthHistory, HealthScore, Signal
+from journey.models.health import ContactHold, HealthHistory, HealthOverride, HealthScore, Signal
 from journey.models.inbox import InboundEvent
 from journey.models.jobs import JobRun
 from journey.models.notify import OutboxMessage, Reminder
@@ -18,7 +18,7 @@ from journey.models.web import SigninLink, WebSession
 
 __all__ = [
     "CrmDealStage",
-    "ContactHold", "HealthHistory", "HealthScore", "Signal",
+    "ContactHold", "HealthHistory", "HealthOverride", "HealthScore", "Signal",
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",
     "HandoffPacket", "InboundEvent", "JobRun", "Journey", "JourneyStatus", "Milestone", "OutboxMessage",

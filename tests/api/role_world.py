@@ -91,8 +91,22 @@ def build(client, url: str) -> World:  # type: ignore[no-untyped-def]
         world.members = {name: (_member_id(session, email), role) for name, (email, role) in
                          {**targets, "a csm": people["other csm"]}.items()}
         world.ids["someone's reminder"] = _reminder(session, world.members["another admin"][0], account.id)
+        _override_health(session, account)
     world.edit_form = _edit_form(client, world)
     return world
+
+
+def _override_health(session: Session, account) -> None:  # type: ignore[no-untyped-def]
+    """A band set by hand, so that clearing it is an action every persona can be tried on."""
+    from datetime import timedelta
+
+    from journey.health import service as health_service
+    from journey.kit import utcnow
+    from journey.team import repository
+
+    admin = repository.by_email(session, "admin@vendor.example")
+    health_service.override_band(session, account=account, member=admin, band="yellow", reason="for the matrix",
+                                 expires_on=(utcnow() + timedelta(days=30)).date(), now=utcnow())
 
 
 def _member_id(session: Session, email: str) -> int:

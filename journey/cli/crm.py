@@ -50,3 +50,94 @@ def sync(dry_run: bool = typer.Option(False, "--dry-run", help="show what would 
         typer.echo(f"{change['crm']} {change['object_type']} {change['object_id']}: {props}")
     counts = ", ".join(f"{k} {v}" for k, v in result.items() if k != "changes")
     typer.echo(("would write: " if dry_run else "") + counts)
+
+
+@crm_app.command("setup")
+def setup(crm: str = typer.Argument(..., help="hubspot, salesforce or pipedrive")) -> None:
+    """Create journey's properties in the CRM (HubSpot: the `journey` group and its properties, idempotent;
+    Pipedrive: the custom fields, whose keys are printed for templates/crm/pipedrive.yaml), or, for
+    Salesforce, print the custom fields to create and check them with a describe call."""
+    from journey.adapters.crm import crm_setup
+    from journey.adapters.crm.http import CrmApiError
+    from journey.adapters.crm.mapping import mapping_for
+    from journey.adapters.crm.write_mapping import VALUES
+    from journey.config import get_settings
+    from journey.writeback import writers
+
+    settings = get_settings()
+    if crm not in ("hubspot", "salesforce", "pipedrive"):
+        typer.echo(f"unknown CRM {crm!r}: hubspot, salesforce or pipedrive", err=True)
+        raise typer.Exit(2)
+    write_back = mapping_for(crm, settings.templates_dir).write_back
+    try:
+        if crm == "hubspot":
+            _setup_hubspot(settings, write_back, crm_setup, writers)
+        elif crm == "pipedrive":
+            _setup_pipedrive(settings, write_back, crm_setup, writers, VALUES)
+        else:
+            _setup_salesforce(settings, write_back, crm_setup, writers)
+    except CrmApiError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _require(value: str | None, name: str) -> str:
+    if not value:
+        typer.echo(f"set {name} first", err=True)
+        raise typer.Exit(1)
+    return value
+
+
+def _setup_hubspot(settings, write_back, crm_setup, writers) -> None:  # type: ignore[no-untyped-def]
+    from journey.adapters.crm.hubspot import HubSpotApi
+
+    api = HubSpotApi(base_url=settings.hubspot_api_base, transport=writers.transports.get("hubspot"),
+                     token=_require(settings.hubspot_access_token, "JOURNEY_HUBSPOT_ACCESS_TOKEN"))
+    try:
+        for line in crm_setup.setup_hubspot(api, write_back):
+            typer.echo(line)
+    finally:
+        api.close()
+
+
+def _setup_pipedrive(settings, write_back, crm_setup, writers, values) -> None:  # type: ignore[no-untyped-def]
+    from journey.adapters.crm.pipedrive import PipedriveApi
+
+    api = PipedriveApi(base_url=settings.pipedrive_api_base, transport=writers.transports.get("pipedrive"),
+                       token=_require(settings.pipedrive_api_token, "JOURNEY_PIPEDRIVE_API_TOKEN"))
+    try:
+        keys = crm_setup.setup_pipedrive(api, list(values), write_back.objects)
+    finally:
+        api.close()
+    deal_keys = keys.get("deal") or {}
+    typer.echo("# paste under write_back.fields in templates/crm/pipedrive.yaml (deal field keys);")
+    typer.echo("# the organization fields have keys of their own: " + ", ".join(
+        f"{v}={k}" for v, k in (keys.get("company") or {}).items()))
+    typer.echo("write_back:\n  fields:")
+    for value, key in deal_keys.items():
+        typer.echo(f"    {value}: {key}")
+
+
+def _setup_salesforce(settings, write_back, crm_setup, writers) -> None:  # type: ignore[no-untyped-def]
+    from journey.adapters.crm.salesforce_writer import SalesforceWriter
+
+    typer.echo("Create these custom fields (Setup > Object Manager > Fields & Relationships), then run this again:")
+    for sobject, name, kind in crm_setup.salesforce_fields(write_back):
+        typer.echo(f"  {sobject:12} {name:34} {kind}")
+    if not (settings.salesforce_instance_url and settings.salesforce_client_id and settings.salesforce_client_secret):
+        typer.echo("(set JOURNEY_SALESFORCE_CLIENT_ID, _CLIENT_SECRET and _INSTANCE_URL to check them)")
+        return
+    writer = SalesforceWriter(instance_url=settings.salesforce_instance_url, client_id=settings.salesforce_client_id,
+                              client_secret=settings.salesforce_client_secret,
+                              api_version=settings.salesforce_api_version,
+                              transport=writers.transports.get("salesforce"))
+    try:
+        missing = crm_setup.check_salesforce(writer, write_back)
+    finally:
+        writer.close()
+    if writer.user_id:
+        typer.echo(f"integration user: {writer.user_id} (set JOURNEY_SALESFORCE_INTEGRATION_USER_ID to it)")
+    if missing:
+        typer.echo("missing: " + ", ".join(missing))
+        raise typer.Exit(1)
+    typer.echo("all fields are there")

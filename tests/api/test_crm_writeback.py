@@ -224,3 +224,19 @@ def test_sync_dry_run_shows_the_values_and_writes_nothing(client, hubspot):
     result = json.loads(out.output)
     assert result["accounts"] == 1 and {c["object_type"] for c in result["changes"]} == {"deal", "company"}
     assert not hubspot.batch_calls
+
+
+def test_setup_hubspot_creates_the_group_and_properties_once(client, hubspot):
+    from journey.cli import app
+
+    hubspot.defined = set()  # a portal where setup never ran
+    first = CliRunner().invoke(app, ["crm", "setup", "hubspot"])
+    assert first.exit_code == 0, first.output
+    assert "created deals: group" in first.output and "created companies: journey_health_score" in first.output
+    again = CliRunner().invoke(app, ["crm", "setup", "hubspot"])
+    assert again.exit_code == 0 and "created" not in again.output and again.output.count("exists") == 30
+    _sign(client)
+    assert _write()["written"] == 2
+    created = [json.loads(r.content) for r in hubspot.requests if r.url.path == "/crm/v3/properties/deals"]
+    score = next(c for c in created if c["name"] == "journey_health_score")
+    assert (score["type"], score["fieldType"], score["groupName"]) == ("number", "number", "journey")

@@ -169,3 +169,34 @@ def test_pipedrive_echo_of_our_write_starts_nothing(client, admin, fakes) -> Non
     drain()
     event = client.get("/api/events?limit=10", headers=admin).json()["items"][-1]
     assert event["status"] == "ignored" and "own write-back" in event["error"]
+
+
+def test_setup_pipedrive_creates_the_fields_once_and_prints_their_keys(fakes) -> None:
+    from typer.testing import CliRunner
+
+    from journey.cli import app
+
+    _, pipedrive, _ = fakes
+    first = CliRunner().invoke(app, ["crm", "setup", "pipedrive"])
+    assert first.exit_code == 0, first.output
+    keys = [line.split(": ")[1] for line in first.output.splitlines() if line.startswith("    ")]
+    assert len(keys) == 14 and all(len(k) == 40 for k in keys)
+    again = CliRunner().invoke(app, ["crm", "setup", "pipedrive"])
+    assert again.output == first.output and len(pipedrive.fields["/v1/dealFields"]) == 14
+    score = next(f for f in pipedrive.fields["/v1/dealFields"] if f["name"] == "journey Health score")
+    assert score["field_type"] == "double"
+
+
+def test_setup_salesforce_lists_the_fields_and_names_the_missing_ones(fakes) -> None:
+    from typer.testing import CliRunner
+
+    from journey.cli import app
+
+    salesforce, _, _ = fakes
+    salesforce.missing = {"Account": {"journey_url__c"}}
+    out = CliRunner().invoke(app, ["crm", "setup", "salesforce"])
+    assert out.exit_code == 1
+    assert "Opportunity  journey_health_score__c" in out.output and "Number(3, 0)" in out.output
+    assert "missing: Account.journey_url__c" in out.output and SF_USER in out.output
+    salesforce.missing = {}
+    assert CliRunner().invoke(app, ["crm", "setup", "salesforce"]).exit_code == 0

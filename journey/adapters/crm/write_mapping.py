@@ -24,6 +24,13 @@ VALUES = ("health_score", "health_band", "health_trend", "plan_status", "plan_on
           "next_review_date", "next_review_kind", "packet_status", "objectives_met", "last_review_date",
           "csm_email", "am_email", "url")
 OBJECTS = ("deal", "company")
+KINDS = {"health_score": "number", "plan_on_time_pct": "number", "go_live_date": "date", "next_review_date": "date",
+         "last_review_date": "date", "csm_email": "email", "am_email": "email", "url": "url"}  # the rest: text
+LABELS = {"health_score": "Health score", "health_band": "Health band", "health_trend": "Health trend (30 days)",
+          "plan_status": "Plan status", "plan_on_time_pct": "Plan tasks on time (%)", "go_live_date": "Go-live",
+          "next_review_date": "Next review", "next_review_kind": "Next review kind", "packet_status": "Handoff packet",
+          "objectives_met": "Objectives met", "last_review_date": "Last review held", "csm_email": "CSM",
+          "am_email": "AM", "url": "journey page"}
 Problems = list[tuple[int | None, str]]
 
 

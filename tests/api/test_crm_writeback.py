@@ -240,3 +240,23 @@ def test_setup_hubspot_creates_the_group_and_properties_once(client, hubspot):
     created = [json.loads(r.content) for r in hubspot.requests if r.url.path == "/crm/v3/properties/deals"]
     score = next(c for c in created if c["name"] == "journey_health_score")
     assert (score["type"], score["fieldType"], score["groupName"]) == ("number", "number", "journey")
+
+
+def test_the_admin_inbox_shows_the_lag_per_crm_and_resends_a_dead_write(client, hubspot, monkeypatch):
+    from journey.config import get_settings
+    from tests.builders import member_with_password, sign_in, web_csrf
+
+    _sign(client)
+    del hubspot.deals["1001"]
+    _write()
+    dead = _rows()[("deal", "1001")]
+    monkeypatch.delenv("JOURNEY_PUBLIC_BASE_URL")  # the test client signs in over http://testserver
+    get_settings.cache_clear()
+    member_with_password("root@vendor.example", "admin")
+    sign_in(client, "root@vendor.example")
+    page = client.get("/admin/inbox").text
+    assert "CRM write-back" in page and f"crm-{dead.id}" in page and "OBJECT_NOT_FOUND" in page
+    assert " s / " in page  # the company's write was acknowledged: its lag is shown
+    action = f"/admin/crm-writes/{dead.id}/resend"
+    r = client.post(action, data={"csrf_token": web_csrf(client, "/admin/inbox", action)}, follow_redirects=False)
+    assert r.status_code == 303 and _rows()[("deal", "1001")].status == "pending"

@@ -21,6 +21,7 @@ from journey.errors import InvalidInput
 from journey.health import domain, explanation, overrides, records, repository
 from journey.health.scorecards import Scorecard, load_scorecards, scorecard_for
 from journey.models import TeamMember
+from journey.writeback import service as writeback_service
 
 INTERNAL_METRICS = frozenset({"plan_on_time", "tasks_overdue", "packet_completeness", "reviews_held",
                               "objective_progress"})
@@ -121,6 +122,9 @@ def recompute(session: Session, *, account_ids: Sequence[int], now: datetime, ac
             audit.record(session, actor=actor, action="health.band_changed", account_id=c.account_id,
                          subject=f"{c.old_band} -> {c.new.band}", score=round(c.new.score, 1),
                          scorecard=f"{c.new.scorecard} v{c.new.scorecard_version}")
+    moved = [c.account_id for c in changes if c.old_score is None or c.old_band != c.new.band
+             or round(c.old_score) != round(c.new.score)]
+    writeback_service.mark_changed(session, account_ids=moved, now=now)
     if alerts:
         from journey.expansion import service as expansion_service
 

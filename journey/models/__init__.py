@@ -15,9 +15,10 @@ from journey.models.plans import Milestone, PlanSlip, PlanTask
 from journey.models.reviews import Review, ReviewReminder
 from journey.models.team import ApiToken, TeamMember
 from journey.models.web import SigninLink, WebSession
+from journey.models.writeback import CrmWrite
 
 __all__ = [
-    "CrmDealStage",
+    "CrmDealStage", "CrmWrite",
     "ContactHold", "HealthHistory", "HealthOverride", "HealthScore", "Signal",
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",

@@ -92,8 +92,20 @@ def build(client, url: str) -> World:  # type: ignore[no-untyped-def]
                          {**targets, "a csm": people["other csm"]}.items()}
         world.ids["someone's reminder"] = _reminder(session, world.members["another admin"][0], account.id)
         _override_health(session, account)
+        world.ids["dead crm write"] = _dead_crm_write(session, account.id)
     world.edit_form = _edit_form(client, world)
     return world
+
+
+def _dead_crm_write(session: Session, account_id: int) -> int:
+    """A write the CRM refused, for the inbox's Resend button."""
+    from journey.models import CrmWrite
+
+    write = CrmWrite(crm="hubspot", object_type="deal", object_id="D-M", account_id=account_id, status="dead",
+                     error="PROPERTY_DOESNT_EXIST", created_at=BUILT_AT)
+    session.add(write)
+    session.flush()
+    return write.id
 
 
 def _override_health(session: Session, account) -> None:  # type: ignore[no-untyped-def]

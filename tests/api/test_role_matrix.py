@@ -160,7 +160,8 @@ MATRIX: tuple[Entry, ...] = (
     Entry(A.view_inbox, "the inbox", (api("GET", "/api/events"), page("/admin/inbox"))),
     Entry(A.replay_event, "an event", (
         api("POST", "/api/events/{event_id}/replay", "/api/events/{event}/replay"),
-        form("/admin/inbox/{event_id}/replay", "/admin/inbox/{event}/replay", "/admin/inbox"))),
+        form("/admin/inbox/{event_id}/replay", "/admin/inbox/{event}/replay", "/admin/inbox"),
+        form("/admin/crm-writes/{write_id}/resend", "/admin/crm-writes/{dead crm write}/resend", "/admin/inbox"))),
     Entry(A.close_reminder, "their own reminder", (
         form("/reminders/{reminder_id}", "/reminders/{own reminder}", "/reminders", {"action": "done"}),),
         reminder_facts(own=True)),

@@ -11,10 +11,15 @@ from journey.audit import Actor
 from journey.health import service
 from journey.health.service import SignalIn
 from journey.models import Account, OutboxMessage, Reminder, Role, TeamMember
-from journey.notify.digests import send_weekly_digests
+from journey.digests import jobs
+from journey.jobs.context import JobContext
 
 pytestmark = pytest.mark.usefixtures("db_url")
 MONDAY = datetime(2027, 3, 1, 7, tzinfo=UTC)
+
+
+def send_weekly_digests(now: datetime) -> dict[str, int]:
+    return jobs.send_weekly_digests(JobContext(now=now, actor=Actor.flow("test")))
 
 
 def test_weekly_digest_lists_the_book_and_changes_once_per_week() -> None:
@@ -34,8 +39,8 @@ def test_weekly_digest_lists_the_book_and_changes_once_per_week() -> None:
             service.record_signals(session, items=[SignalIn(f"u{day}", str(ids[0]), "active_users", users, when),
                                                    SignalIn(f"s{day}", str(ids[0]), "seats", 100, when)],
                                    source="test", now=when, actor=Actor.flow("test"))
-    assert send_weekly_digests(MONDAY) == {"members": 1, "queued": 1}
-    assert send_weekly_digests(MONDAY + timedelta(hours=2)) == {"members": 1, "queued": 0}
+    assert send_weekly_digests(MONDAY) == {"members": 1, "managers": 0, "queued": 1}
+    assert send_weekly_digests(MONDAY + timedelta(hours=2)) == {"members": 1, "managers": 0, "queued": 0}
     with db.transaction(writer=False) as session:
         [mail] = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("digest:%"))).all()
         alerts = session.scalars(select(OutboxMessage.channel).where(OutboxMessage.dedupe_key.like("%risk%"))).all()

@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from journey import db
 from journey.audit import Actor
+from journey.digests import jobs
 from journey.health import service
 from journey.health.service import SignalIn
-from journey.models import Account, OutboxMessage, Reminder, Role, TeamMember
-from journey.digests import jobs
 from journey.jobs.context import JobContext
+from journey.models import Account, OutboxMessage, Reminder, Role, TeamMember
 
 pytestmark = pytest.mark.usefixtures("db_url")
 MONDAY = datetime(2027, 3, 1, 7, tzinfo=UTC)

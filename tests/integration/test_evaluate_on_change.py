@@ -105,7 +105,7 @@ def test_a_large_batch_is_queued_and_the_sweep_evaluates_each_account_once(clien
         s.flush()
         ids = [a.id for a in accounts]
     for batch in range(4):  # four batches touch every account: one evaluation each, not four
-        items = [_item(batch, a, "active_users", 10 + batch) for a in ids] + [_item(batch, a, "seats", 100) for a in ids]
+        items = [_item(batch, a, m, v) for a in ids for m, v in (("active_users", 10 + batch), ("seats", 100))]
         r = client.post("/api/signals", json={"items": items}, headers=admin)
         assert (r.status_code, r.json()["queued"], r.json()["recomputed"]) == (202, 25, 0)
     assert pending() == dict.fromkeys(ids, 4)

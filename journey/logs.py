@@ -21,12 +21,24 @@ _SALESFORCE_PATH = re.compile(r"(/webhooks/salesforce/)[^/?#\s\"'<>]+")
 _PLAIN = (int, float, bool, type(None))
 
 
-def configure(level: str) -> None:
-    """Drop events below `level` (INFO by default): a sweep that found nothing logs at debug."""
+class _Stderr:
+    """Whatever `sys.stderr` is when a line is written (a test runner swaps it), never a closed copy."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def configure(level: str, *, to_stderr: bool = False) -> None:
+    """Drop events below `level` (INFO by default): a sweep that found nothing logs at debug.
+    `to_stderr`: for a command whose stdout is its result."""
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(numeric))
+    factory = {"logger_factory": structlog.PrintLoggerFactory(_Stderr())} if to_stderr else {}  # type: ignore[arg-type]
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(numeric), **factory)
     install_masking()
 
 

@@ -37,13 +37,16 @@ def jobs_run(name: str = typer.Argument(..., help="a job of `journey jobs list`"
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from journey import logs
     from journey.audit import Actor
     from journey.config import get_settings
     from journey.jobs.registry import describe_result, jobs_for, run_job
     from journey.kit import utcnow
     from journey.models import ActorKind
 
-    jobs = {j.name: j for j in jobs_for(get_settings())}
+    settings = get_settings()
+    logs.configure(settings.log_level, to_stderr=True)  # stdout is the summary line
+    jobs = {j.name: j for j in jobs_for(settings)}
     job = jobs.get(name.strip())
     if job is None:
         typer.secho(f"error: no job {name!r}; the jobs are: {', '.join(jobs)}", fg="red", err=True)

@@ -105,6 +105,20 @@ def review_counts(session: Session, *, today: date, until: date) -> dict[int, in
     return {p: int(n) for p, n in session.execute(stmt)}
 
 
+def team_totals(session: Session, *, today: date, until: date) -> dict[str, int]:
+    """The team's accounts by band and its reviews due, each counted once (an account has a CSM and an AM)."""
+    owned = or_(Account.csm_id.is_not(None), Account.am_id.is_not(None))
+    band = func.coalesce(HealthScore.band, "unknown")
+    stmt = (select(band, func.count()).select_from(Account).outerjoin(HealthScore, HealthScore.account_id == Account.id)
+            .where(owned).group_by(band))
+    bands = {name: int(n) for name, n in session.execute(stmt)}
+    reviews = session.scalar(select(func.count()).select_from(Review).join(Account, Account.id == Review.account_id)
+                             .where(owned, Review.status.in_(UPCOMING_REVIEW), Review.due_on >= today,
+                                    Review.due_on <= until)) or 0
+    return {"accounts": sum(bands.values()), "red": bands.get("red", 0), "yellow": bands.get("yellow", 0),
+            "unknown": bands.get("unknown", 0), "reviews": reviews}
+
+
 def band_counts(session: Session) -> dict[int, dict[str, int]]:
     """{person: {band: accounts}}; an account never scored counts as `unknown`."""
     owned = _owned()

@@ -46,10 +46,10 @@ def member_digest(session: Session, *, member: TeamMember, now: datetime) -> dic
 
 
 def team_digest(session: Session, *, now: datetime) -> dict[str, Any]:
-    today = now.date()
+    today, until = now.date(), now.date() + timedelta(days=REVIEW_DAYS)
     bands = repository.band_counts(session)
     overdue = repository.overdue_counts(session, today=today)
-    reviews = repository.review_counts(session, today=today, until=today + timedelta(days=REVIEW_DAYS))
+    reviews = repository.review_counts(session, today=today, until=until)
     expansion = repository.open_expansion_counts(session)
     people = []
     for m in repository.digest_members(session):
@@ -59,8 +59,8 @@ def team_digest(session: Session, *, now: datetime) -> dict[str, Any]:
                        "overdue": overdue.get(m.id, 0), "reviews": reviews.get(m.id, 0),
                        "expansion": expansion.get(m.id, 0)})
     people.sort(key=lambda p: (-p["red"], -p["overdue"], -p["yellow"], p["name"]))
-    totals = {k: sum(p[k] for p in people) for k in ("accounts", "red", "yellow", "unknown", "overdue", "reviews",
-                                                     "expansion")}
+    totals = repository.team_totals(session, today=today, until=until)  # an account is its CSM's and its AM's
+    totals |= {k: sum(p[k] for p in people) for k in ("overdue", "expansion")}  # a task, a reminder: one person's
     return {"people": people, "totals": totals, "review_days": REVIEW_DAYS}
 
 

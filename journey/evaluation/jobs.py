@@ -22,14 +22,15 @@ def evaluate_changed_accounts(ctx: JobContext) -> dict[str, int]:
     settings = get_settings()
     quiet = timedelta(seconds=settings.evaluate_quiet_seconds if ctx.debounce else 0)
     longest = timedelta(seconds=settings.evaluate_max_wait_seconds if ctx.debounce else 0)
-    total = service.Evaluated()
-    while True:
+    total, window = service.Evaluated(), {"quiet_since": ctx.now - quiet, "waiting_since": ctx.now - longest}
+    with ctx.transaction(writer=False) as session:
+        due = repository.any_due(session, **window)
+    while due:
         with ctx.transaction() as session:
-            ids = repository.claim(session, quiet_since=ctx.now - quiet, waiting_since=ctx.now - longest,
-                                   limit=BATCH)
+            ids = repository.claim(session, limit=BATCH, **window)
             done = service.evaluate(session, account_ids=ids, now=ctx.now, actor=ctx.actor)
         total += done
         ctx.advance(len(ids))
-        if len(ids) < BATCH:
-            return {"accounts": total.accounts, "band_changes": total.band_changes,
-                    "expansion_reminders": total.expansion_reminders}
+        due = len(ids) == BATCH
+    return {"accounts": total.accounts, "band_changes": total.band_changes,
+            "expansion_reminders": total.expansion_reminders}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -33,6 +34,17 @@ def mark(session: Session, account_ids: Iterable[int], *, now: datetime) -> int:
     return len(ids)
 
 
+def _due(quiet_since: datetime, waiting_since: datetime) -> Any:
+    return or_(PendingEvaluation.last_marked_at <= quiet_since, PendingEvaluation.first_marked_at <= waiting_since)
+
+
+def any_due(session: Session, *, quiet_since: datetime, waiting_since: datetime) -> bool:
+    """A read before the claim: the sweep runs every second, and an empty list must not take SQLite's
+    write lock from the requests every second."""
+    stmt = select(PendingEvaluation.account_id).where(_due(quiet_since, waiting_since)).limit(1)
+    return session.scalar(stmt) is not None
+
+
 def claim(session: Session, *, quiet_since: datetime, waiting_since: datetime, limit: int,
           account_ids: Sequence[int] | None = None) -> list[int]:
     """Take up to `limit` accounts off the list, in one statement: those unchanged since `quiet_since`
@@ -40,9 +52,7 @@ def claim(session: Session, *, quiet_since: datetime, waiting_since: datetime, l
 
     The caller evaluates them in the same transaction: a rollback puts them back. PostgreSQL: `FOR
     UPDATE SKIP LOCKED`, so concurrent sweeps take disjoint sets; SQLite: `BEGIN IMMEDIATE` serialises."""
-    due = (select(PendingEvaluation.account_id)
-           .where(or_(PendingEvaluation.last_marked_at <= quiet_since,
-                      PendingEvaluation.first_marked_at <= waiting_since))
+    due = (select(PendingEvaluation.account_id).where(_due(quiet_since, waiting_since))
            .order_by(PendingEvaluation.first_marked_at, PendingEvaluation.account_id).limit(limit))
     if account_ids is not None:
         due = due.where(PendingEvaluation.account_id.in_(account_ids))

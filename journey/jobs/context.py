@@ -33,9 +33,10 @@ class JobContext:
     _dry_session: Session | None = field(default=None, repr=False)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, writer: bool = True) -> Iterator[Session]:
+        """`writer=False`: only reads (on SQLite, no write lock taken)."""
         if self._dry_session is None:
-            with db.transaction() as session:
+            with db.transaction(writer=writer) as session:
                 yield session
             return
         yield self._dry_session

@@ -222,3 +222,20 @@ def test_a_claimed_account_is_not_claimed_by_a_second_sweep(db_url) -> None:
                 assert evaluation_repository.claim(second, quiet_since=later, waiting_since=later, limit=10) == [
                     i for i in ids if i not in taken]
     assert len(taken) == 2 and set(pending()) <= set(ids) - set(taken)
+
+
+def test_journey_import_signals_evaluates_the_accounts_it_touched_before_it_ends(green_account, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from journey.cli import app
+
+    account_id, _, _ = green_account
+    at = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    csv = tmp_path / "signals.csv"
+    csv.write_text("id,account,metric,value,at\n" + "".join(
+        f"i-{m},{account_id},{m},{v},{at}\n" for m, v in (GREEN | {"objective_progress": 1.0}).items()))
+    result = CliRunner().invoke(app, ["import", "signals", str(csv)])
+    assert result.exit_code == 0, result.output
+    assert "1 accounts rescored" in result.output
+    [reminder] = expansion_reminders("am@x.example")
+    assert reminder.kind == "expansion.objectives_achieved" and pending() == {}

@@ -1,7 +1,7 @@
 """Review reminders at scale: 100k reviews with a due reminder each.
 
 Measures, in one process, time and peak memory (RSS above the phase's start, sampled every 5 ms) of:
-- the scheduler's start (`build_scheduler(build_jobs(...)).start()`) with 100k rows waiting: it reads none;
+- the scheduler's start (`build_scheduler(jobs_for(...)).start()`) with 100k rows waiting: it reads none;
 - for contrast, APScheduler's own way: one date job per reminder added to a MemoryJobStore;
 - claiming every due reminder through our repository (the statement the job runs), and the whole job
   (claim, decide, write the batch's reminders and outbox messages through `notify.remind_many`);

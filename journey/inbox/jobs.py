@@ -10,7 +10,7 @@ from journey.runner import submit_due
 
 def sweep_inbox(ctx: JobContext) -> dict[str, int]:
     """Due inbox events (new, retries whose backoff ended, expired leases): wake the runner for them."""
-    with ctx.transaction() as session:
+    with ctx.transaction(writer=False) as session:
         due = repository.count_due(session, now=ctx.now)
     if due and ctx.wake is not None and not ctx.dry_run:
         ctx.wake()

@@ -239,3 +239,15 @@ def test_journey_import_signals_evaluates_the_accounts_it_touched_before_it_ends
     assert "1 accounts rescored" in result.output
     [reminder] = expansion_reminders("am@x.example")
     assert reminder.kind == "expansion.objectives_achieved" and pending() == {}
+
+
+def test_a_month_of_full_seats_reaches_the_am_with_the_signal_that_completes_it(client, green_account) -> None:
+    account_id, admin, am = green_account
+    month = [_item(d, account_id, "active_users", 98, days_ago=d + 0.5) for d in range(1, 32, 2)]
+    rest = [_item(0, account_id, m, v) for m, v in GREEN.items() if m != "active_users"]
+    assert client.post("/api/signals", json={"items": rest + month[:10]}, headers=admin).status_code == 200
+    assert expansion_reminders("am@x.example") == []  # 19 days of data: the rule asks for 30
+    assert client.post("/api/signals", json={"items": month[10:]}, headers=admin).status_code == 200
+    [reminder] = client.get("/api/reminders", headers=am).json()["items"]
+    assert reminder["kind"] == "expansion.seat_utilisation"
+    assert reminder["reason"].startswith("Acme: at least 98 of 100 seats in use every day for 30 days (98%")

@@ -72,10 +72,13 @@ def review(session: Session, review_id: int) -> Review | None:
     return session.get(Review, review_id)
 
 
-def stored_health(session: Session, account_ids: Sequence[int]) -> dict[int, Any]:
-    """(band, score, band_changed_at, contributions) of each account's stored score."""
+def stored_health(session: Session, account_ids: Sequence[int], *, band: str, or_ids: Sequence[int]) -> dict[int, Any]:
+    """(band, score, band_changed_at, contributions) of the stored score of those of `account_ids` in
+    `band`, and of `or_ids` whatever their band (the contributions are read only for those)."""
     stmt = (select(HealthScore.account_id, HealthScore.band, HealthScore.score, HealthScore.band_changed_at,
-                   HealthScore.contributions).where(HealthScore.account_id.in_(account_ids)))
+                   HealthScore.contributions)
+            .where(HealthScore.account_id.in_(account_ids),
+                   or_(HealthScore.band == band, HealthScore.account_id.in_(or_ids))))
     return {r.account_id: r for r in session.execute(stmt)}
 
 

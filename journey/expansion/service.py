@@ -69,9 +69,9 @@ def raise_unresolved_alerts(session: Session, *, account_ids: Sequence[int], now
     a change: a red account with an open escalation is not forgotten because its band stays), saying since
     when and why; once per cool-down. Reads the stored scores: call it after they are written."""
     policy = reminder_rules().risk
-    stored = repository.stored_health(session, account_ids)
     escalations = repository.escalations_open_since(session, account_ids, now=now)
-    candidates = set(escalations) | {a for a, h in stored.items() if h.band == policy.red_band}
+    stored = repository.stored_health(session, account_ids, band=policy.red_band, or_ids=list(escalations))
+    candidates = set(escalations) | set(stored)
     if not candidates:
         return 0
     accounts = repository.accounts(session, list(candidates))

@@ -12,7 +12,7 @@ from journey import audit
 from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
-from journey.evaluation import repository as evaluation
+from journey.evaluation import repository as evaluation_repository
 from journey.handoff import domain, repository
 from journey.models import (
     Account,
@@ -109,7 +109,7 @@ def edit_packet(session: Session, *, account_id: int, member: TeamMember, patch:
     audit.record(session, actor=Actor.user(member.email), action="packet.edited", account_id=account_id,
                  subject=_subject(packet), version=packet.version, changed=[c.path for c in changes],
                  completeness=score.score, missing=list(score.missing))
-    evaluation.mark(session, [account_id], now=now)
+    evaluation_repository.mark(session, [account_id], now=now)
     session.flush()
     return packet
 
@@ -162,7 +162,7 @@ def acknowledge_packet(session: Session, *, account_id: int, member: TeamMember,
     if packet.state == "accepted" and before != "accepted":
         audit.record(session, actor=Actor.user(member.email), action="packet.accepted_by_both",
                      account_id=account_id, subject=_subject(packet), version=packet.version)
-    evaluation.mark(session, [account_id], now=now)
+    evaluation_repository.mark(session, [account_id], now=now)
     session.flush()
     return AckOutcome(packet, roles)
 

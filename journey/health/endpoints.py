@@ -8,7 +8,7 @@ from journey.accounts.endpoints import visible_account
 from journey.audit import Actor
 from journey.config import get_settings
 from journey.deps import CurrentMember, ReadSession
-from journey.evaluation import service as evaluation
+from journey.evaluation import service as evaluation_service
 from journey.health import service
 from journey.health.schemas import HealthRead, SignalBatch, SignalsAccepted
 from journey.kit import utcnow
@@ -35,8 +35,8 @@ def post_signals(batch: SignalBatch, member: CurrentMember, response: Response) 
                                         rescore=False)
         touched = result.pop("account_ids")
         if result["accepted"] and len(touched) <= get_settings().evaluate_inline_max_accounts:
-            result["recomputed"] = evaluation.evaluate_marked(session, account_ids=touched, now=now,
-                                                              actor=actor).accounts
+            result["recomputed"] = evaluation_service.evaluate_marked(session, account_ids=touched, now=now,
+                                                                      actor=actor).accounts
         elif result["accepted"]:
             result["queued"] = len(touched)
     if result.get("queued"):

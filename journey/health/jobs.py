@@ -12,7 +12,7 @@ def recompute_all_health(ctx: JobContext, *, batch_size: int = BATCH) -> dict[st
     """Rescore every account and raise its risk alerts (nightly: the safety net of evaluate-on-change for
     what time alone moves: overdue tasks, stale data, red for a week); counts of accounts and band changes."""
     cards = service.all_scorecards()
-    with ctx.transaction() as session:
+    with ctx.transaction(writer=False) as session:
         ctx.total(repository.count_accounts(session))
     after, accounts, changed = 0, 0, 0
     while True:

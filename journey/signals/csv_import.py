@@ -61,7 +61,7 @@ def _rows(path: Path, summary: ImportSummary) -> Iterator[tuple[int, SignalIn]]:
 
 
 def import_signals(path: Path, *, progress: Callable[[int], None] | None = None) -> ImportSummary:
-    from journey.evaluation import service as evaluation
+    from journey.evaluation import service as evaluation_service
     from journey.health import repository, service
 
     summary = ImportSummary()
@@ -91,6 +91,6 @@ def import_signals(path: Path, *, progress: Callable[[int], None] | None = None)
     touched = sorted(summary.accounts)
     for start in range(0, len(touched), EVALUATE_BATCH):  # the import evaluates its accounts itself, at once
         with db.transaction() as session:
-            evaluation.evaluate_marked(session, account_ids=touched[start:start + EVALUATE_BATCH], now=utcnow(),
-                                       actor=actor)
+            evaluation_service.evaluate_marked(session, account_ids=touched[start:start + EVALUATE_BATCH],
+                                               now=utcnow(), actor=actor)
     return summary

@@ -10,6 +10,8 @@ import logging
 import re
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -31,15 +33,26 @@ class _Stderr:
         sys.stderr.flush()
 
 
-def configure(level: str, *, to_stderr: bool = False) -> None:
-    """Drop events below `level` (INFO by default): a sweep that found nothing logs at debug.
-    `to_stderr`: for a command whose stdout is its result."""
+def configure(level: str) -> None:
+    """Drop events below `level` (INFO by default): a sweep that found nothing logs at debug."""
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
-    factory = {"logger_factory": structlog.PrintLoggerFactory(_Stderr())} if to_stderr else {}  # type: ignore[arg-type]
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(numeric), **factory)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(numeric))
     install_masking()
+
+
+@contextmanager
+def on_stderr(level: str) -> Iterator[None]:
+    """Log to stderr at `level` for the length of a command whose stdout is its result; the previous
+    configuration is back afterwards (a command run in-process, by a test, leaves nothing behind)."""
+    before = structlog.get_config()
+    configure(level)
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(_Stderr()))  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        structlog.configure(**before)
 
 
 def install_masking() -> None:

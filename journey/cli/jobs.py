@@ -45,7 +45,6 @@ def jobs_run(name: str = typer.Argument(..., help="a job of `journey jobs list`"
     from journey.models import ActorKind
 
     settings = get_settings()
-    logs.configure(settings.log_level, to_stderr=True)  # stdout is the summary line
     jobs = {j.name: j for j in jobs_for(settings)}
     job = jobs.get(name.strip())
     if job is None:
@@ -54,8 +53,9 @@ def jobs_run(name: str = typer.Argument(..., help="a job of `journey jobs list`"
     console = Console(stderr=True)
     actor = Actor(ActorKind.cli, f"journey jobs run {job.name}")
     started = time.perf_counter()
-    with Progress(TextColumn(job.name), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                  disable=not console.is_terminal, transient=True) as progress:
+    with logs.on_stderr(settings.log_level), Progress(  # stdout is the summary line alone
+            TextColumn(job.name), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+            disable=not console.is_terminal, transient=True) as progress:
         task = progress.add_task(job.name, total=None)
         result = run_job(job, now=utcnow(), actor=actor, dry_run=dry_run, debounce=False,
                          on_total=lambda n: progress.update(task, total=n),

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -103,6 +104,7 @@ def latency(trials: int) -> dict[str, list[float]]:
                     out[arm].append(time.perf_counter() - started)
     finally:
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)
     return out
 
 
@@ -150,6 +152,7 @@ def import_cost(signals: int, accounts: int, batch: int, arm: str, env: dict[str
     finally:
         engine.dispose()
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)
     return answered, done, scored
 
 
@@ -176,7 +179,8 @@ def main() -> None:
     worst_p95 = max(p95(s) for s in lat.values())
     print("\n".join(rows), flush=True)
 
-    arms = {f"before ({args.before}): rescore in each request": {"PYTHONPATH": str(export(args.before))},
+    before = export(args.before)
+    arms = {f"before ({args.before}): rescore in each request": {"PYTHONPATH": str(before)},
             "evaluate on change (default)": {},
             "evaluate in each request": {"JOURNEY_EVALUATE_INLINE_MAX_ACCOUNTS": "1000000"},
             "store only (nothing evaluated)": {"JOURNEY_SCHEDULER": "0"}}
@@ -185,6 +189,7 @@ def main() -> None:
         for arm, env in arms.items():
             runs[arm].append(import_cost(args.signals, args.accounts, args.batch, arm, env))
             print(arm, runs[arm][-1], flush=True)
+    shutil.rmtree(before, ignore_errors=True)
     base = statistics.median(r[1] for r in next(iter(runs.values())))
     cost = ["| arm | last batch answered | every account evaluated | ratio to before | accounts scored |",
             "|---|---:|---:|---:|---:|"]

@@ -7,9 +7,9 @@ the `staff` (team members other than managers and admins), their `own` reminders
 Callers describe the resource with the facts the rule reads (`Resource.account(...)`, `Resource.member(...)`)
 and call `require`, which answers like the API always has: a resource outside the member's book is a 404
 (no leak that it exists), an action the member may not take on a resource they can see is a 403.
-Adding a role is one row of `GRANTS` (e.g. `Role.revops: _row(_EVERYONE, view_account=R.all,
-view_inbox=R.all)`, once the role exists); a role without a row may do nothing. The README shows the table
-(`markdown_table()`, kept equal by a test) and tests/api/test_role_matrix.py checks every surface against it.
+Adding a role is one row of `GRANTS` (as `Role.revops` was); a role without a row may do nothing.
+The README shows the table (`markdown_table()`, kept equal by a test) and tests/api/test_role_matrix.py
+checks every surface against it.
 """
 from __future__ import annotations
 
@@ -84,6 +84,8 @@ GRANTS: dict[str, dict[Action, Reach]] = {
     Role.manager: _row(_LEAD),
     Role.admin: _row(_LEAD, edit_member=R.all, deactivate_member=R.all, manage_sign_in=R.all, view_inbox=R.all,
                       replay_event=R.all),
+    # RevOps reads everything the weekly review reads, and acts for nobody: no packet, task, review or owner.
+    Role.revops: _row(_EVERYONE, view_account=R.all, view_inbox=R.all),
 }
 
 LEADS = frozenset({Role.manager, Role.admin})  # only admins change them (`staff` is everyone else)

@@ -21,7 +21,7 @@ from tests.builders import deal_signed, drain, post_event
 BUILT_AT = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Paris
 CASES_AT = "2026-11-25T12:00:00Z"  # the review booked at build time has started by then
 SECRET_KEY = "role-matrix-secret-key-0123456789abcdefghij"
-INSIDERS = ("ae", "se", "csm", "am", "manager", "admin")
+INSIDERS = ("ae", "se", "csm", "am", "manager", "admin", "revops")
 OUTSIDERS = ("ae", "se", "csm", "am")  # the same book roles, on no deal and owning nothing
 
 

@@ -7,6 +7,7 @@ from journey.models.deals import Deal, Journey
 from journey.models.health import ContactHold, HealthHistory, HealthScore, Signal
 from journey.models.inbox import InboundEvent
 from journey.models.jobs import JobRun
+from journey.models.kpis import KpiSnapshot, Opportunity
 from journey.models.notify import OutboxMessage, Reminder
 from journey.models.objectives import Objective, ObjectiveProgress
 from journey.models.ownership import AccountOwner
@@ -17,7 +18,7 @@ from journey.models.team import ApiToken, TeamMember
 from journey.models.web import SigninLink, WebSession
 
 __all__ = [
-    "CrmDealStage",
+    "CrmDealStage", "KpiSnapshot", "Opportunity",
     "ContactHold", "HealthHistory", "HealthScore", "Signal",
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",

@@ -36,6 +36,7 @@ class Action(StrEnum):
     record_review_outcome = "record_review_outcome"
     record_objective_progress = "record_objective_progress"
     post_signals = "post_signals"
+    edit_opportunity = "edit_opportunity"  # add an expansion opportunity, set its amount and stage
     reassign_owner = "reassign_owner"  # set an account's CSM or AM
     edit_member = "edit_member"  # a member's segments, regions, languages, capacity
     deactivate_member = "deactivate_member"  # or reactivate
@@ -74,13 +75,14 @@ _OWNER = dict(_EVERYONE, view_account=R.owned, complete_task=R.owned, post_signa
 _LEAD = dict(_EVERYONE, view_account=R.all, complete_task=R.all, post_signals=R.all, edit_packet=R.all,
              edit_technical_notes=R.all, move_go_live=R.all, book_review=R.all, cancel_review=R.all,
              record_review_outcome=R.all, record_objective_progress=R.all, reassign_owner=R.all,
+             edit_opportunity=R.all,
              edit_member=R.staff, deactivate_member=R.staff)
 
 GRANTS: dict[str, dict[Action, Reach]] = {
     Role.ae: _row(_SELLER, edit_packet=R.sold),
     Role.se: _row(_SELLER),
     Role.csm: _row(_OWNER),
-    Role.am: _row(_OWNER),
+    Role.am: _row(_OWNER, edit_opportunity=R.owned),
     Role.manager: _row(_LEAD),
     Role.admin: _row(_LEAD, edit_member=R.all, deactivate_member=R.all, manage_sign_in=R.all, view_inbox=R.all,
                       replay_event=R.all),
@@ -178,6 +180,7 @@ PHRASES = {
     A.move_go_live: "move the go-live", A.book_review: "book reviews", A.cancel_review: "cancel reviews",
     A.record_review_outcome: "record review outcomes",
     A.record_objective_progress: "record objective progress", A.post_signals: "send signals",
+    A.edit_opportunity: "change expansion opportunities",
     A.reassign_owner: "change an account's CSM or AM", A.edit_member: "edit team members",
     A.deactivate_member: "deactivate or reactivate team members",
     A.manage_sign_in: "decide who may sign in", A.view_inbox: "see the webhook inbox",

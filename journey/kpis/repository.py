@@ -158,3 +158,35 @@ def opportunities_of(session: Session, account_id: int) -> list[Opportunity]:
 
 def opportunity(session: Session, opportunity_id: int) -> Opportunity | None:
     return session.get(Opportunity, opportunity_id)
+
+
+def scope_account_ids(session: Session, scope: str) -> set[int] | None:
+    """The accounts of a scope as they are now (None: every account)."""
+    kind, _, value = scope.partition(":")
+    if kind == "team":
+        return None
+    column = {"segment": Account.segment, "region": Account.region}.get(kind)
+    stmt = select(Account.id)
+    if column is not None:
+        stmt = stmt.where(column == value)
+    else:
+        member_id = int(value)
+        stmt = stmt.where((Account.csm_id == member_id) | (Account.am_id == member_id))
+    return set(session.scalars(stmt))
+
+
+def at_risk_accounts(session: Session, stmt_ids: set[int] | None, bands: frozenset[str], *,
+                     limit: int = 50) -> list[tuple[Account, str, float]]:
+    """(account, band, score) of the accounts whose current health band is in `bands`, worst first."""
+    stmt = (select(Account, HealthScore.band, HealthScore.score).join(HealthScore, HealthScore.account_id == Account.id)
+            .where(HealthScore.band.in_(bands)).order_by(HealthScore.score, Account.name).limit(limit))
+    if stmt_ids is not None:
+        stmt = stmt.where(Account.id.in_(stmt_ids or {-1}))
+    return [(a, b, s) for a, b, s in session.execute(stmt)]
+
+
+def member_names(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    stmt = select(TeamMember.id, TeamMember.name, TeamMember.role).where(TeamMember.id.in_(ids))
+    return {i: (n, str(r)) for i, n, r in session.execute(stmt)}

@@ -10,6 +10,7 @@ from journey import audit
 from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.errors import Conflict, InvalidInput
+from journey.kpis import opportunities
 from journey.models import Account, Review, TeamMember
 from journey.notify import service as notify
 from journey.objectives import repository as objectives_repository
@@ -119,6 +120,10 @@ def record_outcome(session: Session, *, review: Review, notes: str, progress: li
     audit.record(session, actor=actor, action="review.held", account_id=account.id, subject=f"review {review.id}",
                  objectives=len(progress), expansion=len(expansion_opportunities), next_steps=len(next_steps))
     _record_measurements(session, review=review, progress=progress, actor=actor, now=now)
+    for title in expansion_opportunities:
+        if title.strip():
+            opportunities.raise_opportunity(session, account_id=account.id, title=title, source="review",
+                                            review_id=review.id, now=now, actor=actor)
     am = session.get(TeamMember, account.am_id) if account.am_id else None
     if expansion_opportunities and am is not None:
         count = len(expansion_opportunities)

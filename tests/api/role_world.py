@@ -142,8 +142,13 @@ def _things(session: Session, account_id: int) -> dict[str, Any]:
                                                   PlanTask.status == "todo").order_by(PlanTask.id)).first()
     objective = session.scalars(select(Objective.id).where(Objective.account_id == account_id)).first()
     assert task is not None and objective is not None
+    from journey.kpis import opportunities
+
+    opportunity = opportunities.raise_opportunity(session, account_id=account_id, title="Analytics add-on",
+                                                  source="manual", now=BUILT_AT)
+    assert opportunity is not None
     return {"account": account_id, "review": reviews[0].id, "held review": reviews[1].id, "task": task.id,
-            "objective": objective}
+            "objective": objective, "opportunity": opportunity.id}
 
 
 def _edit_form(client, world: World) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]

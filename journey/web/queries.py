@@ -81,6 +81,11 @@ def segments(session: Session, member: TeamMember) -> list[str]:
     return sorted(s for s in session.scalars(stmt) if s)
 
 
+def regions(session: Session, member: TeamMember) -> list[str]:
+    stmt = visible_to(select(Account.region).where(Account.region.is_not(None)).distinct(), member)
+    return sorted(r for r in session.scalars(stmt) if r)
+
+
 def task_counts(session: Session, account_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
     """(open, overdue) tasks per account. The status is tested in the sums, not in WHERE: the page's ~1,000
     tasks are then found through their journey, never by walking every open task of the database (which a

@@ -5,18 +5,20 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from journey.deps import ReadSession
+from journey.errors import InvalidInput
 from journey.kit import utcnow
+from journey.kpis import reads
 from journey.models import TeamMember
 from journey.onboarding import lifecycle
 from journey.policy import Action, require, sees_every_account
-from journey.web import health_view, queries
+from journey.web import health_view, queries, weekly_view
 from journey.web.auth import PageViewer
 from journey.web.render import Clock, page
 
@@ -63,9 +65,40 @@ def cached_kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str,
     return figures
 
 
+Week = Annotated[str, Query(max_length=8)]
+Segment = Annotated[str, Query(max_length=64)]
+Region = Annotated[str, Query(max_length=16)]
+
+
 @router.get("/team")
-def dashboard(request: Request, viewer: PageViewer, session: ReadSession) -> Response:
+def dashboard(request: Request, viewer: PageViewer, session: ReadSession, week: Week = "", segment: Segment = "",
+              region: Region = "") -> Response:
     require(viewer.member, Action.view_team)
     clock = Clock(viewer.tz)
-    return page(request, "team.html", viewer, k=cached_kpis(session, viewer.member, clock),
-                bands=health_view.BANDS)
+    scope = reads.scope_for(owner_id=None, segment=segment, region=region)
+    try:
+        view = reads.weekly(session, viewer=viewer.member, week=week or None, scope=scope, now=utcnow())
+    except InvalidInput as exc:
+        view, error = reads.weekly(session, viewer=viewer.member, week=None, scope=scope, now=utcnow()), exc.detail
+    else:
+        error = None
+    tables = {t: weekly_view.rows(view, t) for t in weekly_view.TABLES if t != "history"}
+    return page(request, "team.html", viewer, k=cached_kpis(session, viewer.member, clock), bands=health_view.BANDS,
+                w=view, tables=tables, charts=weekly_view.charts(view), week_error=error,
+                filters={"week": week, "segment": segment, "region": region},
+                segments=queries.segments(session, viewer.member), regions=queries.regions(session, viewer.member))
+
+
+@router.get("/team/export.csv")
+def export(viewer: PageViewer, session: ReadSession, table: Annotated[str, Query(max_length=16)] = "kpis",
+           week: Week = "", segment: Segment = "", region: Region = "") -> Response:
+    """One table of the weekly review as CSV (kpis, money, people, attention, history)."""
+    require(viewer.member, Action.view_team)
+    if table not in weekly_view.TABLES:
+        raise InvalidInput(f"table must be one of {', '.join(weekly_view.TABLES)}")
+    scope = reads.scope_for(owner_id=None, segment=segment, region=region)
+    view = reads.weekly(session, viewer=viewer.member, week=week or None, scope=scope, now=utcnow())
+    body = weekly_view.to_csv(*weekly_view.rows(view, table))
+    name = f"weekly-review-{view['week']}-{table}.csv"
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -97,7 +97,8 @@ MATRIX: tuple[Entry, ...] = (
         api("GET", "/api/accounts", lists_account=True), api("GET", "/api/journeys", lists_account=True),
         api("GET", "/api/kpis/onboarding"), api("GET", "/api/reminders"), page("/", lists_account=True),
         page("/reviews"), page("/reminders"), cli("kpis"))),
-    Entry(A.view_team, "the team", (api("GET", "/api/team"), api("GET", "/api/kpis/weekly"), page("/team"))),
+    Entry(A.view_team, "the team", (api("GET", "/api/team"), api("GET", "/api/kpis/weekly"), page("/team"),
+                                    page("/team/export.csv"))),
     Entry(A.edit_packet, "the account", (
         api("PATCH", "/api/accounts/{ref}/handoff", body={"risks": ["IT capacity", "a new risk"]}),
         form("/accounts/{ref}/handoff/edit", HANDOFF + "/edit", HANDOFF, {"risks": "IT capacity\nA new risk"},

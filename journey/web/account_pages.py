@@ -15,6 +15,7 @@ from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession, RowId
 from journey.handoff import repository as handoff_repository
 from journey.kit import utcnow
+from journey.kpis import repository as kpis_repository
 from journey.models import Account
 from journey.onboarding import golive
 from journey.onboarding import reads as onboarding_reads
@@ -51,7 +52,9 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
         "objectives": objectives_view.of_account(session, account.id, packet),
         "reviews": reviews_repository.of_account(session, account.id),
         "reminders": queries.reminders_of_account(session, account.id),
-        "may": access.may(session, account, viewer.member, Action.move_go_live, Action.complete_task),
+        "may": access.may(session, account, viewer.member, Action.move_go_live, Action.complete_task,
+                          Action.edit_opportunity),
+        "opportunities": kpis_repository.opportunities_of(session, account.id),
         "titles": {t.key: t.title for m in (plan.milestones if plan else []) for t in m.tasks},
         "overdue": {t.id for m in (plan.milestones if plan else []) for t in m.tasks
                     if t.status in ("todo", "in_progress") and t.due_on < today},

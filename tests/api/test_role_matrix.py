@@ -142,7 +142,10 @@ MATRIX: tuple[Entry, ...] = (
     Entry(A.edit_opportunity, "the account", (
         api("POST", "/api/accounts/{ref}/opportunities", body={"title": "A second team", "amount": 12000}),
         api("PATCH", "/api/opportunities/{opportunity_id}", "/api/opportunities/{opportunity}",
-            {"stage": "proposed", "amount": 15000})), account_facts),
+            {"stage": "proposed", "amount": 15000}),
+        form("/accounts/{ref}/opportunities", ACCOUNT + "/opportunities", ACCOUNT, {"title": "A second team"}),
+        form("/accounts/{ref}/opportunities/{opportunity_id}", ACCOUNT + "/opportunities/{opportunity}", ACCOUNT,
+             {"stage": "won", "amount": "9,000"})), account_facts),
     Entry(A.reassign_owner, "the account", (
         api("PUT", "/api/accounts/{ref}/owners", body={"csm": "other.csm@vendor.example", "reason": "leave"}),
         cli("owners", "set", "{account}", "--csm", "other.csm@vendor.example", "--reason", "leave")), account_facts),

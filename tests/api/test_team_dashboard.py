@@ -66,3 +66,40 @@ def test_every_table_exports_as_csv(client) -> None:
     history = _csv(client, "history", week="2026-W48")
     assert len(history) == 13 and history[0][0] == "Week starting"
     assert client.get("/team/export.csv", params={"table": "secrets"}).status_code == 422
+
+
+def test_the_am_sets_an_opportunity_from_the_account_page(client) -> None:
+    from journey import db
+    from journey.models import Opportunity
+    from tests.builders import web_csrf
+
+    from journey.models import Account, TeamMember
+    from journey.team.service import _hasher
+    from tests.builders import WEB_PASSWORD
+
+    _world(client)
+    client.cookies.clear()
+    with db.transaction() as session:  # the AM the CRM named, given a password and the right to sign in
+        am = session.scalars(select(TeamMember).where(TeamMember.email == "am@vendor.example")).one()
+        am.password_hash, am.can_sign_in = _hasher.hash(WEB_PASSWORD), True
+        account_id = session.scalars(select(Account.id)).one()
+    sign_in(client, "am@vendor.example")
+    page = f"/accounts/{account_id}"
+    added = client.post(f"{page}/opportunities", data={"title": "Second team", "amount": "12,000",
+                                                       "csrf_token": web_csrf(client, page)}, follow_redirects=False)
+    assert added.status_code == 303
+    with db.transaction(writer=False) as session:
+        row = session.scalars(select(Opportunity)).one()
+    assert (row.title, row.amount, row.stage, row.source) == ("Second team", 12000, "open", "manual")
+    shown = client.get(page).text
+    assert "Second team" in shown and "12,000" in shown and f'action="{page}/opportunities/{row.id}"' in shown
+    bad = client.post(f"{page}/opportunities/{row.id}", data={"amount": "twelve", "stage": "won",
+                                                              "csrf_token": web_csrf(client, page)})
+    assert bad.status_code == 422 and "not a number" in bad.text
+    won = client.post(f"{page}/opportunities/{row.id}", data={"amount": "15000", "stage": "won",
+                                                              "csrf_token": web_csrf(client, page)},
+                      follow_redirects=False)
+    assert won.status_code == 303
+    with db.transaction(writer=False) as session:
+        row = session.scalars(select(Opportunity)).one()
+    assert (row.amount, row.stage) == (15000, "won") and row.closed_at is not None

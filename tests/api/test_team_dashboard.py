@@ -70,12 +70,9 @@ def test_every_table_exports_as_csv(client) -> None:
 
 def test_the_am_sets_an_opportunity_from_the_account_page(client) -> None:
     from journey import db
-    from journey.models import Opportunity
-    from tests.builders import web_csrf
-
-    from journey.models import Account, TeamMember
+    from journey.models import Account, Opportunity, TeamMember
     from journey.team.service import _hasher
-    from tests.builders import WEB_PASSWORD
+    from tests.builders import WEB_PASSWORD, web_csrf
 
     _world(client)
     client.cookies.clear()

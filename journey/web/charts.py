@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from journey.web.words import label
+
 
 @dataclass(frozen=True)
 class Dot:
@@ -75,7 +77,7 @@ def contribution_bars(contributions: Sequence[dict]) -> list[Bar]:  # type: igno
         points = float(c.get("points") or 0)
         value = c.get("value")
         detail = "no data yet: its weight went to the other factors" if value is None else f"value {value:g}"
-        bars.append(Bar(label=str(c.get("factor", "")).replace("_", " "), detail=detail, points=round(points, 1),
+        bars.append(Bar(label=label(c.get("factor", "")), detail=detail, points=round(points, 1),
                         weight=round(weight, 1), fill=(points / weight) if weight > 0 else 0.0,
                         cost=round(weight - points, 1)))
     return bars

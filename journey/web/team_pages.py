@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -51,17 +52,29 @@ def kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
 def cached_kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
     """The KPIs, computed at most once a minute per book (they aggregate every task of every account: a
     weekly-review figure does not need to be recomputed on each page view). In memory, per process."""
-    scope = "all" if sees_every_account(member) else f"member:{member.id}"
+    book = "all" if sees_every_account(member) else f"member:{member.id}"
+    return _cached(book, lambda: {**kpis(session, member, clock), "as_of": utcnow()})
+
+
+def cached_weekly(session: Session, member: TeamMember, *, week: str, scope: str) -> dict[str, Any]:
+    """The weekly review, at most once a minute per book, week and filter (a week not snapshotted yet is
+    computed from every task of every account, twice: this week and the one before)."""
+    book = "all" if sees_every_account(member) else f"member:{member.id}"
+    return _cached(f"weekly:{book}:{week}:{scope}",
+                   lambda: reads.weekly(session, viewer=member, week=week or None, scope=scope, now=utcnow()))
+
+
+def _cached(key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     now = time.monotonic()
     with _lock:
-        hit = _cache.get(scope)
+        hit = _cache.get(key)
     if hit is not None and now - hit[0] < KPI_TTL_SECONDS:
         return hit[1]
-    figures = {**kpis(session, member, clock), "as_of": utcnow()}
+    figures = compute()
     with _lock:
         if len(_cache) > 5000:
             _cache.clear()
-        _cache[scope] = (now, figures)
+        _cache[key] = (now, figures)
     return figures
 
 
@@ -77,9 +90,9 @@ def dashboard(request: Request, viewer: PageViewer, session: ReadSession, week: 
     clock = Clock(viewer.tz)
     scope = reads.scope_for(owner_id=None, segment=segment, region=region)
     try:
-        view = reads.weekly(session, viewer=viewer.member, week=week or None, scope=scope, now=utcnow())
+        view = cached_weekly(session, viewer.member, week=week, scope=scope)
     except InvalidInput as exc:
-        view, error = reads.weekly(session, viewer=viewer.member, week=None, scope=scope, now=utcnow()), exc.detail
+        view, error = cached_weekly(session, viewer.member, week="", scope=scope), exc.detail
     else:
         error = None
     tables = {t: weekly_view.rows(view, t) for t in weekly_view.TABLES if t != "history"}
@@ -97,7 +110,7 @@ def export(viewer: PageViewer, session: ReadSession, table: Annotated[str, Query
     if table not in weekly_view.TABLES:
         raise InvalidInput(f"table must be one of {', '.join(weekly_view.TABLES)}")
     scope = reads.scope_for(owner_id=None, segment=segment, region=region)
-    view = reads.weekly(session, viewer=viewer.member, week=week or None, scope=scope, now=utcnow())
+    view = cached_weekly(session, viewer.member, week=week, scope=scope)
     body = weekly_view.to_csv(*weekly_view.rows(view, table))
     name = f"weekly-review-{view['week']}-{table}.csv"
     return Response(body, media_type="text/csv; charset=utf-8",

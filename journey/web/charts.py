@@ -94,7 +94,7 @@ class SeriesChart:
 
 
 def series_chart(points: Sequence[tuple[date, float | None]], *, unit: str = "", width: int = 300, height: int = 120,
-                 left: int = 44, right: int = 8, top: int = 10, bottom: int = 22) -> SeriesChart | None:
+                 left: int = 54, right: int = 8, top: int = 10, bottom: int = 22) -> SeriesChart | None:
     """A weekly KPI over time (weeks without a value are gaps in the line); None when no week has one."""
     known = [(i, v) for i, (_, v) in enumerate(points) if v is not None]
     if not known:
@@ -113,9 +113,10 @@ def series_chart(points: Sequence[tuple[date, float | None]], *, unit: str = "",
         path += f"{'L' if previous is not None and i == previous + 1 else 'M'}{x},{yy} "
         previous = i
     grid = [(y(v), _fmt(v)) for v in (low, (low + high) / 2, high)]
-    xlabels = [(round(left + step * i, 1), f"{points[i][0]:%d %b}".lstrip("0")) for i in (0, len(points) - 1)]
+    xlabels = [(round(left + step * i + (18 if i == 0 else -18), 1), f"{points[i][0]:%d %b}".lstrip("0"))
+               for i in (0, len(points) - 1)]
     return SeriesChart(width, height, path.strip(), dots, grid, xlabels)
 
 
 def _fmt(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:g}"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{round(v, 1):g}"

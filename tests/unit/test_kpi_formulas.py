@@ -72,3 +72,14 @@ def test_week_over_week_is_this_week_minus_last() -> None:
     assert domain.change(62.5, 50.0) == 12.5
     assert domain.change(D("1200.50"), D("1000")) == 200.5
     assert domain.change(None, 3) is None and domain.change(3, None) is None
+
+
+def test_a_weekly_line_leaves_gaps_for_weeks_without_a_value() -> None:
+    from journey.web.charts import series_chart
+
+    weeks = [(date(2027, 1, 4), 40.0), (date(2027, 1, 11), None), (date(2027, 1, 18), 50.0), (date(2027, 1, 25), 60.0)]
+    chart = series_chart(weeks, unit=" %")
+    assert chart is not None and len(chart.dots) == 3
+    assert chart.path.count("M") == 2 and chart.path.count("L") == 1  # a gap, then a line from the 18th
+    assert chart.dots[-1][2] == "25 Jan: 60 %"
+    assert series_chart([(date(2027, 1, 4), None)]) is None

@@ -42,7 +42,7 @@ def book(request: Request, viewer: PageViewer, session: ReadSession, q: Annotate
     return page(request, "book.html", viewer, rows=rows, extras=extras, total=total, f=f, pages=pages,
                 filtered=bool(params), segments=queries.segments(session, viewer.member),
                 attention_choices=queries.ATTENTION, summary=queries.book_summary(session, viewer.member, today),
-                health_ready=health_view.available())
+                health_ready=health_view.available(), to_complete=queries.packets_to_complete(session, viewer.member))
 
 
 @router.get("/reminders")

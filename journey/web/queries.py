@@ -201,6 +201,19 @@ def packets_waiting_for(session: Session, member: TeamMember) -> int:
     return session.scalar(stmt) or 0
 
 
+def packets_to_complete(session: Session, member: TeamMember, *, limit: int = 20) -> Sequence[Row]:
+    """(account_id, name, completeness, state) of the draft or returned packets of the deals the member sold
+    as AE: the packets they must complete before the CSM and AM can accept them."""
+    if reach(member.role, Action.edit_packet) is not Reach.sold:
+        return []
+    stmt = (select(Account.id.label("account_id"), Account.name, HandoffPacket.completeness, HandoffPacket.state)
+            .join(HandoffPacket, HandoffPacket.account_id == Account.id)
+            .join(Deal, Deal.account_id == Account.id)
+            .where(Deal.ae_id == member.id, HandoffPacket.state.in_(("draft", "returned")))
+            .distinct().order_by(HandoffPacket.completeness, Account.name).limit(limit))
+    return session.execute(stmt).all()
+
+
 # -------------------------------------------------------------------------------------------- reminders
 def reminders_for(session: Session, member: TeamMember, *, status: str, limit: int = 200
                   ) -> Sequence[tuple[Reminder, Account | None]]:

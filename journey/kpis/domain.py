@@ -33,7 +33,7 @@ def parse_week(text: str) -> date:
     """`2027-W05` -> its Monday; a clear error for anything else."""
     m = _WEEK.match(text.strip())
     try:
-        if m is None:
+        if m is None or not 2000 <= int(m.group(1)) <= 2999:  # 12 weeks of history before it, retention too
             raise ValueError
         return date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError:

@@ -27,7 +27,10 @@ def parse_amount(text: str) -> Decimal | None:
     if not cleaned:
         return None
     try:
-        return Decimal(cleaned)
+        amount = Decimal(cleaned)
+        if not amount.is_finite():
+            raise InvalidOperation
+        return amount
     except InvalidOperation:
         raise InvalidInput(f"the amount {text!r} is not a number: type it in the contract's currency, "
                            "e.g. 12000 or 12,000.50") from None

@@ -18,7 +18,7 @@ def test_iso_weeks_start_on_monday_utc() -> None:
     assert domain.parse_week("2027-W05") == date(2027, 2, 1)
     assert domain.week_of(date(2027, 1, 3)) == "2026-W53"  # a Sunday belongs to the ISO year before
     assert domain.week_end(date(2027, 2, 1)) == datetime(2027, 2, 8, tzinfo=UTC)
-    for bad in ("2027-5", "2027-W54", "W05", ""):
+    for bad in ("2027-5", "2027-W54", "W05", "", "0001-W01", "2027-W00"):
         with pytest.raises(InvalidInput, match="2027-W05"):
             domain.parse_week(bad)
 

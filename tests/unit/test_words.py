@@ -18,3 +18,13 @@ def test_codes_read_as_words(code: str, words: str) -> None:
 def test_health_factors_are_labelled_in_words() -> None:
     bars = contribution_bars([{"factor": "csm_sentiment", "weight": 20, "points": 10, "value": 3}])
     assert bars[0].label == "CSM sentiment"
+
+
+@pytest.mark.parametrize("typed", ["twelve", "NaN", "Infinity", "1e"])
+def test_an_amount_that_is_not_a_number_is_refused_in_words(typed: str) -> None:
+    from journey.errors import InvalidInput
+    from journey.web.opportunity_pages import parse_amount
+
+    with pytest.raises(InvalidInput, match="not a number"):
+        parse_amount(typed)
+    assert parse_amount("12 000,50".replace(",", ".")) == 12000.5 and parse_amount("") is None

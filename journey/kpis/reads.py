@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from journey.accounts.repository import visible_to
@@ -41,7 +41,8 @@ def weekly(session: Session, *, viewer: TeamMember, week: str | None, scope: str
         raise NotFound(f"no CSM or AM {scope.split(':', 1)[1]}")
     mine, before = this.get(scope, {}), last.get(scope, {})
     end = min(now, domain.week_end(monday)).date()
-    ids = repository.scope_account_ids(session, scope)
+    in_scope = repository.scope_ids(scope)
+    ids = set(session.scalars(in_scope)) if in_scope is not None else None
     contracts = [c for c in repository.contracts(session) if ids is None or c.account_id in ids]
     won = [w for w in repository.won_expansions(session) if ids is None or w[0] in ids]
     r = domain.retention(contracts, won, start=end - timedelta(days=period_days), end=end + timedelta(days=1))
@@ -56,7 +57,7 @@ def weekly(session: Session, *, viewer: TeamMember, week: str | None, scope: str
                       "churned_accounts": r.churned_accounts, "grr": r.grr, "nrr": r.nrr},
         "people": _people(session, this, last),
         "history": _history(session, scope, monday, this if live else None),
-        "attention": _attention(session, viewer, ids),
+        "attention": _attention(session, viewer, in_scope),
     }
 
 
@@ -98,10 +99,8 @@ def _history(session: Session, scope: str, monday: date, live: dict[str, dict[st
     return {key: [(w, stored.get(w, {}).get(key)) for w in weeks] for key, _, _ in (*KPIS, ("arr_at_risk", "", ""))}
 
 
-def _attention(session: Session, viewer: TeamMember, ids: set[int] | None) -> list[dict[str, Any]]:
-    visible = set(session.scalars(visible_to(select(Account.id), viewer)))
-    keep = visible if ids is None else visible & ids
+def _attention(session: Session, viewer: TeamMember, scope: Select | None) -> list[dict[str, Any]]:
+    visible = visible_to(select(Account.id), viewer)
     return [{"account_id": a.id, "name": a.name, "band": band, "score": round(score),
              "reason": f"health {band.replace('_', ' ')}, score {score:.0f}"}
-            for a, band, score in repository.at_risk_accounts(session, keep, domain.RISK_BANDS)]
-
+            for a, band, score in repository.at_risk_accounts(session, visible, scope, domain.RISK_BANDS)]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from journey.kpis.domain import AccountFacts, Contract, Pipeline
@@ -160,28 +160,26 @@ def opportunity(session: Session, opportunity_id: int) -> Opportunity | None:
     return session.get(Opportunity, opportunity_id)
 
 
-def scope_account_ids(session: Session, scope: str) -> set[int] | None:
-    """The accounts of a scope as they are now (None: every account)."""
+def scope_ids(scope: str) -> Select | None:
+    """The ids of a scope's accounts as they are now, as a statement (None: every account)."""
     kind, _, value = scope.partition(":")
     if kind == "team":
         return None
     column = {"segment": Account.segment, "region": Account.region}.get(kind)
-    stmt = select(Account.id)
     if column is not None:
-        stmt = stmt.where(column == value)
-    else:
-        member_id = int(value)
-        stmt = stmt.where((Account.csm_id == member_id) | (Account.am_id == member_id))
-    return set(session.scalars(stmt))
+        return select(Account.id).where(column == value)
+    member_id = int(value)
+    return select(Account.id).where((Account.csm_id == member_id) | (Account.am_id == member_id))
 
 
-def at_risk_accounts(session: Session, stmt_ids: set[int] | None, bands: frozenset[str], *,
+def at_risk_accounts(session: Session, visible: Select, scope: Select | None, bands: frozenset[str], *,
                      limit: int = 50) -> list[tuple[Account, str, float]]:
-    """(account, band, score) of the accounts whose current health band is in `bands`, worst first."""
+    """(account, band, score) of the visible accounts of the scope whose current band is in `bands`, worst first."""
     stmt = (select(Account, HealthScore.band, HealthScore.score).join(HealthScore, HealthScore.account_id == Account.id)
-            .where(HealthScore.band.in_(bands)).order_by(HealthScore.score, Account.name).limit(limit))
-    if stmt_ids is not None:
-        stmt = stmt.where(Account.id.in_(stmt_ids or {-1}))
+            .where(HealthScore.band.in_(bands), Account.id.in_(visible.scalar_subquery()))
+            .order_by(HealthScore.score, Account.name).limit(limit))
+    if scope is not None:
+        stmt = stmt.where(Account.id.in_(scope.scalar_subquery()))
     return [(a, b, s) for a, b, s in session.execute(stmt)]
 
 

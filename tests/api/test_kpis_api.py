@@ -67,3 +67,19 @@ def test_the_am_moves_an_opportunity_and_a_csm_may_not(client) -> None:
     assert client.patch(f"/api/opportunities/{oid}", headers=am, json={"amount": -1}).status_code == 422
     listed = client.get(f"/api/accounts/{account_id}/opportunities", headers=csm).json()["items"]
     assert [(o["title"], o["stage"]) for o in listed] == [("Analytics add-on", "won")]
+
+
+def test_the_accounts_needing_attention_are_those_the_reader_may_see(client, admin) -> None:
+    from datetime import UTC, datetime
+
+    from journey import db
+    from journey.models import HealthScore
+
+    account_id, _, csm = _world(client)
+    with db.transaction() as session:
+        session.add(HealthScore(account_id=account_id, score=35, band="red", scorecard="default", scorecard_version=1,
+                                stage="adoption", computed_at=datetime(2026, 11, 25, 8, tzinfo=UTC)))
+    stranger = member_with_token("other.csm@vendor.example", "csm")
+    reasons = {who: [a["reason"] for a in client.get("/api/kpis/weekly", headers=h).json()["attention"]]
+               for who, h in (("admin", admin), ("csm", csm), ("stranger", stranger))}
+    assert reasons == {"admin": ["health red, score 35"], "csm": ["health red, score 35"], "stranger": []}

@@ -1,7 +1,7 @@
 """kpi snapshots (one row per ISO week and scope) and expansion opportunities (amount and stage)
 
 Revision ID: 5e1f0c2a7b93
-Revises: d4e1a7c2b9f0
+Revises: 3e7a9c1b5d20
 Create Date: 2026-12-04 08:30:41.669364+00:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '5e1f0c2a7b93'
-down_revision: str | None = 'd4e1a7c2b9f0'
+down_revision: str | None = '3e7a9c1b5d20'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -126,6 +126,7 @@ def test_a_manager_reads_the_weekly_review_with_its_week_over_week_changes(open_
     assert weekly.locator("svg.chart").count() >= 4  # 12-week lines
     assert weekly.get_by_role("link", name="CSV").count() == 5
     shot(manager, "team-weekly")
+    manager.goto("/")
     manager.get_by_role("link", name="Globex Corporation").first.click()
     assert manager.locator("#opportunities").get_by_text("Second support team (120 seats)").count() == 1
     shot(manager, "account-laptop")

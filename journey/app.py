@@ -106,6 +106,7 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
     from journey.handoff.endpoints import router as handoff
     from journey.health.endpoints import router as health
     from journey.inbox.endpoints import router as inbox
+    from journey.kpis.endpoints import router as kpis
     from journey.notify.endpoints import router as reminders
     from journey.objectives.endpoints import router as objectives
     from journey.onboarding.endpoints import router as plan
@@ -126,7 +127,7 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
         app.state.dispatcher = NullDispatcher()
     _install_error_handlers(app)
     for router in (webhooks, hubspot_webhooks, salesforce_webhooks, pipedrive_webhooks,
-                   accounts, plan, handoff, reviews, journeys, inbox, health, reminders, objectives, team):
+                   accounts, plan, handoff, reviews, journeys, inbox, health, reminders, objectives, team, kpis):
         app.include_router(router)
     from journey.web.routes import mount_web
 

@@ -36,7 +36,11 @@ DEMO_TEAM = [
     ("am.us@demo.example", "Ana Souza", "am", "America/New_York"),
     ("manager@demo.example", "Max Keller", "manager", "Europe/Berlin"),
     ("admin@demo.example", "Ada Admin", "admin", "UTC"),
+    ("revops@demo.example", "Rita Olsen", "revops", "Europe/Paris"),
 ]
+# The AM's opportunities on the demo accounts: (account number, title, amount, stage)
+DEMO_OPPORTUNITIES = [(1, "Second support team (120 seats)", 36000, "proposed"), (1, "Analytics add-on", 9000, "won"),
+                      (2, "Premium SLA", 6000, "open")]
 
 
 DEMO_DOMAINS = {1: "globex.example", 2: "sge.example", 3: "initech.example"}
@@ -165,9 +169,27 @@ def _send_deals(post: Callable[[bytes, dict[str, str]], int]) -> list[int]:
     return codes
 
 
+def _weekly_review() -> None:
+    """Opportunities for the AM, then 12 weeks of KPI snapshots so the weekly review has a history."""
+    from decimal import Decimal
+
+    from journey.kpis import opportunities
+    from journey.kpis import service as kpis_service
+
+    now = utcnow()
+    with db.transaction() as session:
+        ids = {n: session.scalar(select(Account.id).where(Account.domain == domain))
+               for n, domain in DEMO_DOMAINS.items()}
+        for n, title, amount, stage in DEMO_OPPORTUNITIES:
+            if ids.get(n) is not None:
+                opportunities.raise_opportunity(session, account_id=ids[n], title=title, source="manual",
+                                                amount=Decimal(amount), stage=stage, now=now)
+        kpis_service.backfill(session, weeks=12, now=now)
+
+
 def _announce(base: str, token: str) -> None:
     typer.echo(f"\ndemo workspace loaded: sign in at {base} as csm@demo.example / {DEMO_PASSWORD}\n"
-               f"  (also ae@, am@, manager@, admin@demo.example, same password)\n"
+               f"  (also ae@, am@, manager@, admin@, revops@demo.example, same password)\n"
                f"  API: curl -H 'Authorization: Bearer {token}' {base}/api/accounts\n")
 
 
@@ -203,6 +225,7 @@ def load_demo_when_ready(base: str) -> None:
     r = httpx.post(base + "/api/signals", json=demo_signals(), headers=auth, timeout=60)
     typer.echo("demo: usage signals loaded, health scored" if r.status_code == 200 else
                f"demo: signals not loaded ({r.status_code}: {r.text[:200]})", err=r.status_code != 200)
+    _weekly_review()
 
 
 def load_demo_inline() -> None:
@@ -227,4 +250,5 @@ def load_demo_inline() -> None:
     with TestClient(create_app(start_runner=False)) as client:
         r = client.post("/api/signals", json=demo_signals(), headers={"Authorization": f"Bearer {token}"})
         typer.echo(f"demo signals: {r.status_code} {r.text[:200]}")
+    _weekly_review()
     _announce("http://127.0.0.1:8000", token)

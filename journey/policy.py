@@ -7,9 +7,9 @@ the `staff` (team members other than managers and admins), their `own` reminders
 Callers describe the resource with the facts the rule reads (`Resource.account(...)`, `Resource.member(...)`)
 and call `require`, which answers like the API always has: a resource outside the member's book is a 404
 (no leak that it exists), an action the member may not take on a resource they can see is a 403.
-Adding a role is one row of `GRANTS` (e.g. `Role.revops: _row(_EVERYONE, view_account=R.all,
-view_inbox=R.all)`, once the role exists); a role without a row may do nothing. The README shows the table
-(`markdown_table()`, kept equal by a test) and tests/api/test_role_matrix.py checks every surface against it.
+Adding a role is one row of `GRANTS` (as `Role.revops` was); a role without a row may do nothing.
+The README shows the table (`markdown_table()`, kept equal by a test) and tests/api/test_role_matrix.py
+checks every surface against it.
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ class Action(StrEnum):
     record_review_outcome = "record_review_outcome"
     record_objective_progress = "record_objective_progress"
     post_signals = "post_signals"
+    edit_opportunity = "edit_opportunity"  # add an expansion opportunity, set its amount and stage
     reassign_owner = "reassign_owner"  # set an account's CSM or AM
     edit_member = "edit_member"  # a member's segments, regions, languages, capacity
     deactivate_member = "deactivate_member"  # or reactivate
@@ -75,16 +76,19 @@ _OWNER = dict(_EVERYONE, view_account=R.owned, complete_task=R.owned, post_signa
 _LEAD = dict(_EVERYONE, view_account=R.all, complete_task=R.all, post_signals=R.all, edit_packet=R.all,
              edit_technical_notes=R.all, move_go_live=R.all, book_review=R.all, cancel_review=R.all,
              record_review_outcome=R.all, record_objective_progress=R.all, reassign_owner=R.all, override_health=R.all,
+             edit_opportunity=R.all,
              edit_member=R.staff, deactivate_member=R.staff)
 
 GRANTS: dict[str, dict[Action, Reach]] = {
     Role.ae: _row(_SELLER, edit_packet=R.sold),
     Role.se: _row(_SELLER),
     Role.csm: _row(_OWNER, override_health=R.owned),  # the CSM's judgment on the record; not the AM's
-    Role.am: _row(_OWNER),
+    Role.am: _row(_OWNER, edit_opportunity=R.owned),
     Role.manager: _row(_LEAD),
     Role.admin: _row(_LEAD, edit_member=R.all, deactivate_member=R.all, manage_sign_in=R.all, view_inbox=R.all,
                       replay_event=R.all),
+    # RevOps reads everything the weekly review reads, and acts for nobody: no packet, task, review or owner.
+    Role.revops: _row(_EVERYONE, view_account=R.all, view_inbox=R.all),
 }
 
 LEADS = frozenset({Role.manager, Role.admin})  # only admins change them (`staff` is everyone else)
@@ -177,6 +181,7 @@ PHRASES = {
     A.move_go_live: "move the go-live", A.book_review: "book reviews", A.cancel_review: "cancel reviews",
     A.record_review_outcome: "record review outcomes",
     A.record_objective_progress: "record objective progress", A.post_signals: "send signals",
+    A.edit_opportunity: "change expansion opportunities",
     A.reassign_owner: "change an account's CSM or AM", A.edit_member: "edit team members",
     A.deactivate_member: "deactivate or reactivate team members",
     A.manage_sign_in: "decide who may sign in", A.override_health: "override the health band",

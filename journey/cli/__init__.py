@@ -9,7 +9,8 @@ from journey.cli.groups import command_group
 from journey.cli.health import health_app
 from journey.cli.imports import import_app
 from journey.cli.jobs import jobs_app
-from journey.cli.journeys import go_live_app, kpis, objectives_app, owners_app, plan_app
+from journey.cli.journeys import go_live_app, objectives_app, owners_app, plan_app
+from journey.cli.kpis import kpis_app
 from journey.cli.onboarding import packets_app, tasks_app, team_app
 from journey.cli.outbox import outbox_app
 from journey.cli.scheduler import scheduler_app
@@ -31,7 +32,7 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(go_live_app, name="go-live")
 app.add_typer(owners_app, name="owners")
 app.add_typer(objectives_app, name="objectives")
-app.command("kpis")(kpis)
+app.add_typer(kpis_app, name="kpis")
 app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(outbox_app, name="outbox")

@@ -39,7 +39,7 @@ def db_current() -> None:
 @users_app.command("create")
 def users_create(email: str = typer.Option(..., help="sign-in email"),
                  name: str = typer.Option(..., help="display name"),
-                 role: str = typer.Option(..., help="ae, se, csm, am, manager or admin"),
+                 role: str = typer.Option(..., help="ae, se, csm, am, manager, admin or revops"),
                  password_stdin: bool = typer.Option(False, "--password-stdin",
                                                      help="read a password (10+ characters) from stdin"),
                  timezone: str = typer.Option("UTC", help="IANA time zone dates are shown in")) -> None:

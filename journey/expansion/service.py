@@ -14,6 +14,7 @@ from journey.accounts.repository import members_by_id
 from journey.config import get_settings
 from journey.expansion import domain, repository
 from journey.health import repository as health_repository
+from journey.kpis import opportunities
 from journey.notify import emails
 from journey.notify import service as notify_service
 
@@ -121,6 +122,8 @@ def evaluate_rules(session: Session, *, account_ids: Sequence[int], now: datetim
                               channels=trigger.rule.channels, details=trigger.details,
                               subject=f"Expansion: {accounts[account_id].name}",
                               review_id=trigger.details.get("review_id"))
+            opportunities.raise_opportunity(session, account_id=account_id, title=trigger.rule.name.replace("_", " ")
+                                            .capitalize(), source="rule", now=now)
     return raised
 
 

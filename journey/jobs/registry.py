@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from journey.adapters.orchestrator import server_mode
@@ -21,6 +21,8 @@ from journey.handoff import service as handoff_service
 from journey.health.jobs import recompute_all_health
 from journey.inbox.jobs import submit_due_inbox, sweep_inbox
 from journey.jobs.context import JobContext, dry_run_session
+from journey.kpis import domain as kpis_domain
+from journey.kpis import service as kpis_service
 from journey.notify import outbox
 from journey.notify import repository as notify_repository
 from journey.objectives import service as objectives_service
@@ -107,6 +109,9 @@ def jobs_for(settings: Settings, *, wake: Callable[[], None] | None = None) -> l
         JobSpec("evaluate_expansion_rules", "evaluate the AM's expansion rules for every account (the safety "
                 "net for reviews coming up and renewal windows)", Cron(3), evaluate_expansion_rules,
                 run_at_start=False),
+        JobSpec("kpi_snapshot", "store the week that just ended's KPIs per team, segment, region and person (the "
+                "weekly review reads what was true then)", Cron(0, 15, day_of_week="mon"), kpi_snapshot,
+                run_at_start=False),
         JobSpec("send_weekly_digests", "queue this week's digest for every CSM / AM with a book and every "
                 "manager", Cron(7, day_of_week="mon"), send_weekly_digests, run_at_start=False),
     ]
@@ -163,3 +168,10 @@ def drain_writeback(ctx: JobContext) -> dict[str, int]:
 def sync_crm_writeback(ctx: JobContext) -> dict[str, int]:
     result = writeback_drain.sync_all(ctx.now, dry_run=ctx.dry_run)
     return {key: value for key, value in result.items() if isinstance(value, int)}
+
+
+def kpi_snapshot(ctx: JobContext) -> dict[str, int]:
+    """The week that ended (run on Monday just after midnight UTC), stored once and kept."""
+    week = kpis_domain.week_of((ctx.now - timedelta(days=1)).date())
+    with ctx.transaction() as session:
+        return {"scopes": kpis_service.snapshot_week(session, week=week, now=ctx.now)}

@@ -8,6 +8,7 @@ from journey.models.evaluation import PendingEvaluation
 from journey.models.health import ContactHold, HealthHistory, HealthOverride, HealthScore, Signal
 from journey.models.inbox import InboundEvent
 from journey.models.jobs import JobRun
+from journey.models.kpis import KpiSnapshot, Opportunity
 from journey.models.notify import OutboxMessage, Reminder
 from journey.models.objectives import Objective, ObjectiveProgress
 from journey.models.ownership import AccountOwner
@@ -19,7 +20,7 @@ from journey.models.web import SigninLink, WebSession
 from journey.models.writeback import CrmWrite
 
 __all__ = [
-    "CrmDealStage", "CrmWrite",
+    "CrmDealStage", "CrmWrite", "KpiSnapshot", "Opportunity",
     "ContactHold", "HealthHistory", "HealthOverride", "HealthScore", "Signal",
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",

@@ -70,6 +70,7 @@ class Role(enum.StrEnum):
     am = "am"
     manager = "manager"
     admin = "admin"
+    revops = "revops"  # revenue operations: reads every book, the team dashboard and the inbox; acts on none
 
 
 class JourneyStatus(enum.StrEnum):

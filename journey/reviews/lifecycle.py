@@ -11,6 +11,7 @@ from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.errors import Conflict, InvalidInput
 from journey.evaluation import repository as evaluation_repository
+from journey.kpis import opportunities
 from journey.models import Account, Review, TeamMember
 from journey.notify import service as notify
 from journey.objectives import repository as objectives_repository
@@ -122,6 +123,10 @@ def record_outcome(session: Session, *, review: Review, notes: str, progress: li
                  objectives=len(progress), expansion=len(expansion_opportunities), next_steps=len(next_steps))
     _record_measurements(session, review=review, progress=progress, actor=actor, now=now)
     evaluation_repository.mark(session, [account.id], now=now)  # reviews held, objectives measured
+    for title in expansion_opportunities:
+        if title.strip():
+            opportunities.raise_opportunity(session, account_id=account.id, title=title, source="review",
+                                            review_id=review.id, now=now, actor=actor)
     am = session.get(TeamMember, account.am_id) if account.am_id else None
     if expansion_opportunities and am is not None:
         count = len(expansion_opportunities)

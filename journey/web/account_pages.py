@@ -16,6 +16,7 @@ from journey.deps import ReadSession, RowId
 from journey.handoff import repository as handoff_repository
 from journey.health import service as health_service
 from journey.kit import utcnow
+from journey.kpis import repository as kpis_repository
 from journey.models import Account
 from journey.onboarding import golive
 from journey.onboarding import reads as onboarding_reads
@@ -53,8 +54,9 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
         "reviews": reviews_repository.of_account(session, account.id),
         "reminders": queries.reminders_of_account(session, account.id),
         "may": access.may(session, account, viewer.member, Action.move_go_live, Action.complete_task,
-                          Action.override_health),
+                          Action.override_health, Action.edit_opportunity),
         "bands": health_service.band_names(),
+        "opportunities": kpis_repository.opportunities_of(session, account.id),
         "titles": {t.key: t.title for m in (plan.milestones if plan else []) for t in m.tasks},
         "overdue": {t.id for m in (plan.milestones if plan else []) for t in m.tasks
                     if t.status in ("todo", "in_progress") and t.due_on < today},

@@ -11,7 +11,7 @@ from journey.deps import ReadSession, RowId
 from journey.inbox import repository as inbox_repository
 from journey.inbox import service as inbox_service
 from journey.kit import decode_cursor, encode_cursor, utcnow
-from journey.policy import Action, require
+from journey.policy import Action, can, require
 from journey.web import queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
 from journey.writeback import repository as writeback_repository
@@ -42,6 +42,7 @@ def inbox(request: Request, viewer: InboxViewer, session: ReadSession, tab: str 
     counts["duplicates"] = queries.duplicate_count(session)
     counts["all"] = sum(v for k, v in counts.items() if k in ("pending", "processed", "ignored", "dead"))
     return page(request, "inbox.html", viewer, rows=rows, tab=tab, tabs=TABS, counts=counts,
+                can_replay=can(viewer.member, Action.replay_event),
                 next=encode_cursor(rows[-1].id) if len(rows) == PAGE_SIZE else None,
                 crm_summary=writeback_repository.summary(session),
                 crm_dead=writeback_repository.rows(session, status="dead", limit=PAGE_SIZE))

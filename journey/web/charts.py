@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from journey.web.words import label
+
 
 @dataclass(frozen=True)
 class Dot:
@@ -75,7 +77,46 @@ def contribution_bars(contributions: Sequence[dict]) -> list[Bar]:  # type: igno
         points = float(c.get("points") or 0)
         value = c.get("value")
         detail = "no data yet: its weight went to the other factors" if value is None else f"value {value:g}"
-        bars.append(Bar(label=str(c.get("factor", "")).replace("_", " "), detail=detail, points=round(points, 1),
+        bars.append(Bar(label=label(c.get("factor", "")), detail=detail, points=round(points, 1),
                         weight=round(weight, 1), fill=(points / weight) if weight > 0 else 0.0,
                         cost=round(weight - points, 1)))
     return bars
+
+
+@dataclass(frozen=True)
+class SeriesChart:
+    width: int
+    height: int
+    path: str
+    dots: list[tuple[float, float, str]]
+    grid: list[tuple[float, str]]
+    xlabels: list[tuple[float, str]]
+
+
+def series_chart(points: Sequence[tuple[date, float | None]], *, unit: str = "", width: int = 300, height: int = 120,
+                 left: int = 54, right: int = 8, top: int = 10, bottom: int = 22) -> SeriesChart | None:
+    """A weekly KPI over time (weeks without a value are gaps in the line); None when no week has one."""
+    known = [(i, v) for i, (_, v) in enumerate(points) if v is not None]
+    if not known:
+        return None
+    low, high = min(v for _, v in known), max(v for _, v in known)
+    low, high = (min(low, 0.0), high) if high > low else (min(low, 0.0), max(high, 1.0) if high >= 0 else 0.0)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(len(points) - 1, 1)
+
+    def y(v: float) -> float:
+        return round(top + plot_h * (1 - (v - low) / (high - low or 1)), 1)
+
+    dots = [(round(left + step * i, 1), y(v), f"{points[i][0]:%d %b}: {_fmt(v)}{unit}") for i, v in known]
+    path, previous = "", None
+    for (i, _), (x, yy, _) in zip(known, dots, strict=True):
+        path += f"{'L' if previous is not None and i == previous + 1 else 'M'}{x},{yy} "
+        previous = i
+    grid = [(y(v), _fmt(v)) for v in (low, (low + high) / 2, high)]
+    xlabels = [(round(left + step * i + (18 if i == 0 else -18), 1), f"{points[i][0]:%d %b}".lstrip("0"))
+               for i in (0, len(points) - 1)]
+    return SeriesChart(width, height, path.strip(), dots, grid, xlabels)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{round(v, 1):g}"

@@ -15,6 +15,7 @@ from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession
 from journey.errors import Forbidden, InvalidInput, NotFound
 from journey.handoff import repository as handoff_repository
+from journey.handoff import wording
 from journey.kit import MAX_ROW_ID, utcnow
 from journey.models import Account, Deal, HandoffPacket, PacketVersion
 from journey.policy import Action, allowed, refusal
@@ -64,6 +65,8 @@ def packet_page(request: Request, ref: str, viewer: PageViewer, session: ReadSes
     people = queries.members(session, {a.member_id for a in acks} | {i for i in (account.csm_id, account.am_id) if i})
     return page(request, "packet.html", viewer, account=account, packet=packet, shown=shown, versions=versions,
                 content=shown.content, acks=acks, people=people, latest=shown.version == packet.version,
+                change_lines=wording.sentences(shown.changes, units={
+                    o.get("title"): o.get("unit") for o in shown.content.get("objectives") or []}),
                 csm=people.get(account.csm_id or 0), am=people.get(account.am_id or 0),
                 **permissions(session, viewer, account, deal))
 

@@ -85,6 +85,11 @@ def segments(session: Session, member: TeamMember) -> list[str]:
     return sorted(s for s in session.scalars(stmt) if s)
 
 
+def regions(session: Session, member: TeamMember) -> list[str]:
+    stmt = visible_to(select(Account.region).where(Account.region.is_not(None)).distinct(), member)
+    return sorted(r for r in session.scalars(stmt) if r)
+
+
 def task_counts(session: Session, account_ids: Sequence[int], today: date) -> dict[int, tuple[int, int]]:
     """(open, overdue) tasks per account. The status is tested in the sums, not in WHERE: the page's ~1,000
     tasks are then found through their journey, never by walking every open task of the database (which a
@@ -198,6 +203,19 @@ def packets_waiting_for(session: Session, member: TeamMember) -> int:
             .where(or_(Account.csm_id == member.id, Account.am_id == member.id),
                    HandoffPacket.state.in_(("awaiting_ack", "returned")), ~answered))
     return session.scalar(stmt) or 0
+
+
+def packets_to_complete(session: Session, member: TeamMember, *, limit: int = 20) -> Sequence[Row]:
+    """(account_id, name, completeness, state) of the draft or returned packets of the deals the member sold
+    as AE: the packets they must complete before the CSM and AM can accept them."""
+    if reach(member.role, Action.edit_packet) is not Reach.sold:
+        return []
+    stmt = (select(Account.id.label("account_id"), Account.name, HandoffPacket.completeness, HandoffPacket.state)
+            .join(HandoffPacket, HandoffPacket.account_id == Account.id)
+            .join(Deal, Deal.account_id == Account.id)
+            .where(Deal.ae_id == member.id, HandoffPacket.state.in_(("draft", "returned")))
+            .distinct().order_by(HandoffPacket.completeness, Account.name).limit(limit))
+    return session.execute(stmt).all()
 
 
 # -------------------------------------------------------------------------------------------- reminders

@@ -15,6 +15,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from journey.config import PROJECT_ROOT, get_settings
 from journey.kit import utcnow
 from journey.web.auth import Viewer
+from journey.web.words import WORDS, label
 
 INTERNAL_ROLES = {"ae", "se", "csm", "am", "manager", "admin"}
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
@@ -30,7 +31,7 @@ NOTICES = {
     "reminder_dismissed": "Reminder dismissed.", "replayed": "Event queued for replay.",
     "link_sent": "If that address belongs to a team member, a sign-in link is on its way. It works once, "
                  "for 15 minutes.", "signed_out": "You are signed out.",
-    "sign_in_enabled": "Sign-in allowed.",
+    "sign_in_enabled": "Sign-in allowed.", "opportunity_saved": "Opportunity saved.",
     "sign_in_disabled": "Sign-in turned off: their sessions and API tokens no longer work.",
 }
 
@@ -44,9 +45,10 @@ def _environment(override: str) -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = lambda v: f"{v:,.0f}" if isinstance(v, int | float) else v
     env.filters["plain"] = lambda v: json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else v
-    env.filters["role"] = lambda v: (v.upper() if v in INTERNAL_ROLES else str(v).replace("_", " ")) if v else "—"
+    env.filters["role"] = lambda v: (WORDS.get(v) or (v.upper() if v in INTERNAL_ROLES else str(v).replace("_", " ")
+                                                      )) if v else "—"
     env.filters["todate"] = _to_date
-    env.filters["label"] = lambda v: str(v).replace("_", " ").capitalize() if v else ""
+    env.filters["label"] = label
     return env
 
 

@@ -16,6 +16,7 @@ def mount_web(app: FastAPI) -> None:
         book_pages,
         digest_pages,
         member_pages,
+        opportunity_pages,
         packet_pages,
         review_pages,
         signin_pages,
@@ -23,6 +24,6 @@ def mount_web(app: FastAPI) -> None:
     )
 
     for module in (signin_pages, book_pages, account_pages, packet_pages, review_pages, team_pages, digest_pages,
-                   admin_pages, member_pages):
+                   admin_pages, member_pages, opportunity_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -21,7 +21,7 @@ from tests.builders import deal_signed, drain, post_event
 BUILT_AT = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Paris
 CASES_AT = "2026-11-25T12:00:00Z"  # the review booked at build time has started by then
 SECRET_KEY = "role-matrix-secret-key-0123456789abcdefghij"
-INSIDERS = ("ae", "se", "csm", "am", "manager", "admin")
+INSIDERS = ("ae", "se", "csm", "am", "manager", "admin", "revops")
 OUTSIDERS = ("ae", "se", "csm", "am")  # the same book roles, on no deal and owning nothing
 
 
@@ -168,8 +168,13 @@ def _things(session: Session, account_id: int) -> dict[str, Any]:
                                                   PlanTask.status == "todo").order_by(PlanTask.id)).first()
     objective = session.scalars(select(Objective.id).where(Objective.account_id == account_id)).first()
     assert task is not None and objective is not None
+    from journey.kpis import opportunities
+
+    opportunity = opportunities.raise_opportunity(session, account_id=account_id, title="Analytics add-on",
+                                                  source="manual", now=BUILT_AT)
+    assert opportunity is not None
     return {"account": account_id, "review": reviews[0].id, "held review": reviews[1].id, "task": task.id,
-            "objective": objective}
+            "objective": objective, "opportunity": opportunity.id}
 
 
 def _edit_form(client, world: World) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]

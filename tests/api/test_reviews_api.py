@@ -208,6 +208,9 @@ def test_a_held_review_feeds_the_next_agenda_and_the_am(client, clock) -> None:
     with db.transaction(writer=False) as s:
         [reminder] = s.scalars(select(Reminder).where(Reminder.kind == "expansion_opportunity")).all()
     assert "Lyon team (40 seats)" in reminder.reason
+    opportunities = client.get("/api/accounts/crm:events:C-77/opportunities", headers=csm).json()["items"]
+    assert [(o["title"], o["source"], o["stage"], o["review_id"]) for o in opportunities] == [
+        ("Lyon team (40 seats)", "review", "open", j["90_day"]["id"])]  # in the pipeline, for the AM to price
 
 
 def _recorded() -> tuple[int, int]:

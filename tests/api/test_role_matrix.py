@@ -82,7 +82,8 @@ HANDOFF = "/accounts/{account}/handoff"
 BOOK_AT = "2026-12-01T10:00:00+01:00"  # a Tuesday morning in Paris, after the cases' clock
 VIEW = (
     *(api("GET", f"/api/accounts/{{ref}}{tail}") for tail in
-      ("", "/plan", "/handoff", "/handoff.html", "/handoff.md", "/reviews", "/health", "/objectives", "/owners")),
+      ("", "/plan", "/handoff", "/handoff.html", "/handoff.md", "/reviews", "/health", "/objectives", "/owners",
+       "/opportunities")),
     *(api("GET", f"/api/reviews/{{review_id}}{tail}", f"/api/reviews/{{review}}{tail}") for tail in
       ("", ".ics", "/agenda")),
     page("/accounts/{ref}"), page("/accounts/{ref}/handoff"),
@@ -96,7 +97,8 @@ MATRIX: tuple[Entry, ...] = (
         api("GET", "/api/accounts", lists_account=True), api("GET", "/api/journeys", lists_account=True),
         api("GET", "/api/kpis/onboarding"), api("GET", "/api/reminders"), page("/", lists_account=True),
         page("/reviews"), page("/reminders"), page("/digest"), cli("kpis"))),
-    Entry(A.view_team, "the team", (api("GET", "/api/team"), page("/team"))),
+    Entry(A.view_team, "the team", (api("GET", "/api/team"), api("GET", "/api/kpis/weekly"), page("/team"),
+                                    page("/team/export.csv"))),
     Entry(A.edit_packet, "the account", (
         api("PATCH", "/api/accounts/{ref}/handoff", body={"risks": ["IT capacity", "a new risk"]}),
         form("/accounts/{ref}/handoff/edit", HANDOFF + "/edit", HANDOFF, {"risks": "IT capacity\nA new risk"},
@@ -137,6 +139,13 @@ MATRIX: tuple[Entry, ...] = (
         api("POST", "/api/signals", body={"items": [{"id": "s-1", "account": "{account}", "metric": "nps",
                                                       "value": 40, "at": "2026-11-25T10:00:00Z"}]},
             refused_as=422),), account_facts),
+    Entry(A.edit_opportunity, "the account", (
+        api("POST", "/api/accounts/{ref}/opportunities", body={"title": "A second team", "amount": 12000}),
+        api("PATCH", "/api/opportunities/{opportunity_id}", "/api/opportunities/{opportunity}",
+            {"stage": "proposed", "amount": 15000}),
+        form("/accounts/{ref}/opportunities", ACCOUNT + "/opportunities", ACCOUNT, {"title": "A second team"}),
+        form("/accounts/{ref}/opportunities/{opportunity_id}", ACCOUNT + "/opportunities/{opportunity}", ACCOUNT,
+             {"stage": "won", "amount": "9,000"})), account_facts),
     Entry(A.reassign_owner, "the account", (
         api("PUT", "/api/accounts/{ref}/owners", body={"csm": "other.csm@vendor.example", "reason": "leave"}),
         cli("owners", "set", "{account}", "--csm", "other.csm@vendor.example", "--reason", "leave")), account_facts),

@@ -55,7 +55,7 @@ def test_the_ae_edits_the_packet_and_the_pair_accepts_it(client) -> None:
     assert saved.status_code == 303, saved.text[:500]
     page = client.get(f"/accounts/{account_id}/handoff").text
     assert "version 2" in page and "Data migration from the legacy tool" in page
-    assert "What changed in version 2" in page and "risks" in page
+    assert "What changed in version 2" in page and "Risks: added &#39;Data migration from the legacy tool&#39;" in page
     assert "Accept as" not in page  # the AE does not acknowledge
 
     for who, role in (("csm@vendor.example", "CSM"), ("am@vendor.example", "AM")):
@@ -66,6 +66,8 @@ def test_the_ae_edits_the_packet_and_the_pair_accepts_it(client) -> None:
         accepted = client.post(f"/accounts/{account_id}/handoff/acknowledgements",
                                data={"decision": "accept", "csrf_token": token}, follow_redirects=False)
         assert accepted.status_code == 303
+        after = client.get(f"/accounts/{account_id}/handoff").text
+        assert "Accept as" not in after and "You accepted version 2" in after  # the button goes once answered
     assert "Accepted" in client.get(f"/accounts/{account_id}/handoff").text
 
 

@@ -111,3 +111,22 @@ def test_the_main_pages_render_for_a_manager_on_a_laptop_and_a_phone(open_as) ->
     phone.get_by_role("link", name=ACCOUNT).click()
     shot(phone, "account-phone")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "sideways scroll"
+
+
+def test_a_manager_reads_the_weekly_review_with_its_week_over_week_changes(open_as) -> None:
+    manager = open_as("manager@demo.example")
+    manager.goto("/team#weekly")
+    weekly = manager.locator("section.weekly")
+    assert re.match(r"Weekly review · week \d{4}-W\d{2}", weekly.locator("h2").inner_text())
+    money = {row.locator("td").first.inner_text(): [c.inner_text() for c in row.locator("td").all()[1:]]
+             for row in weekly.locator("table.kpi-table").nth(1).locator("tbody tr").all()}
+    this_week, last_week, change = money["ARR at risk"]
+    assert this_week != "—" and change not in ("—", "")  # the demo's accounts are yellow and red this week
+    assert money["Expansion pipeline"][0] == "42,000"  # the AM's open and proposed opportunities
+    assert weekly.locator("svg.chart").count() >= 4  # 12-week lines
+    assert weekly.get_by_role("link", name="CSV").count() == 5
+    shot(manager, "team-weekly")
+    manager.goto("/")
+    manager.get_by_role("link", name="Globex Corporation").first.click()
+    assert manager.locator("#opportunities").get_by_text("Second support team (120 seats)").count() == 1
+    shot(manager, "account-laptop")

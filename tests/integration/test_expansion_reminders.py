@@ -13,7 +13,18 @@ from journey import db
 from journey.expansion import service as expansion_service
 from journey.health import service
 from journey.health.service import SignalIn
-from journey.models import ContactHold, Deal, HealthHistory, HealthScore, Journey, OutboxMessage, Reminder, Review, Role
+from journey.models import (
+    ContactHold,
+    Deal,
+    HealthHistory,
+    HealthScore,
+    Journey,
+    Opportunity,
+    OutboxMessage,
+    Reminder,
+    Review,
+    Role,
+)
 from journey.notify.outbox import drain_outbox
 from journey.notify.senders import SmtpConfig, SmtpSender
 from tests.integration.test_health_recompute import ACTOR, GREEN, NOW, account, member, signals
@@ -46,6 +57,8 @@ def test_no_reminder_while_an_escalation_is_open_then_one_once_resolved_and_stil
     assert expansion_service.evaluate_rules(session, account_ids=[acc.id], now=NOW) == 1
     [reminder] = am_reminders(session, am)
     assert reminder.kind == "expansion.objectives_achieved"
+    [opportunity] = session.scalars(select(Opportunity).where(Opportunity.account_id == acc.id)).all()
+    assert (opportunity.title, opportunity.source, opportunity.stage) == ("Objectives achieved", "rule", "open")
     assert reminder.reason.startswith("Acme: objectives at 100% of target and health 100/100 (green)")
     [mail] = session.scalars(select(OutboxMessage).where(OutboxMessage.reminder_id == reminder.id)).all()
     assert (mail.channel, mail.recipient) == ("email", "am@x.example")

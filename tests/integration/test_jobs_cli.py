@@ -32,7 +32,8 @@ from tests.builders import deal_signed, drain, post_event
 pytestmark = pytest.mark.usefixtures("db_url")
 EVERY_JOB = {"evaluate_changed_accounts", "send_review_reminders", "mark_missed_reviews", "remind_incomplete_packets",
              "refresh_objective_statuses", "drain_outbox", "recompute_all_health", "evaluate_expansion_rules",
-             "send_weekly_digests", "drain_writeback", "sync_crm_writeback"}
+             "send_weekly_digests", "drain_writeback", "sync_crm_writeback",
+             "kpi_snapshot"}
 
 
 def jobs(*args: str) -> tuple[int, str]:

@@ -48,6 +48,10 @@ def test_the_readme_shows_the_table_as_it_is() -> None:
     (Who(5, "manager"), Action.acknowledge_packet, Forbidden),
     (Who(6, "admin"), Action.replay_event, None),
     (Who(5, "manager"), Action.replay_event, Forbidden),
+    (Who(10, "revops"), Action.view_account, None),  # reads every book...
+    (Who(10, "revops"), Action.acknowledge_packet, Forbidden),  # ...but acts for no CSM or AM
+    (Who(10, "revops"), Action.complete_task, Forbidden),
+    (Who(10, "revops"), Action.book_review, Forbidden),
 ])
 def test_require_hides_what_is_outside_the_book_and_forbids_the_rest(who, action, answer) -> None:
     resource = ACCOUNT if action is not Action.replay_event else policy.ANYTHING
@@ -84,10 +88,17 @@ def test_someone_elses_reminder_does_not_exist_for_you() -> None:
 
 
 def test_a_role_without_a_row_may_do_nothing() -> None:
-    stranger = Who(1, "revops")
+    stranger = Who(1, "auditor")  # no such role, so no row
     assert not any(policy.can(stranger, action) for action in Action)
 
 
 def test_refusals_say_who_may_from_the_table() -> None:
     assert policy.refusal(Action.book_review) == (
         "you may not book reviews here: this is for csm and am (on the accounts they own), manager and admin")
+
+
+def test_revops_reads_the_dashboard_and_the_inbox_and_acts_on_nothing() -> None:
+    revops = Who(10, "revops")
+    reads = {Action.view_account, Action.view_book, Action.view_team, Action.view_inbox}
+    assert policy.allowed(revops, ACCOUNT, Action) == reads
+    assert policy.can(revops, Action.close_reminder, Resource.reminder("r", assignee_id=10))

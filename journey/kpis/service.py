@@ -1,0 +1,76 @@
+"""Use cases of the weekly review: take a week's snapshot (per team, segment, region and CSM / AM), backfill
+past weeks from the timestamps the tables keep, and read a week with last week's values beside it."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from journey.errors import InvalidInput
+from journey.kpis import domain, repository
+from journey.kpis.domain import AccountFacts
+from journey.models import KpiSnapshot
+
+TEAM = "team"
+
+
+def scopes_of(facts: Sequence[AccountFacts], owner_ids: Sequence[int]) -> dict[str, list[AccountFacts]]:
+    """The snapshot's scopes: the whole team, each segment, each region, and each CSM's and AM's book."""
+    out: dict[str, list[AccountFacts]] = {TEAM: list(facts)}
+    for a in facts:
+        if a.segment:
+            out.setdefault(f"segment:{a.segment}", []).append(a)
+        if a.region:
+            out.setdefault(f"region:{a.region}", []).append(a)
+    for member_id in owner_ids:
+        out[f"member:{member_id}"] = [a for a in facts if member_id in (a.csm_id, a.am_id)]
+    return out
+
+
+def figures(kpis: domain.Kpis) -> dict[str, Any]:
+    """The KPIs as JSON: money as numbers with two decimals."""
+    return {k: float(v) if isinstance(v, Decimal) else v for k, v in dataclasses.asdict(kpis).items()}
+
+
+def compute_week(session: Session, *, monday: date, now: datetime) -> tuple[datetime, dict[str, dict[str, Any]]]:
+    """(as of, figures per scope) of the week starting `monday`: as it stood at the week's end, or now."""
+    as_of = min(now, domain.week_end(monday))
+    facts = repository.facts_at(session, as_of, repository.contracts(session))
+    owner_ids = [m.id for m in repository.owners(session)]
+    scopes = scopes_of(facts, owner_ids)
+    return as_of, {scope: figures(domain.kpis_of(rows, as_of.date())) for scope, rows in scopes.items()}
+
+
+def snapshot_week(session: Session, *, week: str | date, now: datetime, source: str = "job") -> int:
+    """Store the week's figures; returns how many scopes were written. Idempotent per week: a week that had
+    ended when its snapshot was taken keeps it (what was true then); a week still running is refreshed."""
+    monday = domain.parse_week(week) if isinstance(week, str) else week - timedelta(days=week.weekday())
+    if monday > now.date():
+        raise InvalidInput("that week has not started yet")
+    name, end = domain.week_of(monday), domain.week_end(monday)
+    existing = repository.snapshots_of_week(session, name)
+    if existing and all(s.as_of >= end for s in existing.values()):
+        return 0
+    as_of, by_scope = compute_week(session, monday=monday, now=now)
+    for scope, values in by_scope.items():
+        row = existing.get(scope)
+        if row is None:
+            member_id = int(scope.split(":", 1)[1]) if scope.startswith("member:") else None
+            row = KpiSnapshot(week=name, week_start=monday, scope=scope, member_id=member_id)
+            session.add(row)
+        row.figures, row.as_of, row.taken_at, row.source = values, as_of, now, source
+    session.flush()
+    return len(by_scope)
+
+
+def backfill(session: Session, *, weeks: int, now: datetime) -> list[tuple[str, int]]:
+    """Snapshot the `weeks` weeks ending with the current one (weeks already captured are kept)."""
+    if not 1 <= weeks <= 104:
+        raise InvalidInput("weeks must be between 1 and 104")
+    this_monday = now.date() - timedelta(days=now.weekday())
+    return [(domain.week_of(m), snapshot_week(session, week=m, now=now, source="backfill"))
+            for m in domain.previous_weeks(this_monday, weeks)]

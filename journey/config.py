@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     smtp_from: str = "journey@localhost"
     outbox_max_attempts: int = 8
     log_level: str = "INFO"
+    token_days: int = Field(default=90, ge=1, le=3650, description="how long a new API token works (days)")
 
     @field_validator("orchestrator")
     @classmethod

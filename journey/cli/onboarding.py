@@ -33,8 +33,9 @@ def team_set(email: str = typer.Option(..., help="the member's email"),
     from journey import audit, db
     from journey.audit import Actor
     from journey.errors import NotFound
+    from journey.kit import utcnow
     from journey.models import ActorKind
-    from journey.team import repository
+    from journey.team import repository, service
 
     changes = {k: v for k, v in (("segments", _split(segments)), ("regions", _split(regions)),
                                  ("languages", _split(languages)), ("capacity_accounts", capacity),
@@ -45,7 +46,10 @@ def team_set(email: str = typer.Option(..., help="the member's email"),
         if member is None:
             raise NotFound(f"no team member with email {email.lower()}")
         for key, value in changes.items():
-            setattr(member, key, Decimal(str(value)) if key == "capacity_arr" else value)
+            if key != "active":
+                setattr(member, key, Decimal(str(value)) if key == "capacity_arr" else value)
+        if active is not None:  # deactivating ends the member's tokens and sessions
+            service.set_active(session, member=member, active=active, now=utcnow())
         audit.record(session, actor=Actor(ActorKind.cli, "cli"), action="roster.updated",
                      subject=f"member {member.email}"[:200], changes=changes)
         typer.echo(f"{member.email} ({member.role.value}): segments={member.segments or 'any'} "

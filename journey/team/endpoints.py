@@ -18,6 +18,7 @@ from journey.errors import Forbidden, NotFound
 from journey.kit import utcnow
 from journey.models import Account, Role, TeamMember
 from journey.team import ownership, repository
+from journey.team import service as team_service
 
 router = APIRouter(prefix="/api", tags=["team"])
 
@@ -131,8 +132,11 @@ def update_roster(member_id: RowId, body: RosterUpdate, member: CurrentMember) -
         if target is None:
             raise NotFound(f"no team member {member_id}")
         changes = body.model_dump(exclude_unset=True)
+        active = changes.pop("active", None)
         for key, value in changes.items():
             setattr(target, key, value)
+        if active is not None:  # deactivating ends the member's tokens and sessions
+            team_service.set_active(session, member=target, active=active, now=utcnow())
         audit.record(session, actor=Actor.user(member.email), action="roster.updated",
                      subject=f"member {target.email}"[:200],
                      changes=body.model_dump(mode="json", exclude_unset=True))

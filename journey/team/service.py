@@ -1,14 +1,20 @@
-"""Team members and API tokens: create them, find who a token belongs to."""
+"""Team members and API tokens: create, list and revoke them, find who a token belongs to, deactivate."""
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from journey.errors import Conflict, InvalidInput, NotFound
-from journey.kit import new_token, token_digest
+from journey import audit
+from journey.audit import Actor
+from journey.config import get_settings
+from journey.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from journey.kit import new_token, token_digest, utcnow
 from journey.models import ApiToken, Role, TeamMember
-from journey.team import repository
+from journey.team import domain, repository
+from journey.team.domain import TokenState, TokenView
 
 _hasher = PasswordHasher()
 _NO_SUCH_HASH = _hasher.hash("journey: no member has this password")  # verified for unknown emails: same cost
@@ -42,19 +48,100 @@ def ensure_member(session: Session, *, email: str, name: str | None, role: Role)
     return member
 
 
-def create_token(session: Session, *, email: str, label: str = "cli") -> str:
-    """A new API token for the member; only its digest is stored, so it is shown once."""
+class TokenExpired(Unauthorized):
+    code = "token_expired"
+
+
+class TokenRevoked(Unauthorized):
+    code = "token_revoked"
+
+
+BEARER = {"WWW-Authenticate": "Bearer"}
+
+
+def create_token(session: Session, *, email: str, label: str = "cli", days: int | None = None,
+                 now: datetime | None = None) -> str:
+    """A new API token for the member, valid `days` (JOURNEY_TOKEN_DAYS by default); only its digest is
+    stored, so it is shown once."""
     member = repository.by_email(session, email)
     if member is None:
         raise NotFound(f"no team member with email {email.lower()}")
+    if not member.active:
+        raise Conflict(f"{member.email} is deactivated: reactivate them before giving them a token")
+    days = get_settings().token_days if days is None else days
+    if not 1 <= days <= 3650:
+        raise InvalidInput("a token lives from 1 to 3650 days")
+    now = now or utcnow()
     token = new_token()
-    session.add(ApiToken(member_id=member.id, digest=token_digest(token), label=label))
+    session.add(ApiToken(member_id=member.id, digest=token_digest(token), label=label, created_at=now,
+                         expires_at=now + timedelta(days=days), hint=domain.token_hint(token)))
     session.flush()
     return token
 
 
-def member_for_token(session: Session, token: str) -> TeamMember | None:
-    return repository.by_token_digest(session, token_digest(token))
+def authenticate_token(session: Session, *, token: str, now: datetime) -> tuple[TeamMember, ApiToken]:
+    """The member a bearer token acts as, and the token; 401 with a code saying why when it does not work."""
+    found = repository.token_by_digest(session, token_digest(token))
+    if found is None:
+        raise Unauthorized("unknown token (journey tokens create --email ...)", headers=BEARER)
+    row, member = found
+    state = domain.token_state(expires_at=row.expires_at, revoked_at=row.revoked_at, now=now)
+    if state == TokenState.revoked or not member.active:
+        raise TokenRevoked("this token was revoked: ask an admin for a new one", headers=BEARER)
+    if state == TokenState.expired:
+        raise TokenExpired(f"this token expired on {row.expires_at:%Y-%m-%d}: ask an admin for a new one",
+                           headers=BEARER)
+    return member, row
+
+
+def touch_token(session: Session, *, token_id: int, now: datetime) -> None:
+    repository.touch_token(session, token_id, now)
+
+
+def list_tokens(session: Session, *, email: str | None = None, now: datetime) -> list[TokenView]:
+    member_id = None
+    if email is not None:
+        member = repository.by_email(session, email)
+        if member is None:
+            raise NotFound(f"no team member with email {email.lower()}")
+        member_id = member.id
+    return [TokenView(id=t.id, email=owner, label=t.label, token=domain.shown(t.hint), created_at=t.created_at,
+                      expires_at=t.expires_at, last_used_at=t.last_used_at, revoked_at=t.revoked_at,
+                      state=domain.token_state(expires_at=t.expires_at, revoked_at=t.revoked_at, now=now))
+            for t, owner in repository.tokens(session, member_id=member_id)]
+
+
+def revoke_token(session: Session, *, token_id: int, actor: Actor, now: datetime) -> bool:
+    """Revoke one token; False when it already was."""
+    token = repository.token_by_id(session, token_id)
+    if token is None:
+        raise NotFound(f"no API token {token_id}")
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = now
+    audit.record(session, actor=actor, action="token.revoked", subject=f"token {token_id}")
+    session.flush()
+    return True
+
+
+def revoke_member_tokens(session: Session, *, email: str, actor: Actor, now: datetime) -> int:
+    """Revoke every token of a member; how many were still unrevoked."""
+    member = repository.by_email(session, email)
+    if member is None:
+        raise NotFound(f"no team member with email {email.lower()}")
+    count = repository.revoke_member_tokens(session, member.id, now)
+    audit.record(session, actor=actor, action="token.revoked", subject=f"member {member.email}"[:200], count=count)
+    return count
+
+
+def set_active(session: Session, *, member: TeamMember, active: bool, now: datetime) -> None:
+    """Activate or deactivate a member. Deactivating revokes their API tokens and ends their browser sessions
+    and sign-in links, so reactivating them later revives none of those."""
+    if not active:
+        repository.revoke_member_tokens(session, member.id, now)
+        repository.end_member_sign_ins(session, member.id)
+    member.active = active
+    session.flush()
 
 
 def authenticate(session: Session, *, email: str, password: str) -> TeamMember | None:

@@ -46,4 +46,5 @@ def serve(*, host: str, port: int) -> None:
 
         threading.Thread(target=load_demo_when_ready, args=(base,), daemon=True, name="journey-demo").start()
     typer.echo(f"journey serving on {base}  (API docs: {base}/docs)")
-    uvicorn.run(create_app(), host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
+    uvicorn.run(create_app(bind_host=host), host=host, port=port, log_level=settings.log_level.lower(),
+                access_log=False)

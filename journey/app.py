@@ -13,6 +13,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from journey import db
+from journey.api_docs import mount_api_docs
 from journey.config import Settings, get_settings
 from journey.errors import JourneyError
 from journey.logs import install_masking, masked_path
@@ -127,8 +128,9 @@ def create_app(*, start_runner: bool = True, bind_host: str | None = None) -> Fa
     install_masking()
     app = FastAPI(title="journey", version="0.1.0", lifespan=_lifespan if start_runner else None,
                   description="Post-signature customer journeys: onboarding plans, handoff packets, "
-                              "reviews and health, started by CRM webhooks.")
+                              "reviews and health, started by CRM webhooks.", docs_url=None, redoc_url=None)
     app.state.bind_host = bind_host
+    mount_api_docs(app)
     if not start_runner:
         from journey.runner import NullDispatcher
 

@@ -1,5 +1,8 @@
-"""Who may read `/metrics` (no database involved)."""
+"""Who may read `/metrics`, and `/docs` served from the package under a strict Content-Security-Policy.
+Neither touches the database."""
 from __future__ import annotations
+
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -66,3 +69,21 @@ def test_the_token_rule_compares_the_whole_bearer() -> None:
     assert not scrape_allowed(authorization=f"Bearer {TOKEN[:-1]}", token=TOKEN, bind_host="127.0.0.1",
                               client_host="127.0.0.1")
 
+
+def test_docs_load_swagger_ui_from_the_package_under_a_strict_policy() -> None:
+    client = _client(None)
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    policy = docs.headers["content-security-policy"]
+    nonce = re.search(r"script-src 'self' 'nonce-([\w-]+)';", policy).group(1)
+    assert "unsafe-inline" not in policy and "default-src 'self'" in policy and "style-src 'self'" in policy
+    assert not re.search(r"(src|href)=\"(https?:)?//", docs.text)  # nothing from a CDN
+    scripts = re.findall(r"<script([^>]*)>", docs.text)
+    assert len(scripts) == 2 and all(f'nonce="{nonce}"' in s or 'src="/docs/assets/' in s for s in scripts)
+    assert re.search(r'<link[^>]+href="/docs/assets/swagger-ui.css"', docs.text)
+    assert nonce not in client.get("/docs").headers["content-security-policy"]  # a new nonce each time
+    bundle = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and "SwaggerUIBundle" in bundle.text[:2000]
+    assert client.get("/docs/assets/swagger-ui.css").status_code == 200
+    assert client.get("/openapi.json").json()["openapi"].startswith("3.")
+    assert client.get("/redoc").status_code == 404  # ReDoc needs inline styles: off

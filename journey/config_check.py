@@ -9,6 +9,7 @@ from journey.handoff import domain as handoff_domain
 from journey.health.checks import check_health_config
 from journey.onboarding.domain import PlaybookError, load_playbook
 from journey.reviews.domain import parse_review_specs
+from journey.webhooks.signatures import check_secret
 
 
 def check_all(templates_dir: Path | None = None) -> list[str]:
@@ -36,6 +37,7 @@ def check_all(templates_dir: Path | None = None) -> list[str]:
             problems.append(f"{path}: packet.required: {exc}")
     problems.extend(check_mappings(templates_dir or get_settings().templates_dir))
     problems.extend(check_health_config(templates_dir or get_settings().templates_dir))
+    problems.extend(p for p in [check_secret(get_settings().webhook_secret)] if p)
     if files and "default" not in names:
         problems.append(f"{directory}: no playbook named 'default' (used for segments no playbook lists)")
     return problems

@@ -1,4 +1,4 @@
-"""FastAPI dependencies: a read session, the signed-in member, role checks."""
+"""FastAPI dependencies: a read session, the signed-in member, the inbox's member."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,9 +8,10 @@ from fastapi import Depends, Header, Path
 from sqlalchemy.orm import Session
 
 from journey import db
-from journey.errors import Forbidden, Unauthorized
+from journey.errors import Unauthorized
 from journey.kit import MAX_ROW_ID, utcnow
-from journey.models import Role, TeamMember
+from journey.models import TeamMember
+from journey.policy import Action, require
 from journey.team import domain as team_domain
 from journey.team import service as team_service
 
@@ -46,10 +47,9 @@ def current_member(session: ReadSession, authorization: Annotated[str | None, He
 CurrentMember = Annotated[TeamMember, Depends(current_member)]
 
 
-def require_admin(member: CurrentMember) -> TeamMember:
-    if member.role != Role.admin:
-        raise Forbidden("only admins can see the inbox")
+def inbox_member(member: CurrentMember) -> TeamMember:
+    require(member, Action.view_inbox)
     return member
 
 
-AdminMember = Annotated[TeamMember, Depends(require_admin)]
+InboxMember = Annotated[TeamMember, Depends(inbox_member)]

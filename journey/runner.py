@@ -109,13 +109,13 @@ class _Dispatcher(threading.Thread):
         super().__init__(name=name, daemon=True)
         self.settings = settings
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()  # not `_stop`: that is a method Thread.join calls
 
     def notify(self, event_id: int | None = None) -> None:
         self._wake.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self._wake.set()
 
     def _sleep(self, seconds: float) -> None:
@@ -126,6 +126,7 @@ class _Dispatcher(threading.Thread):
 INTAKE_QUIET = 0.05  # seconds without a delivery before the runner takes the cores back
 INTAKE_MAX_DEFER = 1.0  # ...but it never waits longer than this: a long burst still makes progress
 BURST_BATCH = 5  # events per batch while deliveries keep arriving
+STOP_GRACE_SECONDS = 3.0  # at stop, how long the batch in hand may take before the engine is stopped under it
 
 
 class EmbeddedRunner(_Dispatcher):
@@ -163,11 +164,11 @@ class EmbeddedRunner(_Dispatcher):
     def _batch_size_after_intake_pause(self) -> int:
         """Wait (bounded) for a pause in deliveries; the batch size to take now."""
         deadline = time.monotonic() + INTAKE_MAX_DEFER
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             now, quiet_at = time.monotonic(), self._last_intake + INTAKE_QUIET
             if now >= quiet_at or now >= deadline:
                 break
-            self._stop.wait(min(quiet_at, deadline) - now)
+            self._stopping.wait(min(quiet_at, deadline) - now)
         busy = time.monotonic() - self._last_intake < INTAKE_MAX_DEFER
         return min(BURST_BATCH, self.settings.runner_batch_size) if busy else self.settings.runner_batch_size
 
@@ -175,12 +176,12 @@ class EmbeddedRunner(_Dispatcher):
         if self.settings.orchestrator == "prefect":
             orchestrator.prepare_prefect_environment(self.settings)
             threading.Thread(target=self._warm_up, name="journey-engine-warm-up", daemon=True).start()
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 drained = self._drain_once()
             except ServiceUnavailable:
                 drained = 0
-                self._stop.wait(5)
+                self._stopping.wait(5)
             except Exception:  # noqa: BLE001 - the runner must outlive any single failure
                 log.exception("runner.error")
                 drained = 0
@@ -204,6 +205,14 @@ class EmbeddedRunner(_Dispatcher):
             log.info("inbox.batch", events=len(batch), engine=settings.orchestrator,
                      outcomes=sorted(set(outcomes.values())))
         return len(batch)
+
+    def stop(self) -> None:
+        """End the loop, give the batch in hand a moment to finish, then stop Prefect's temporary server."""
+        super().stop()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(STOP_GRACE_SECONDS)
+        if self.settings.orchestrator == "prefect":
+            orchestrator.stop_temporary_server()
 
     def _warm_up(self) -> None:
         """Boot Prefect's temporary server with an empty batch; the runner uses it once it answers."""
@@ -240,7 +249,7 @@ class PrefectSubmitter(_Dispatcher):
         self._renewed_at = 0.0
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 self.renew_queued_leases()
             except Exception as exc:  # noqa: BLE001 - the server is away: submitting may still work
@@ -250,7 +259,7 @@ class PrefectSubmitter(_Dispatcher):
             except Exception as exc:  # noqa: BLE001 - the server or the database is away: try again soon
                 log.warning("submitter.error", error=f"{type(exc).__name__}: {exc}")
                 submitted = 0
-                self._stop.wait(5)
+                self._stopping.wait(5)
             if not submitted:
                 self._sleep(self.settings.runner_poll_seconds * 4)
 

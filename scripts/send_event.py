@@ -29,7 +29,7 @@ def main() -> int:
         return 2
     body = open(args.file, "rb").read()
     msg_id, ts = args.id or f"msg_{uuid.uuid4().hex}", int(time.time())
-    key = base64.b64decode(secret.removeprefix("whsec_"))
+    key = base64.b64decode(secret.strip().removeprefix("whsec_") + "==")  # padded or not, as the reference library
     sig = base64.b64encode(hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()).decode()
     request = urllib.request.Request(args.url.rstrip("/") + "/webhooks/events", data=body, method="POST", headers={
         "content-type": "application/json", "webhook-id": msg_id, "webhook-timestamp": str(ts),

@@ -79,6 +79,8 @@ def _clock_from_marker(request) -> Iterator[None]:
     fixture when it moves time during the test.
     """
     marker = request.node.get_closest_marker("clock")
+    if marker is None and CLOCK_SHIFT_DAYS and request.node.get_closest_marker("real_clock"):
+        marker = pytest.mark.clock(datetime.now(UTC) - timedelta(days=CLOCK_SHIFT_DAYS)).mark
     if marker is None:
         yield
         return

@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from journey.accounts import repository
+from journey.accounts.access import account_for
 from journey.accounts.schemas import AccountRead, Page
 from journey.deps import CurrentMember, ReadSession
-from journey.errors import NotFound
 from journey.health.repository import health_refs
 from journey.kit import decode_cursor, encode_cursor
 from journey.models import Account, TeamMember
@@ -36,10 +36,7 @@ def get_account(ref: str, session: ReadSession, member: CurrentMember) -> Accoun
 
 def visible_account(session, ref: str, member: TeamMember) -> Account:  # type: ignore[no-untyped-def]
     """The account, or 404 whether it does not exist or is outside the member's book (no leak)."""
-    account = repository.by_ref(session, ref, member)
-    if account is None:
-        raise NotFound(f"no account {ref}")
-    return account
+    return account_for(session, ref, member)
 
 
 def _owner_ids(accounts) -> set[int]:  # type: ignore[no-untyped-def]

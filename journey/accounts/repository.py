@@ -3,21 +3,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, exists, false, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from journey.kit import row_id
-from journey.models import Account, Deal, Role, TeamMember
+from journey.models import Account, Deal, TeamMember
+from journey.policy import Action, Reach, reach
 
 
-def visible_to(stmt: Select, member: TeamMember) -> Select:
-    """Managers and admins see every account; a CSM or AM their book; an AE or SE the deals they sold."""
-    if member.role in (Role.admin, Role.manager):
+def visible_to(stmt: Select, member: TeamMember, action: Action = Action.view_account) -> Select:
+    """The accounts the member reaches for `action`, as `journey.policy` says: all of them, those they own
+    (CSM or AM), or those whose deal they sold (AE or SE)."""
+    scope = reach(member.role, action)
+    if scope is Reach.all:
         return stmt
-    if member.role in (Role.csm, Role.am):
+    if scope is Reach.owned:
         return stmt.where(or_(Account.csm_id == member.id, Account.am_id == member.id))
-    sold = exists().where(Deal.account_id == Account.id, or_(Deal.ae_id == member.id, Deal.se_id == member.id))
-    return stmt.where(sold)
+    if scope is Reach.sold:  # an alias: `stmt` may select from deal itself (GET /api/journeys)
+        sold = aliased(Deal)
+        return stmt.where(exists().where(sold.account_id == Account.id,
+                                         or_(sold.ae_id == member.id, sold.se_id == member.id)))
+    return stmt.where(false())
+
+
+def sellers(session: Session, account_id: int) -> set[int]:
+    """The AEs and SEs of the account's deals."""
+    rows = session.execute(select(Deal.ae_id, Deal.se_id).where(Deal.account_id == account_id)).all()
+    return {i for row in rows for i in row if i is not None}
 
 
 def by_ref(session: Session, ref: str, member: TeamMember) -> Account | None:

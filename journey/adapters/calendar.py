@@ -3,6 +3,7 @@
 One VEVENT per review: its UID never changes, its SEQUENCE is the review's `sequence` (bumped on every
 move), so calendar clients update the event instead of adding a second one. `METHOD:CANCEL` withdraws
 it. Times are written in the account's zone with its VTIMEZONE, so the invitation shows the local time.
+Every request has its ORGANIZER (RFC 5546 3.2.2), so `Invitation.organizer` is required.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class Invitation:
     starts_at: datetime  # aware
     ends_at: datetime
     timezone: str
-    organizer: Person | None
+    organizer: Person
     attendees: tuple[Person, ...] = ()
     description: str = ""
     cancelled: bool = False
@@ -78,8 +79,7 @@ def to_ics(invitation: Invitation) -> bytes:
     event.add("categories", list(invitation.categories))
     if invitation.url:
         event.add("url", invitation.url)
-    if invitation.organizer is not None:
-        event.add("organizer", _address(invitation.organizer, attendee=False))
+    event.add("organizer", _address(invitation.organizer, attendee=False))
     for person in invitation.attendees:
         event.add("attendee", _address(person, attendee=True))
     cal.add_component(event)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -39,11 +40,24 @@ FLOW_FOR_TYPE: dict[str, str] = {
 def prepare_prefect_environment(settings: Settings) -> None:
     """Keep Prefect's own state under our data folder and off the network (before importing it)."""
     home = (settings.data_dir / "prefect").resolve()
-    os.environ.setdefault("PREFECT_HOME", str(home))
+    if os.environ.setdefault("PREFECT_HOME", str(home)) == str(home):
+        home.mkdir(parents=True, exist_ok=True)  # Prefect makes only the last folder: the data folder may be new
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def stop_temporary_server() -> None:
+    """Stop the temporary Prefect server this process started, if any (SIGTERM, SIGKILL after 5 s).
+
+    Prefect stops it only from an `atexit` hook, which does not run when a signal ends the process: its
+    server would outlive ours, re-parented and still listening."""
+    if "prefect.server.api.server" not in sys.modules:
+        return  # never imported: no temporary server was started (and Prefect is not loaded just to say so)
+    from prefect.server.api.server import SubprocessASGIServer
+
+    SubprocessASGIServer().stop()  # one instance per port; the temporary server's is the one without
 
 
 @cache

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from journey.models import Account, TeamMember
+    from journey.policy import Action
 
 AS_OPTION = typer.Option(..., "--as", help="act as this team member (their book and their rights)")
 ACCOUNT_ARG = typer.Argument(..., metavar="ACCOUNT", help="our account id, or crm:<source>:<id>")
@@ -39,12 +40,11 @@ def acting_member(session: Session, email: str) -> TeamMember:
     return member
 
 
-def account_in_book(session: Session, ref: str, member: TeamMember) -> Account:
-    """The account, if the member may see it (the same rule, and the same 404, as the API)."""
-    from journey.accounts.repository import by_ref
-    from journey.errors import NotFound
+def account_in_book(session: Session, ref: str, member: TeamMember, action: Action | None = None) -> Account:
+    """The account, if the member may see it and take `action` on it: the same rules (`journey.policy`),
+    and the same refusals, as the API."""
+    from journey.accounts.access import account_for
+    from journey.policy import Action
 
-    account = by_ref(session, ref.strip(), member)
-    if account is None:
-        raise NotFound(f"no account {ref} in the book of {member.email}")
-    return account
+    return account_for(session, ref.strip(), member, action or Action.view_account,
+                       missing=f"no account {ref} in the book of {member.email}")

@@ -26,22 +26,25 @@ def import_deals(
 
     from journey.adapters.crm.mapping import MappingError
     from journey.imports import columns, deals
+    from journey.imports.csvfile import CsvFile, UnreadableFile
 
     console = Console(stderr=True)
     try:
-        bound = deals.prepare(file, mapping_file=mapping)
-    except (columns.LayoutError, MappingError) as exc:
+        source = CsvFile.open(file)
+        bound = deals.prepare(source, mapping_file=mapping)
+        total = source.count()
+    except (UnreadableFile, columns.LayoutError, MappingError) as exc:
         console.print("[red]error:[/] " + escape(str(exc)))
         raise typer.Exit(2) from exc
     with Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=console) as progress:
-        task = progress.add_task(escape(file.name), total=deals.count_rows(file))
-        summary = deals.import_deals(file, bound=bound, progress=lambda: progress.advance(task))
+        task = progress.add_task(escape(file.name), total=total)
+        summary = deals.import_deals(source, bound=bound, progress=lambda: progress.advance(task))
     console.print(f"{summary.created} created, {summary.known} already known, {summary.rejected} rejected"
                   + (f", {summary.failed} failed (see journey events list --status dead)" if summary.failed else "")
                   + f"  [dim](deals addressed as crm:{summary.source}:<id>)[/]")
     if summary.rejected_rows:
-        out = deals.write_rejected(file, summary, deals.headers_of(file))
+        out = deals.write_rejected(source, summary)
         console.print("rejected rows and why: " + escape(str(out)))
     if summary.failed:
         raise typer.Exit(1)
@@ -54,19 +57,27 @@ def import_signals(
 ) -> None:
     """Load signals in bulk (a known id is ignored, so it can run again), then rescore the accounts touched."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from journey.signals.csv_import import count_rows
+    from journey.imports.csvfile import CsvFile, UnreadableFile
     from journey.signals.csv_import import import_signals as run
 
     console = Console(stderr=True)
+    try:
+        source = CsvFile.open(file)
+        total = source.count()
+    except UnreadableFile as exc:
+        console.print("[red]error:[/] " + escape(str(exc)))
+        raise typer.Exit(2) from exc
     with Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=console) as progress:
-        task = progress.add_task(file.name, total=count_rows(file))
-        summary = run(file, progress=lambda n: progress.advance(task, n))
+        task = progress.add_task(escape(file.name), total=total)
+        summary = run(source, progress=lambda n: progress.advance(task, n))
     for problem in summary.rejected[:50]:
-        console.print(f"[yellow]{file.name} {problem}[/]")
+        console.print(f"[yellow]{escape(file.name)} {escape(problem)}[/]")
     console.print(f"{summary.accepted} signals stored, {summary.duplicates} already known, "
                   f"{len(summary.rejected)} rejected; {len(summary.accounts)} accounts rescored")
     if summary.rejected and not summary.accepted and not summary.duplicates:
         raise typer.Exit(1)
+

@@ -56,6 +56,7 @@ def go_live_set(account: str = ACCOUNT_ARG,
     from journey import db
     from journey.kit import utcnow
     from journey.onboarding import golive
+    from journey.policy import Action
 
     try:
         new_go_live = date.fromisoformat(day)
@@ -63,7 +64,7 @@ def go_live_set(account: str = ACCOUNT_ARG,
         raise typer.BadParameter(f"{day!r} is not a date (YYYY-MM-DD)", param_hint="DATE") from exc
     with refusals(), db.transaction() as session:
         member = acting_member(session, email)
-        acc = account_in_book(session, account, member)
+        acc = account_in_book(session, account, member, Action.move_go_live)
         moved = golive.set_go_live(session, account=acc, member=member, new_go_live=new_go_live, reason=reason,
                                    now=utcnow())
     if moved.old_go_live == new_go_live:
@@ -82,6 +83,7 @@ def owners_set(account: str = ACCOUNT_ARG,
     """A manager or admin sets the account's CSM and/or AM, as PUT /api/accounts/{id}/owners."""
     from journey import db
     from journey.kit import utcnow
+    from journey.policy import Action
     from journey.team import ownership
 
     owners = {k: v for k, v in (("csm", csm), ("am", am)) if v}
@@ -89,7 +91,7 @@ def owners_set(account: str = ACCOUNT_ARG,
         raise typer.BadParameter("name a --csm and/or an --am")
     with refusals(), db.transaction() as session:
         member = acting_member(session, email)
-        acc = account_in_book(session, account, member)
+        acc = account_in_book(session, account, member, Action.reassign_owner)
         ownership.override_owners(session, account_id=acc.id, manager=member, owners=owners, reason=reason,
                                   now=utcnow())
         names = _emails(session, acc.csm_id, acc.am_id)
@@ -114,12 +116,12 @@ def objectives_progress(account: str = ACCOUNT_ARG,
     from journey.audit import Actor
     from journey.kit import utcnow
     from journey.objectives import service
+    from journey.policy import Action
 
     now = utcnow()
     with refusals(), db.transaction() as session:
         member = acting_member(session, email)
-        service.check_may_record(member)
-        acc = account_in_book(session, account, member)
+        acc = account_in_book(session, account, member, Action.record_objective_progress)
         view = service.record_progress(session, objective_id=objective_id, account_id=acc.id, value=value, at=now,
                                        source="manual", note=note, actor=Actor.user(member.email), now=now)
         a = view.assessment

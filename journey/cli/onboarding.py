@@ -27,31 +27,24 @@ def team_set(email: str = typer.Option(..., help="the member's email"),
              capacity_arr: float = typer.Option(None, min=0, help="most ARR (sum of active deals' amounts)"),
              active: bool = typer.Option(None, "--active/--inactive", help="inactive members get no new accounts"),
              ) -> None:
-    """Set what the assignment rules read of a CSM or AM."""
+    """Set what the assignment rules read of a CSM or AM, or (de)activate a member (never the last admin)."""
     from decimal import Decimal
 
-    from journey import audit, db
+    from journey import db
     from journey.audit import Actor
     from journey.errors import NotFound
-    from journey.kit import utcnow
     from journey.models import ActorKind
     from journey.team import repository, service
 
-    changes = {k: v for k, v in (("segments", _split(segments)), ("regions", _split(regions)),
-                                 ("languages", _split(languages)), ("capacity_accounts", capacity),
-                                 ("capacity_arr", capacity_arr),
-                                 ("active", active)) if v is not None}
-    with db.transaction() as session:
+    arr = None if capacity_arr is None else Decimal(str(capacity_arr))
+    changes: dict[str, object] = {k: v for k, v in (
+        ("segments", _split(segments)), ("regions", _split(regions)), ("languages", _split(languages)),
+        ("capacity_accounts", capacity), ("capacity_arr", arr), ("active", active)) if v is not None}
+    with refusals(), db.transaction() as session:
         member = repository.by_email(session, email)
         if member is None:
             raise NotFound(f"no team member with email {email.lower()}")
-        for key, value in changes.items():
-            if key != "active":
-                setattr(member, key, Decimal(str(value)) if key == "capacity_arr" else value)
-        if active is not None:  # deactivating ends the member's tokens and sessions
-            service.set_active(session, member=member, active=active, now=utcnow())
-        audit.record(session, actor=Actor(ActorKind.cli, "cli"), action="roster.updated",
-                     subject=f"member {member.email}"[:200], changes=changes)
+        service.update_member(session, target=member, changes=changes, by=None, actor=Actor(ActorKind.cli, "cli"))
         typer.echo(f"{member.email} ({member.role.value}): segments={member.segments or 'any'} "
                    f"regions={member.regions or 'any'} capacity={member.capacity_accounts or 'unlimited'} "
                    f"capacity_arr={member.capacity_arr or 'unlimited'}")
@@ -115,10 +108,11 @@ def packets_ack(account: str = ACCOUNT_ARG, email: str = AS_OPTION,
     from journey import db
     from journey.handoff import service
     from journey.kit import utcnow
+    from journey.policy import Action
 
     with refusals(), db.transaction() as session:
         member = acting_member(session, email)
-        acc = account_in_book(session, account, member)
+        acc = account_in_book(session, account, member, Action.acknowledge_packet)
         outcome = service.acknowledge_packet(session, account_id=acc.id, member=member, decision=decision.value,
                                              comment=comment, now=utcnow())
         typer.echo(f"{acc.name}: packet v{outcome.packet.version} {decision.value}ed by {member.email}; "
@@ -127,21 +121,17 @@ def packets_ack(account: str = ACCOUNT_ARG, email: str = AS_OPTION,
 
 @tasks_app.command("update")
 def tasks_update(task_id: int = typer.Argument(..., help="the task id (GET /api/accounts/{id}/plan)"),
-                 email: str = typer.Option(..., "--as", help="act as this team member"),
+                 email: str = AS_OPTION,
                  action: str = typer.Option(None, help="start, done, skip or reopen"),
                  reason: str = typer.Option(None, help="why (required to skip)"),
                  assignee: str = typer.Option(None, help="new assignee's email")) -> None:
     """Start, finish, skip, reopen or reassign a task, with the same rules as PATCH /api/tasks/{id}."""
     from journey import db
-    from journey.errors import NotFound
     from journey.kit import utcnow
     from journey.onboarding import service
-    from journey.team import repository
 
-    with db.transaction() as session:
-        member = repository.by_email(session, email)
-        if member is None:
-            raise NotFound(f"no team member with email {email.lower()}")
+    with refusals(), db.transaction() as session:
+        member = acting_member(session, email)
         task = service.update_task(session, task_id=task_id, member=member, action=action, reason=reason,
                                    assignee=assignee, now=utcnow())
         typer.echo(f"task {task.id} {task.key}: {task.status}")

@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import threading
+from types import FrameType
 
 import typer
 
 from journey.config import Settings, get_settings
+from journey.webhooks.signatures import check_secret
+
+STOP_REQUESTS_SECONDS = 3  # at shutdown, how long requests in flight may take before they are cut
 
 
 def _ensure_webhook_secret(settings: Settings) -> None:
@@ -33,6 +38,10 @@ def serve(*, host: str, port: int) -> None:
     from journey.app import create_app
 
     settings = get_settings()
+    problem = check_secret(settings.webhook_secret)
+    if problem:  # every delivery would fail: refuse to start rather than answer errors
+        typer.secho(f"error: {problem}", fg="red", err=True)
+        raise typer.Exit(2)
     logs.configure(settings.log_level)
     if settings.is_sqlite:
         migrations.upgrade()
@@ -46,5 +55,15 @@ def serve(*, host: str, port: int) -> None:
 
         threading.Thread(target=load_demo_when_ready, args=(base,), daemon=True, name="journey-demo").start()
     typer.echo(f"journey serving on {base}  (API docs: {base}/docs)")
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(create_app(bind_host=host), host=host, port=port, log_level=settings.log_level.lower(),
-                access_log=False)
+                access_log=False, timeout_graceful_shutdown=STOP_REQUESTS_SECONDS)
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM ends the process like Ctrl-C does, through Python's exit (atexit hooks, exit code 0).
+
+    uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found: with the
+    default one the process would die at once, and what it started, Prefect's temporary server included,
+    would be left running."""
+    raise SystemExit(0)

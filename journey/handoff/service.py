@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from journey import audit
+from journey import audit, policy
+from journey.accounts.access import facts
 from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -21,12 +22,12 @@ from journey.models import (
     Journey,
     PacketAcknowledgement,
     PacketVersion,
-    Role,
     TeamMember,
 )
 from journey.notify.service import Message, remind
 from journey.objectives import service as objectives_service
 from journey.playbooks import playbook_named
+from journey.policy import Action
 
 SE_SECTIONS = frozenset({"se_notes", "technical_scope"})
 SCHEDULER = Actor(ActorKind.scheduler, "scheduler")
@@ -82,7 +83,7 @@ def edit_packet(session: Session, *, account_id: int, member: TeamMember, patch:
     `technical_scope`. `base_version`, when given, must be the current version (409 otherwise).
     """
     packet, journey, deal = _packet_of(session, account_id)
-    _check_editor(member, deal, patch)
+    _check_editor(member, facts(session, session.get_one(Account, account_id), deal=deal), patch)
     if base_version is not None and base_version != packet.version:
         raise VersionConflict(f"the packet is at version {packet.version}, not {base_version}: reload and retry")
     old = current_content(session, packet)
@@ -112,15 +113,17 @@ def edit_packet(session: Session, *, account_id: int, member: TeamMember, patch:
     return packet
 
 
-def _check_editor(member: TeamMember, deal: Deal, patch: dict[str, Any]) -> None:
-    if member.role in (Role.admin, Role.manager) or member.id == deal.ae_id:
+def _check_editor(member: TeamMember, packet: policy.Resource, patch: dict[str, Any]) -> None:
+    """Every section needs `edit_packet`; `se_notes` and `technical_scope` alone, `edit_technical_notes`."""
+    if policy.can(member, Action.edit_packet, packet):
         return
-    if member.id == deal.se_id:
-        outside = sorted(set(patch) - SE_SECTIONS)
-        if not outside:
-            return
-        raise Forbidden(f"the SE edits only {', '.join(sorted(SE_SECTIONS))}, not {', '.join(outside)}")
-    raise Forbidden("only the deal's AE, managers and admins edit the handoff packet")
+    if set(patch) <= SE_SECTIONS:
+        policy.require(member, Action.edit_technical_notes, packet)
+        return
+    if policy.can(member, Action.edit_technical_notes, packet):
+        outside = ", ".join(sorted(set(patch) - SE_SECTIONS))
+        raise Forbidden(f"you edit only {', '.join(sorted(SE_SECTIONS))}, not {outside}")
+    policy.require(member, Action.edit_packet, packet)
 
 
 _ACK_ACTIONS = {domain.AckDecision.ACCEPT: "packet.accepted", domain.AckDecision.RETURN: "packet.returned"}
@@ -137,6 +140,7 @@ def acknowledge_packet(session: Session, *, account_id: int, member: TeamMember,
     """The CSM or AM accepts the current version or returns it with a comment (409 while incomplete)."""
     packet, journey, deal = _packet_of(session, account_id)
     account = session.get_one(Account, account_id)
+    policy.require(member, Action.acknowledge_packet, facts(session, account, deal=deal))
     roles = [role for role, owner in (("csm", account.csm_id), ("am", account.am_id)) if owner == member.id]
     if not roles:
         raise Forbidden("only the account's CSM or AM acknowledges its handoff packet")

@@ -55,11 +55,12 @@ def insert_signals(session: Session, rows: Sequence[dict[str, Any]]) -> int:
 
 def account_ids_by_ref(session: Session, refs: Iterable[str], *, member: TeamMember | None = None) -> dict[str, int]:
     """`{ref: account id}` for the refs that exist (`"42"` or `"crm:<source>:<external id>"`), and that
-    `member` may see when given. A ref that cannot name an account is simply absent."""
+    `member` may send signals for when given. A ref that cannot name an account is simply absent."""
     from journey.accounts.repository import visible_to
+    from journey.policy import Action
 
     def scoped(stmt: Any) -> Any:
-        return stmt if member is None else visible_to(stmt, member)
+        return stmt if member is None else visible_to(stmt, member, Action.post_signals)
 
     refs = set(refs)
     by_id = {account_id: ref for ref in refs if (account_id := row_id(ref)) is not None}

@@ -8,9 +8,8 @@ The events are then processed here, by the same flow as webhooks, so the journey
 """
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,11 +25,10 @@ from journey.adapters.crm.mapping import VENDORS, mapping_for
 from journey.deals import repository as deals_repository
 from journey.deals.events import DealSigned
 from journey.imports.columns import Bound, bind, detect, load_layout, row_to_signed
+from journey.imports.csvfile import CsvFile, write_rows
 from journey.imports.stages import Verdict
 from journey.inbox import service as inbox_service
 from journey.kit import utcnow
-
-MAX_FIELD = 100_000
 
 
 @dataclass
@@ -43,23 +41,12 @@ class Summary:
     rejected_rows: list[tuple[int, dict[str, Any], str]] = field(default_factory=list)
 
 
-def count_rows(path: Path) -> int:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
-
-
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    csv.field_size_limit(MAX_FIELD)
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        yield from enumerate(csv.DictReader(handle), start=2)
-
-
-def prepare(path: Path, *, mapping_file: Path | None = None, templates_dir: Path | None = None) -> Bound:
+def prepare(file: CsvFile, *, mapping_file: Path | None = None, templates_dir: Path | None = None) -> Bound:
     """The file's layout (from its headers, or the `--mapping` file) bound to its headers, with the source's
     `templates/crm` mapping; LayoutError or MappingError (file and line) when either cannot be used."""
     from journey.config import get_settings
 
-    headers = headers_of(path)
+    headers = file.headers
     layout = load_layout(mapping_file) if mapping_file else detect(headers)
     crm = None
     if layout.source in VENDORS:
@@ -67,13 +54,13 @@ def prepare(path: Path, *, mapping_file: Path | None = None, templates_dir: Path
     return bind(layout, headers, crm)
 
 
-def import_deals(path: Path, *, bound: Bound | None = None,
+def import_deals(file: CsvFile, *, bound: Bound | None = None,
                  progress: Callable[[], None] = lambda: None) -> Summary:
     """Store every signed row once, then run each new event's flow; what happened to each row."""
-    bound = bound or prepare(path)
+    bound = bound or prepare(file)
     summary = Summary(source=bound.source)
     new_events: list[int] = []
-    for number, row in _rows(path):
+    for number, row in file.rows():
         outcome = _store_row(bound, row)
         if isinstance(outcome, str):
             summary.rejected += 1
@@ -151,16 +138,10 @@ def _process(event_ids: list[int]) -> tuple[int, int]:
     return outcomes.count("processed"), len(outcomes) - outcomes.count("processed")
 
 
-def write_rejected(path: Path, summary: Summary, headers: list[str]) -> Path:
-    out = path.with_name(path.stem + ".rejected.csv")
-    with open(out, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["line", "reason", *headers])
-        for number, row, reason in summary.rejected_rows:
-            writer.writerow([number, reason, *(row.get(h, "") for h in headers)])
+def write_rejected(file: CsvFile, summary: Summary) -> Path:
+    """`<file>.rejected.csv`: line, reason and the row's cells, in the file's own delimiter, formula-safe."""
+    out = file.path.with_name(file.path.stem + ".rejected.csv")
+    write_rows(out, [["line", "reason", *file.headers],
+                     *([number, reason, *(row.get(h, "") for h in file.headers)]
+                       for number, row, reason in summary.rejected_rows)], like=file)
     return out
-
-
-def headers_of(path: Path) -> list[str]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return next(csv.reader(handle), [])

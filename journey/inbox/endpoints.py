@@ -9,11 +9,12 @@ from pydantic import BaseModel
 
 from journey import db
 from journey.accounts.schemas import Page
-from journey.deps import AdminMember, ReadSession, RowId
+from journey.deps import InboxMember, ReadSession, RowId
 from journey.errors import InvalidInput
 from journey.inbox import repository, service
 from journey.kit import decode_cursor, encode_cursor, utcnow
 from journey.models import EventStatus, InboundEvent
+from journey.policy import Action, require
 
 router = APIRouter(prefix="/api/events", tags=["inbox"])
 
@@ -40,7 +41,7 @@ class EventRead(BaseModel):
 
 
 @router.get("", response_model=Page[EventRead])
-def list_events(session: ReadSession, _admin: AdminMember, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+def list_events(session: ReadSession, _member: InboxMember, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
                 cursor: str | None = None, status: str | None = None) -> Page[EventRead]:
     try:
         wanted = EventStatus(status) if status else None
@@ -51,7 +52,8 @@ def list_events(session: ReadSession, _admin: AdminMember, limit: Annotated[int,
 
 
 @router.post("/{event_id}/replay", response_model=EventRead, status_code=202)
-def replay(event_id: RowId, request: Request, _admin: AdminMember) -> EventRead:
+def replay(event_id: RowId, request: Request, member: InboxMember) -> EventRead:
+    require(member, Action.replay_event)
     with db.transaction() as session:
         service.replay_event(session, event_id=event_id, now=utcnow())
         event = repository.get(session, event_id)

@@ -167,16 +167,25 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.W
             httpx.ProxyError, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
+def slack_escape(text: str) -> str:
+    """Text as Slack shows it literally: `&`, `<` and `>` are its control characters (`<!channel>`,
+    `<https://x|label>`), so text from the CRM or a person is escaped before it reaches Slack."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class SlackSender:
-    """Slack incoming webhook: one channel; the message names the person it is for."""
+    """Slack incoming webhook: one channel; the message names the person it is for. Every text field is
+    escaped (`slack_escape`): a deal named `<!channel>` cannot ping the channel or forge a link. The
+    links we write are bare URLs, which Slack links by itself, and escaping leaves them as they are.
+    """
 
     def __init__(self, webhook_url: str, *, client: httpx.Client | None = None, timeout: float = 10.0) -> None:
         self.webhook_url = webhook_url
         self.client = client or httpx.Client(timeout=timeout)
 
     def send(self, message: Outgoing) -> None:
-        payload = {"text": f"*{message.subject}* (for {message.recipient})\n{message.body_text}",
-                   "unfurl_links": False}
+        subject, recipient, body = (slack_escape(t) for t in (message.subject, message.recipient, message.body_text))
+        payload = {"text": f"*{subject}* (for {recipient})\n{body}", "unfurl_links": False}
         try:
             response = self.client.post(self.webhook_url, json=payload)
         except NOT_SENT as exc:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from journey import db
+from journey.accounts.access import account_for
 from journey.accounts.endpoints import visible_account
 from journey.accounts.schemas import Page
 from journey.audit import Actor
@@ -15,6 +16,7 @@ from journey.deps import CurrentMember, ReadSession, RowId
 from journey.kit import utcnow
 from journey.models import Account
 from journey.objectives import service
+from journey.policy import Action
 
 router = APIRouter(prefix="/api", tags=["objectives"])
 
@@ -77,10 +79,9 @@ def list_objectives(ref: str, session: ReadSession, member: CurrentMember) -> Pa
              status_code=201)
 def record_progress(ref: str, objective_id: RowId, body: ProgressCreate, member: CurrentMember) -> ObjectiveRead:
     """Record a measured KPI value (`source`: manual, review or signal); the status follows."""
-    service.check_may_record(member)
     now = utcnow()
     with db.transaction() as session:
-        account = visible_account(session, ref, member)
+        account = account_for(session, ref, member, Action.record_objective_progress)
         view = service.record_progress(session, objective_id=objective_id, account_id=account.id, value=body.value,
                                        at=body.at or now, source=body.source, note=body.note,
                                        actor=Actor.user(member.email), now=now)

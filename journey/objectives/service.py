@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from journey import audit
 from journey.audit import Actor
-from journey.errors import Forbidden, InvalidInput, NotFound
-from journey.models import ActorKind, Journey, Objective, ObjectiveProgress, Role, TeamMember
+from journey.errors import InvalidInput, NotFound
+from journey.models import ActorKind, Journey, Objective, ObjectiveProgress
 from journey.objectives import domain, repository
 
 PROGRESS_SOURCES = ("signal", "review", "manual")
@@ -71,12 +71,6 @@ def objectives_of_account(session: Session, *, account_id: int, today: date) -> 
         mine = [p for p in progress if p.objective_id == objective.id]
         views.append(ObjectiveView(objective, mine, assess(session, objective, mine, today=today)))
     return views
-
-
-def check_may_record(member: TeamMember) -> None:
-    """The CSM, the AM, managers and admins record progress; the AE and the SE only read it."""
-    if member.role in (Role.ae, Role.se):
-        raise Forbidden("the CSM, the AM, managers and admins record objective progress")
 
 
 def record_progress(session: Session, *, objective_id: int, account_id: int, value: float, at: datetime,

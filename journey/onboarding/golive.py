@@ -11,13 +11,15 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from journey import audit
+from journey import audit, policy
+from journey.accounts.access import facts
 from journey.audit import Actor
 from journey.deals.service import apply_newer
-from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
-from journey.models import Account, Deal, Journey, JourneyStatus, Role, TeamMember
+from journey.errors import Conflict, InvalidInput, NotFound
+from journey.models import Account, Deal, Journey, JourneyStatus, TeamMember
 from journey.onboarding import domain, repository
 from journey.onboarding import service as onboarding_service
+from journey.policy import Action
 from journey.reviews import service as reviews_service
 
 
@@ -29,11 +31,6 @@ class GoLiveMoved:
     reviews_moved: int
 
 
-def can_move_go_live(member: TeamMember, account: Account) -> bool:
-    """The account's CSM or AM, managers and admins."""
-    return member.role in (Role.manager, Role.admin) or member.id in (account.csm_id, account.am_id)
-
-
 def set_go_live(session: Session, *, account: Account, member: TeamMember, new_go_live: date, reason: str,
                 now: datetime) -> GoLiveMoved:
     """Move the expected go-live of the account's current journey; what moved.
@@ -41,8 +38,7 @@ def set_go_live(session: Session, *, account: Account, member: TeamMember, new_g
     403 for a member who is not the account's CSM, AM, a manager or an admin; 422 without a reason or
     for a date before the signature; 409 when the journey is paused. The same date again changes nothing.
     """
-    if not can_move_go_live(member, account):
-        raise Forbidden("only the account's CSM or AM, managers and admins move its go-live")
+    policy.require(member, Action.move_go_live, facts(session, account))
     reason = reason.strip()
     if not reason:
         raise InvalidInput("say why the go-live moves (reason)")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from journey import audit
-from journey.accounts import repository as accounts_repository
+from journey.accounts.access import account_for
 from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.errors import Conflict, InvalidInput, NotFound
@@ -25,6 +25,7 @@ from journey.models import (
 )
 from journey.onboarding import domain, lifecycle, repository
 from journey.playbooks import playbook_named
+from journey.policy import Action
 from journey.team import repository as team_repository
 
 
@@ -97,8 +98,9 @@ def update_task(session: Session, *, task_id: int, member: TeamMember, action: s
     """Start, finish, skip (with a reason), reopen and/or reassign a task the member can see."""
     task = repository.task(session, task_id)
     journey = session.get(Journey, task.journey_id) if task else None
-    if task is None or journey is None or accounts_repository.by_ref(session, str(journey.account_id), member) is None:
+    if task is None or journey is None:
         raise NotFound(f"no task {task_id}")
+    account_for(session, str(journey.account_id), member, Action.complete_task, missing=f"no task {task_id}")
     if journey.status != JourneyStatus.active:
         raise Conflict(f"the journey is {journey.status}: its plan is frozen")
     actor = Actor.user(member.email)

@@ -1,8 +1,12 @@
-"""The review agenda: the packet's objectives with their latest progress, health, open risks and promises,
-and what the last review left open; rendered with the Jinja2 templates of `templates/reviews/`."""
+"""A review's agendas, read from the database and rendered with the Jinja2 templates of `templates/reviews/`.
+
+Two of them (see `agenda_domain`): the customer's (`build_customer_agenda`, `customer_agenda.*.j2`), which
+invitations carry, and the team's (`build_agenda`, `agenda.*.j2`), with health, risks, promises and notes,
+shown in the app and in e-mails to staff only.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -12,13 +16,14 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.calendar import calendar_for
+from journey.calendar import WorkCalendar, calendar_for
 from journey.config import PROJECT_ROOT, get_settings
 from journey.handoff import repository as handoff_repository
 from journey.kit import utcnow
 from journey.models import Account, Deal, Journey, Review, Stakeholder, TeamMember
 from journey.objectives import service as objectives_service
-from journey.reviews import domain, repository
+from journey.reviews import repository
+from journey.reviews.agenda_domain import CustomerAgenda, InternalAgenda, customer_agenda, latest_progress
 
 INTERNAL_ROLES = ("csm", "am", "ae", "se")
 
@@ -28,25 +33,6 @@ class Attendee:
     email: str | None
     name: str
     role: str
-
-
-@dataclass
-class Agenda:
-    review_id: int
-    title: str
-    account: str
-    when: str
-    attendees: list[str]
-    objectives: list[dict[str, Any]]
-    risks: list[str]
-    promises: list[str]
-    # {"score", "band", "explanation": [sentences]} from journey/health; None when nothing can be scored.
-    health: dict[str, Any] | None = None
-    previous_next_steps: list[str] = field(default_factory=list)
-    previous_expansion: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def attendees_of(session: Session, review: Review) -> list[Attendee]:
@@ -70,12 +56,26 @@ def attendees_of(session: Session, review: Review) -> list[Attendee]:
     return found
 
 
-def build_agenda(session: Session, *, review: Review) -> Agenda:
+def build_customer_agenda(session: Session, *, review: Review) -> CustomerAgenda:
+    """What the customer reads: built from the packet's objectives and the last review's next steps only."""
+    account = session.get_one(Account, review.account_id)
+    calendar = calendar_for(account.region, account.timezone)
+    last = _last_held(session, review)
+    return customer_agenda(
+        review_id=review.id, title=review.title, account=account.name, when=_when(review, calendar),
+        attendees=[f"{a.name} ({a.role})" for a in attendees_of(session, review)],
+        objectives=_packet_content(session, review.journey_id).get("objectives") or [],
+        previous_next_steps=(last.outcome_details or {}).get("next_steps") or [] if last else [])
+
+
+def build_agenda(session: Session, *, review: Review) -> InternalAgenda:
+    """What the team prepares with: objectives with their measurements and status, health, risks, promises,
+    the SE's notes and what the last review left open, expansion included."""
     account = session.get_one(Account, review.account_id)
     calendar = calendar_for(account.region, account.timezone)
     content = _packet_content(session, review.journey_id)
     held = [r for r in repository.held_of_account(session, account.id) if r.id != review.id]
-    said = domain.latest_progress([(calendar.local_date(r.held_at), r.outcome_details or {})
+    said = latest_progress([(calendar.local_date(r.held_at), r.outcome_details or {})
                                    for r in held if r.held_at])
     measured = _measured(session, review=review, today=calendar.local_date(utcnow()))
     objectives = []
@@ -84,17 +84,26 @@ def build_agenda(session: Session, *, review: Review) -> Agenda:
         status, latest = measured.get(key, (None, None))
         objectives.append({**o, "latest": latest or said.get(key), "status": status})
     last = held[0].outcome_details or {} if held else {}
-    when = (f"{review.starts_at.astimezone(calendar.zone):%A %d %B %Y, %H:%M} ({calendar.timezone})"
-            if review.starts_at else f"due {review.due_on:%A %d %B %Y}")
-    return Agenda(
-        review_id=review.id, title=review.title, account=account.name, when=when,
+    return InternalAgenda(
+        review_id=review.id, title=review.title, account=account.name, when=_when(review, calendar),
         attendees=[f"{a.name} ({a.role})" for a in attendees_of(session, review)],
         objectives=objectives, risks=list(content.get("risks") or []),
         promises=list(content.get("promises") or []),
         previous_next_steps=list(last.get("next_steps") or []),
         previous_expansion=list(last.get("expansion_opportunities") or []),
-        health=_health(session, account_id=account.id),
+        health=_health(session, account_id=account.id), se_notes=content.get("se_notes") or None,
     )
+
+
+def _last_held(session: Session, review: Review) -> Review | None:
+    """The account's latest held review other than this one."""
+    return next((r for r in repository.held_of_account(session, review.account_id) if r.id != review.id), None)
+
+
+def _when(review: Review, calendar: WorkCalendar) -> str:
+    if review.starts_at is None:
+        return f"due {review.due_on:%A %d %B %Y}"
+    return f"{review.starts_at.astimezone(calendar.zone):%A %d %B %Y, %H:%M} ({calendar.timezone})"
 
 
 def _health(session: Session, *, account_id: int) -> dict[str, Any] | None:
@@ -137,11 +146,22 @@ def _packet_content(session: Session, journey_id: int) -> dict[str, Any]:
 @lru_cache(maxsize=4)
 def _environment(templates_dir: Path) -> Environment:
     loader = ChoiceLoader([FileSystemLoader(str(templates_dir)), FileSystemLoader(str(PROJECT_ROOT / "templates"))])
-    return Environment(loader=loader, autoescape=select_autoescape(["html", "html.j2"]),
-                       trim_blocks=False, lstrip_blocks=False)
+    env = Environment(loader=loader, autoescape=select_autoescape(["html", "html.j2"]),
+                      trim_blocks=False, lstrip_blocks=False)
+    env.filters["num"] = lambda v: f"{v:g}" if isinstance(v, int | float) else v
+    return env
 
 
-def render_agenda(agenda: Agenda, *, html: bool = False) -> str:
-    name = "reviews/agenda.html.j2" if html else "reviews/agenda.md.j2"
+def _render(name: str, agenda: Any) -> str:
     template = _environment(get_settings().templates_dir).get_template(name)
     return template.render(agenda=agenda).strip() + "\n"
+
+
+def render_agenda(agenda: InternalAgenda, *, html: bool = False) -> str:
+    """The team's agenda (`reviews/agenda.md.j2` or `.html.j2`): for the app and staff only."""
+    return _render("reviews/agenda.html.j2" if html else "reviews/agenda.md.j2", agenda)
+
+
+def render_customer_agenda(agenda: CustomerAgenda, *, html: bool = False) -> str:
+    """The customer's agenda (`reviews/customer_agenda.md.j2` or `.html.j2`): what invitations carry."""
+    return _render("reviews/customer_agenda.html.j2" if html else "reviews/customer_agenda.md.j2", agenda)

@@ -329,6 +329,28 @@ def reminder_verdict(*, lead_days: int, sequence: int, review: ReviewClock | Non
     return ReminderVerdict.SEND
 
 
+def outcome_opens_at(*, starts_at: datetime | None, booked: bool, due_on: date, calendar: WorkCalendar) -> datetime:
+    """The earliest instant a review can be recorded as held: its start once booked; a review never
+    booked, from its due date (the start of its due day in the account's zone)."""
+    if booked and starts_at is not None:
+        return starts_at
+    return calendar.at_local_time(due_on, 0)
+
+
+def outcome_too_early(*, starts_at: datetime | None, booked: bool, due_on: date, calendar: WorkCalendar,
+                      now: datetime) -> str | None:
+    """Why an outcome recorded at `now` would be a record of a meeting that has not happened; None if it can be."""
+    opens = outcome_opens_at(starts_at=starts_at, booked=booked, due_on=due_on, calendar=calendar)
+    if now >= opens:
+        return None
+    if booked:
+        local = opens.astimezone(calendar.zone)
+        return (f"this review starts on {local:%A %d %B %Y at %H:%M} ({calendar.timezone}): record its outcome "
+                f"once it has taken place")
+    return (f"this review is due on {due_on:%A %d %B %Y} ({calendar.timezone}) and was never booked: record its "
+            f"outcome from that day, or book it at the time it is held first")
+
+
 def missed_before(now: datetime) -> datetime:
     """Active reviews that ended before this instant are missed."""
     return now - MISSED_AFTER
@@ -360,17 +382,3 @@ def reminder_reason(*, title: str, account: str, starts_at: datetime, now: datet
     if objectives:
         text += f" {objectives} objective{'s' if objectives != 1 else ''} to review."
     return text
-
-
-def latest_progress(outcomes: list[tuple[date, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Per objective title (case-insensitive): the latest progress recorded at a held review.
-
-    `outcomes` are (held on, outcome details) pairs in any order; each entry gets an `on` date.
-    """
-    latest: dict[str, dict[str, Any]] = {}
-    for held_on, details in sorted(outcomes, key=lambda pair: pair[0]):
-        for entry in (details or {}).get("progress") or []:
-            title = str(entry.get("objective", "")).strip()
-            if title:
-                latest[title.casefold()] = {**entry, "on": held_on}
-    return latest

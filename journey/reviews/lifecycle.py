@@ -32,6 +32,10 @@ class OutsideWorkingHours(InvalidInput):
     code = "outside_working_hours"
 
 
+class ReviewNotStarted(InvalidInput):
+    code = "review_not_started"
+
+
 def schedule_review(session: Session, *, review: Review, starts_at: datetime, duration_minutes: int | None,
                     actor: Actor, now: datetime, outside_working_hours: bool = False) -> bool:
     """Book the review at `starts_at` (fixed by hand: go-live slips no longer move it); True if it changed.
@@ -94,16 +98,24 @@ def cancel_review(session: Session, *, review: Review, actor: Actor, now: dateti
 def record_outcome(session: Session, *, review: Review, notes: str, progress: list[dict[str, Any]],
                    expansion_opportunities: list[str], next_steps: list[str], actor: Actor,
                    now: datetime) -> None:
-    """The review was held: keep what was said; expansion opportunities become a reminder for the AM."""
+    """The review was held: keep what was said; expansion opportunities become a reminder for the AM.
+
+    Not before it started (422 `review_not_started`): its progress would feed the objectives, the AM's
+    reminders and the KPIs with a meeting that has not happened."""
     _transition(review, domain.ReviewStatus.HELD)
     if review.status == domain.ReviewStatus.HELD.value:
         raise Conflict(f"review {review.id} is already held; its outcome is on record")
+    account = session.get_one(Account, review.account_id)
+    calendar = calendar_for(account.region, account.timezone)
+    too_early = domain.outcome_too_early(starts_at=review.starts_at, booked=review.scheduled_at is not None,
+                                         due_on=review.due_on, calendar=calendar, now=now)
+    if too_early:
+        raise ReviewNotStarted(too_early)
     review.status, review.held_at, review.outcome = domain.ReviewStatus.HELD.value, now, notes
     review.outcome_details = {"progress": progress, "expansion_opportunities": expansion_opportunities,
                               "next_steps": next_steps}
     session.flush()
-    account = session.get_one(Account, review.account_id)
-    plan_reminders(session, review=review, calendar=calendar_for(account.region, account.timezone))
+    plan_reminders(session, review=review, calendar=calendar)
     audit.record(session, actor=actor, action="review.held", account_id=account.id, subject=f"review {review.id}",
                  objectives=len(progress), expansion=len(expansion_opportunities), next_steps=len(next_steps))
     _record_measurements(session, review=review, progress=progress, actor=actor, now=now)

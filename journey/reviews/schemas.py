@@ -70,6 +70,8 @@ class ReviewOutcome(BaseModel):
 
 
 class AgendaRead(BaseModel):
+    """The team's agenda (internal), with the customer's one as `customer_text`."""
+
     review_id: int
     title: str
     account: str
@@ -81,5 +83,7 @@ class AgendaRead(BaseModel):
     health: dict[str, Any] | None
     previous_next_steps: list[str]
     previous_expansion: list[str]
-    text: str
+    se_notes: str | None = None
+    text: str  # the team's agenda: stays in the app and in e-mails to staff
     html: str
+    customer_text: str  # what invitations carry: purpose, agreed objectives, agenda items, last next steps

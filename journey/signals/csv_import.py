@@ -5,10 +5,8 @@ Rows are checked one by one (a bad row is reported with its line and skipped), s
 touched are rescored set-based."""
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -16,10 +14,12 @@ from journey import db
 from journey.audit import Actor
 from journey.health.schemas import SignalItem
 from journey.health.service import SignalIn
+from journey.imports.csvfile import CsvFile
 from journey.kit import utcnow
 from journey.models import ActorKind
 
 COLUMNS = ("id", "account", "metric", "value", "at")
+_NAMES = {",": "',' (comma)", ";": "';' (semicolon)", "\t": "tabs"}
 BATCH = 1000
 
 
@@ -32,33 +32,27 @@ class ImportSummary:
     accounts: set[int] = field(default_factory=set)
 
 
-def count_rows(path: Path) -> int:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return max(0, sum(1 for _ in f) - 1)
+def _rows(file: CsvFile, summary: ImportSummary) -> Iterator[tuple[int, SignalIn]]:
+    missing = [c for c in COLUMNS if c not in [h.strip().lower() for h in file.headers]]
+    if missing:
+        summary.rejected.append(f"line 1: missing column(s) {', '.join(missing)} (expected {','.join(COLUMNS)}; "
+                                f"read with {_NAMES.get(file.delimiter, file.delimiter)!s} between columns)")
+        return
+    for line, raw in file.rows():
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if isinstance(k, str)}
+        summary.rows += 1
+        try:
+            item = SignalItem.model_validate({c: row.get(c) for c in COLUMNS})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            summary.rejected.append(f"line {line}: {where + ': ' if where else ''}"
+                                    f"{str(first['msg']).removeprefix('Value error, ')}")
+            continue
+        yield line, SignalIn(item.id, item.account, item.metric, item.value, item.at)
 
 
-def _rows(path: Path, summary: ImportSummary) -> Iterator[tuple[int, SignalIn]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in COLUMNS if c not in [h.strip().lower() for h in reader.fieldnames or []]]
-        if missing:
-            summary.rejected.append(f"line 1: missing column(s) {', '.join(missing)} (expected {','.join(COLUMNS)})")
-            return
-        for line, raw in enumerate(reader, start=2):
-            row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-            summary.rows += 1
-            try:
-                item = SignalItem.model_validate({c: row.get(c) for c in COLUMNS})
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                summary.rejected.append(f"line {line}: {where + ': ' if where else ''}"
-                                        f"{str(first['msg']).removeprefix('Value error, ')}")
-                continue
-            yield line, SignalIn(item.id, item.account, item.metric, item.value, item.at)
-
-
-def import_signals(path: Path, *, progress: Callable[[int], None] | None = None) -> ImportSummary:
+def import_signals(file: CsvFile, *, progress: Callable[[int], None] | None = None) -> ImportSummary:
     from journey.health import jobs, repository, service
 
     summary = ImportSummary()
@@ -79,7 +73,7 @@ def import_signals(path: Path, *, progress: Callable[[int], None] | None = None)
             progress(len(batch))
         batch.clear()
 
-    for line, item in _rows(path, summary):
+    for line, item in _rows(file, summary):
         batch.append((line, item))
         if len(batch) >= BATCH:
             flush()

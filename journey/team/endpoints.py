@@ -8,15 +8,17 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.orm import Session
 
-from journey import audit, db
+from journey import db
+from journey.accounts.access import account_for
 from journey.accounts.endpoints import visible_account
 from journey.accounts.repository import members_by_id
 from journey.accounts.schemas import MemberRef
 from journey.audit import Actor
 from journey.deps import CurrentMember, ReadSession, RowId
-from journey.errors import Forbidden, NotFound
+from journey.errors import NotFound
 from journey.kit import utcnow
-from journey.models import Account, Role, TeamMember
+from journey.models import Account, TeamMember
+from journey.policy import Action, require
 from journey.team import ownership, repository
 from journey.team import service as team_service
 
@@ -73,7 +75,7 @@ def put_owners(ref: str, body: OwnersUpdate, member: CurrentMember) -> OwnersRea
     """A manager or admin sets the CSM and/or the AM, with a reason; the previous window is closed."""
     owners = {k: v for k, v in (("csm", body.csm), ("am", body.am)) if v is not None}
     with db.transaction() as session:
-        account = visible_account(session, ref, member)
+        account = account_for(session, ref, member, Action.reassign_owner)
         ownership.override_owners(session, account_id=account.id, manager=member, owners=owners,
                                   reason=body.reason, now=utcnow())
         return _owners(session, account)
@@ -115,6 +117,7 @@ def _roster_read(m: TeamMember, loads: dict[int, int], arr: dict[int, float]) ->
 def get_roster(session: ReadSession, member: CurrentMember) -> list[RosterRead]:
     """CSMs and AMs with what the assignment rules read: segments, regions, languages, capacity (accounts,
     ARR) and current load."""
+    require(member, Action.view_team)
     out = []
     for role in ownership.PAIR:
         loads, arr = repository.account_loads(session, role), repository.arr_loads(session, role)
@@ -124,23 +127,14 @@ def get_roster(session: ReadSession, member: CurrentMember) -> list[RosterRead]:
 
 @router.patch("/team/{member_id}", response_model=RosterRead)
 def update_roster(member_id: RowId, body: RosterUpdate, member: CurrentMember) -> RosterRead:
-    """Managers and admins set a member's segments, regions, languages, capacity, or deactivate them."""
-    if member.role not in (Role.manager, Role.admin):
-        raise Forbidden("only managers and admins edit the roster")
+    """Set a member's segments, regions, languages, capacity, or deactivate them: managers for AEs, SEs,
+    CSMs and AMs, admins for everyone (403 otherwise). 409 `last_admin` for the last active admin."""
     with db.transaction() as session:
         target = repository.by_id(session, member_id)
         if target is None:
             raise NotFound(f"no team member {member_id}")
-        changes = body.model_dump(exclude_unset=True)
-        active = changes.pop("active", None)
-        for key, value in changes.items():
-            setattr(target, key, value)
-        if active is not None:  # deactivating ends the member's tokens and sessions
-            team_service.set_active(session, member=target, active=active, now=utcnow())
-        audit.record(session, actor=Actor.user(member.email), action="roster.updated",
-                     subject=f"member {target.email}"[:200],
-                     changes=body.model_dump(mode="json", exclude_unset=True))
-        session.flush()
+        changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k != "active"}
+        team_service.update_member(session, target=target, changes=changes, by=member, actor=Actor.user(member.email))
         in_pair = target.role in ownership.PAIR
         loads = repository.account_loads(session, target.role) if in_pair else {}
         arr = repository.arr_loads(session, target.role) if in_pair else {}

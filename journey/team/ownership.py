@@ -6,11 +6,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from journey import audit
+from journey import audit, policy
+from journey.accounts.access import facts
 from journey.audit import Actor
-from journey.errors import Forbidden, InvalidInput
+from journey.errors import InvalidInput
 from journey.kit import row_id
 from journey.models import Account, AccountOwner, Role, TeamMember
+from journey.policy import Action
 from journey.team import assignment, repository
 
 PAIR = (Role.csm, Role.am)
@@ -83,11 +85,10 @@ def _open_window(session: Session, account: Account, role: Role, member_id: int,
 def override_owners(session: Session, *, account_id: int, manager: TeamMember, owners: dict[str, int | str],
                     reason: str, now: datetime) -> Account:
     """A manager or admin sets the CSM and/or the AM (`{"csm": id or email, "am": ...}`) with a reason."""
-    if manager.role not in (Role.manager, Role.admin):
-        raise Forbidden("only managers and admins change an account's owners")
+    account = session.get_one(Account, account_id)
+    policy.require(manager, Action.reassign_owner, facts(session, account))
     if not reason.strip():
         raise InvalidInput("say why the owners change (reason)")
-    account = session.get_one(Account, account_id)
     actor = Actor.user(manager.email)
     for role in PAIR:
         if role.value not in owners:

@@ -102,5 +102,13 @@ def ownership_history(session: Session, account_id: int) -> Sequence[AccountOwne
     return session.scalars(stmt).all()
 
 
+def active_admin_ids(session: Session) -> list[int]:
+    """The active admins, locked until the transaction ends (PostgreSQL), so two admins deactivating each
+    other at once cannot both see the other still active."""
+    stmt = (select(TeamMember.id).where(TeamMember.role == Role.admin, TeamMember.active.is_(True))
+            .with_for_update())
+    return list(session.scalars(stmt))
+
+
 def by_id(session: Session, member_id: int) -> TeamMember | None:
     return session.get(TeamMember, member_id)

@@ -1,20 +1,25 @@
-"""Team members and API tokens: create, list and revoke them, find who a token belongs to, deactivate."""
+"""Team members and API tokens: create and change members (deactivating ends their access), create, list
+and revoke tokens, find who a token belongs to."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from journey import audit
+from journey import audit, policy
 from journey.audit import Actor
 from journey.config import get_settings
 from journey.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from journey.kit import new_token, token_digest, utcnow
 from journey.models import ApiToken, Role, TeamMember
+from journey.policy import Action
 from journey.team import domain, repository
 from journey.team.domain import TokenState, TokenView
+
+ROSTER_FIELDS = frozenset({"segments", "regions", "languages", "capacity_accounts", "capacity_arr", "active"})
 
 _hasher = PasswordHasher()
 _NO_SUCH_HASH = _hasher.hash("journey: no member has this password")  # verified for unknown emails: same cost
@@ -38,6 +43,37 @@ def create_member(session: Session, *, email: str, name: str, role: str, passwor
     session.add(member)
     session.flush()
     return member
+
+
+def update_member(session: Session, *, target: TeamMember, changes: dict[str, Any], by: TeamMember | None,
+                  actor: Actor) -> TeamMember:
+    """Set roster fields of `target` and/or (de)activate them, as `by` (None: the operator's command line).
+
+    `journey.policy` says who: managers change the staff, only admins change managers and admins (403).
+    The last active admin is never deactivated (409 `last_admin`), whoever asks. Deactivating revokes the
+    member's API tokens and ends their sessions (`set_active`).
+    """
+    unknown = set(changes) - ROSTER_FIELDS
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here")
+    resource = policy.Resource.member(f"team member {target.id}", role=target.role)
+    if by is not None and set(changes) - {"active"}:
+        policy.require(by, Action.edit_member, resource)
+    if by is not None and "active" in changes:
+        policy.require(by, Action.deactivate_member, resource)
+    if changes.get("active") is False:
+        policy.check_deactivation(target.role, target_active=target.active,
+                                  active_admins=len(repository.active_admin_ids(session)))
+    for key, value in changes.items():
+        if key == "active":
+            set_active(session, member=target, active=bool(value), now=utcnow())
+        else:
+            setattr(target, key, value)
+    audit.record(session, actor=actor, action="roster.updated", subject=f"member {target.email}"[:200],
+                 changes={k: v if isinstance(v, (bool, int, list)) or v is None else str(v)
+                          for k, v in changes.items()})
+    session.flush()
+    return target
 
 
 def ensure_member(session: Session, *, email: str, name: str | None, role: Role) -> TeamMember:
@@ -135,8 +171,8 @@ def revoke_member_tokens(session: Session, *, email: str, actor: Actor, now: dat
 
 
 def set_active(session: Session, *, member: TeamMember, active: bool, now: datetime) -> None:
-    """Activate or deactivate a member. Deactivating revokes their API tokens and ends their browser sessions
-    and sign-in links, so reactivating them later revives none of those."""
+    """Activate or deactivate a member (who may: `update_member`). Deactivating revokes their API tokens and
+    ends their browser sessions and sign-in links, so reactivating them later revives none of those."""
     if not active:
         repository.revoke_member_tokens(session, member.id, now)
         repository.end_member_sign_ins(session, member.id)

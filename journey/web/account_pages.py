@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from journey import db
+from journey.accounts import access
 from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession, RowId
 from journey.handoff import repository as handoff_repository
@@ -17,6 +18,7 @@ from journey.kit import utcnow
 from journey.models import Account
 from journey.onboarding import golive
 from journey.onboarding import reads as onboarding_reads
+from journey.policy import Action
 from journey.reviews import repository as reviews_repository
 from journey.web import charts, health_view, objectives_view, queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
@@ -49,7 +51,7 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
         "objectives": objectives_view.of_account(session, account.id, packet),
         "reviews": reviews_repository.of_account(session, account.id),
         "reminders": queries.reminders_of_account(session, account.id),
-        "may_move_go_live": golive.can_move_go_live(viewer.member, account),
+        "may": access.may(session, account, viewer.member, Action.move_go_live, Action.complete_task),
         "titles": {t.key: t.title for m in (plan.milestones if plan else []) for t in m.tasks},
         "overdue": {t.id for m in (plan.milestones if plan else []) for t in m.tasks
                     if t.status in ("todo", "in_progress") and t.due_on < today},
@@ -63,7 +65,7 @@ def update_task(ref: str, task_id: RowId, viewer: FormViewer, action: Annotated[
     from journey.onboarding import service as onboarding_service
 
     with db.transaction() as session:
-        account = visible_account(session, ref, viewer.member)
+        account = access.account_for(session, ref, viewer.member, Action.complete_task)
         onboarding_service.update_task(session, task_id=task_id, member=viewer.member, action=action,
                                        reason=reason.strip() or None, assignee=None, now=utcnow())
     notice = {"done": "task_done", "reopen": "task_reopened", "start": "task_started", "skip": "task_skipped"}
@@ -76,7 +78,7 @@ def move_go_live(ref: str, viewer: FormViewer, date_: Annotated[date, Form(alias
                  reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Move the expected go-live with a reason, through the same use case as PUT /api/accounts/{id}/go-live."""
     with db.transaction() as session:
-        account = visible_account(session, ref, viewer.member)
+        account = access.account_for(session, ref, viewer.member, Action.move_go_live)
         golive.set_go_live(session, account=account, member=viewer.member, new_go_live=date_, reason=reason,
                            now=utcnow())
     return RedirectResponse(f"/accounts/{account.id}?notice=go_live_moved#slips", status_code=303)

@@ -8,10 +8,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from journey import db
 from journey.deps import ReadSession, RowId
-from journey.errors import Forbidden
 from journey.inbox import repository as inbox_repository
 from journey.inbox import service as inbox_service
 from journey.kit import decode_cursor, encode_cursor, utcnow
+from journey.policy import Action, require
 from journey.web import queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
 
@@ -21,17 +21,16 @@ TABS = {"all": "All deliveries", "dead": "Dead letters", "pending": "Waiting", "
 PAGE_SIZE = 50
 
 
-def admin_viewer(viewer: PageViewer) -> Viewer:
-    if not viewer.is_admin:
-        raise Forbidden("only admins can open the inbox")
+def inbox_viewer(viewer: PageViewer) -> Viewer:
+    require(viewer.member, Action.view_inbox)
     return viewer
 
 
-AdminViewer = Annotated[Viewer, Depends(admin_viewer)]
+InboxViewer = Annotated[Viewer, Depends(inbox_viewer)]
 
 
 @router.get("/admin/inbox")
-def inbox(request: Request, viewer: AdminViewer, session: ReadSession, tab: str = "all",
+def inbox(request: Request, viewer: InboxViewer, session: ReadSession, tab: str = "all",
           cursor: Annotated[str | None, Query(max_length=40)] = None) -> Response:
     from journey.web.render import page
 
@@ -46,7 +45,7 @@ def inbox(request: Request, viewer: AdminViewer, session: ReadSession, tab: str 
 
 @router.post("/admin/inbox/{event_id}/replay")
 def replay(request: Request, event_id: RowId, viewer: FormViewer) -> Response:
-    admin_viewer(viewer)
+    require(viewer.member, Action.replay_event)
     with db.transaction() as session:
         inbox_service.replay_event(session, event_id=event_id, now=utcnow())
     request.app.state.dispatcher.notify(event_id)

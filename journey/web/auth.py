@@ -33,7 +33,8 @@ from journey.config import get_settings
 from journey.deps import ReadSession
 from journey.errors import Forbidden, JourneyError
 from journey.kit import token_digest, utcnow
-from journey.models import Role, TeamMember
+from journey.models import TeamMember
+from journey.policy import ANYTHING, Action, Resource, can, sees_every_account
 from journey.web import repository
 from journey.web.service import SESSION_LIFETIME
 
@@ -72,12 +73,12 @@ class Viewer:
             return ZoneInfo("UTC")
 
     @property
-    def is_admin(self) -> bool:
-        return self.member.role == Role.admin
-
-    @property
     def sees_everything(self) -> bool:
-        return self.member.role in (Role.admin, Role.manager)
+        return sees_every_account(self.member)
+
+    def can(self, action: str, resource: Resource = ANYTHING) -> bool:
+        """`journey.policy.can` for the pages: `{% if viewer.can('view_inbox') %}`."""
+        return can(self.member, Action(action), resource)
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
@@ -107,7 +108,17 @@ def optional_viewer(request: Request, session: ReadSession) -> Viewer | None:
     if member is None:
         return None
     session.expunge(member)
-    return Viewer(member=member, token=token, csrf=_hmac("csrf", token))
+    return Viewer(member=member, token=token, csrf=csrf_for(token))
+
+
+def csrf_for(token: str) -> str:
+    """The CSRF token of the forms of the session whose token this is."""
+    return _hmac("csrf", token)
+
+
+def session_cookie_value(token: str) -> str:
+    """What the session cookie holds: the session token, signed."""
+    return _serializer("journey.session").dumps(token)
 
 
 def current_viewer(request: Request, viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer:
@@ -170,7 +181,7 @@ def secure_cookies(request: Request) -> bool:
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, _serializer("journey.session").dumps(token),
+    response.set_cookie(SESSION_COOKIE, session_cookie_value(token),
                         max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True, samesite="lax",
                         secure=secure_cookies(request), path="/")
 

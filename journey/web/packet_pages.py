@@ -10,12 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journey import db
+from journey.accounts import access
 from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession
-from journey.errors import InvalidInput, NotFound
+from journey.errors import Forbidden, InvalidInput, NotFound
 from journey.handoff import repository as handoff_repository
 from journey.kit import MAX_ROW_ID, utcnow
-from journey.models import Account, HandoffPacket, PacketVersion, Role
+from journey.models import Account, Deal, HandoffPacket, PacketVersion
+from journey.policy import Action, allowed, refusal
 from journey.web import packet_form, queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
 from journey.web.render import page
@@ -35,12 +37,16 @@ def versions_of(session: Session, packet_id: int) -> list[PacketVersion]:
     return list(session.scalars(stmt))
 
 
-def permissions(viewer: Viewer, account: Account, ae_id: int | None, se_id: int | None) -> dict[str, Any]:
+PACKET_ACTIONS = (Action.edit_packet, Action.edit_technical_notes, Action.acknowledge_packet)
+
+
+def permissions(session: Session, viewer: Viewer, account: Account, deal: Deal | None) -> dict[str, Any]:
+    """What the page offers: `may` (the packet actions allowed), and the role an acknowledgement is made in."""
     me = viewer.member
-    ack_role = ("csm" if me.role == Role.csm and account.csm_id == me.id
-                else "am" if me.role == Role.am and account.am_id == me.id else None)
-    can_edit = me.id in (ae_id, se_id) or me.role in (Role.manager, Role.admin)
-    return {"ack_role": ack_role, "can_edit": can_edit}
+    may = allowed(me, access.facts(session, account, deal=deal), PACKET_ACTIONS) if deal else frozenset()
+    ack_role = ("csm" if account.csm_id == me.id else "am" if account.am_id == me.id else None)
+    return {"may": may, "ack_role": ack_role if Action.acknowledge_packet in may else None,
+            "can_edit": bool(may & {Action.edit_packet, Action.edit_technical_notes})}
 
 
 @router.get("/accounts/{ref}/handoff")
@@ -59,13 +65,16 @@ def packet_page(request: Request, ref: str, viewer: PageViewer, session: ReadSes
     return page(request, "packet.html", viewer, account=account, packet=packet, shown=shown, versions=versions,
                 content=shown.content, acks=acks, people=people, latest=shown.version == packet.version,
                 csm=people.get(account.csm_id or 0), am=people.get(account.am_id or 0),
-                **permissions(viewer, account, deal.ae_id if deal else None, deal.se_id if deal else None))
+                **permissions(session, viewer, account, deal))
 
 
 @router.get("/accounts/{ref}/handoff/edit")
 def edit_page(request: Request, ref: str, viewer: PageViewer, session: ReadSession) -> Response:
     account = visible_account(session, ref, viewer.member)
     packet = _packet(session, account)
+    journey_deal = queries.journeys(session, [account.id]).get(account.id)
+    if not permissions(session, viewer, account, journey_deal[1] if journey_deal else None)["can_edit"]:
+        raise Forbidden(refusal(Action.edit_packet))
     current = handoff_repository.version(session, packet.id, packet.version)
     assert current is not None
     return page(request, "packet_edit.html", viewer, account=account, packet=packet,

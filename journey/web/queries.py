@@ -23,10 +23,10 @@ from journey.models import (
     PlanTask,
     Reminder,
     Review,
-    Role,
     TaskStatus,
     TeamMember,
 )
+from journey.policy import Action, Reach, reach, sees_every_account
 
 OPEN_TASK = (TaskStatus.todo, TaskStatus.in_progress)
 OPEN_REVIEW = ("proposed", "scheduled", "missed")
@@ -151,7 +151,7 @@ def names(session: Session, ids: set[int]) -> dict[int, Row]:
 
 def in_book(column, member: TeamMember):  # type: ignore[no-untyped-def]
     """`column IN (the member's accounts)`, or nothing to check for those who see every account."""
-    if member.role in (Role.admin, Role.manager):
+    if sees_every_account(member):
         return column.is_not(None)
     return column.in_(book_ids(member).scalar_subquery())
 
@@ -177,22 +177,22 @@ def _open_tasks(member: TeamMember, stmt: Select | None = None) -> Select:
     (journey_id, status, due_on) index (a CSM's 250 accounts, not every open task of the database)."""
     stmt = (stmt if stmt is not None else select(func.count()).select_from(PlanTask)).where(
         PlanTask.status.in_(OPEN_TASK))
-    if member.role in (Role.admin, Role.manager):
+    if sees_every_account(member):
         return stmt
     return stmt.where(PlanTask.journey_id.in_(select(Journey.id).where(in_book(Journey.account_id, member))))
 
 
 def packets_waiting_for(session: Session, member: TeamMember) -> int:
     """Packets of the member's accounts, complete, that they have not answered in their current version."""
-    if member.role not in (Role.csm, Role.am):
+    if reach(member.role, Action.acknowledge_packet) is not Reach.owned:
         return 0
-    owner = Account.csm_id if member.role == Role.csm else Account.am_id
     answered = (select(PacketAcknowledgement.id)
                 .where(PacketAcknowledgement.packet_id == HandoffPacket.id,
                        PacketAcknowledgement.version == HandoffPacket.version,
                        PacketAcknowledgement.member_id == member.id).exists())
     stmt = (select(func.count()).select_from(HandoffPacket).join(Account, Account.id == HandoffPacket.account_id)
-            .where(owner == member.id, HandoffPacket.state.in_(("awaiting_ack", "returned")), ~answered))
+            .where(or_(Account.csm_id == member.id, Account.am_id == member.id),
+                   HandoffPacket.state.in_(("awaiting_ack", "returned")), ~answered))
     return session.scalar(stmt) or 0
 
 
@@ -209,11 +209,6 @@ def reminders_of_account(session: Session, account_id: int) -> Sequence[tuple[Re
     stmt = (select(Reminder, TeamMember).join(TeamMember, TeamMember.id == Reminder.assignee_id)
             .where(Reminder.account_id == account_id, Reminder.status == "open").order_by(Reminder.due_at))
     return [(r, m) for r, m in session.execute(stmt)]
-
-
-def reminder(session: Session, reminder_id: int, member_id: int) -> Reminder | None:
-    stmt = select(Reminder).where(Reminder.id == reminder_id, Reminder.assignee_id == member_id)
-    return session.scalars(stmt).one_or_none()
 
 
 # ---------------------------------------------------------------------------------------------- reviews
@@ -264,7 +259,7 @@ def plan_on_time(session: Session, member: TeamMember, today: date) -> tuple[int
     stmt = (select(func.count(), func.sum(case((and_(done, func.date(PlanTask.done_at) <= PlanTask.due_on), 1),
                                                else_=0)))
             .select_from(PlanTask).where(counted))
-    if member.role not in (Role.admin, Role.manager):
+    if not sees_every_account(member):
         stmt = stmt.join(Journey, Journey.id == PlanTask.journey_id).where(in_book(Journey.account_id, member))
     total, on_time = session.execute(stmt).one()
     return int(on_time or 0), int(total or 0)

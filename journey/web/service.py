@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from journey import audit
 from journey.audit import Actor
 from journey.db import insert_ignoring_duplicates
+from journey.errors import NotFound
 from journey.kit import token_digest
-from journey.models import OutboxMessage, TeamMember
+from journey.models import OutboxMessage, Reminder, TeamMember
+from journey.policy import Action, Resource, require
 from journey.team import repository as team_repository
 from journey.web import repository
 
@@ -75,12 +77,11 @@ def spend_link(session: Session, *, token: str, now: datetime) -> TeamMember | N
 
 def close_reminder(session: Session, *, reminder_id: int, member: TeamMember, status: str, now: datetime) -> None:
     """Mark one of the member's own open reminders done or dismissed (someone else's is a 404)."""
-    from journey.errors import NotFound
-    from journey.web import queries
-
-    reminder = queries.reminder(session, reminder_id, member.id)
+    reminder = session.get(Reminder, reminder_id)
     if reminder is None:
         raise NotFound(f"no reminder {reminder_id} for you")
+    require(member, Action.close_reminder, Resource.reminder(f"reminder {reminder_id} for you",
+                                                             assignee_id=reminder.assignee_id))
     if reminder.status != "open":
         return
     reminder.status, reminder.closed_at = status, now

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from journey.deps import ReadSession
 from journey.kit import utcnow
-from journey.models import Role, TeamMember
+from journey.models import TeamMember
 from journey.onboarding import lifecycle
+from journey.policy import Action, require, sees_every_account
 from journey.web import health_view, queries
 from journey.web.auth import PageViewer
 from journey.web.render import Clock, page
@@ -48,7 +49,7 @@ def kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
 def cached_kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
     """The KPIs, computed at most once a minute per book (they aggregate every task of every account: a
     weekly-review figure does not need to be recomputed on each page view). In memory, per process."""
-    scope = "all" if member.role in (Role.admin, Role.manager) else f"member:{member.id}"
+    scope = "all" if sees_every_account(member) else f"member:{member.id}"
     now = time.monotonic()
     with _lock:
         hit = _cache.get(scope)
@@ -64,6 +65,7 @@ def cached_kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str,
 
 @router.get("/team")
 def dashboard(request: Request, viewer: PageViewer, session: ReadSession) -> Response:
+    require(viewer.member, Action.view_team)
     clock = Clock(viewer.tz)
     return page(request, "team.html", viewer, k=cached_kpis(session, viewer.member, clock),
                 bands=health_view.BANDS)

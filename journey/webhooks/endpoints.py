@@ -34,14 +34,20 @@ def receive_event(
     webhook_id: Annotated[str | None, Header()] = None,
     webhook_timestamp: Annotated[str | None, Header()] = None,
     webhook_signature: Annotated[str | None, Header()] = None,
+    svix_id: Annotated[str | None, Header()] = None,
+    svix_timestamp: Annotated[str | None, Header()] = None,
+    svix_signature: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     settings = get_settings()
-    if not settings.webhook_secret:
-        raise NotFound("this endpoint is off until JOURNEY_WEBHOOK_SECRET is set")
+    if not settings.webhook_secret or signatures.check_secret(settings.webhook_secret):
+        raise NotFound("this endpoint is off until JOURNEY_WEBHOOK_SECRET is set to a valid secret "
+                       "(`journey config check` says what is wrong)")
     require_content_type(request, "application/json")
+    webhook_id = webhook_id or svix_id  # Svix sends svix-* names by default; same scheme, same meaning
     try:
-        signatures.verify(secret=settings.webhook_secret, msg_id=webhook_id, timestamp=webhook_timestamp,
-                          signature_header=webhook_signature, body=body, now=time.time(),
+        signatures.verify(secret=settings.webhook_secret, msg_id=webhook_id,
+                          timestamp=webhook_timestamp or svix_timestamp,
+                          signature_header=webhook_signature or svix_signature, body=body, now=time.time(),
                           tolerance_seconds=settings.webhook_tolerance_seconds)
     except signatures.SignatureError as exc:
         metrics.rejected("events", "signature")

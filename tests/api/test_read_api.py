@@ -38,6 +38,8 @@ def test_an_ae_sees_the_deals_they_sold_and_not_the_inbox(client) -> None:
     ae = member_with_token("ae@vendor.example", "ae")
     assert len(client.get("/api/accounts", headers=ae).json()["items"]) == 2
     assert client.get("/api/events", headers=ae).status_code == 403
+    journeys = client.get("/api/journeys", headers=ae)  # was a 500: the scope's subquery lost its FROM
+    assert journeys.status_code == 200 and len(journeys.json()["items"]) == 2
 
 
 def test_manager_sees_all_and_pages_with_cursors(client) -> None:

@@ -8,10 +8,11 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from journey import db
-from journey.models import OutboxMessage, Reminder, ReviewReminder
+from journey.models import ObjectiveProgress, OutboxMessage, Reminder, ReviewReminder
 from tests.builders import deal_signed, drain, event, member_with_token, post_event
 
-pytestmark = pytest.mark.usefixtures("db_url")
+# Three days after the builders' deal was signed: the reviews and the bookings below are in the future.
+pytestmark = [pytest.mark.usefixtures("db_url"), pytest.mark.clock("2026-11-23T09:00:00Z")]
 
 
 def _journey(client) -> dict[str, dict]:  # type: ignore[no-untyped-def]
@@ -174,9 +175,10 @@ def test_who_may_see_and_change_a_review(client) -> None:
     assert client.get("/api/reviews/999999.ics", headers=j["csm"]).status_code == 404
 
 
-def test_a_held_review_feeds_the_next_agenda_and_the_am(client) -> None:
+def test_a_held_review_feeds_the_next_agenda_and_the_am(client, clock) -> None:
     j = _journey(client)
     csm = j["csm"]
+    clock.move_to("2027-02-18T11:00:00Z")  # the 90-day review was due this morning, 10:00 in Paris
     outcome = {"notes": "Good momentum", "next_steps": ["Roll out to the Lyon team"],
                "expansion_opportunities": ["Lyon team (40 seats)"],
                "progress": [{"objective": "Réduire le temps d'intégration des agents", "value": 12,
@@ -200,10 +202,47 @@ def test_a_held_review_feeds_the_next_agenda_and_the_am(client) -> None:
     assert "Chloé Martin (executive_sponsor)" in agenda["attendees"]
     assert "&lt;" not in agenda["html"] and "<section" in agenda["html"]
     [description] = [str(e["description"]) for e in _ics(client, j["3_month"]["id"], csm).walk("VEVENT")]
-    assert "IT capacity" in description
+    assert "Roll out to the Lyon team" in description  # the customer's agenda: what was agreed last time
+    assert "IT capacity" not in description and "Lyon team (40 seats)" not in description  # risks, expansion
+    assert "Roll out to the Lyon team" in agenda["customer_text"] and "IT capacity" not in agenda["customer_text"]
     with db.transaction(writer=False) as s:
         [reminder] = s.scalars(select(Reminder).where(Reminder.kind == "expansion_opportunity")).all()
     assert "Lyon team (40 seats)" in reminder.reason
+
+
+def _recorded() -> tuple[int, int]:
+    """(objective measurements, expansion reminders) on record."""
+    with db.transaction(writer=False) as s:
+        return (len(s.scalars(select(ObjectiveProgress.id)).all()),
+                len(s.scalars(select(Reminder.id).where(Reminder.kind == "expansion_opportunity")).all()))
+
+
+def test_an_outcome_before_the_review_started_is_refused(client, clock) -> None:
+    j = _journey(client)
+    csm = j["csm"]
+    outcome = {"notes": "Went well", "expansion_opportunities": ["Lyon team"],
+               "progress": [{"objective": "Réduire le temps d'intégration des agents", "value": 12}]}
+    never_booked = f"/api/reviews/{j['90_day']['id']}"  # due Thursday 18 February 2027, proposed at 10:00 Paris
+    refused = client.post(f"{never_booked}/outcome", headers=csm, json=outcome)  # three months ahead
+    assert refused.status_code == 422 and refused.json()["code"] == "review_not_started"
+    assert "due on Thursday 18 February 2027 (Europe/Paris)" in refused.json()["detail"]
+    clock.move_to("2027-02-17T22:59:00Z")  # 23:59 in Paris the day before
+    assert client.post(f"{never_booked}/outcome", headers=csm, json=outcome).status_code == 422
+    assert client.get(never_booked, headers=csm).json()["status"] == "proposed" and _recorded() == (0, 0)
+    clock.move_to("2027-02-17T23:00:30Z")  # its due day has begun in Paris: it can be held from now on
+    assert client.post(f"{never_booked}/outcome", headers=csm, json=outcome).status_code == 200
+    assert _recorded() == (1, 1)
+
+    booked = f"/api/reviews/{j['3_month']['id']}"
+    assert client.patch(booked, headers=csm, json={"starts_at": "2027-04-20T14:30:00+02:00"}).status_code == 200
+    clock.move_to("2027-04-20T12:29:00Z")  # a minute before the meeting, on its day
+    refused = client.post(f"{booked}/outcome", headers=csm, json=outcome)
+    assert refused.status_code == 422 and refused.json()["code"] == "review_not_started"
+    assert "starts on Tuesday 20 April 2027 at 14:30 (Europe/Paris)" in refused.json()["detail"]
+    assert client.get(booked, headers=csm).json()["status"] == "scheduled" and _recorded() == (1, 1)
+    clock.move_to("2027-04-20T12:30:00Z")
+    held = client.post(f"{booked}/outcome", headers=csm, json=outcome)
+    assert held.status_code == 200 and held.json()["status"] == "held"
 
 
 def test_a_lost_deal_cancels_reviews_and_signing_again_restores_them(client) -> None:

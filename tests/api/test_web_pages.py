@@ -94,6 +94,7 @@ def test_a_review_downloads_as_ics(client) -> None:
     assert "Onboarding review" in client.get(f"/reviews/{review_id}").text
 
 
+@pytest.mark.clock("2026-11-23T09:00:00Z")  # the booked April 2027 is in the future
 def test_the_booking_form_refuses_a_night_time_unless_the_box_is_ticked(client) -> None:
     from journey import db
     from journey.models import Review
@@ -115,6 +116,62 @@ def test_the_booking_form_refuses_a_night_time_unless_the_box_is_ticked(client) 
     with db.transaction(writer=False) as session:
         review = session.get_one(Review, review_id)
         assert review.status == "scheduled" and review.starts_at.hour == 5
+
+
+@pytest.mark.clock("2026-11-21T10:00:00Z")
+def test_the_outcome_form_refuses_a_review_not_yet_held_and_keeps_what_was_typed(client) -> None:
+    from journey import db
+    from journey.models import Review
+
+    account_id = _account(client)
+    sign_in(client, "csm@vendor.example")
+    with db.transaction(writer=False) as session:
+        review = session.scalars(select(Review).where(Review.account_id == account_id, Review.kind == "90_day")).one()
+    path = f"/reviews/{review.id}"
+    form = {"notes": "Chloé is happy <b>so far</b>", "next_steps": "Roll out to Lyon\nTrain the new hires",
+            "expansion": "Lyon team", "objective": ["Réduire le temps d'intégration des agents"], "value": ["12"],
+            "comment": ["down from 21"], "csrf_token": web_csrf(client, path, action=f"{path}/outcome")}
+    refused = client.post(f"{path}/outcome", data=form, follow_redirects=False)
+    assert refused.status_code == 422
+    assert (f"Not recorded: this review is due on {review.due_on:%A %d %B %Y} (Europe/Paris) and was never "
+            f"booked") in refused.text
+    page = refused.text[refused.text.index('action="' + path + '/outcome"'):]
+    assert ">Chloé is happy &lt;b&gt;so far&lt;/b&gt;</textarea>" in page  # kept, and escaped
+    assert ">Roll out to Lyon\nTrain the new hires</textarea>" in page and ">Lyon team</textarea>" in page
+    assert 'name="value" inputmode="decimal" value="12"' in page and 'name="comment" value="down from 21"' in page
+    with db.transaction(writer=False) as session:
+        assert session.get_one(Review, review.id).status == "proposed"
+
+
+def test_the_ae_sees_a_review_but_may_not_book_cancel_or_close_it(client) -> None:
+    """The API refuses an AE these with 403; the forms did too little (they checked only that the AE
+    could see the review), so the page offered them and the posts went through."""
+    from journey import db
+    from journey.models import Review
+
+    account_id = _account(client)
+    sign_in(client, "ae@vendor.example")
+    with db.transaction(writer=False) as session:
+        review_id = session.scalars(select(Review.id).where(Review.account_id == account_id)).first()
+    path = f"/reviews/{review_id}"
+    shown = client.get(path)
+    assert shown.status_code == 200
+    for form in ("schedule", "cancel", "outcome"):
+        assert f'action="{path}/{form}"' not in shown.text
+    token = web_csrf(client, path)  # the sign-out form's: the session's token
+    posts = {"schedule": {"starts_at": "2027-04-20T09:30"}, "cancel": {}, "outcome": {"notes": "went well"}}
+    for form, data in posts.items():
+        refused = client.post(f"{path}/{form}", data={**data, "csrf_token": token}, follow_redirects=False)
+        assert refused.status_code == 403, (form, refused.status_code)
+    with db.transaction(writer=False) as session:
+        review = session.get_one(Review, review_id)
+        assert review.status == "proposed" and review.sequence == 0
+
+    client.cookies.clear()
+    sign_in(client, "csm@vendor.example")
+    page = client.get(path).text
+    for form in ("schedule", "cancel", "outcome"):
+        assert f'action="{path}/{form}"' in page
 
 
 def test_the_account_page_draws_the_health_history_and_explains_it(client) -> None:

@@ -41,8 +41,8 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, base: str, token: str, log: Path) -> None:
-        self.base, self.token, self.log = base, token, log
+    def __init__(self, base: str, token: str, log: Path, database_url: str = "") -> None:
+        self.base, self.token, self.log, self.database_url = base, token, log, database_url
 
     def api(self, path: str) -> httpx.Response:
         return httpx.get(self.base + path, headers={"Authorization": f"Bearer {self.token}"}, timeout=10)
@@ -83,7 +83,9 @@ def server(tmp_path_factory) -> Iterator[Server]:
         proc = subprocess.Popen([str(Path(sys.executable).parent / "journey"), "serve", "--port", str(port)], cwd=home,
                                 env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        yield _wait_for_demo(proc, log, f"http://127.0.0.1:{port}")
+        server = _wait_for_demo(proc, log, f"http://127.0.0.1:{port}")
+        server.database_url = env["JOURNEY_DATABASE_URL"]
+        yield server
     finally:
         proc.terminate()
         try:

@@ -39,7 +39,28 @@ def test_a_csm_checks_off_a_task_and_acknowledges_the_packet(open_as) -> None:
     assert "Camille Durand (CSM) accepted" in page.locator(".ack-form, .list.compact").first.inner_text()
 
 
-def test_an_am_sees_the_reminder_a_review_raised(open_as) -> None:
+def _took_place_this_morning(server, account: str) -> None:  # type: ignore[no-untyped-def]
+    """The account's first review was booked for an hour ago. The server runs on the real clock and the
+    demo's reviews all lie ahead; an outcome is only recorded once the review has started."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from journey.db import engine_for
+    from journey.models import Account, Review
+
+    started = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    with Session(engine_for(server.database_url)) as session, session.begin():
+        review = session.scalars(select(Review).join(Account, Account.id == Review.account_id)
+                                 .where(Account.name == account).order_by(Review.due_on).limit(1)).one()
+        review.starts_at = review.scheduled_at = started
+        review.ends_at, review.due_on = started + timedelta(minutes=30), started.date()
+        review.status, review.fixed_by_hand = "scheduled", True
+
+
+def test_an_am_sees_the_reminder_a_review_raised(open_as, server) -> None:
+    _took_place_this_morning(server, "Initech Ltd")
     csm = open_as("csm@demo.example")
     csm.goto("/reviews")
     shot(csm, "reviews")

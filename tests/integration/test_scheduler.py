@@ -179,6 +179,7 @@ def _journey_cli(url: str, log_path) -> subprocess.Popen:  # type: ignore[no-unt
                              "--poll", "0.3"], env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
+@pytest.mark.real_clock  # the scheduler processes read the machine's clock
 def test_two_scheduler_processes_on_postgresql_send_each_reminder_once(fast, db_url, tmp_path) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("leader election by advisory lock is PostgreSQL's; SQLite serialises on BEGIN IMMEDIATE")

@@ -18,6 +18,7 @@ from journey.reviews.domain import (
     ReviewStatus,
     check_transition,
     move_for_go_live,
+    outcome_too_early,
     parse_review_specs,
     plan_reviews,
     proposed_slot,
@@ -373,3 +374,34 @@ def test_reminders_are_at_nine_local_in_time_order(calendar, due_on, leads) -> N
     for _, at in moments:
         local = at.astimezone(calendar.zone)
         assert (local.hour, local.minute) == (9, 0) and at.utcoffset() == timedelta(0)
+
+
+BOOKED_AT = datetime(2027, 4, 20, 12, 30, tzinfo=UTC)  # 14:30 in Paris
+
+
+@pytest.mark.parametrize(("booked", "now", "refused"), [
+    # booked: from its start, not a minute before
+    (True, datetime(2027, 4, 20, 12, 29, tzinfo=UTC), True),
+    (True, BOOKED_AT, False),
+    (True, datetime(2026, 12, 1, 9, tzinfo=UTC), True),  # months ahead
+    # never booked: from the start of its due day in the account's zone (midnight Paris is 22:00 UTC in summer)
+    (False, datetime(2027, 4, 19, 21, 59, tzinfo=UTC), True),
+    (False, datetime(2027, 4, 19, 22, 0, tzinfo=UTC), False),
+    (False, datetime(2027, 4, 20, 8, tzinfo=UTC), False),  # before its proposed 14:30 slot, on its day
+])
+def test_an_outcome_is_refused_before_the_review_starts(booked: bool, now: datetime, refused: bool) -> None:
+    reason = outcome_too_early(starts_at=BOOKED_AT, booked=booked, due_on=date(2027, 4, 20), calendar=PARIS, now=now)
+    assert (reason is not None) == refused
+    if reason and booked:
+        assert reason.startswith("this review starts on Tuesday 20 April 2027 at 14:30 (Europe/Paris)")
+    elif reason:
+        assert "due on Tuesday 20 April 2027 (Europe/Paris) and was never booked" in reason
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)),
+       offset=st.timedeltas(min_value=timedelta(days=-400), max_value=timedelta(days=400)))
+def test_a_booked_review_can_be_held_exactly_from_its_start(start: datetime, offset: timedelta) -> None:
+    reason = outcome_too_early(starts_at=start, booked=True, due_on=PARIS.local_date(start), calendar=PARIS,
+                               now=start + offset)
+    assert (reason is None) == (offset >= timedelta(0))

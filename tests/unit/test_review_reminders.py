@@ -8,11 +8,11 @@ from icalendar import Calendar
 
 from journey.adapters.calendar import Invitation, Person, to_ics
 from journey.calendar import calendar_for
+from journey.reviews.agenda_domain import latest_progress
 from journey.reviews.domain import (
     ReminderVerdict,
     ReviewClock,
     ReviewStatus,
-    latest_progress,
     reminder_reason,
     reminder_verdict,
     should_escalate,

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
+import standardwebhooks
+from hypothesis import given
+from hypothesis import strategies as st
 
 from journey.webhooks import signatures
 from journey.webhooks.signatures import SignatureError, sign, verify
@@ -51,6 +55,37 @@ def test_signature_matches_the_reference_example() -> None:
                            body=body) == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
 
-def test_a_secret_that_is_not_base64_is_refused() -> None:
-    with pytest.raises(ValueError, match="whsec_"):
-        signatures.secret_key("whsec_not base64!")
+KEY = bytes(range(200, 232))  # standard base64 has '+' and '/', URL-safe '-' and '_'
+STD, URLSAFE = base64.b64encode(KEY).decode(), base64.urlsafe_b64encode(KEY).decode()
+
+
+@pytest.mark.parametrize("secret", [
+    "whsec_" + STD, "whsec_" + STD.rstrip("="), STD, STD.rstrip("="), f"  whsec_{STD}\n",
+    "whsec_" + URLSAFE, "whsec_" + URLSAFE.rstrip("="), URLSAFE.rstrip("="),
+])
+def test_every_secret_form_stands_for_its_bytes(secret) -> None:
+    assert KEY in signatures.secret_keys(secret)
+    assert signatures.check_secret(secret) is None
+
+
+@given(key=st.binary(min_size=1, max_size=64), urlsafe=st.booleans(), padded=st.booleans(), prefixed=st.booleans())
+def test_secrets_the_reference_library_accepts_verify_what_it_signs(key, urlsafe, padded, prefixed) -> None:
+    """Whatever `standardwebhooks` makes of a secret, journey tries that key too (and the bytes meant)."""
+    text = (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(key).decode()
+    secret = ("whsec_" if prefixed else "") + (text if padded else text.rstrip("="))
+    keys = signatures.secret_keys(secret)
+    assert key in keys
+    try:
+        reference = standardwebhooks.Webhook(secret)
+    except (ValueError, standardwebhooks.webhooks.EmptyWebhookSecretError):
+        return  # the reference library refuses it: a sender using it cannot sign with this secret
+    assert reference._whsecret in keys
+    header = reference.sign("msg_1", datetime.fromtimestamp(NOW, UTC), BODY)
+    verify(secret=secret, msg_id="msg_1", timestamp=str(NOW), signature_header=header, body=BODY, now=NOW)
+
+
+@pytest.mark.parametrize("secret", ["whsec_not base64!", "whsec_", "", "whsec_A", "whsec_AAAA=AAAA", "whsec_ab cd"])
+def test_a_secret_that_is_not_base64_is_refused_with_a_reason(secret) -> None:
+    with pytest.raises(ValueError, match="base64"):
+        signatures.secret_keys(secret)
+    assert signatures.check_secret(secret).startswith("JOURNEY_WEBHOOK_SECRET: ")

@@ -1,0 +1,109 @@
+"""`journey serve` stopped by a signal stops every process it started: Prefect's temporary server too.
+
+`kill PID`, systemd and Docker send SIGTERM to the main process only, not to its process group, so the
+server must stop its children itself; a child left behind keeps listening, re-parented to init.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.builders import deal_signed
+from tests.reliability.server import Delivery, Server, headers_for, wait_until
+
+pytestmark = pytest.mark.prefect
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state, ppid, pgrp, session, ...)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"  # a zombie has exited; only its parent's reaping is left
+
+
+def _processes() -> dict[int, list[str]]:
+    found = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        fields = _stat(int(entry.name))
+        if fields is not None:
+            found[int(entry.name)] = fields
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for child, fields in _processes().items():
+        children.setdefault(int(fields[1]), []).append(child)
+    tree, todo = set(), [pid]
+    while todo:
+        todo += children.get(todo.pop(), [])
+        tree.update(todo)
+    return tree
+
+
+def _in_session(session: int) -> set[int]:
+    return {pid for pid, fields in _processes().items() if int(fields[3]) == session and fields[0] != "Z"}
+
+
+def _listening(port: int) -> bool:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _port_of(pid: int) -> int | None:
+    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return int(args[args.index(b"--port") + 1]) if b"--port" in args else None
+
+
+def _engine_state(base: str) -> str | None:
+    """Once Prefect's temporary server answered (`ready`) or failed to start (`unavailable`)."""
+    with contextlib.suppress(httpx.HTTPError, ValueError):
+        state = httpx.get(base + "/readyz", timeout=5).json().get("flow_engine")
+        return state if state in ("ready", "unavailable") else None
+    return None
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM])
+def test_a_signal_to_serve_stops_prefects_temporary_server_within_10_s(tmp_path, sig) -> None:
+    server = Server(tmp_path / "serve", JOURNEY_ORCHESTRATOR="prefect", JOURNEY_DATA_DIR=str(tmp_path / "data"))
+    server.env.pop("PREFECT_HOME")  # journey's own default: under the data folder, which does not exist yet
+    tree: set[int] = set()
+    try:
+        server.start(timeout=60)
+        delivery = Delivery.of(deal_signed())
+        assert httpx.post(server.base + "/webhooks/events", content=delivery.body,
+                          headers=headers_for(delivery), timeout=30).status_code == 202
+        assert wait_until(lambda: _engine_state(server.base), timeout=90) == "ready", server.log_tail()
+        pid = server.proc.pid
+        tree = _descendants(pid)
+        ports = {server.port, *filter(None, map(_port_of, tree))}
+        assert tree and len(ports) > 1, f"no Prefect server among the children: {tree}"
+
+        os.kill(pid, sig)  # the main process only, as `kill`, systemd and Docker do
+        started = time.monotonic()
+        server.proc.wait(timeout=10)
+        gone = wait_until(lambda: not any(map(_alive, tree)) and not _in_session(pid),
+                          timeout=max(0.1, 10 - (time.monotonic() - started)), step=0.1)
+        elapsed = time.monotonic() - started
+        assert gone, f"still running {elapsed:.1f} s after {sig.name}: {sorted(p for p in tree if _alive(p))}"
+        assert [p for p in ports if _listening(p)] == []
+        assert server.proc.returncode == 0, server.log_tail()
+    finally:
+        for leftover in {*tree, *_in_session(server.proc.pid if server.proc else -1)}:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(leftover, signal.SIGKILL)
+        server.stop(signal.SIGKILL)

@@ -1,5 +1,5 @@
-# journey: `make run` starts the embedded server with the demo; `make test` runs lint and every test on
-# SQLite and PostgreSQL. Both create .venv and install what they need; nothing is installed by hand.
+# journey: `make run` starts the embedded server with the demo (development mode); `make test` runs lint and
+# every test on SQLite and PostgreSQL. Both create .venv and install what they need; nothing is installed by hand.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -23,9 +23,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# `make run` is for trying journey on your machine: development mode and the demo workspace (its password is
+# published). `journey serve` alone runs as production and never loads the demo.
+# `JOURNEY_DEMO=0 make run` starts on an empty database instead.
+JOURNEY_DEMO ?= 1
+RUN_ENV := JOURNEY_ENVIRONMENT=development JOURNEY_DEMO=$(JOURNEY_DEMO)
+
 run: install
-	$(BIN)/journey db upgrade
-	$(BIN)/journey serve --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(BIN)/journey db upgrade
+	$(RUN_ENV) $(BIN)/journey serve --host $(HOST) --port $(PORT)
 
 lint: install-dev
 	$(BIN)/ruff check journey flows tests bench

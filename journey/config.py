@@ -4,18 +4,28 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from journey.files import write_private_once
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PLACEHOLDER_SECRETS = {"", "changethis", "change-me", "secret", "dev"}
+MIN_SECRET_BYTES = 32
+# Values copied from examples and tutorials; compared without case. Any key containing a marker is refused too.
+PLACEHOLDER_SECRETS = frozenset({"", "x", "changeme", "changethis", "change-me", "change_me", "change-this",
+                                 "secret", "secret-key", "secret_key", "secretkey", "dev", "development", "test",
+                                 "password", "journey", "your-secret-key", "your_secret_key", "replace-me"})
+PLACEHOLDER_MARKERS = ("changeme", "change-me", "change_me", "changethis", "change-this", "replace-me",
+                       "replace_me", "your-secret", "your_secret", "placeholder", "insecure", "not-secret")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JOURNEY_", env_file=".env", extra="ignore")
 
-    environment: str = "development"
+    environment: str = Field(default="production", description="production, or development (`make run`): "
+                             "sign-in links in the log, placeholder secrets accepted, the demo allowed")
     database_url: str = "sqlite:///./var/journey.db"
     data_dir: Path = Path("./var")
     secret_key: str | None = None
@@ -24,7 +34,10 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     max_body_bytes: int = 1024 * 1024
     webhook_tolerance_seconds: int = 300
-    demo: bool = True
+    demo: bool = Field(default=False, description="load the demo workspace into an empty database "
+                       "(development only; `make run` sets it)")
+    allowed_email_domains: str = Field(default="", description="comma-separated: members the CRM names from "
+                                       "these domains may sign in at once; others wait for an admin")
     runner: bool = Field(default=True, description="run flows in-process (journey serve)")
     runner_poll_seconds: float = 0.5
     runner_batch_size: int = 50
@@ -64,26 +77,87 @@ class Settings(BaseSettings):
             raise ValueError("JOURNEY_ORCHESTRATOR must be 'prefect' or 'inline'")
         return value
 
+    @field_validator("environment")
+    @classmethod
+    def _known_environment(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"production", "development"}:
+            raise ValueError("JOURNEY_ENVIRONMENT must be 'production' (the default) or 'development'")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value if value and value.strip() else None  # `JOURNEY_SECRET_KEY=` in a compose file: generate
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_base_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"JOURNEY_PUBLIC_BASE_URL must be the address people open journey at, like "
+                             f"https://journey.example.com (got {value!r})")
+        return value.strip().rstrip("/")
+
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment != "development" and (self.secret_key or "") in PLACEHOLDER_SECRETS:
-            raise ValueError("JOURNEY_SECRET_KEY must be set to a real secret outside development")
+    def _refuse_weak_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key is not None:
+            problem = secret_key_problem(self.secret_key)
+            if problem:
+                raise ValueError(f"JOURNEY_SECRET_KEY {problem} in production: set {MIN_SECRET_BYTES}+ random "
+                                 "bytes (python -c 'import secrets; print(secrets.token_urlsafe(48))'), or unset "
+                                 "it to have one generated into the data folder")
         return self
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def allowed_domains(self) -> frozenset[str]:
+        return frozenset(d.strip().lower().lstrip("@") for d in self.allowed_email_domains.split(",") if d.strip())
+
     def resolved_secret_key(self) -> str:
-        """The configured key, or one generated once into the data folder (embedded default)."""
+        """The configured key, or one generated once into the data folder (48 random bytes, owner-only)."""
         if self.secret_key:
             return self.secret_key
-        path = self.data_dir / "secret_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return write_private_once(self.data_dir / "secret_key", secrets.token_urlsafe(48))
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` is not a secret (a few words), or None."""
+    folded = key.strip().lower()
+    if folded in PLACEHOLDER_SECRETS or any(marker in folded for marker in PLACEHOLDER_MARKERS):
+        return "is a placeholder"
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        return f"is too short ({len(key.encode())} bytes, {MIN_SECRET_BYTES} needed)"
+    return None
+
+
+def settings_problems() -> list[str]:
+    """What is wrong with the environment's settings, one line each (empty when they load)."""
+    try:
+        get_settings()
+    except ValidationError as exc:
+        return describe(exc)
+    return []
+
+
+def describe(exc: ValidationError) -> list[str]:
+    """Pydantic's errors about settings as one line each, naming the variable, without a traceback."""
+    lines = []
+    for error in exc.errors():
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        loc = [str(part) for part in error.get("loc", ())]
+        name = f"JOURNEY_{loc[0].upper()}" if loc else ""
+        lines.append(message if not name or name in message else f"{name}: {message}")
+    return lines
 
 
 @lru_cache

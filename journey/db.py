@@ -16,12 +16,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from journey.errors import ServiceUnavailable
+from journey.files import create_private_file
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     path = make_url(url).database
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if path and path != ":memory:" and not path.startswith("file:"):
+        create_private_file(Path(path))  # owner-only from the start; SQLite gives its -wal and -shm the same mode
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

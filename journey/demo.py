@@ -1,4 +1,8 @@
-"""The demo workspace: a team and three signed deals sent through the real webhook route, signed."""
+"""The demo workspace: a team and three signed deals sent through the real webhook route, signed.
+
+Opt-in (`JOURNEY_DEMO=1`, which `make run` sets, or `journey demo`), development only, and only into an empty
+database: its password is published.
+"""
 from __future__ import annotations
 
 import json
@@ -10,16 +14,19 @@ from typing import Any
 
 import typer
 from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
 
 from journey import db
 from journey.config import get_settings
+from journey.errors import JourneyError
 from journey.kit import utcnow
-from journey.models import Account
+from journey.models import Account, TeamMember
 from journey.team import repository as team_repository
 from journey.team import service as team_service
 from journey.webhooks.signatures import sign
 
 DEMO_PASSWORD = "journey-demo-2026"  # noqa: S105 - a published demo login, printed at start
+DEMO_ADMIN = "admin@demo.example"
 DEMO_TEAM = [
     ("ae@demo.example", "Alice Martin", "ae", "Europe/Paris"),
     ("se@demo.example", "Sam Okafor", "se", "Europe/London"),
@@ -103,19 +110,45 @@ def demo_deals() -> list[dict[str, Any]]:
     ]
 
 
-def _workspace_is_empty() -> bool:
+class DemoRefused(JourneyError):
+    status_code = 409
+    code = "demo_refused"
+
+
+def is_loaded(session: Session) -> bool:
+    """Whether the demo team is in this database (its published password works)."""
+    return team_repository.by_email(session, DEMO_ADMIN) is not None
+
+
+def _is_empty(session: Session) -> bool:
+    return not session.scalar(select(exists().where(TeamMember.id.is_not(None)))) and not session.scalar(
+        select(exists().where(Account.id.is_not(None))))
+
+
+def login_visible() -> bool:
+    """The sign-in page shows the demo login only in development with JOURNEY_DEMO on, once the demo is loaded."""
+    settings = get_settings()
+    if not (settings.demo and settings.is_development):
+        return False
     with db.transaction(writer=False) as session:
-        return not session.scalar(select(exists().where(Account.id.is_not(None))))
+        return is_loaded(session)
 
 
 def _create_team() -> str:
-    """Create the demo members that are missing; an admin API token (printed once)."""
+    """The demo team and an admin API token (printed once), only into an empty database in development.
+
+    A database with any team member or account is real data: a published password never joins it.
+    """
+    if not get_settings().is_development:
+        raise DemoRefused("the demo has a published password: it loads only with JOURNEY_ENVIRONMENT=development")
     with db.transaction() as session:
+        if not _is_empty(session):
+            raise DemoRefused("the database already has team members or accounts: the demo loads only into an "
+                              "empty one")
         for email, name, role, tz in DEMO_TEAM:
-            if team_repository.by_email(session, email) is None:
-                team_service.create_member(session, email=email, name=name, role=role, password=DEMO_PASSWORD,
-                                           timezone=tz)
-        return team_service.create_token(session, email="admin@demo.example", label="demo")
+            team_service.create_member(session, email=email, name=name, role=role, password=DEMO_PASSWORD,
+                                       timezone=tz)
+        return team_service.create_token(session, email=DEMO_ADMIN, label="demo")
 
 
 def _send_deals(post: Callable[[bytes, dict[str, str]], int]) -> list[int]:
@@ -148,10 +181,16 @@ def load_demo_when_ready(base: str) -> None:
                 break
         except httpx.HTTPError:
             time.sleep(0.2)
-    if not _workspace_is_empty():
-        typer.echo(f"demo: workspace not empty, nothing loaded (sign-in: csm@demo.example / {DEMO_PASSWORD})")
+    with db.transaction(writer=False) as session:
+        loaded = is_loaded(session)
+    if loaded:
+        typer.echo(f"demo workspace already loaded: sign in at {base} as csm@demo.example / {DEMO_PASSWORD}")
         return
-    token = _create_team()
+    try:
+        token = _create_team()
+    except DemoRefused as exc:
+        typer.secho(f"demo: not loaded: {exc.detail}", fg="yellow", err=True)
+        return
     _send_deals(lambda body, headers: httpx.post(base + "/webhooks/events", content=body, headers=headers,
                                                  timeout=30).status_code)
     _announce(base, token)
@@ -173,11 +212,11 @@ def load_demo_inline() -> None:
     from journey.app import create_app
     from journey.runner import claim_batch, process_event
 
+    token = _create_team()  # refused outside development or into a database with data, before anything is written
     if get_settings().webhook_secret is None:
         from journey.cli.serving import _ensure_webhook_secret
 
         _ensure_webhook_secret(get_settings())
-    token = _create_team()
     with TestClient(create_app(start_runner=False)) as client:
         codes = _send_deals(lambda body, headers: client.post("/webhooks/events", content=body,
                                                               headers=headers).status_code)

@@ -39,6 +39,7 @@ class Action(StrEnum):
     reassign_owner = "reassign_owner"  # set an account's CSM or AM
     edit_member = "edit_member"  # a member's segments, regions, languages, capacity
     deactivate_member = "deactivate_member"  # or reactivate
+    manage_sign_in = "manage_sign_in"  # allow a member to sign in (those a CRM named start without), or stop them
     view_inbox = "view_inbox"  # the webhook inbox
     replay_event = "replay_event"
     close_reminder = "close_reminder"
@@ -81,7 +82,8 @@ GRANTS: dict[str, dict[Action, Reach]] = {
     Role.csm: _row(_OWNER),
     Role.am: _row(_OWNER),
     Role.manager: _row(_LEAD),
-    Role.admin: _row(_LEAD, edit_member=R.all, deactivate_member=R.all, view_inbox=R.all, replay_event=R.all),
+    Role.admin: _row(_LEAD, edit_member=R.all, deactivate_member=R.all, manage_sign_in=R.all, view_inbox=R.all,
+                      replay_event=R.all),
 }
 
 LEADS = frozenset({Role.manager, Role.admin})  # only admins change them (`staff` is everyone else)
@@ -175,7 +177,8 @@ PHRASES = {
     A.record_review_outcome: "record review outcomes",
     A.record_objective_progress: "record objective progress", A.post_signals: "send signals",
     A.reassign_owner: "change an account's CSM or AM", A.edit_member: "edit team members",
-    A.deactivate_member: "deactivate or reactivate team members", A.view_inbox: "see the webhook inbox",
+    A.deactivate_member: "deactivate or reactivate team members",
+    A.manage_sign_in: "decide who may sign in", A.view_inbox: "see the webhook inbox",
     A.replay_event: "replay webhook events", A.close_reminder: "close reminders",
 }
 _REACH_WORDS = {R.all: "", R.owned: " (on the accounts they own)", R.sold: " (on the deals they sold)",

@@ -72,12 +72,16 @@ def drain() -> list[str]:
 
 
 def member_with_token(email: str, role: str, name: str | None = None) -> dict[str, str]:
+    """Headers of an API token for the member, created (or, when a CRM named them, allowed to sign in) first."""
     from journey import db
     from journey.team import repository, service
 
     with db.transaction() as session:
-        if repository.by_email(session, email) is None:
+        existing = repository.by_email(session, email)
+        if existing is None:
             service.create_member(session, email=email, name=name or email.split("@")[0], role=role)
+        elif not existing.can_sign_in:
+            existing.can_sign_in = True  # as an admin would (journey users enable)
         # ten years: tests that move the clock months ahead are not about token expiry (test_api_tokens is)
         token = service.create_token(session, email=email, days=3650)
     return {"Authorization": f"Bearer {token}"}

@@ -56,6 +56,9 @@ app.command(help="Run journey flows for a multi-process deployment (Prefect serv
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
+    from journey.config import describe
     from journey.errors import JourneyError
 
     try:
@@ -63,3 +66,9 @@ def main() -> None:
     except JourneyError as exc:
         typer.secho(f"error: {exc.detail}", fg="red", err=True)
         raise SystemExit(1) from exc
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        for line in describe(exc):  # a setting refused at start: one line each, no traceback
+            typer.secho(f"error: {line}", fg="red", err=True)
+        raise SystemExit(2) from exc

@@ -8,10 +8,10 @@ import typer
 from journey.cli.groups import command_group
 
 db_app = command_group("Database migrations (Alembic).")
-users_app = command_group("Team members.")
+users_app = command_group("Team members: create them, allow them to sign in.")
 tokens_app = command_group("API tokens.")
 events_app = command_group("The webhook inbox: list, dead letters, replay.")
-config_app = command_group("Configuration: playbooks and scorecards.")
+config_app = command_group("Configuration: settings, playbooks and scorecards.")
 
 
 @db_app.command("upgrade")
@@ -52,6 +52,23 @@ def users_create(email: str = typer.Option(..., help="sign-in email"),
         member = service.create_member(session, email=email, name=name, role=role, password=password,
                                        timezone=timezone)
         typer.echo(f"created {member.role} {member.email} (id {member.id})", err=True)
+
+
+@users_app.command("enable")
+def users_enable(email: str = typer.Option(..., help="the member's email"),
+                 disable: bool = typer.Option(False, "--disable", help="take the right away instead")) -> None:
+    """Let a member sign in (members the CRM names start without it), or with --disable stop them."""
+    from journey import db
+    from journey.audit import Actor
+    from journey.models import ActorKind
+    from journey.team import service
+
+    with db.transaction() as session:
+        member = service.set_sign_in(session, email=email, allowed=not disable,
+                                     actor=Actor(ActorKind.cli, "journey users enable"))
+        state = "may sign in" if member.can_sign_in else "may no longer sign in (sessions and tokens refused)"
+        typer.echo(f"{member.email} {state}" + ("" if member.active else "; note: this member is deactivated"),
+                   err=True)
 
 
 @tokens_app.command("create")
@@ -174,10 +191,11 @@ def events_replay(event_id: int) -> None:
 
 @config_app.command("check")
 def config_check() -> None:
-    """Validate playbooks (and their review cadences and packet rules); print what is wrong, with file and line."""
+    """Validate the settings, then playbooks (their review cadences and packet rules); print what is wrong."""
+    from journey.config import settings_problems
     from journey.config_check import check_all
 
-    problems = check_all()
+    problems = settings_problems() or check_all()
     for line in problems:
         typer.secho(line, fg="red", err=True)
     if problems:

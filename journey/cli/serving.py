@@ -1,6 +1,7 @@
-"""`journey serve`: migrations (embedded SQLite), the demo on an empty database, then uvicorn."""
+"""`journey serve`: migrations (embedded SQLite), the demo when asked for (development only), then uvicorn."""
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -10,6 +11,7 @@ from types import FrameType
 import typer
 
 from journey.config import Settings, get_settings
+from journey.files import write_private_once
 from journey.webhooks.signatures import check_secret
 
 STOP_REQUESTS_SECONDS = 3  # at shutdown, how long requests in flight may take before they are cut
@@ -19,16 +21,32 @@ def _ensure_webhook_secret(settings: Settings) -> None:
     """The demo needs a signing secret: generate one into the data folder if none is configured."""
     if settings.webhook_secret:
         return
-    import base64
-
     path = settings.data_dir / "webhook_secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
-        path.chmod(0o600)
-    os.environ["JOURNEY_WEBHOOK_SECRET"] = path.read_text().strip()
+    secret = write_private_once(path, "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+    os.environ["JOURNEY_WEBHOOK_SECRET"] = secret
     get_settings.cache_clear()
     typer.echo(f"webhook secret: generated into {path} (set JOURNEY_WEBHOOK_SECRET to use your own)")
+
+
+def _development_base_url(settings: Settings, base: str) -> None:
+    """In development, links (sign-in emails) point at this server unless JOURNEY_PUBLIC_BASE_URL says otherwise.
+
+    Production never guesses: without JOURNEY_PUBLIC_BASE_URL, email sign-in is off.
+    """
+    if settings.is_development and not settings.public_base_url:
+        os.environ["JOURNEY_PUBLIC_BASE_URL"] = base
+        get_settings.cache_clear()
+
+
+def _start_demo(settings: Settings, base: str) -> None:
+    from journey.demo import load_demo_when_ready
+
+    if not settings.is_development:
+        typer.secho("demo: not loaded: JOURNEY_DEMO=1 needs JOURNEY_ENVIRONMENT=development (it has a published "
+                    "password)", fg="yellow", err=True)
+        return
+    _ensure_webhook_secret(settings)
+    threading.Thread(target=load_demo_when_ready, args=(base,), daemon=True, name="journey-demo").start()
 
 
 def serve(*, host: str, port: int) -> None:
@@ -45,16 +63,13 @@ def serve(*, host: str, port: int) -> None:
     logs.configure(settings.log_level)
     if settings.is_sqlite:
         migrations.upgrade()
-    if settings.demo:
-        _ensure_webhook_secret(settings)
-        settings = get_settings()
     local = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only to reach ourselves
     base = f"http://{local}:{port}"
+    _development_base_url(settings, base)
     if settings.demo:
-        from journey.demo import load_demo_when_ready
-
-        threading.Thread(target=load_demo_when_ready, args=(base,), daemon=True, name="journey-demo").start()
-    typer.echo(f"journey serving on {base}  (API docs: {base}/docs)")
+        _start_demo(settings, base)
+    settings = get_settings()
+    typer.echo(f"journey serving on {base}  (API docs: {base}/docs; {settings.environment})")
     signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(create_app(bind_host=host), host=host, port=port, log_level=settings.log_level.lower(),
                 access_log=False, timeout_graceful_shutdown=STOP_REQUESTS_SECONDS)

@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Numeric, String, func
+from sqlalchemy import ForeignKey, Numeric, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journey.models.base import Base, Role, StrEnumType
@@ -26,6 +26,9 @@ class TeamMember(Base):
     capacity_accounts: Mapped[int | None]
     capacity_arr: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))  # sum of the active deals' amounts
     active: Mapped[bool] = mapped_column(default=True)
+    # May sign in (password, link, session, API token). Members the CRM names start without, unless their
+    # domain is in JOURNEY_ALLOWED_EMAIL_DOMAINS; they are still assigned and notified.
+    can_sign_in: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

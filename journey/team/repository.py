@@ -25,9 +25,9 @@ def by_email(session: Session, email: str) -> TeamMember | None:
     return session.scalars(select(TeamMember).where(TeamMember.email == email.lower())).one_or_none()
 
 
-def insert_if_new(session: Session, *, email: str, name: str, role: Role) -> None:
-    insert_ignoring_duplicates(session, TeamMember, email=email.lower(), name=name, role=role,
-                               timezone="UTC", segments=[], regions=[], languages=[], active=True)
+def insert_if_new(session: Session, *, email: str, name: str, role: Role, can_sign_in: bool) -> None:
+    insert_ignoring_duplicates(session, TeamMember, email=email.lower(), name=name, role=role, timezone="UTC",
+                               segments=[], regions=[], languages=[], active=True, can_sign_in=can_sign_in)
 
 
 def token_by_digest(session: Session, digest: str) -> tuple[ApiToken, TeamMember] | None:
@@ -63,6 +63,12 @@ def end_member_sign_ins(session: Session, member_id: int) -> None:
     """Delete the member's browser sessions and unused sign-in links."""
     session.execute(delete(WebSession).where(WebSession.member_id == member_id))
     session.execute(delete(SigninLink).where(SigninLink.member_id == member_id))
+
+
+def everyone(session: Session) -> Sequence[TeamMember]:
+    """Every member, those waiting for sign-in rights first, then by name."""
+    stmt = select(TeamMember).order_by(TeamMember.can_sign_in, TeamMember.name, TeamMember.id)
+    return session.scalars(stmt).all()
 
 
 def active_with_role(session: Session, role: Role) -> Sequence[TeamMember]:

@@ -1,5 +1,5 @@
-"""Team members and API tokens: create and change members (deactivating ends their access), create, list
-and revoke tokens, find who a token belongs to."""
+"""Team members and API tokens: create and change members (deactivating ends their access), allow them to
+sign in, create, list and revoke tokens, find who a token belongs to."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -39,7 +39,7 @@ def create_member(session: Session, *, email: str, name: str, role: str, passwor
         raise InvalidInput("a password needs at least 10 characters")
     member = TeamMember(email=email.lower(), name=name, role=role_value, timezone=timezone,
                         password_hash=_hasher.hash(password) if password else None,
-                        segments=[], regions=[], languages=[], active=True)
+                        segments=[], regions=[], languages=[], active=True, can_sign_in=True)
     session.add(member)
     session.flush()
     return member
@@ -77,10 +77,29 @@ def update_member(session: Session, *, target: TeamMember, changes: dict[str, An
 
 
 def ensure_member(session: Session, *, email: str, name: str | None, role: Role) -> TeamMember:
-    """The member with this email, created with `role` if the CRM names someone we do not know yet."""
-    repository.insert_if_new(session, email=email, name=name or email.split("@")[0], role=role)
+    """The member with this email, created with `role` if the CRM names someone we do not know yet.
+
+    Anyone can put an email in a CRM deal, so a member created this way may not sign in until an admin allows
+    it (`journey users enable`), unless their domain is in JOURNEY_ALLOWED_EMAIL_DOMAINS.
+    """
+    allowed = email.rsplit("@", 1)[-1].lower() in get_settings().allowed_domains
+    repository.insert_if_new(session, email=email, name=name or email.split("@")[0], role=role,
+                             can_sign_in=allowed)
     member = repository.by_email(session, email)
     assert member is not None
+    return member
+
+
+def set_sign_in(session: Session, *, email: str, allowed: bool, actor: Actor) -> TeamMember:
+    """Give a member the right to sign in, or take it away (their sessions and tokens stop working at once)."""
+    member = repository.by_email(session, email.strip())
+    if member is None:
+        raise NotFound(f"no team member with email {email.strip().lower()}")
+    if member.can_sign_in != allowed:
+        member.can_sign_in = allowed
+        audit.record(session, actor=actor, action="member.sign_in_enabled" if allowed else "member.sign_in_disabled",
+                     subject=member.email)
+        session.flush()
     return member
 
 
@@ -90,6 +109,10 @@ class TokenExpired(Unauthorized):
 
 class TokenRevoked(Unauthorized):
     code = "token_revoked"
+
+
+class SignInDisabled(Unauthorized):
+    code = "sign_in_disabled"
 
 
 BEARER = {"WWW-Authenticate": "Bearer"}
@@ -104,6 +127,8 @@ def create_token(session: Session, *, email: str, label: str = "cli", days: int 
         raise NotFound(f"no team member with email {email.lower()}")
     if not member.active:
         raise Conflict(f"{member.email} is deactivated: reactivate them before giving them a token")
+    if not member.can_sign_in:
+        raise Conflict(f"{member.email} may not sign in yet: journey users enable --email {member.email}")
     days = get_settings().token_days if days is None else days
     if not 1 <= days <= 3650:
         raise InvalidInput("a token lives from 1 to 3650 days")
@@ -124,6 +149,8 @@ def authenticate_token(session: Session, *, token: str, now: datetime) -> tuple[
     state = domain.token_state(expires_at=row.expires_at, revoked_at=row.revoked_at, now=now)
     if state == TokenState.revoked or not member.active:
         raise TokenRevoked("this token was revoked: ask an admin for a new one", headers=BEARER)
+    if not member.can_sign_in:
+        raise SignInDisabled(f"{member.email} may not sign in (journey users enable)", headers=BEARER)
     if state == TokenState.expired:
         raise TokenExpired(f"this token expired on {row.expires_at:%Y-%m-%d}: ask an admin for a new one",
                            headers=BEARER)
@@ -186,7 +213,7 @@ def authenticate(session: Session, *, email: str, password: str) -> TeamMember |
     A hash made with older argon2 parameters is upgraded in the caller's transaction.
     """
     member = repository.by_email(session, email.strip())
-    if member is None or not member.active or not member.password_hash:
+    if member is None or not member.active or not member.can_sign_in or not member.password_hash:
         _verify(_NO_SUCH_HASH, password)
         return None
     if not _verify(member.password_hash, password):

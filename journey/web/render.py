@@ -28,6 +28,8 @@ NOTICES = {
     "reminder_dismissed": "Reminder dismissed.", "replayed": "Event queued for replay.",
     "link_sent": "If that address belongs to a team member, a sign-in link is on its way. It works once, "
                  "for 15 minutes.", "signed_out": "You are signed out.",
+    "sign_in_enabled": "Sign-in allowed.",
+    "sign_in_disabled": "Sign-in turned off: their sessions and API tokens no longer work.",
 }
 
 

@@ -18,7 +18,8 @@ def insert_session(session: Session, *, digest: str, member_id: int, now: dateti
 
 def member_for_session(session: Session, digest: str, now: datetime) -> TeamMember | None:
     stmt = (select(TeamMember).join(WebSession, WebSession.member_id == TeamMember.id)
-            .where(WebSession.digest == digest, WebSession.expires_at > now, TeamMember.active.is_(True)))
+            .where(WebSession.digest == digest, WebSession.expires_at > now, TeamMember.active.is_(True),
+                   TeamMember.can_sign_in.is_(True)))
     return session.scalars(stmt).one_or_none()
 
 
@@ -40,7 +41,7 @@ def member_for_link(session: Session, digest: str, now: datetime) -> TeamMember 
     """Who an unused, unexpired link signs in (without spending it)."""
     stmt = (select(TeamMember).join(SigninLink, SigninLink.member_id == TeamMember.id)
             .where(SigninLink.digest == digest, SigninLink.used_at.is_(None), SigninLink.expires_at > now,
-                   TeamMember.active.is_(True)))
+                   TeamMember.active.is_(True), TeamMember.can_sign_in.is_(True)))
     return session.scalars(stmt).one_or_none()
 
 

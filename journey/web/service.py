@@ -39,12 +39,12 @@ def close_session(session: Session, *, token: str) -> None:
 
 
 def send_signin_link(session: Session, *, email: str, base_url: str, now: datetime, log_link: bool) -> bool:
-    """Email a one-time link to an active member; False (and nothing sent) for an unknown address.
+    """Email a one-time link to an active member who may sign in; False (and nothing sent) for anyone else.
 
     The caller answers the same either way, so the form does not reveal who is on the team.
     """
     member = team_repository.by_email(session, email.strip())
-    if member is None or not member.active:
+    if member is None or not member.active or not member.can_sign_in:
         return False
     token = secrets.token_urlsafe(32)
     digest = token_digest(token)
@@ -72,7 +72,7 @@ def spend_link(session: Session, *, token: str, now: datetime) -> TeamMember | N
     if member_id is None:
         return None
     member = session.get(TeamMember, member_id)
-    return member if member is not None and member.active else None
+    return member if member is not None and member.active and member.can_sign_in else None
 
 
 def close_reminder(session: Session, *, reminder_id: int, member: TeamMember, status: str, now: datetime) -> None:

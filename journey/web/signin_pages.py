@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from journey import db
+from journey import db, demo
 from journey.config import get_settings
 from journey.deps import ReadSession
 from journey.kit import utcnow
@@ -18,6 +18,8 @@ from journey.web.auth import AnonCsrf, FormViewer, MaybeViewer
 from journey.web.render import page
 
 router = APIRouter(include_in_schema=False)
+NO_BASE_URL = ("Sign-in links by email are off: this server needs JOURNEY_PUBLIC_BASE_URL (the address you open "
+               "journey at) to write them. Sign in with your password, or ask your admin.")
 
 
 def safe_next(target: str | None) -> str:
@@ -33,7 +35,8 @@ def _signin_page(request: Request, *, error: str | None = None, email: str = "",
     token, cookie = auth.anon_csrf(request)
     response = page(request, "signin.html", None, status=status, headers=headers, form_csrf=token, error=error,
                     email=email, next=safe_next(request.query_params.get("next")),
-                    demo=get_settings().demo)
+                    email_links=get_settings().public_base_url is not None,
+                    demo_password=demo.DEMO_PASSWORD if demo.login_visible() else None)
     auth.set_anon_csrf_cookie(response, request, cookie)
     return response
 
@@ -73,7 +76,11 @@ def signin(request: Request, _csrf: AnonCsrf, email: Annotated[str, Form()] = ""
 
 @router.post("/signin/link")
 def request_link(request: Request, _csrf: AnonCsrf, email: Annotated[str, Form()] = "") -> Response:
+    """The link is built from JOURNEY_PUBLIC_BASE_URL, never from the request's Host header (which anyone sets)."""
     email = email.strip().lower()[:320]
+    settings = get_settings()
+    if settings.public_base_url is None:
+        return _signin_page(request, error=NO_BASE_URL, email=email, status=503)
     ip = auth.client_ip(request)
     try:
         auth.refuse_if_limited((auth.LINK_REQUESTS, email), (auth.ATTEMPTS_PER_IP, ip))
@@ -81,12 +88,10 @@ def request_link(request: Request, _csrf: AnonCsrf, email: Annotated[str, Form()
         return _signin_page(request, error=exc.detail, email=email, status=429, headers=exc.headers)
     auth.LINK_REQUESTS.hit(email)
     auth.ATTEMPTS_PER_IP.hit(ip)
-    settings = get_settings()
     if "@" in email:
         with db.transaction() as session:
-            web_service.send_signin_link(session, email=email, now=utcnow(),
-                                         base_url=settings.public_base_url or str(request.base_url),
-                                         log_link=settings.environment == "development")
+            web_service.send_signin_link(session, email=email, now=utcnow(), base_url=settings.public_base_url,
+                                         log_link=settings.is_development)
     return RedirectResponse("/signin?notice=link_sent", status_code=303)
 
 

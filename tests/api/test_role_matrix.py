@@ -144,6 +144,10 @@ MATRIX: tuple[Entry, ...] = (
                                       {"capacity_accounts": 5}),), member_facts(name)) for name in MEMBERS),
     *(Entry(A.deactivate_member, name, (api("PATCH", "/api/team/{member_id}", f"/api/team/{{{name}}}",
                                             {"active": False}),), member_facts(name)) for name in MEMBERS),
+    Entry(A.manage_sign_in, "a csm", (
+        page("/admin/members"),
+        form("/admin/members/{member_id}/sign-in", "/admin/members/{a csm}/sign-in", "/admin/members",
+             {"allow": "true"}))),
     Entry(A.view_inbox, "the inbox", (api("GET", "/api/events"), page("/admin/inbox"))),
     Entry(A.replay_event, "an event", (
         api("POST", "/api/events/{event_id}/replay", "/api/events/{event}/replay"),

@@ -1,5 +1,5 @@
-"""Prometheus counters per webhook source: received, duplicate, rejected (by reason), processed, dead; and
-who may scrape them."""
+"""Prometheus counters per webhook source: received, duplicate, rejected (by reason), processed, dead; CRM
+writes; and who may scrape them."""
 from __future__ import annotations
 
 import hmac
@@ -33,6 +33,18 @@ def outcome(source: str, event_type: str, result: str, seconds: float | None = N
     _OUTCOME.labels(source, event_type, result).inc()
     if seconds is not None:
         _DURATION.labels(source).observe(seconds)
+
+
+_CRM_WRITES = Counter("journey_crm_write_total", "CRM write-back records by CRM and outcome (written, unchanged, "
+                      "retry, dead)", ["crm", "outcome"], registry=REGISTRY)
+_CRM_LAG = Histogram("journey_crm_write_lag_seconds", "From a change in journey to its write acknowledged by the CRM",
+                     ["crm"], buckets=(1, 5, 15, 30, 60, 120, 300, 900, 3600, 21600, 86400), registry=REGISTRY)
+
+
+def crm_write(crm: str, result: str, lag_seconds: float | None = None) -> None:
+    _CRM_WRITES.labels(crm, result).inc()
+    if lag_seconds is not None:
+        _CRM_LAG.labels(crm).observe(lag_seconds)
 
 
 def is_loopback(host: str | None) -> bool:

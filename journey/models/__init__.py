@@ -4,7 +4,7 @@ from journey.models.audit import AuditEntry
 from journey.models.base import ActorKind, Base, DealStatus, EventStatus, JourneyStatus, Role, TaskStatus
 from journey.models.crm import CrmDealStage
 from journey.models.deals import Deal, Journey
-from journey.models.health import ContactHold, HealthHistory, HealthScore, Signal
+from journey.models.health import ContactHold, HealthHistory, HealthOverride, HealthScore, Signal
 from journey.models.inbox import InboundEvent
 from journey.models.jobs import JobRun
 from journey.models.notify import OutboxMessage, Reminder
@@ -15,10 +15,11 @@ from journey.models.plans import Milestone, PlanSlip, PlanTask
 from journey.models.reviews import Review, ReviewReminder
 from journey.models.team import ApiToken, TeamMember
 from journey.models.web import SigninLink, WebSession
+from journey.models.writeback import CrmWrite
 
 __all__ = [
-    "CrmDealStage",
-    "ContactHold", "HealthHistory", "HealthScore", "Signal",
+    "CrmDealStage", "CrmWrite",
+    "ContactHold", "HealthHistory", "HealthOverride", "HealthScore", "Signal",
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",
     "HandoffPacket", "InboundEvent", "JobRun", "Journey", "JourneyStatus", "Milestone", "OutboxMessage",

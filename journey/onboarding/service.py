@@ -27,6 +27,7 @@ from journey.onboarding import domain, lifecycle, repository
 from journey.playbooks import playbook_named
 from journey.policy import Action
 from journey.team import repository as team_repository
+from journey.writeback import service as writeback_service
 
 
 def build_plan(session: Session, *, journey_id: int, actor: Actor) -> bool:
@@ -54,6 +55,7 @@ def build_plan(session: Session, *, journey_id: int, actor: Actor) -> bool:
                  subject=f"journey {journey_id}", playbook=journey.playbook,
                  kickoff_on=str(draft.kickoff_on), go_live_on=str(draft.go_live_on))
     session.flush()
+    writeback_service.mark_changed(session, account_ids=account.id)
     return True
 
 
@@ -83,6 +85,7 @@ def move_go_live(session: Session, *, journey_id: int, new_go_live: date, reason
                  reason=reason, tasks_moved=len(moves))
     journey.go_live_on = new_go_live
     session.flush()
+    writeback_service.mark_changed(session, account_ids=account.id, now=now)
     return moves
 
 
@@ -124,6 +127,8 @@ def update_task(session: Session, *, task_id: int, member: TeamMember, action: s
         audit.record(session, actor=actor, action="task.updated", account_id=journey.account_id,
                      subject=f"task {task.key}", changes=changes, reason=reason)
     session.flush()
+    if "status" in changes:
+        writeback_service.mark_changed(session, account_ids=journey.account_id, now=now)
     return task
 
 

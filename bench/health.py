@@ -184,21 +184,24 @@ def baseline(url: str) -> float:
 
 def recompute(url: str) -> tuple[float, dict[str, int], int]:
     """Tonight's recompute (after last night's): seconds, its result, risk alerts it wrote."""
+    from journey.audit import Actor
     from journey.config import get_settings
     from journey.db import engine_for
     from journey.health.jobs import recompute_all_health
-    from journey.models import Reminder
+    from journey.jobs.context import JobContext
+    from journey.models import ActorKind, Reminder
 
     os.environ["JOURNEY_DATABASE_URL"] = url
     get_settings.cache_clear()
     engine_for.cache_clear()
-    recompute_all_health(NOW - timedelta(days=1))  # yesterday's scores exist, as on any night but the first
+    actor = Actor(ActorKind.scheduler, "bench")
+    recompute_all_health(JobContext(now=NOW - timedelta(days=1), actor=actor))  # yesterday's scores exist
     engine = create_engine(url)
     count = select(func.count()).select_from(Reminder).where(Reminder.kind.like("risk.%"))
     with engine.connect() as conn:
         before = conn.scalar(count) or 0
     started = time.perf_counter()
-    result = recompute_all_health(NOW)
+    result = recompute_all_health(JobContext(now=NOW, actor=actor))
     took = time.perf_counter() - started
     with engine.connect() as conn:
         alerts = (conn.scalar(count) or 0) - before

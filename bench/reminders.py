@@ -1,7 +1,7 @@
 """Review reminders at scale: 100k reviews with a due reminder each.
 
 Measures, in one process, time and peak memory (RSS above the phase's start, sampled every 5 ms) of:
-- the scheduler's start (`build_scheduler(build_jobs(...)).start()`) with 100k rows waiting: it reads none;
+- the scheduler's start (`build_scheduler(jobs_for(...)).start()`) with 100k rows waiting: it reads none;
 - for contrast, APScheduler's own way: one date job per reminder added to a MemoryJobStore;
 - claiming every due reminder through our repository (the statement the job runs), and the whole job
   (claim, decide, write the batch's reminders and outbox messages through `notify.remind_many`);
@@ -220,12 +220,14 @@ def repository_claims() -> int:
 
 
 def scheduler_start() -> int:
-    from journey.config import get_settings
-    from journey.scheduler import build_jobs, build_scheduler
+    from dataclasses import replace
 
-    jobs = build_jobs(get_settings())
-    scheduler = build_scheduler([j for j in jobs if not j.run_at_start] + [
-        type(j)(j.id, j.run, j.trigger, False) for j in jobs if j.run_at_start])  # start only: no sweep yet
+    from journey.config import get_settings
+    from journey.jobs.registry import jobs_for
+    from journey.scheduler import build_scheduler
+
+    jobs = jobs_for(get_settings())
+    scheduler = build_scheduler([replace(j, run_at_start=False) for j in jobs])  # start only: no sweep yet
     scheduler.start(paused=True)
     count = len(scheduler.get_jobs())
     scheduler.shutdown(wait=False)
@@ -247,9 +249,13 @@ def jobstore_start(reviews: int) -> int:
 
 
 def run(url: str, reviews: int, jobstore: bool) -> list[tuple[str, Measure, str]]:
-    from journey import migrations, scheduler
+    from journey import migrations
+    from journey.audit import Actor
     from journey.config import get_settings
+    from journey.jobs.context import JobContext
+    from journey.models import ActorKind
     from journey.reviews import reminders
+    from journey.reviews.jobs import send_review_reminders
 
     os.environ["JOURNEY_DATABASE_URL"] = url
     get_settings.cache_clear()
@@ -277,7 +283,7 @@ def run(url: str, reviews: int, jobstore: bool) -> list[tuple[str, Measure, str]
     phase("repository claim loop", repository_claims)
     reset()
     phase(f"send_review_reminders job: claim + remind + outbox ({reminders.BATCH} per transaction)",
-          scheduler.send_review_reminders,
+          lambda: send_review_reminders(JobContext(now=datetime.now(UTC), actor=Actor(ActorKind.scheduler, "bench"))),
           "2 rows per reminder via notify.remind_many: multi-row INSERT ... ON CONFLICT DO NOTHING")
     return rows
 

@@ -19,6 +19,7 @@ BENCHES = [
     ("bench.burst", [], ["--full"]),
     ("bench.flow_overhead", [], ["--deals", "200", "--rounds", "3"]),
     ("bench.health", ["--accounts", "2000"], ["--full"]),
+    ("bench.evaluate", [], ["--full"]),
     ("bench.reminders", ["--reviews", "10000", "--no-jobstore"], []),
     ("bench.reminders", ["--reviews", "10000", "--no-jobstore", "--postgres"], ["--postgres"]),
     ("bench.pages", ["--accounts", "2000", "--record"], ["--record"]),

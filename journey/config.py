@@ -45,6 +45,14 @@ class Settings(BaseSettings):
                                         "Prefect holds its events before another API process may re-submit them")
     scheduler: bool = Field(default=True, description="run the scheduler thread in journey serve (SQLite)")
     scheduler_interval_seconds: float = Field(default=60, gt=0, description="how often review jobs sweep")
+    evaluate_interval_seconds: float = Field(default=1, gt=0, description="how often the accounts whose inputs "
+                                             "moved are rescored and their rules evaluated")
+    evaluate_quiet_seconds: float = Field(default=1, ge=0, description="an account is evaluated once nothing "
+                                          "moved it for this long (a burst of changes is one evaluation)")
+    evaluate_max_wait_seconds: float = Field(default=10, ge=0, description="...or once it waited this long, "
+                                             "however busy it stays")
+    evaluate_inline_max_accounts: int = Field(default=20, ge=0, description="POST /api/signals evaluates up to "
+                                              "this many accounts before it answers (200); more are queued (202)")
     event_max_attempts: int = 5
     upstream_max_attempts: int = Field(default=30, ge=1, description="tries of an event whose CRM API is down "
                                        "(backoff 30 s doubling to 1 h: about a day) before it is dead")

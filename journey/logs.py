@@ -10,6 +10,8 @@ import logging
 import re
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -21,6 +23,16 @@ _SALESFORCE_PATH = re.compile(r"(/webhooks/salesforce/)[^/?#\s\"'<>]+")
 _PLAIN = (int, float, bool, type(None))
 
 
+class _Stderr:
+    """Whatever `sys.stderr` is when a line is written (a test runner swaps it), never a closed copy."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(level: str) -> None:
     """Drop events below `level` (INFO by default): a sweep that found nothing logs at debug."""
     numeric = logging.getLevelName(level.upper())
@@ -28,6 +40,19 @@ def configure(level: str) -> None:
         numeric = logging.INFO
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(numeric))
     install_masking()
+
+
+@contextmanager
+def on_stderr(level: str) -> Iterator[None]:
+    """Log to stderr at `level` for the length of a command whose stdout is its result; the previous
+    configuration is back afterwards (a command run in-process, by a test, leaves nothing behind)."""
+    before = structlog.get_config()
+    configure(level)
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(_Stderr()))  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        structlog.configure(**before)
 
 
 def install_masking() -> None:

@@ -13,19 +13,15 @@ Only one scheduler works at a time: on PostgreSQL the leader holds a session adv
 exclusive lock on a file beside the database. Another `journey scheduler run` (or the embedded server's
 thread) waits and takes over within `poll` seconds of the leader's death.
 
-Adding a job: append a `Job` to `JOBS` (always present) or a `Hook` to `HOOKS` (wired only once its
-function exists in the tree). A hook's function is called as `fn(session, now=now)` inside one
-transaction per run (or `fn(now=now)` with `with_session=False`, when it opens its own) and returns
-anything (logged).
+The jobs themselves are listed once, in `journey.jobs.registry` (name, trigger, function); `journey jobs
+run NAME` runs the same functions by hand.
 """
 from __future__ import annotations
 
 import contextlib
-import importlib
 import threading
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,60 +32,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from journey import db, job_runs
 from journey.adapters.orchestrator import server_mode
+from journey.audit import Actor
 from journey.config import Settings
-from journey.inbox import repository as inbox_repository
+from journey.jobs.registry import JobSpec, jobs_for, run_job
 from journey.kit import utcnow
-from journey.reviews import reminders
+from journey.models import ActorKind
 
 log = structlog.get_logger("journey.scheduler")
 ADVISORY_LOCK_KEY = zlib.crc32(b"journey.scheduler")  # one leader per database
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
-
-
-# --- jobs: one-line triggers into services ---
-
-def send_review_reminders() -> int:
-    """Claim and send every due review reminder, one transaction per batch of 500."""
-    sent = 0
-    while True:
-        with db.transaction() as session:
-            sweep = reminders.send_due_reminders(session, now=utcnow())
-        sent += sweep.sent
-        if sweep.claimed < reminders.BATCH:
-            return sent
-
-
-def mark_missed_reviews() -> int:
-    missed = 0
-    while True:
-        with db.transaction() as session:
-            batch = reminders.mark_missed_reviews(session, now=utcnow())
-        missed += len(batch)
-        if len(batch) < reminders.BATCH:
-            return missed
-
-
-def sweep_inbox(wake: Callable[[], None] | None) -> int:
-    """Due inbox events (new, retries whose backoff ended, expired leases): wake the runner for them."""
-    with db.transaction(writer=False) as session:
-        due = inbox_repository.count_due(session, now=utcnow())
-    if due and wake is not None:
-        wake()
-    return due
-
-
-def submit_due_inbox(settings: Settings) -> int:
-    """Server mode: submit every due inbox event to the Prefect server, batch by batch, like the API
-    processes' submitters (whose claims this one can never duplicate); catches retries when no API
-    process polls (all run with JOURNEY_RUNNER=0, or none is up)."""
-    from journey.runner import submit_due
-
-    submitted = 0
-    while (batch := submit_due(settings)) > 0:
-        submitted += batch
-        if batch < settings.runner_batch_size:
-            break
-    return submitted
 
 
 def inbox_owner(settings: Settings, *, wake: Callable[[], None] | None = None) -> str:
@@ -103,104 +54,6 @@ def inbox_owner(settings: Settings, *, wake: Callable[[], None] | None = None) -
             f"{settings.runner_poll_seconds} s (JOURNEY_RUNNER=0 on all of them would leave retries waiting)")
 
 
-@dataclass(frozen=True)
-class Job:
-    id: str
-    run: Callable[[], Any]
-    trigger: dict[str, Any] = field(default_factory=lambda: {"trigger": "interval", "seconds": 60})
-    run_at_start: bool = True  # interval jobs; a cron job runs at start only if it missed a fire time
-
-    @property
-    def is_cron(self) -> bool:
-        return self.trigger.get("trigger") == "cron"
-
-
-@dataclass(frozen=True)
-class Hook:
-    """A job whose function another part of journey provides: `module:function(session, now=...)`."""
-
-    id: str
-    target: str
-    trigger: dict[str, Any]
-    run_at_start: bool = False
-    with_session: bool = True  # False: `fn(now=...)` opens its own transactions (one per message, say)
-
-
-HOOKS: list[Hook] = [
-    Hook("remind_incomplete_packets", "journey.handoff.service:remind_incomplete_packets",
-         {"trigger": "interval", "hours": 1}, True),
-    Hook("refresh_objective_statuses", "journey.objectives.service:refresh_objective_statuses",
-         {"trigger": "cron", "hour": 4, "minute": 0, "timezone": "UTC"}),
-]
-
-
-def _resolve(target: str) -> Callable[..., Any] | None:
-    module_name, _, name = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError:
-        return None
-    fn = getattr(module, name, None)
-    return fn if callable(fn) else None
-
-
-def _hook_job(hook: Hook) -> Job | None:
-    fn = _resolve(hook.target)
-    if fn is None:
-        return None
-
-    def run() -> Any:
-        if not hook.with_session:
-            return fn(now=utcnow())
-        with db.transaction() as session:
-            return fn(session, now=utcnow())
-
-    return Job(hook.id, run, hook.trigger, hook.run_at_start)
-
-
-def build_jobs(settings: Settings, *, wake: Callable[[], None] | None = None) -> list[Job]:
-    """The review jobs, the inbox sweep (wake the embedded runner, or submit to the Prefect server), and
-    every hook that exists."""
-    every = {"trigger": "interval", "seconds": settings.scheduler_interval_seconds}
-    jobs = [Job("send_review_reminders", send_review_reminders, every),
-            Job("mark_missed_reviews", mark_missed_reviews, every)]
-    if wake is not None:
-        jobs.append(Job("sweep_inbox", lambda: sweep_inbox(wake), {"trigger": "interval", "seconds": 30}))
-    elif server_mode():
-        jobs.append(Job("submit_due_inbox", lambda: submit_due_inbox(settings), {"trigger": "interval", "seconds": 30}))
-    jobs += [job for hook in HOOKS if (job := _hook_job(hook)) is not None]
-    jobs += health_and_notification_jobs()
-    return jobs
-
-
-def _entry_point(target: str) -> Callable[[], Any]:
-    """`module:function(now)` that owns its transactions (one per batch), imported when it runs."""
-    def run() -> Any:
-        module_name, _, name = target.partition(":")
-        return getattr(importlib.import_module(module_name), name)(utcnow())
-
-    return run
-
-
-def health_and_notification_jobs() -> list[Job]:
-    """Outbox and CRM write-back every 15 s; health nightly, the CRM's drift repaired after it, then the AM's
-    expansion rules; digests on Monday morning (UTC)."""
-    def cron(**fields: Any) -> dict[str, Any]:
-        return {"trigger": "cron", "timezone": "UTC", **fields}
-
-    return [Job("drain_outbox", _entry_point("journey.notify.outbox:drain_outbox"),
-                {"trigger": "interval", "seconds": 15}),
-            Job("drain_writeback", _entry_point("journey.writeback.drain:drain_writeback"),
-                {"trigger": "interval", "seconds": 15}),
-            Job("sync_crm_writeback", _entry_point("journey.writeback.drain:sync_all"), cron(hour=2, minute=30)),
-            Job("recompute_all_health", _entry_point("journey.health.jobs:recompute_all_health"),
-                cron(hour=2, minute=0)),
-            Job("evaluate_expansion_rules", _entry_point("journey.expansion.jobs:evaluate_expansion_rules"),
-                cron(hour=3, minute=0)),
-            Job("send_weekly_digests", _entry_point("journey.notify.digests:send_weekly_digests"),
-                cron(day_of_week="mon", hour=7, minute=0))]
-
-
 def _did_something(result: object) -> bool:
     """False for a sweep that found nothing (0, None, {} or a dict of zeros): not worth a log line."""
     if isinstance(result, dict):
@@ -208,30 +61,32 @@ def _did_something(result: object) -> bool:
     return bool(result)
 
 
-def _logged(job: Job) -> Callable[[], None]:
+def _logged(job: JobSpec, wake: Callable[[], None] | None) -> Callable[[], None]:
     """The job, its failures logged (it runs again next time); a cron job's success is recorded."""
+    actor = Actor(ActorKind.scheduler, job.name)
+
     def run() -> None:
         started = utcnow()
         try:
-            result = job.run()
+            result = run_job(job, now=started, actor=actor, wake=wake)
             if job.is_cron:
                 with db.transaction() as session:
-                    job_runs.record_run(session, job_id=job.id, at=started)
+                    job_runs.record_run(session, job_id=job.name, at=started)
         except Exception:  # noqa: BLE001 - a failing job must not stop the others; it runs again next time
-            log.exception("job.failed", job=job.id)
+            log.exception("job.failed", job=job.name)
             return
         if result:
-            (log.info if _did_something(result) else log.debug)("job.done", job=job.id, result=result)
+            (log.info if _did_something(result) else log.debug)("job.done", job=job.name, result=result)
 
     return run
 
 
-def _catching_up(job: Job) -> Callable[[], None]:
+def _catching_up(job: JobSpec, wake: Callable[[], None] | None) -> Callable[[], None]:
     """A cron job whose first call (at start) runs it only if a fire time passed since its last run.
 
     A job never recorded starts counting now: a new install does not send last Monday's digests.
     """
-    run, pending = _logged(job), threading.Event()
+    run, pending = _logged(job, wake), threading.Event()
     pending.set()
 
     def check_then_run() -> None:
@@ -240,23 +95,24 @@ def _catching_up(job: Job) -> Callable[[], None]:
             now = utcnow()
             try:
                 with db.transaction() as session:
-                    last = job_runs.last_run(session, job.id)
+                    last = job_runs.last_run(session, job.name)
                     if last is None:
-                        job_runs.record_run(session, job_id=job.id, at=now, only_if_new=True)
+                        job_runs.record_run(session, job_id=job.name, at=now, only_if_new=True)
             except Exception:  # noqa: BLE001 - the database is away: the next fire time runs it
-                log.exception("job.catch_up_failed", job=job.id)
+                log.exception("job.catch_up_failed", job=job.name)
                 return
-            trigger = job_runs.cron_trigger(job.trigger)
+            trigger = job_runs.cron_trigger(job.trigger.fields())
             missed = job_runs.missed_fire(trigger, last_run=last, now=now) if last is not None else None
             if missed is None or last is None:
                 return
-            log.info("job.catching_up", job=job.id, missed=missed.isoformat(), last_run=last.isoformat())
+            log.info("job.catching_up", job=job.name, missed=missed.isoformat(), last_run=last.isoformat())
         run()
 
     return check_then_run
 
 
-def build_scheduler(jobs: list[Job], *, now: datetime | None = None) -> BackgroundScheduler:
+def build_scheduler(jobs: list[JobSpec], *, now: datetime | None = None,
+                    wake: Callable[[], None] | None = None) -> BackgroundScheduler:
     """A scheduler with a thread per job: a slow job never delays another, and never runs twice at once.
 
     Interval jobs run at start (unless told not to); cron jobs run at start only to catch up a missed fire.
@@ -266,8 +122,8 @@ def build_scheduler(jobs: list[Job], *, now: datetime | None = None) -> Backgrou
     start = now or utcnow()
     for job in jobs:
         extra = {"next_run_time": start} if job.run_at_start or job.is_cron else {}
-        fn = _catching_up(job) if job.is_cron else _logged(job)
-        scheduler.add_job(fn, id=job.id, name=job.id, replace_existing=True, **job.trigger, **extra)
+        fn = _catching_up(job, wake) if job.is_cron else _logged(job, wake)
+        scheduler.add_job(fn, id=job.name, name=job.name, replace_existing=True, **job.trigger.fields(), **extra)
     return scheduler
 
 
@@ -364,10 +220,10 @@ class SchedulerService(threading.Thread):
     """Wait to lead, run the jobs while leading, stand down if the lock is lost, until stopped."""
 
     def __init__(self, settings: Settings, *, wake: Callable[[], None] | None = None, poll: float = 2.0,
-                 jobs: list[Job] | None = None) -> None:
+                 jobs: list[JobSpec] | None = None) -> None:
         super().__init__(name="journey-scheduler", daemon=True)
-        self.settings, self.poll = settings, poll
-        self.jobs = jobs if jobs is not None else build_jobs(settings, wake=wake)
+        self.settings, self.poll, self.wake = settings, poll, wake
+        self.jobs = jobs if jobs is not None else jobs_for(settings, wake=wake)
         self.leading = threading.Event()
         self._stopping = threading.Event()
         self._lock = leader_lock(settings)
@@ -390,10 +246,10 @@ class SchedulerService(threading.Thread):
             self._lead()
 
     def _lead(self) -> None:
-        scheduler = build_scheduler(self.jobs)
+        scheduler = build_scheduler(self.jobs, wake=self.wake)
         scheduler.start()
         self.leading.set()
-        log.info("scheduler.leading", jobs=[j.id for j in self.jobs])
+        log.info("scheduler.leading", jobs=[j.name for j in self.jobs])
         try:
             while not self._stopping.wait(self.poll):
                 if not self._lock.still_held():

@@ -2,7 +2,7 @@
 deactivated members lose their tokens, sessions and sign-in links
 
 Revision ID: a4d7e2b9c513
-Revises: 3e7a9c1b5d20
+Revises: 486c5ad3f476
 Create Date: 2026-12-04 08:00:00+00:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'a4d7e2b9c513'
-down_revision: str | None = '3e7a9c1b5d20'
+down_revision: str | None = '486c5ad3f476'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,6 +8,7 @@ from journey.cli.crm import crm_app
 from journey.cli.groups import command_group
 from journey.cli.health import health_app
 from journey.cli.imports import import_app
+from journey.cli.jobs import jobs_app
 from journey.cli.journeys import go_live_app, kpis, objectives_app, owners_app, plan_app
 from journey.cli.onboarding import packets_app, tasks_app, team_app
 from journey.cli.outbox import outbox_app
@@ -32,6 +33,7 @@ app.add_typer(owners_app, name="owners")
 app.add_typer(objectives_app, name="objectives")
 app.command("kpis")(kpis)
 app.add_typer(scheduler_app, name="scheduler")
+app.add_typer(jobs_app, name="jobs")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(crm_app, name="crm")
 

@@ -13,27 +13,27 @@ health_app = command_group("Health scores: recompute, back-test a scorecard, ove
 
 @health_app.command("recompute")
 def recompute(batch_size: int = typer.Option(2000, min=1, help="accounts per transaction")) -> None:
-    """Rescore every account now (the scheduler does it nightly), in set-based batches."""
+    """Rescore every account now (the scheduler does it nightly), in set-based batches; the same as
+    `journey jobs run recompute_all_health`, with the batch size to choose."""
     import time
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from journey import db
     from journey.audit import Actor
-    from journey.health import jobs, repository
+    from journey.health import jobs
+    from journey.jobs.context import JobContext
     from journey.kit import utcnow
     from journey.models import ActorKind
 
     console = Console(stderr=True)
-    with db.transaction(writer=False) as session:
-        total = repository.count_accounts(session)
     started = time.perf_counter()
     with Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
-        task = progress.add_task("accounts", total=total)
-        result = jobs.recompute_all_health(utcnow(), batch_size=batch_size,
-                                           actor=Actor(ActorKind.cli, "journey health recompute"),
-                                           progress=lambda n: progress.advance(task, n))
+        task = progress.add_task("accounts", total=None)
+        ctx = JobContext(now=utcnow(), actor=Actor(ActorKind.cli, "journey health recompute"),
+                         on_total=lambda n: progress.update(task, total=n),
+                         on_advance=lambda n: progress.advance(task, n))
+        result = jobs.recompute_all_health(ctx, batch_size=batch_size)
     typer.echo(f"{result['accounts']} accounts scored, {result['band_changes']} changed band "
                f"in {time.perf_counter() - started:.1f} s")
 

@@ -29,7 +29,7 @@ def run(poll: float = typer.Option(2.0, help="seconds between leader checks (and
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    typer.echo(f"journey scheduler: jobs {', '.join(j.id for j in service.jobs)}", err=True)
+    typer.echo(f"journey scheduler: jobs {', '.join(j.name for j in service.jobs)}", err=True)
     service.start()
     while not stopped.wait(0.5):
         if not service.is_alive():
@@ -39,12 +39,14 @@ def run(poll: float = typer.Option(2.0, help="seconds between leader checks (and
 
 @scheduler_app.command("jobs")
 def jobs() -> None:
-    """List the jobs this scheduler would run, with their triggers, and who retries inbox events."""
+    """List the jobs this scheduler would run, with their triggers, and who retries inbox events
+    (`journey jobs list` describes them; `journey jobs run NAME` runs one now)."""
     from journey.config import get_settings
-    from journey.scheduler import build_jobs, inbox_owner
+    from journey.jobs.registry import jobs_for
+    from journey.scheduler import inbox_owner
 
     settings = get_settings()
-    for job in build_jobs(settings):
-        trigger = ", ".join(f"{k}={v}" for k, v in job.trigger.items())
-        typer.echo(f"{job.id}\t{trigger}")
+    for job in jobs_for(settings):
+        trigger = ", ".join(f"{k}={v}" for k, v in job.trigger.fields().items())
+        typer.echo(f"{job.name}\t{trigger}")
     typer.echo(f"# {inbox_owner(settings)}")

@@ -40,6 +40,14 @@ class Rule(_Spec):
     channels: tuple[Literal["email", "slack"], ...] = ("email",)
 
 
+class UnresolvedPolicy(_Spec):
+    """A state that lasts, not a change: red for `red_days`, or an escalation open for `escalation_days`."""
+
+    red_days: int = Field(default=7, ge=1)
+    escalation_days: int = Field(default=3, ge=1)
+    cooldown_days: int = Field(default=7, ge=0)
+
+
 class RiskPolicy(_Spec):
     turns_red: bool = True
     red_band: str = "red"
@@ -47,6 +55,7 @@ class RiskPolicy(_Spec):
     drop_days: int = Field(default=7, ge=1)
     cooldown_days: int = Field(default=7, ge=0)
     channels: tuple[Literal["email", "slack"], ...] = ("email", "slack")
+    unresolved: UnresolvedPolicy = UnresolvedPolicy()
 
 
 class ReminderRules(_Spec):
@@ -171,7 +180,7 @@ _CHECKS = {"objectives_achieved": _objectives, "seat_utilisation": _seats, "revi
 # ----------------------------------------------------------------------------------------------- risk
 @dataclass(frozen=True)
 class RiskAlert:
-    kind: str  # risk.turned_red, risk.dropped
+    kind: str  # risk.turned_red, risk.dropped, risk.unresolved
     reason: str
 
 
@@ -192,3 +201,47 @@ def risk_alert(*, name: str, old_band: str | None, new_band: str, score: float,
                                          f"{(today - on).days} days, from {earlier:.0f} on {on.isoformat()} "
                                          f"to {score:.0f}.{why}")
     return None
+
+
+@dataclass(frozen=True)
+class RiskState:
+    """What the alert for a lasting state reads: the band and since when, the open escalation and since
+    when, and the factors costing the most as (label, value), worst first."""
+
+    name: str
+    band: str | None
+    score: float | None
+    band_since: date | None
+    escalation_since: date | None
+    costs: tuple[tuple[str, float], ...] = ()
+
+
+def unresolved_risk(state: RiskState, *, today: date, policy: RiskPolicy) -> RiskAlert | None:
+    """Red for `red_days` or an escalation open for `escalation_days`, said with since when and why:
+    "Acme: red since 2026-11-12 (9 days): escalation open since 2026-11-14 (7 days), NPS -20."."""
+    rule = policy.unresolved
+    red = (today - state.band_since).days if state.band == policy.red_band and state.band_since else None
+    escalated = (today - state.escalation_since).days if state.escalation_since else None
+    if (red is None or red < rule.red_days) and (escalated is None or escalated < rule.escalation_days):
+        return None
+    why = [f"{label} {value:g}" for label, value in state.costs]
+    if state.escalation_since is not None:
+        why.insert(0, f"escalation open since {state.escalation_since.isoformat()} ({escalated} days)")
+    if red is not None and state.band_since is not None:
+        head = f"red since {state.band_since.isoformat()} ({red} days)"
+        return RiskAlert("risk.unresolved", f"{state.name}: {head}{': ' + ', '.join(why) if why else ''}.")
+    health = f"health {state.score:.0f}/100 ({state.band})" if state.score is not None else "no health score yet"
+    return RiskAlert("risk.unresolved", f"{state.name}: {why[0]}; {health}"
+                                        f"{'; costs the most: ' + ', '.join(why[1:]) if why[1:] else ''}.")
+
+
+LABELS = {"nps": "NPS", "nps_response": "NPS answer", "csat": "CSAT", "csm_sentiment": "CSM sentiment",
+          "invoice_overdue_days": "invoice overdue (days)", "support_tickets_open": "open tickets"}
+
+
+def top_costs(contributions: list[dict[str, Any]], *, n: int = 2) -> tuple[tuple[str, float], ...]:
+    """The `n` factors of a stored score that cost the most points (an open escalation is said apart)."""
+    costly = [c for c in contributions if c.get("metric") != "escalation_open" and c.get("value") is not None
+              and c["weight"] - c["points"] > 0.05]
+    costly.sort(key=lambda c: c["weight"] - c["points"], reverse=True)
+    return tuple((LABELS.get(c["metric"], str(c["factor"]).replace("_", " ")), float(c["value"])) for c in costly[:n])

@@ -5,11 +5,12 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from journey.expansion.domain import UpcomingReview
-from journey.models import Account, Deal, Reminder, Review, Signal
+from journey.kit import as_utc
+from journey.models import Account, Deal, HealthScore, Reminder, Review, Signal
 
 
 def account_ids_with_am(session: Session, after_id: int, limit: int) -> list[int]:
@@ -69,3 +70,26 @@ def contract_ends(session: Session, account_ids: Sequence[int], today: date) -> 
 
 def review(session: Session, review_id: int) -> Review | None:
     return session.get(Review, review_id)
+
+
+def stored_health(session: Session, account_ids: Sequence[int], *, band: str, or_ids: Sequence[int]) -> dict[int, Any]:
+    """(band, score, band_changed_at, contributions) of the stored score of those of `account_ids` in
+    `band`, and of `or_ids` whatever their band (the contributions are read only for those)."""
+    stmt = (select(HealthScore.account_id, HealthScore.band, HealthScore.score, HealthScore.band_changed_at,
+                   HealthScore.contributions)
+            .where(HealthScore.account_id.in_(account_ids),
+                   or_(HealthScore.band == band, HealthScore.account_id.in_(or_ids))))
+    return {r.account_id: r for r in session.execute(stmt)}
+
+
+def escalations_open_since(session: Session, account_ids: Sequence[int], *, now: datetime) -> dict[int, datetime]:
+    """When the open escalation of each account opened: the first `escalation_open` signal at 1 after the
+    last one at 0 (accounts whose latest says closed, or that never sent one, are not in the answer)."""
+    escalation = (Signal.account_id.in_(account_ids), Signal.metric == "escalation_open", Signal.at <= now)
+    closed = (select(Signal.account_id, func.max(Signal.at).label("at")).where(*escalation, Signal.value < 0.5)
+              .group_by(Signal.account_id).subquery())
+    stmt = (select(Signal.account_id, func.min(Signal.at))
+            .outerjoin(closed, closed.c.account_id == Signal.account_id)
+            .where(*escalation, Signal.value >= 0.5, or_(closed.c.at.is_(None), Signal.at > closed.c.at))
+            .group_by(Signal.account_id))
+    return {a: as_utc(at) for a, at in session.execute(stmt)}

@@ -32,7 +32,8 @@ def reminder_rules() -> domain.ReminderRules:
 
 # ----------------------------------------------------------------------------------------------- risk
 def raise_risk_alerts(session: Session, *, changes: Sequence[ScoreChange], now: datetime) -> int:
-    """Alert the CSM of each account that turned red or fell fast (once per cool-down)."""
+    """Alert the CSM of each account that turned red or fell fast (once per cool-down), and of each that
+    stayed red or kept an escalation open too long (`raise_unresolved_alerts`)."""
     if not changes:
         return 0
     policy = reminder_rules().risk
@@ -47,11 +48,11 @@ def raise_risk_alerts(session: Session, *, changes: Sequence[ScoreChange], now: 
                                   top_factor=top.factor if top else None, policy=policy)
         if alert is not None and accounts[c.account_id].csm_id:
             alerts[c.account_id] = alert
+    raised = raise_unresolved_alerts(session, account_ids=ids, now=now)
     if not alerts:
-        return 0
+        return raised
     last = repository.last_reminder_at(session, list(alerts), ["risk.turned_red", "risk.dropped"])
     members = members_by_id(session, {accounts[a].csm_id for a in alerts})
-    raised = 0
     for account_id, alert in alerts.items():
         recent = last.get((account_id, alert.kind))
         if alert.kind == "risk.dropped" and recent and now - recent < timedelta(days=policy.cooldown_days):
@@ -60,6 +61,38 @@ def raise_risk_alerts(session: Session, *, changes: Sequence[ScoreChange], now: 
         raised += _remind(session, kind=alert.kind, member=members[account.csm_id], account=account,
                           reason=alert.reason, dedupe_key=f"{alert.kind}:{account_id}:{now.date().isoformat()}",
                           now=now, channels=policy.channels, subject=f"Health alert: {account.name}")
+    return raised
+
+
+def raise_unresolved_alerts(session: Session, *, account_ids: Sequence[int], now: datetime) -> int:
+    """Alert the CSM of each account red for N days or with an escalation open for N days (the state, not
+    a change: a red account with an open escalation is not forgotten because its band stays), saying since
+    when and why; once per cool-down. Reads the stored scores: call it after they are written."""
+    policy = reminder_rules().risk
+    escalations = repository.escalations_open_since(session, account_ids, now=now)
+    stored = repository.stored_health(session, account_ids, band=policy.red_band, or_ids=list(escalations))
+    candidates = set(escalations) | set(stored)
+    if not candidates:
+        return 0
+    accounts = repository.accounts(session, list(candidates))
+    last = repository.last_reminder_at(session, list(candidates), ["risk.unresolved"])
+    members = members_by_id(session, {a.csm_id for a in accounts.values() if a.csm_id})
+    raised = 0
+    for account_id in sorted(candidates):
+        account, health, since = accounts[account_id], stored.get(account_id), escalations.get(account_id)
+        recent = last.get((account_id, "risk.unresolved"))
+        if account.csm_id is None or (recent and now - recent < timedelta(days=policy.unresolved.cooldown_days)):
+            continue
+        state = domain.RiskState(
+            name=account.name, band=health.band if health else None, score=health.score if health else None,
+            band_since=health.band_changed_at.date() if health and health.band_changed_at else None,
+            escalation_since=since.date() if since else None,
+            costs=domain.top_costs(health.contributions) if health else ())
+        alert = domain.unresolved_risk(state, today=now.date(), policy=policy)
+        if alert is not None:
+            raised += _remind(session, kind=alert.kind, member=members[account.csm_id], account=account,
+                              reason=alert.reason, dedupe_key=f"{alert.kind}:{account_id}:{now.date().isoformat()}",
+                              now=now, channels=policy.channels, subject=f"Still at risk: {account.name}")
     return raised
 
 

@@ -13,6 +13,7 @@ from journey.accounts.access import facts
 from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
+from journey.evaluation import repository as evaluation_repository
 from journey.handoff import domain, repository
 from journey.models import (
     Account,
@@ -111,6 +112,7 @@ def edit_packet(session: Session, *, account_id: int, member: TeamMember, patch:
     audit.record(session, actor=Actor.user(member.email), action="packet.edited", account_id=account_id,
                  subject=_subject(packet), version=packet.version, changed=[c.path for c in changes],
                  completeness=score.score, missing=list(score.missing))
+    evaluation_repository.mark(session, [account_id], now=now)
     session.flush()
     writeback_service.mark_changed(session, account_ids=account_id, now=now)
     return packet
@@ -167,6 +169,7 @@ def acknowledge_packet(session: Session, *, account_id: int, member: TeamMember,
     if packet.state == "accepted" and before != "accepted":
         audit.record(session, actor=Actor.user(member.email), action="packet.accepted_by_both",
                      account_id=account_id, subject=_subject(packet), version=packet.version)
+    evaluation_repository.mark(session, [account_id], now=now)
     session.flush()
     writeback_service.mark_changed(session, account_ids=account_id, now=now)
     return AckOutcome(packet, roles)
@@ -184,7 +187,7 @@ def _remind_ae_of_return(session: Session, packet: HandoffPacket, account: Accou
                                                      body_text=reason))
 
 
-def remind_incomplete_packets(session: Session, *, now: datetime) -> int:
+def remind_incomplete_packets(session: Session, *, now: datetime, actor: Actor = SCHEDULER) -> int:
     """Remind each AE whose packet is incomplete: in the account's working hours (08:00-18:00 local on its
     business days), at most once every
     `packet.remind_every_business_days` (playbook; default 2) business days. The scheduler calls this;
@@ -215,7 +218,7 @@ def remind_incomplete_packets(session: Session, *, now: datetime) -> int:
         packet.last_ae_reminder_at = now
         if created is not None:
             raised += 1
-            audit.record(session, actor=SCHEDULER, action="packet.ae_reminded", account_id=account.id,
+            audit.record(session, actor=actor, action="packet.ae_reminded", account_id=account.id,
                          subject=_subject(packet), ae=ae.email, completeness=score.score)
     session.flush()
     return raised

@@ -7,7 +7,9 @@ from fastapi import APIRouter, Response
 from journey import db
 from journey.accounts.endpoints import visible_account
 from journey.audit import Actor
+from journey.config import get_settings
 from journey.deps import CurrentMember, ReadSession
+from journey.evaluation import service as evaluation_service
 from journey.health import service
 from journey.health.schemas import HealthRead, OverrideIn, OverrideRead, SignalBatch, SignalsAccepted
 from journey.kit import utcnow
@@ -15,16 +17,31 @@ from journey.kit import utcnow
 router = APIRouter(prefix="/api", tags=["health"])
 
 
-@router.post("/signals", response_model=SignalsAccepted)
-def post_signals(batch: SignalBatch, member: CurrentMember) -> SignalsAccepted:
-    """Store a batch of signals (a repeated id is ignored) and rescore the accounts they touch.
+@router.post("/signals", response_model=SignalsAccepted,
+             responses={202: {"model": SignalsAccepted, "description": "stored; the accounts are evaluated within "
+                                                                       "seconds (see `queued`)"}})
+def post_signals(batch: SignalBatch, member: CurrentMember, response: Response) -> SignalsAccepted:
+    """Store a batch of signals (a repeated id is ignored), rescore the accounts they touch and evaluate
+    their risk alerts and expansion rules.
 
-    Atomic: an account that does not exist, or is outside your book, fails the whole batch (422)."""
+    A batch touching up to JOURNEY_EVALUATE_INLINE_MAX_ACCOUNTS accounts (20) is evaluated before the
+    answer (200, `recomputed`); a larger one is queued and evaluated within seconds, once per account
+    however many batches touch it (202, `queued`). Atomic: an account that does not exist, or is outside
+    your book, fails the whole batch (422)."""
     items = [service.SignalIn(id=i.id, account=i.account, metric=i.metric, value=i.value, at=i.at)
              for i in batch.items]
+    now, actor = utcnow(), Actor.user(member.email)
     with db.transaction() as session:
-        result = service.record_signals(session, items=items, source="api", now=utcnow(),
-                                        actor=Actor.user(member.email), member=member)
+        result = service.record_signals(session, items=items, source="api", now=now, actor=actor, member=member,
+                                        rescore=False)
+        touched = result.pop("account_ids")
+        if result["accepted"] and len(touched) <= get_settings().evaluate_inline_max_accounts:
+            result["recomputed"] = evaluation_service.evaluate_marked(session, account_ids=touched, now=now,
+                                                                      actor=actor).accounts
+        elif result["accepted"]:
+            result["queued"] = len(touched)
+    if result.get("queued"):
+        response.status_code = 202
     return SignalsAccepted(**result)
 
 

@@ -2,33 +2,27 @@
 so a 100k-account recompute never holds the write lock for long and a crash loses one batch at most."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from journey import db
-from journey.audit import Actor
-from journey.models import ActorKind
+from journey.health import repository, service
+from journey.jobs.context import JobContext
 
 BATCH = 2000
-SCHEDULER = Actor(ActorKind.scheduler, "health.recompute")
 
 
-def recompute_all_health(now: datetime, *, batch_size: int = BATCH, actor: Actor = SCHEDULER,
-                         progress: Any = None) -> dict[str, int]:
-    """Rescore every account (nightly job, `journey health recompute`); counts of accounts and band changes."""
-    from journey.health import repository, service
-
+def recompute_all_health(ctx: JobContext, *, batch_size: int = BATCH) -> dict[str, int]:
+    """Rescore every account and raise its risk alerts (nightly: the safety net of evaluate-on-change for
+    what time alone moves: overdue tasks, stale data, red for a week); counts of accounts and band changes."""
     cards = service.all_scorecards()
+    with ctx.transaction(writer=False) as session:
+        ctx.total(repository.count_accounts(session))
     after, accounts, changed = 0, 0, 0
     while True:
-        with db.transaction() as session:
+        with ctx.transaction() as session:
             ids = repository.account_ids_after(session, after, batch_size)
             if not ids:
                 break
-            changes = service.recompute(session, account_ids=ids, now=now, actor=actor, cards=cards)
+            changes = service.recompute(session, account_ids=ids, now=ctx.now, actor=ctx.actor, cards=cards)
         after = ids[-1]
         accounts += len(ids)
         changed += sum(1 for c in changes if c.old_band is not None and c.old_band != c.new.band)
-        if progress is not None:
-            progress(len(ids))
+        ctx.advance(len(ids))
     return {"accounts": accounts, "band_changes": changed}

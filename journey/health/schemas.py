@@ -55,7 +55,9 @@ class SignalsAccepted(BaseModel):
     accepted: int
     duplicates: int
     accounts: int
-    recomputed: int
+    recomputed: int = Field(description="accounts rescored, and their rules evaluated, before this answer (200)")
+    queued: int = Field(default=0, description="accounts queued for evaluation within seconds (202: a batch "
+                                               "touching more accounts than JOURNEY_EVALUATE_INLINE_MAX_ACCOUNTS)")
     objective_measurements: int = Field(default=0, description="progress recorded on objectives naming the metric")
 
 

@@ -18,6 +18,7 @@ from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.config import get_settings
 from journey.errors import InvalidInput
+from journey.evaluation import repository as evaluation_repository
 from journey.health import domain, explanation, overrides, records, repository
 from journey.health.scorecards import Scorecard, load_scorecards, scorecard_for
 from journey.models import TeamMember
@@ -61,7 +62,9 @@ class SignalIn:
 
 def record_signals(session: Session, *, items: Sequence[SignalIn], source: str, now: datetime,
                    actor: Actor, member: TeamMember | None = None, rescore: bool = True) -> dict[str, Any]:
-    """Store signals (a known id is ignored), then rescore the accounts they touched.
+    """Store signals (a known id is ignored), then rescore the accounts they touched, or, with
+    `rescore=False`, put them on the evaluate-on-change work list (`journey.evaluation`) for the caller
+    or the sweep to evaluate; either way no signal is left unscored.
 
     With `member`, only accounts in the member's book are writable. Unknown accounts fail the whole
     batch with every bad item listed, so nothing half-lands and the batch can be resent as is.
@@ -80,9 +83,11 @@ def record_signals(session: Session, *, items: Sequence[SignalIn], source: str, 
         audit.record(session, actor=actor, action="signals.recorded", subject=source, accepted=accepted,
                      accounts=len(touched))
     changes = recompute(session, account_ids=touched, now=now, actor=actor) if rescore and accepted else []
+    if accepted and not rescore:
+        evaluation_repository.mark(session, touched, now=now)
     session.flush()
     return {"accepted": accepted, "duplicates": len(rows) - accepted, "accounts": len(touched),
-            "recomputed": len(changes), "objective_measurements": measured}
+            "recomputed": len(changes), "objective_measurements": measured, "account_ids": touched}
 
 
 def _objective_progress(session: Session, rows: list[dict[str, Any]], *, actor: Actor, now: datetime) -> int:
@@ -185,6 +190,7 @@ def override_band(session: Session, *, account: Any, member: TeamMember, band: s
     held = overrides.set_override(session, account=account, member=member, band=band, reason=reason,
                                   expires_on=expires_on, now=now, bands=band_names())
     recompute(session, account_ids=[account.id], now=now, actor=Actor.user(member.email), alerts=False)
+    evaluation_repository.mark(session, [account.id], now=now)  # expansion rules read the band in force
     return held
 
 
@@ -192,6 +198,7 @@ def clear_band_override(session: Session, *, account: Any, member: TeamMember, n
     """Remove the override and rescore: the computed band is in force again."""
     overrides.clear_override(session, account=account, member=member)
     recompute(session, account_ids=[account.id], now=now, actor=Actor.user(member.email), alerts=False)
+    evaluation_repository.mark(session, [account.id], now=now)
 
 
 # ---------------------------------------------------------------------------------------------- read

@@ -4,6 +4,7 @@ from journey.models.audit import AuditEntry
 from journey.models.base import ActorKind, Base, DealStatus, EventStatus, JourneyStatus, Role, TaskStatus
 from journey.models.crm import CrmDealStage
 from journey.models.deals import Deal, Journey
+from journey.models.evaluation import PendingEvaluation
 from journey.models.health import ContactHold, HealthHistory, HealthOverride, HealthScore, Signal
 from journey.models.inbox import InboundEvent
 from journey.models.jobs import JobRun
@@ -23,7 +24,7 @@ __all__ = [
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",
     "HandoffPacket", "InboundEvent", "JobRun", "Journey", "JourneyStatus", "Milestone", "OutboxMessage",
-    "PacketAcknowledgement", "PacketVersion", "PlanSlip", "PlanTask", "Reminder", "Review",
+    "PacketAcknowledgement", "PacketVersion", "PendingEvaluation", "PlanSlip", "PlanTask", "Reminder", "Review",
     "ReviewReminder", "Role", "SigninLink", "Stakeholder", "TaskStatus", "TeamMember",
     "WebSession",
 ]

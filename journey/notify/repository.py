@@ -5,10 +5,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, and_, or_, select, update
+from sqlalchemy import Insert, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from journey.models import Account, HealthScore, OutboxMessage, Reminder, TeamMember
+from journey.models import OutboxMessage, Reminder
 
 
 def reminders_of(session: Session, member_id: int, *, status: str | None, after_id: int, limit: int
@@ -17,12 +17,6 @@ def reminders_of(session: Session, member_id: int, *, status: str | None, after_
             .order_by(Reminder.id).limit(limit))
     if status:
         stmt = stmt.where(Reminder.status == status)
-    return session.scalars(stmt).all()
-
-
-def open_reminders_due(session: Session, member_id: int, *, until: datetime) -> Sequence[Reminder]:
-    stmt = (select(Reminder).where(Reminder.assignee_id == member_id, Reminder.status == "open",
-                                   Reminder.due_at <= until).order_by(Reminder.due_at).limit(50))
     return session.scalars(stmt).all()
 
 
@@ -71,6 +65,14 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
     return sorted((id_, attempts) for id_, attempts in session.execute(stmt))
 
 
+def count_due(session: Session, *, now: datetime) -> int:
+    """Pending messages a drainer would claim now (what a dry run of the drain reports)."""
+    stmt = (select(func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+                   or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)))
+    return session.scalar(stmt) or 0
+
+
 def _held(message_id: int, token: int) -> Any:
     return and_(OutboxMessage.id == message_id, OutboxMessage.status == "pending", OutboxMessage.attempts == token)
 
@@ -116,17 +118,3 @@ def requeue(session: Session, message_id: int, *, now: datetime, note: str) -> b
             .values(status="pending", next_attempt_at=now, locked_until=None, error=note)
             .execution_options(synchronize_session=False))
     return session.execute(stmt).rowcount == 1
-
-
-def digest_members(session: Session) -> Sequence[TeamMember]:
-    """Active members who own at least one account as CSM or AM."""
-    owns = select(Account.id).where(or_(Account.csm_id == TeamMember.id, Account.am_id == TeamMember.id)).exists()
-    return session.scalars(select(TeamMember).where(TeamMember.active.is_(True), owns).order_by(TeamMember.id)).all()
-
-
-def book_with_health(session: Session, member_id: int) -> list[Any]:
-    stmt = (select(Account.id, Account.name, HealthScore.score, HealthScore.band, HealthScore.previous_band,
-                   HealthScore.band_changed_at)
-            .outerjoin(HealthScore, HealthScore.account_id == Account.id)
-            .where(or_(Account.csm_id == member_id, Account.am_id == member_id)).order_by(Account.name))
-    return list(session.execute(stmt))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from journey import audit
 from journey.audit import Actor
 from journey.errors import InvalidInput, NotFound
+from journey.evaluation import repository as evaluation_repository
 from journey.models import ActorKind, Journey, Objective, ObjectiveProgress
 from journey.objectives import domain, repository
 
@@ -88,6 +89,7 @@ def record_progress(session: Session, *, objective_id: int, account_id: int, val
     session.flush()
     audit.record(session, actor=actor, action="objective.progress_recorded", account_id=account_id,
                  subject=f"objective {objective.title}"[:200], value=value, at=at.isoformat(), source=source)
+    evaluation_repository.mark(session, [account_id], now=now)
     return _refresh(session, objective, actor=actor, today=now.date())
 
 

@@ -10,6 +10,7 @@ from journey.accounts.access import account_for
 from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.errors import Conflict, InvalidInput, NotFound
+from journey.evaluation import repository as evaluation_repository
 from journey.handoff import repository as handoff_repository
 from journey.kit import row_id
 from journey.models import (
@@ -84,6 +85,7 @@ def move_go_live(session: Session, *, journey_id: int, new_go_live: date, reason
                  subject=f"journey {journey_id}", old=str(journey.go_live_on), new=str(new_go_live),
                  reason=reason, tasks_moved=len(moves))
     journey.go_live_on = new_go_live
+    evaluation_repository.mark(session, [account.id], now=now)
     session.flush()
     writeback_service.mark_changed(session, account_ids=account.id, now=now)
     return moves
@@ -118,6 +120,7 @@ def update_task(session: Session, *, task_id: int, member: TeamMember, action: s
             changes["status"] = [str(task.status), step.status]
             _apply_status(task, step.status, reason=reason, now=now)
             _refresh_milestone_completion(session, task.milestone_id, now)
+            evaluation_repository.mark(session, [journey.account_id], now=now)  # the plan's on-time share moved
     if assignee is not None:
         new = _active_member(session, assignee)
         if new.id != task.assignee_id:

@@ -10,6 +10,7 @@ from journey import audit
 from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.errors import Conflict, InvalidInput
+from journey.evaluation import repository as evaluation_repository
 from journey.models import Account, Review, TeamMember
 from journey.notify import service as notify
 from journey.objectives import repository as objectives_repository
@@ -75,6 +76,7 @@ def schedule_review(session: Session, *, review: Review, starts_at: datetime, du
     audit.record(session, actor=actor, action="review.scheduled", account_id=account.id,
                  subject=f"review {review.id}", starts_at=starts_at.isoformat(), sequence=review.sequence)
     invitations.send_invitation(session, review=review, account=account, now=now)
+    evaluation_repository.mark(session, [account.id], now=now)  # the review-upcoming rule reads its date
     session.flush()
     return True
 
@@ -119,6 +121,7 @@ def record_outcome(session: Session, *, review: Review, notes: str, progress: li
     audit.record(session, actor=actor, action="review.held", account_id=account.id, subject=f"review {review.id}",
                  objectives=len(progress), expansion=len(expansion_opportunities), next_steps=len(next_steps))
     _record_measurements(session, review=review, progress=progress, actor=actor, now=now)
+    evaluation_repository.mark(session, [account.id], now=now)  # reviews held, objectives measured
     am = session.get(TeamMember, account.am_id) if account.am_id else None
     if expansion_opportunities and am is not None:
         count = len(expansion_opportunities)

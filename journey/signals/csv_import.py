@@ -1,8 +1,9 @@
 """`journey import signals FILE.csv`: columns `id,account,metric,value,at`, as in `POST /api/signals`.
 
 Rows are checked one by one (a bad row is reported with its line and skipped), stored in batches of
-1,000 (one transaction each, a known id is ignored, so the import can run again), then the accounts
-touched are rescored set-based."""
+1,000 (one transaction each, a known id is ignored, so the import can run again), each batch putting its
+accounts on the evaluate-on-change list; at the end the import evaluates them itself (rescore, risk
+alerts, expansion rules), once per account, 500 accounts per transaction."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from journey.models import ActorKind
 COLUMNS = ("id", "account", "metric", "value", "at")
 _NAMES = {",": "',' (comma)", ";": "';' (semicolon)", "\t": "tabs"}
 BATCH = 1000
+EVALUATE_BATCH = 500
 
 
 @dataclass
@@ -53,7 +55,8 @@ def _rows(file: CsvFile, summary: ImportSummary) -> Iterator[tuple[int, SignalIn
 
 
 def import_signals(file: CsvFile, *, progress: Callable[[int], None] | None = None) -> ImportSummary:
-    from journey.health import jobs, repository, service
+    from journey.evaluation import service as evaluation_service
+    from journey.health import repository, service
 
     summary = ImportSummary()
     actor = Actor(ActorKind.cli, "journey import signals")
@@ -79,9 +82,9 @@ def import_signals(file: CsvFile, *, progress: Callable[[int], None] | None = No
             flush()
     if batch:
         flush()
-    if summary.accounts:
-        touched = sorted(summary.accounts)
-        for start in range(0, len(touched), jobs.BATCH):
-            with db.transaction() as session:
-                service.recompute(session, account_ids=touched[start:start + jobs.BATCH], now=utcnow(), actor=actor)
+    touched = sorted(summary.accounts)
+    for start in range(0, len(touched), EVALUATE_BATCH):  # the import evaluates its accounts itself, at once
+        with db.transaction() as session:
+            evaluation_service.evaluate_marked(session, account_ids=touched[start:start + EVALUATE_BATCH],
+                                               now=utcnow(), actor=actor)
     return summary

@@ -14,6 +14,7 @@ def mount_web(app: FastAPI) -> None:
         account_pages,
         admin_pages,
         book_pages,
+        digest_pages,
         member_pages,
         packet_pages,
         review_pages,
@@ -21,7 +22,7 @@ def mount_web(app: FastAPI) -> None:
         team_pages,
     )
 
-    for module in (signin_pages, book_pages, account_pages, packet_pages, review_pages, team_pages, admin_pages,
-                   member_pages):
+    for module in (signin_pages, book_pages, account_pages, packet_pages, review_pages, team_pages, digest_pages,
+                   admin_pages, member_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -22,7 +22,7 @@ from journey.web.render import Clock, page
 
 router = APIRouter(include_in_schema=False)
 KPI_TTL_SECONDS = 60
-_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+Cache = dict[str, tuple[float, dict[str, Any]]]
 _lock = threading.Lock()
 
 
@@ -47,20 +47,20 @@ def kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
     }
 
 
-def cached_kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
+def cached_kpis(session: Session, member: TeamMember, clock: Clock, cache: Cache) -> dict[str, Any]:
     """The KPIs, computed at most once a minute per book (they aggregate every task of every account: a
-    weekly-review figure does not need to be recomputed on each page view). In memory, per process."""
+    weekly-review figure does not need to be recomputed on each page view). In memory, per app."""
     scope = "all" if sees_every_account(member) else f"member:{member.id}"
     now = time.monotonic()
     with _lock:
-        hit = _cache.get(scope)
+        hit = cache.get(scope)
     if hit is not None and now - hit[0] < KPI_TTL_SECONDS:
         return hit[1]
     figures = {**kpis(session, member, clock), "as_of": utcnow()}
     with _lock:
-        if len(_cache) > 5000:
-            _cache.clear()
-        _cache[scope] = (now, figures)
+        if len(cache) > 5000:
+            cache.clear()
+        cache[scope] = (now, figures)
     return figures
 
 
@@ -68,5 +68,8 @@ def cached_kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str,
 def dashboard(request: Request, viewer: PageViewer, session: ReadSession) -> Response:
     require(viewer.member, Action.view_team)
     clock = Clock(viewer.tz)
-    return page(request, "team.html", viewer, k=cached_kpis(session, viewer.member, clock),
+    cache = getattr(request.app.state, "kpi_cache", None)
+    if cache is None:
+        cache = request.app.state.kpi_cache = {}
+    return page(request, "team.html", viewer, k=cached_kpis(session, viewer.member, clock, cache),
                 bands=health_view.BANDS)

@@ -126,6 +126,12 @@ def revive(session: Session, *, crm: str | None = None, account_ids: Sequence[in
     return session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0
 
 
+def count_due(session: Session, *, now: datetime) -> int:
+    """Writes waiting to be sent now, every CRM together."""
+    stmt = select(func.count()).select_from(CrmWrite).where(CrmWrite.status == "pending", CrmWrite.due_at <= now)
+    return int(session.scalar(stmt) or 0)
+
+
 def claim_due(session: Session, *, crm: str, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
     """Lease up to `limit` due rows of one CRM in one statement (deal rows and company rows together)."""
     due = (select(CrmWrite.id).where(CrmWrite.crm == crm, CrmWrite.status == "pending", CrmWrite.due_at <= now,

@@ -28,7 +28,7 @@ def test_signals_then_health_with_explanation_and_history(client, admin, account
              {"id": "sig-3", "account": "crm:events:C-77", "metric": "escalation_open", "value": 1, "at": _iso(1)}]
     r = client.post("/api/signals", json={"items": items}, headers=admin)
     assert r.status_code == 200, r.text
-    assert r.json() == {"accepted": 3, "duplicates": 0, "accounts": 1, "recomputed": 1,
+    assert r.json() == {"accepted": 3, "duplicates": 0, "accounts": 1, "recomputed": 1, "queued": 0,
                         "objective_measurements": 0}
     again = client.post("/api/signals", json={"items": items}, headers=admin).json()
     assert (again["accepted"], again["duplicates"]) == (0, 3)

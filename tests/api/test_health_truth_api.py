@@ -37,9 +37,11 @@ def tasks(client, headers) -> list[dict]:
 
 
 def nightly() -> None:
+    from journey.audit import Actor
     from journey.health.jobs import recompute_all_health
+    from journey.jobs.context import JobContext
 
-    recompute_all_health(datetime.now(UTC))
+    recompute_all_health(JobContext(now=datetime.now(UTC), actor=Actor.flow("test")))
 
 
 def done_by_hand(task_id: int) -> None:

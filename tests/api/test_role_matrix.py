@@ -95,7 +95,7 @@ MATRIX: tuple[Entry, ...] = (
     Entry(A.view_book, "their book", (
         api("GET", "/api/accounts", lists_account=True), api("GET", "/api/journeys", lists_account=True),
         api("GET", "/api/kpis/onboarding"), api("GET", "/api/reminders"), page("/", lists_account=True),
-        page("/reviews"), page("/reminders"), cli("kpis"))),
+        page("/reviews"), page("/reminders"), page("/digest"), cli("kpis"))),
     Entry(A.view_team, "the team", (api("GET", "/api/team"), page("/team"))),
     Entry(A.edit_packet, "the account", (
         api("PATCH", "/api/accounts/{ref}/handoff", body={"risks": ["IT capacity", "a new risk"]}),

@@ -8,13 +8,20 @@ from sqlalchemy import select
 
 from journey import db
 from journey.audit import Actor
+from journey.digests import jobs
+from journey.digests import service as digests
 from journey.health import service
 from journey.health.service import SignalIn
+from journey.jobs.context import JobContext
 from journey.models import Account, OutboxMessage, Reminder, Role, TeamMember
-from journey.notify.digests import send_weekly_digests
+from tests.builders import deal_signed, drain, post_event
 
 pytestmark = pytest.mark.usefixtures("db_url")
 MONDAY = datetime(2027, 3, 1, 7, tzinfo=UTC)
+
+
+def send_weekly_digests(now: datetime) -> dict[str, int]:
+    return jobs.send_weekly_digests(JobContext(now=now, actor=Actor.flow("test")))
 
 
 def test_weekly_digest_lists_the_book_and_changes_once_per_week() -> None:
@@ -37,8 +44,8 @@ def test_weekly_digest_lists_the_book_and_changes_once_per_week() -> None:
             service.record_signals(session, items=[SignalIn(f"{m}{day}", str(ids[0]), m, v, when)
                                                    for m, v in values.items()],
                                    source="test", now=when, actor=Actor.flow("test"))
-    assert send_weekly_digests(MONDAY) == {"members": 1, "queued": 1}
-    assert send_weekly_digests(MONDAY + timedelta(hours=2)) == {"members": 1, "queued": 0}
+    assert send_weekly_digests(MONDAY) == {"members": 1, "managers": 0, "queued": 1}
+    assert send_weekly_digests(MONDAY + timedelta(hours=2)) == {"members": 1, "managers": 0, "queued": 0}
     with db.transaction(writer=False) as session:
         [mail] = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("digest:%"))).all()
         alerts = session.scalars(select(OutboxMessage.channel).where(OutboxMessage.dedupe_key.like("%risk%"))).all()
@@ -78,3 +85,53 @@ def test_the_digest_lists_what_is_due_this_week_overdue_first_and_nothing_else()
                                         "- 2027-03-04: Acme: prepare the <renewal> call."]
     assert "<li>2027-03-04: Acme: prepare the &lt;renewal&gt; call.</li>" in mail.body_html
     assert "already handled" not in mail.body_text and "120 days" not in mail.body_text
+
+
+def _journey_with_work_due(client) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """A signed deal (its plan's first tasks past due by now, its 90-day review coming up), a manager, an
+    open expansion reminder for the AM: the ids of the team."""
+    post_event(client, deal_signed())
+    assert drain() == ["processed"]
+    with db.transaction() as session:
+        session.add(TeamMember(email="boss@x.example", name="Boss <Manager>", role=Role.manager))
+        people = {m.email: m.id for m in session.scalars(select(TeamMember))}
+        account_id = session.scalar(select(Account.id))
+        session.add(Reminder(kind="expansion.seat_utilisation", account_id=account_id, assignee_id=people[
+            "am@vendor.example"], due_at=datetime(2027, 2, 1, tzinfo=UTC), reason="Acme: 95% of seats.",
+            status="open", dedupe_key="x-1", created_at=datetime(2027, 2, 1, tzinfo=UTC), details={}))
+    return people
+
+
+@pytest.mark.clock("2027-02-08T07:00:00Z")  # a Monday, eleven weeks after the signature
+def test_the_manager_gets_the_team_and_each_owner_their_overdue_tasks_and_reviews(client) -> None:
+    people = _journey_with_work_due(client)
+    now = datetime(2027, 2, 8, 7, tzinfo=UTC)
+    assert send_weekly_digests(now) == {"members": 2, "managers": 1, "queued": 3}
+    assert send_weekly_digests(now + timedelta(hours=1))["queued"] == 0  # once per week
+    with db.transaction(writer=False) as session:
+        mails = {m.recipient: m for m in session.scalars(select(OutboxMessage))}
+        team = digests.team_digest(session, now=now)
+        csm = digests.member_digest(session, member=session.get_one(TeamMember, people["csm@vendor.example"]),
+                                    now=now)
+    rows = {p["name"]: p for p in team["people"]}
+    assert set(rows) == {"Camille CSM", "Morgan AM"}
+    assert rows["Camille CSM"]["overdue"] == len(csm["overdue"]) > 0  # the kickoff tasks were due weeks ago
+    assert rows["Morgan AM"]["expansion"] == 1 and rows["Camille CSM"]["expansion"] == 0
+    assert rows["Camille CSM"]["reviews"] == rows["Morgan AM"]["reviews"] == len(csm["reviews"]) == 1
+    assert rows["Camille CSM"]["unknown"] == 1 and rows["Camille CSM"]["red"] == 0  # never scored: unknown
+
+    boss = mails["boss@x.example"]
+    assert boss.dedupe_key == f"team-digest:{people['boss@x.example']}:2027-W06"
+    assert boss.subject == (f"Your team's week: 0 red, {team['totals']['overdue']} overdue tasks, "
+                            "1 reviews in 14 days")
+    assert (f"- Camille CSM (CSM): 1 accounts: 0 / 0 / 1; {rows['Camille CSM']['overdue']} overdue; 1 reviews; "
+            "0 expansion") in boss.body_text
+    assert "Boss &lt;Manager&gt;" in boss.body_html and "/digest" in boss.body_text
+
+    mine = mails["csm@vendor.example"].body_text
+    overdue = mine.split("Your overdue tasks:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len(overdue) == len(csm["overdue"]) and all("days ago)" in line for line in overdue)
+    [review] = csm["reviews"]
+    assert f"Reviews in the next 14 days:\n- {review['due_on']}: Société Acme" in mine
+    assert review["title"] in mine and 0 <= review["in_days"] <= 14
+    assert "Your overdue tasks" not in mails["am@vendor.example"].body_text  # the plan's tasks are the CSM's

@@ -55,7 +55,7 @@ def test_upgrading_gives_old_tokens_an_expiry_and_ends_what_inactive_members_hel
     now = datetime.now(UTC)
     engine = create_engine(empty_database)
     with engine.connect() as conn:
-        migrations.upgrade(conn, "3e7a9c1b5d20")  # the revision before token expiry
+        migrations.upgrade(conn, "486c5ad3f476")  # the revision before token expiry
         for n, active in ((1, True), (2, False)):
             conn.execute(member.insert().values(id=n, email=f"m{n}@x.example", name="M", role="csm", timezone="UTC",
                                                 active=active, segments=[], regions=[], languages=[]))

@@ -14,10 +14,14 @@ import pytest
 from sqlalchemy import func, select, update
 
 from journey import db, job_runs
+from journey.audit import Actor
 from journey.config import get_settings
+from journey.jobs.context import JobContext
+from journey.jobs.registry import Cron, JobSpec, jobs_for, run_job
 from journey.kit import utcnow
 from journey.models import (
     Account,
+    ActorKind,
     Deal,
     InboundEvent,
     JobRun,
@@ -30,10 +34,20 @@ from journey.models import (
     Role,
     TeamMember,
 )
-from journey.scheduler import Job, SchedulerService, build_jobs, mark_missed_reviews, send_review_reminders
+from journey.reviews import jobs as review_jobs
+from journey.scheduler import SchedulerService
 from tests.conftest import wait_until
 
 REVIEW_JOBS = {"send_review_reminders", "mark_missed_reviews"}
+ACTOR = Actor(ActorKind.scheduler, "test")
+
+
+def send_review_reminders() -> int:
+    return review_jobs.send_review_reminders(JobContext(now=utcnow(), actor=ACTOR))["sent"]
+
+
+def mark_missed_reviews() -> int:
+    return review_jobs.mark_missed_reviews(JobContext(now=utcnow(), actor=ACTOR))["missed"]
 
 
 def seed(n: int, *, due_in: list[float] | float, starts_in: timedelta = timedelta(days=10),
@@ -94,7 +108,7 @@ def fast(db_url, monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def scheduler(settings) -> SchedulerService:  # type: ignore[no-untyped-def]
-    jobs = [job for job in build_jobs(settings) if job.id in REVIEW_JOBS]
+    jobs = [job for job in jobs_for(settings) if job.name in REVIEW_JOBS]
     return SchedulerService(settings, poll=0.2, jobs=jobs)
 
 
@@ -236,20 +250,20 @@ def test_the_embedded_server_runs_one_scheduler_thread_on_sqlite(fast, db_url) -
             assert service is None  # PostgreSQL deployments run `journey scheduler run` instead
             return
         assert service.leading.wait(15)
-        assert {"send_review_reminders", "mark_missed_reviews", "sweep_inbox"} <= {j.id for j in service.jobs}
+        assert {"send_review_reminders", "mark_missed_reviews", "sweep_inbox", "evaluate_changed_accounts"} <= {
+            j.name for j in service.jobs}
     assert not service.is_alive()
 
 
-def _nightly(runs: list, *, fail: bool = False) -> Job:
+def _nightly(runs: list, *, fail: bool = False) -> JobSpec:
     """A cron job at an hour 12 hours away, so it never fires on its own during the test."""
-    def run() -> int:
-        runs.append(utcnow())
+    def run(ctx: JobContext) -> dict[str, int]:
+        runs.append(ctx.now)
         if fail:
             raise RuntimeError("the job failed")
-        return 1
+        return {"done": 1}
 
-    hour = (utcnow().hour + 12) % 24
-    return Job("nightly_test", run, {"trigger": "cron", "hour": hour, "minute": 0, "timezone": "UTC"})
+    return JobSpec("nightly_test", "a test job", Cron((utcnow().hour + 12) % 24), run, run_at_start=False)
 
 
 def _last_run() -> datetime | None:
@@ -257,7 +271,7 @@ def _last_run() -> datetime | None:
         return job_runs.last_run(s, "nightly_test")
 
 
-def _run_scheduler(settings, job: Job, *, for_seconds: float) -> None:  # type: ignore[no-untyped-def]
+def _run_scheduler(settings, job: JobSpec, *, for_seconds: float) -> None:  # type: ignore[no-untyped-def]
     service = SchedulerService(settings, poll=0.2, jobs=[job])
     service.start()
     try:
@@ -270,7 +284,7 @@ def _run_scheduler(settings, job: Job, *, for_seconds: float) -> None:  # type: 
 def test_a_cron_job_missed_while_the_scheduler_was_down_runs_once_at_start(fast) -> None:
     runs: list[datetime] = []
     job = _nightly(runs)
-    fire = job_runs.cron_trigger(job.trigger)
+    fire = job_runs.cron_trigger(job.trigger.fields())
     latest = fire.get_next_fire_time(None, utcnow() - timedelta(days=1))  # its latest fire time, ~12 h ago
     with db.transaction() as s:  # it last ran three nights before: three fire times were missed
         job_runs.record_run(s, job_id="nightly_test", at=latest - timedelta(days=3))
@@ -296,7 +310,7 @@ def test_a_cron_job_runs_at_start_only_if_it_missed_a_fire_time(fast) -> None:
 
 
 def test_the_nightly_and_weekly_jobs_are_cron_jobs_that_catch_up(fast) -> None:
-    jobs = {job.id: job for job in build_jobs(fast)}
+    jobs = {job.name: job for job in jobs_for(fast)}
     for name in ("recompute_all_health", "evaluate_expansion_rules", "send_weekly_digests",
                  "refresh_objective_statuses"):
         assert jobs[name].is_cron
@@ -336,11 +350,15 @@ def test_the_standalone_scheduler_submits_due_inbox_events_beside_the_api_submit
         {"locked_until": now + timedelta(minutes=2)},  # an API submitter's live lease
         {"locked_until": now - timedelta(seconds=1), "attempts": 1},  # a dead worker's lease
     ])
-    jobs = {job.id: job for job in build_jobs(fast)}
+    jobs = {job.name: job for job in jobs_for(fast)}
     assert "submit_due_inbox" in jobs and "sweep_inbox" not in jobs
-    assert jobs["submit_due_inbox"].run() == 2
+
+    def submit_job() -> int:
+        return run_job(jobs["submit_due_inbox"], now=utcnow(), actor=ACTOR)["submitted"]
+
+    assert submit_job() == 2
     assert submitted == [[(due, "deal.updated"), (expired, "deal.updated")]]
-    assert jobs["submit_due_inbox"].run() == 0 and PrefectSubmitter(fast).submit_once() == 0  # leased now
+    assert submit_job() == 0 and PrefectSubmitter(fast).submit_once() == 0  # leased now
     listed = CliRunner().invoke(app, ["scheduler", "jobs"])
     assert "submit_due_inbox\ttrigger=interval, seconds=30" in listed.output
     assert "inbox retries: submit_due_inbox" in listed.output
@@ -348,7 +366,7 @@ def test_the_standalone_scheduler_submits_due_inbox_events_beside_the_api_submit
     # the job and two API submitters at once over 230 due events: each is submitted exactly once
     submitted.clear()
     fresh = _inbox([{} for _ in range(230)], tag="burst")
-    runners = [jobs["submit_due_inbox"].run, PrefectSubmitter(fast).submit_once, PrefectSubmitter(fast).submit_once]
+    runners = [submit_job, PrefectSubmitter(fast).submit_once, PrefectSubmitter(fast).submit_once]
     threads = [threading.Thread(target=lambda r=r: [r() for _ in range(6)]) for r in runners]
     for t in threads:
         t.start()

@@ -1,0 +1,67 @@
+"""Every query of the evaluate-on-change work list (`pending_evaluation`)."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from journey.models import PendingEvaluation
+
+
+def mark(session: Session, account_ids: Iterable[int], *, now: datetime) -> int:
+    """Put accounts on the work list (one multi-row upsert); how many were given.
+
+    A row already there keeps its `first_marked_at` (the sweep's bound on waiting) and takes the later
+    `last_marked_at`. The upsert locks the row on PostgreSQL until this transaction ends, so a sweep
+    never deletes a mark whose change it cannot see yet: it skips the row and takes it next time."""
+    ids = sorted(set(account_ids))  # one lock order for every writer
+    if not ids:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(PendingEvaluation)
+    stmt = stmt.on_conflict_do_update(index_elements=[PendingEvaluation.account_id],
+                                      set_={"last_marked_at": stmt.excluded.last_marked_at,
+                                            "marks": PendingEvaluation.marks + 1})
+    for start in range(0, len(ids), 1000):
+        session.execute(stmt, [{"account_id": a, "first_marked_at": now, "last_marked_at": now, "marks": 1}
+                               for a in ids[start:start + 1000]])
+    return len(ids)
+
+
+def _due(quiet_since: datetime, waiting_since: datetime) -> Any:
+    return or_(PendingEvaluation.last_marked_at <= quiet_since, PendingEvaluation.first_marked_at <= waiting_since)
+
+
+def any_due(session: Session, *, quiet_since: datetime, waiting_since: datetime) -> bool:
+    """A read before the claim: the sweep runs every second, and an empty list must not take SQLite's
+    write lock from the requests every second."""
+    stmt = select(PendingEvaluation.account_id).where(_due(quiet_since, waiting_since)).limit(1)
+    return session.scalar(stmt) is not None
+
+
+def claim(session: Session, *, quiet_since: datetime, waiting_since: datetime, limit: int,
+          account_ids: Sequence[int] | None = None) -> list[int]:
+    """Take up to `limit` accounts off the list, in one statement: those unchanged since `quiet_since`
+    (a burst is over) or waiting since `waiting_since` (a long burst does not starve them).
+
+    The caller evaluates them in the same transaction: a rollback puts them back. PostgreSQL: `FOR
+    UPDATE SKIP LOCKED`, so concurrent sweeps take disjoint sets; SQLite: `BEGIN IMMEDIATE` serialises."""
+    due = (select(PendingEvaluation.account_id).where(_due(quiet_since, waiting_since))
+           .order_by(PendingEvaluation.first_marked_at, PendingEvaluation.account_id).limit(limit))
+    if account_ids is not None:
+        due = due.where(PendingEvaluation.account_id.in_(account_ids))
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    stmt = (delete(PendingEvaluation).where(PendingEvaluation.account_id.in_(due.scalar_subquery()))
+            .returning(PendingEvaluation.account_id).execution_options(synchronize_session=False))
+    return sorted(session.scalars(stmt))
+
+
+def count_pending(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(PendingEvaluation)) or 0

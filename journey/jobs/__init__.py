@@ -1,0 +1,1 @@
+"""Scheduled jobs: what each gets (`context`) and the one list of them (`registry`)."""

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from journey import db
+from journey.api_docs import mount_api_docs
 from journey.config import Settings, get_settings
 from journey.errors import JourneyError
 from journey.logs import install_masking, masked_path
@@ -100,7 +102,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         dispatcher.stop()
 
 
-def create_app(*, start_runner: bool = True) -> FastAPI:
+class MetricsRefused(JourneyError):
+    status_code = 401
+    code = "metrics_unauthorized"
+
+
+def create_app(*, start_runner: bool = True, bind_host: str | None = None) -> FastAPI:
+    """The app; `bind_host` is the interface `journey serve` listens on (None: unknown), which decides who may
+    read `/metrics` without JOURNEY_METRICS_TOKEN."""
     from journey.accounts.endpoints import router as accounts
     from journey.deals.endpoints import router as journeys
     from journey.handoff.endpoints import router as handoff
@@ -120,7 +129,9 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
     install_masking()
     app = FastAPI(title="journey", version="0.1.0", lifespan=_lifespan if start_runner else None,
                   description="Post-signature customer journeys: onboarding plans, handoff packets, "
-                              "reviews and health, started by CRM webhooks.")
+                              "reviews and health, started by CRM webhooks.", docs_url=None, redoc_url=None)
+    app.state.bind_host = bind_host
+    mount_api_docs(app)
     if not start_runner:
         from journey.runner import NullDispatcher
 
@@ -157,10 +168,19 @@ def _operations(app: FastAPI) -> None:
         engine = getattr(getattr(app.state, "dispatcher", None), "engine_state", None)
         return JSONResponse({"status": "ready", "revision": current, "flow_engine": engine})
 
-    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse,
+             responses={401: {"description": "no JOURNEY_METRICS_TOKEN bearer (or not a loopback scrape)"}})
+    def metrics(request: Request, authorization: Annotated[str | None, Header()] = None) -> PlainTextResponse:
+        """Prometheus text, for `Authorization: Bearer $JOURNEY_METRICS_TOKEN`; without that setting, only
+        from loopback to a server bound to loopback."""
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-        from journey.metrics import REGISTRY
+        from journey.metrics import REGISTRY, scrape_allowed
 
+        if not scrape_allowed(authorization=authorization, token=get_settings().metrics_token,
+                              bind_host=app.state.bind_host, client_host=request.client.host if request.client
+                              else None):
+            raise MetricsRefused("send 'Authorization: Bearer <JOURNEY_METRICS_TOKEN>' (set it on the server), "
+                                 "or scrape from loopback a server bound to loopback",
+                                 headers={"WWW-Authenticate": "Bearer"})
         return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

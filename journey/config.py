@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     smtp_from: str = "journey@localhost"
     outbox_max_attempts: int = 8
     log_level: str = "INFO"
+    token_days: int = Field(default=90, ge=1, le=3650, description="how long a new API token works (days)")
+    metrics_token: str | None = Field(default=None, description="bearer token Prometheus sends to /metrics; "
+                                      "unset: /metrics answers only on a server bound to loopback")
 
     @field_validator("orchestrator")
     @classmethod

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from journey import db
 from journey.errors import Unauthorized
-from journey.kit import MAX_ROW_ID
+from journey.kit import MAX_ROW_ID, utcnow
 from journey.models import TeamMember
 from journey.policy import Action, require
+from journey.team import domain as team_domain
 from journey.team import service as team_service
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a row id (1 to 2^31-1)")]
@@ -27,13 +28,18 @@ ReadSession = Annotated[Session, Depends(read_session)]
 
 
 def current_member(session: ReadSession, authorization: Annotated[str | None, Header()] = None) -> TeamMember:
+    """The member of a working bearer token (401 `token_expired` / `token_revoked` / `unauthorized` else).
+
+    The token's `last_used_at` is written at most once an hour, in a short transaction of its own."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <token>' (journey tokens create --email ...)",
-                           headers={"WWW-Authenticate": "Bearer"})
-    member = team_service.member_for_token(session, token.strip())
-    if member is None:
-        raise Unauthorized("unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+                           headers=team_service.BEARER)
+    now = utcnow()
+    member, row = team_service.authenticate_token(session, token=token.strip(), now=now)
+    if team_domain.needs_touch(row.last_used_at, now):
+        with db.transaction() as writer:
+            team_service.touch_token(writer, token_id=row.id, now=now)
     session.expunge(member)
     return member
 

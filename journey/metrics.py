@@ -1,5 +1,9 @@
-"""Prometheus counters per webhook source: received, duplicate, rejected (by reason), processed, dead; CRM writes."""
+"""Prometheus counters per webhook source: received, duplicate, rejected (by reason), processed, dead; CRM
+writes; and who may scrape them."""
 from __future__ import annotations
+
+import hmac
+import ipaddress
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -41,3 +45,27 @@ def crm_write(crm: str, result: str, lag_seconds: float | None = None) -> None:
     _CRM_WRITES.labels(crm, result).inc()
     if lag_seconds is not None:
         _CRM_LAG.labels(crm).observe(lag_seconds)
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return (mapped or address).is_loopback
+
+
+def scrape_allowed(*, authorization: str | None, token: str | None, bind_host: str | None,
+                   client_host: str | None) -> bool:
+    """With JOURNEY_METRICS_TOKEN set, only a request bearing it (compared in constant time). Without it,
+    only a loopback client of a server bound to loopback: a server bound to another interface, or whose
+    bind address is unknown (run by another ASGI server), shows its counters to nobody."""
+    if token:
+        scheme, _, given = (authorization or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+    return is_loopback(bind_host) and is_loopback(client_host)

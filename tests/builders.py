@@ -82,7 +82,8 @@ def member_with_token(email: str, role: str, name: str | None = None) -> dict[st
             service.create_member(session, email=email, name=name or email.split("@")[0], role=role)
         elif not existing.can_sign_in:
             existing.can_sign_in = True  # as an admin would (journey users enable)
-        token = service.create_token(session, email=email)
+        # ten years: tests that move the clock months ahead are not about token expiry (test_api_tokens is)
+        token = service.create_token(session, email=email, days=3650)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -73,14 +73,78 @@ def users_enable(email: str = typer.Option(..., help="the member's email"),
 
 @tokens_app.command("create")
 def tokens_create(email: str = typer.Option(..., help="the team member the token acts as"),
-                  label: str = typer.Option("cli", help="what the token is for")) -> None:
+                  label: str = typer.Option("cli", help="what the token is for"),
+                  days: int = typer.Option(None, min=1, max=3650,
+                                           help="how long it works (default JOURNEY_TOKEN_DAYS, 90)")) -> None:
     """Create an API token; it is printed alone on stdout, once (only its digest is stored)."""
+    from datetime import timedelta
+
     from journey import db
+    from journey.config import get_settings
+    from journey.kit import utcnow
     from journey.team import service
 
+    days = days or get_settings().token_days
+    now = utcnow()
     with db.transaction() as session:
-        token = service.create_token(session, email=email, label=label)
+        token = service.create_token(session, email=email, label=label, days=days, now=now)
     typer.echo(token)
+    typer.echo(f"expires {now + timedelta(days=days):%Y-%m-%d %H:%M} UTC ({days} days)", err=True)
+
+
+@tokens_app.command("list")
+def tokens_list(email: str = typer.Option(None, help="only this member's tokens"),
+                as_json: bool = typer.Option(False, "--json", help="print a JSON array")) -> None:
+    """List API tokens: id, member, label, last characters, created, expires, last used, revoked (never the
+    secret)."""
+    import json
+    from dataclasses import asdict
+    from datetime import datetime
+
+    from journey import db
+    from journey.kit import utcnow
+    from journey.team import service
+
+    with db.transaction(writer=False) as session:
+        rows = service.list_tokens(session, email=email, now=utcnow())
+    if as_json:
+        typer.echo(json.dumps([asdict(r) for r in rows], default=lambda t: t.isoformat(), indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    def day(value: datetime | None) -> str:
+        return f"{value:%Y-%m-%d}" if value else ""
+
+    table = Table("id", "member", "label", "token", "created", "expires", "last used", "revoked", "state")
+    for r in rows:
+        table.add_row(str(r.id), r.email, r.label, r.token, day(r.created_at), day(r.expires_at),
+                      day(r.last_used_at), day(r.revoked_at), str(r.state))
+    Console(width=None if sys.stdout.isatty() else 200).print(table)  # piped: whole values, no ellipses
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: int = typer.Argument(None, min=1, max=2**31 - 1,
+                                                 help="the id shown by `journey tokens list`"),
+                  email: str = typer.Option(None, help="with --all: every token of this member"),
+                  all_: bool = typer.Option(False, "--all", help="revoke every token of --email")) -> None:
+    """Revoke one token (by id) or every token of a member (--email E --all); it answers 401 from then on."""
+    from journey import db
+    from journey.audit import Actor
+    from journey.kit import utcnow
+    from journey.models import ActorKind
+    from journey.team import service
+
+    if (token_id is None) == (email is None) or (email is not None) != all_:
+        raise typer.BadParameter("give a token ID, or --email E --all")
+    actor = Actor(ActorKind.cli, "cli")
+    with db.transaction() as session:
+        if token_id is not None:
+            done = service.revoke_token(session, token_id=token_id, actor=actor, now=utcnow())
+            typer.echo(f"token {token_id} revoked" if done else f"token {token_id} was already revoked")
+        else:
+            count = service.revoke_member_tokens(session, email=email, actor=actor, now=utcnow())
+            typer.echo(f"{count} token(s) of {email.lower()} revoked")
 
 
 @events_app.command("list")

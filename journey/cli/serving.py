@@ -71,8 +71,8 @@ def serve(*, host: str, port: int) -> None:
     settings = get_settings()
     typer.echo(f"journey serving on {base}  (API docs: {base}/docs; {settings.environment})")
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(create_app(), host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
-                timeout_graceful_shutdown=STOP_REQUESTS_SECONDS)
+    uvicorn.run(create_app(bind_host=host), host=host, port=port, log_level=settings.log_level.lower(),
+                access_log=False, timeout_graceful_shutdown=STOP_REQUESTS_SECONDS)
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

@@ -33,6 +33,8 @@ class TeamMember(Base):
 
 
 class ApiToken(Base):
+    """A bearer token for the API: only its SHA-256 digest is stored, with its last characters to tell it apart."""
+
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,4 +42,7 @@ class ApiToken(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(100), default="cli")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]  # to the hour: the API writes it at most once an hour per token
+    hint: Mapped[str | None] = mapped_column(String(8))  # the token's last characters (none for older tokens)

@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from journey.db import insert_ignoring_duplicates
-from journey.models import Account, AccountOwner, ApiToken, Deal, DealStatus, Role, TeamMember
+from journey.models import (
+    Account,
+    AccountOwner,
+    ApiToken,
+    Deal,
+    DealStatus,
+    Role,
+    SigninLink,
+    TeamMember,
+    WebSession,
+)
 
 
 def by_email(session: Session, email: str) -> TeamMember | None:
@@ -19,11 +30,39 @@ def insert_if_new(session: Session, *, email: str, name: str, role: Role, can_si
                                segments=[], regions=[], languages=[], active=True, can_sign_in=can_sign_in)
 
 
-def by_token_digest(session: Session, digest: str) -> TeamMember | None:
-    stmt = (select(TeamMember).join(ApiToken, ApiToken.member_id == TeamMember.id)
-            .where(ApiToken.digest == digest, ApiToken.revoked_at.is_(None), TeamMember.active.is_(True),
-                   TeamMember.can_sign_in.is_(True)))
-    return session.scalars(stmt).one_or_none()
+def token_by_digest(session: Session, digest: str) -> tuple[ApiToken, TeamMember] | None:
+    """The token with this digest and its member, whatever their state (the caller says why it is refused)."""
+    stmt = select(ApiToken, TeamMember).join(TeamMember, TeamMember.id == ApiToken.member_id).where(
+        ApiToken.digest == digest)
+    return session.execute(stmt).tuples().one_or_none()
+
+
+def tokens(session: Session, *, member_id: int | None = None) -> Sequence[tuple[ApiToken, str]]:
+    """Every token (of one member), oldest first, with its member's email."""
+    stmt = select(ApiToken, TeamMember.email).join(TeamMember, TeamMember.id == ApiToken.member_id)
+    if member_id is not None:
+        stmt = stmt.where(ApiToken.member_id == member_id)
+    return session.execute(stmt.order_by(ApiToken.id)).tuples().all()
+
+
+def token_by_id(session: Session, token_id: int) -> ApiToken | None:
+    return session.get(ApiToken, token_id)
+
+
+def revoke_member_tokens(session: Session, member_id: int, now: datetime) -> int:
+    stmt = (update(ApiToken).where(ApiToken.member_id == member_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now))
+    return session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]
+
+
+def touch_token(session: Session, token_id: int, now: datetime) -> None:
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+
+
+def end_member_sign_ins(session: Session, member_id: int) -> None:
+    """Delete the member's browser sessions and unused sign-in links."""
+    session.execute(delete(WebSession).where(WebSession.member_id == member_id))
+    session.execute(delete(SigninLink).where(SigninLink.member_id == member_id))
 
 
 def everyone(session: Session) -> Sequence[TeamMember]:

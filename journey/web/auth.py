@@ -6,9 +6,12 @@
 - CSRF: every form carries a token. Signed in, it is an HMAC of the session token (bound to the session,
   nothing to store); signed out (the sign-in forms), it is the value of a signed cookie (double submit).
   A cross-site `Origin` header is refused too.
-- Rate limit on sign-in, in memory (per process): 5 failed passwords per email and 30 attempts per IP
-  address in 15 minutes; 3 link requests per email. Several web workers each keep their own count, so the
-  effective limit is multiplied by the number of workers: run one web process, or put a proxy limit in front.
+- Rate limit on sign-in, in memory (per process), over 15 minutes: 5 wrong passwords per address *and*
+  email together (a stranger's guesses never lock the member out: the right password from another address
+  still works), 30 wrong passwords or link requests per address (against one password sprayed over many
+  emails), 3 link requests per email. Several web workers each keep their own count, so the effective limit
+  is multiplied by the number of workers: run one web process, or put a proxy limit in front. Behind a
+  proxy the address is the one uvicorn reads from `X-Forwarded-For` of a trusted proxy (loopback by default).
 """
 from __future__ import annotations
 
@@ -223,6 +226,13 @@ class RateLimiter:
         with self._lock:
             self._hits.pop(key, None)
 
+    def release(self, key: str) -> None:
+        """Take back one hit (an attempt counted before it turned out to be a right password)."""
+        with self._lock:
+            hits = self._hits.get(key)
+            if hits:
+                hits.pop()
+
     def _recent(self, key: str, now: float) -> deque[float]:
         hits = self._hits.setdefault(key, deque())
         while hits and hits[0] <= now - self.window:
@@ -230,13 +240,17 @@ class RateLimiter:
         return hits
 
 
-FAILED_PASSWORDS = RateLimiter(limit=5, window=15 * 60)
-ATTEMPTS_PER_IP = RateLimiter(limit=30, window=15 * 60)
-LINK_REQUESTS = RateLimiter(limit=3, window=15 * 60)
+FAILED_PASSWORDS = RateLimiter(limit=5, window=15 * 60)  # key: password_key(address, email)
+ATTEMPTS_PER_IP = RateLimiter(limit=30, window=15 * 60)  # wrong passwords and link requests per address
+LINK_REQUESTS = RateLimiter(limit=3, window=15 * 60)  # per email
 
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def password_key(ip: str, email: str) -> str:
+    return f"{ip} {email}"
 
 
 def refuse_if_limited(*checks: tuple[RateLimiter, str]) -> None:

@@ -53,20 +53,22 @@ def signin(request: Request, _csrf: AnonCsrf, email: Annotated[str, Form()] = ""
            password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
     email = email.strip().lower()[:320]
     ip = auth.client_ip(request)
+    key = auth.password_key(ip, email)  # per address and email: a stranger cannot lock the member out
     try:
-        auth.refuse_if_limited((auth.FAILED_PASSWORDS, email), (auth.ATTEMPTS_PER_IP, ip))
+        auth.refuse_if_limited((auth.FAILED_PASSWORDS, key), (auth.ATTEMPTS_PER_IP, ip))
     except auth.TooManyAttempts as exc:
         return _signin_page(request, error=exc.detail, email=email, status=429, headers=exc.headers)
+    auth.FAILED_PASSWORDS.hit(key)  # counted before checking, so parallel guesses cannot slip through
     auth.ATTEMPTS_PER_IP.hit(ip)
     with db.transaction() as session:
         member = team_service.authenticate(session, email=email, password=password) if email and password else None
         if member is None:
-            auth.FAILED_PASSWORDS.hit(email)
             return _signin_page(request, error="That email and password do not match. Try again, or get a "
                                                "sign-in link by email.", email=email, status=401)
         token = web_service.open_session(session, member=member, user_agent=request.headers.get("user-agent"),
                                          now=utcnow(), method="password")
-    auth.FAILED_PASSWORDS.reset(email)
+    auth.FAILED_PASSWORDS.reset(key)
+    auth.ATTEMPTS_PER_IP.release(ip)  # a right password does not count against the address
     response = RedirectResponse(safe_next(next), status_code=303)
     auth.set_session_cookie(response, request, token)
     return response

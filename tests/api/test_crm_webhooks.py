@@ -446,17 +446,27 @@ def test_json_crm_routes_are_404_until_configured(client, monkeypatch, url) -> N
 
 
 # ------------------------------------------------------------------------------------------------- metrics
+METRICS_TOKEN = "metrics-test-token"
+SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
 def _metric(client, name: str, **labels: str) -> float:
     from prometheus_client.parser import text_string_to_metric_families
 
-    for family in text_string_to_metric_families(client.get("/metrics").text):
+    scraped = client.get("/metrics", headers=SCRAPE)
+    assert scraped.status_code == 200, scraped.text
+    for family in text_string_to_metric_families(scraped.text):
         for sample in family.samples:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     return 0.0
 
 
-def test_metrics_count_processed_per_source_and_size_and_media_type_rejections(client, admin) -> None:
+def test_metrics_count_processed_per_source_and_size_and_media_type_rejections(client, admin, monkeypatch) -> None:
+    from journey.config import get_settings
+
+    monkeypatch.setenv("JOURNEY_METRICS_TOKEN", METRICS_TOKEN)
+    get_settings.cache_clear()
     processed = {"source": "salesforce", "outcome": "processed"}
     too_large = {"source": "hubspot", "reason": "too_large"}
     media = {"source": "pipedrive", "reason": "media_type"}
@@ -474,4 +484,4 @@ def test_metrics_count_processed_per_source_and_size_and_media_type_rejections(c
              _metric(client, "journey_webhook_rejected_total", **too_large),
              _metric(client, "journey_webhook_rejected_total", **media)]
     assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1]
-    assert p.SALESFORCE_TOKEN not in client.get("/metrics").text
+    assert p.SALESFORCE_TOKEN not in client.get("/metrics", headers=SCRAPE).text

@@ -110,13 +110,16 @@ def _crm_names_a_stranger(client) -> None:  # type: ignore[no-untyped-def]
 
 def _raw_token_for(email: str) -> str:
     """A token row written straight to the database (as before this rule existed, or by a bug)."""
+    from datetime import timedelta
+
     from journey import db
-    from journey.kit import new_token, token_digest
+    from journey.kit import new_token, token_digest, utcnow
     from journey.models import ApiToken
 
     token = new_token()
     with db.transaction() as session:
-        session.add(ApiToken(member_id=_member(email).id, digest=token_digest(token), label="old"))
+        session.add(ApiToken(member_id=_member(email).id, digest=token_digest(token), label="old",
+                             expires_at=utcnow() + timedelta(days=90)))
     return token
 
 
@@ -135,7 +138,8 @@ def test_a_member_named_by_a_crm_is_assigned_but_cannot_sign_in(client, monkeypa
     client.post("/signin/link", data={"email": "stranger@crm.example", "csrf_token": web_csrf(client)})
     assert not [m for m in _outbox("stranger@crm.example") if "sign-in link" in m.subject]
     token = _raw_token_for("stranger@crm.example")
-    assert client.get("/api/team", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    refused = client.get("/api/team", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401 and refused.json()["code"] == "sign_in_disabled"
     with db.transaction() as session:  # a session opened before the right was taken away
         session_token = web_service.open_session(session, member=session.merge(stranger), user_agent=None,
                                                  now=utcnow(), method="password")

@@ -142,14 +142,48 @@ def test_a_company_name_with_a_script_tag_is_shown_as_text(client) -> None:
     assert "script-src 'self'" in client.get("/").headers["content-security-policy"]
 
 
-def test_wrong_passwords_are_rate_limited_per_email(client) -> None:
+def _from(client, address: str):  # type: ignore[no-untyped-def]
+    """Another browser, on another address, of the same app."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(client.app, client=(address, 50000))
+
+
+def test_wrong_passwords_are_limited_per_address_and_email_and_never_lock_the_member_out(client) -> None:
     member_with_password("csm@vendor.example", "csm")
     for _ in range(5):
         assert sign_in(client, "csm@vendor.example", "wrong password").status_code == 401
-    blocked = sign_in(client, "csm@vendor.example")  # even the right password waits now
+    blocked = sign_in(client, "csm@vendor.example")  # even the right password waits now, from this address
     assert blocked.status_code == 429
     assert int(blocked.headers["retry-after"]) > 0
     assert "try again in" in blocked.text
+    with _from(client, "203.0.113.7") as member:  # the member, elsewhere: the stranger's guesses cost nothing
+        assert sign_in(member, "csm@vendor.example").status_code == 303
+        assert member.get("/", follow_redirects=False).status_code == 200
+
+
+def test_one_address_spraying_a_password_over_many_emails_is_stopped(client) -> None:
+    from journey.web import auth
+
+    member_with_password("csm@vendor.example", "csm")
+    for _ in range(29):  # 29 emails already tried from this address (30 wrong passwords is the limit)
+        auth.ATTEMPTS_PER_IP.hit("testclient")
+    assert sign_in(client, "person30@vendor.example", "Winter2026!").status_code == 401
+    assert sign_in(client, "csm@vendor.example").status_code == 429
+    with _from(client, "203.0.113.7") as member:
+        assert sign_in(member, "csm@vendor.example").status_code == 303
+
+
+def test_right_passwords_do_not_count_against_an_address(client) -> None:
+    """An office behind one NAT address signs in all morning."""
+    from journey.web import auth
+
+    member_with_password("csm@vendor.example", "csm")
+    for _ in range(29):
+        auth.ATTEMPTS_PER_IP.hit("testclient")
+    for _ in range(2):
+        assert sign_in(client, "csm@vendor.example").status_code == 303
+        client.cookies.delete("journey_session")
 
 
 def test_sign_out_ends_the_session_on_the_server(client) -> None:

@@ -29,6 +29,17 @@ def test_the_rate_limiter_slides_its_window() -> None:
     assert limiter.retry_after("a", now=61) == 0  # the first hit has left the window
 
 
+def test_the_rate_limiter_takes_back_one_hit() -> None:
+    limiter = RateLimiter(limit=2, window=60)
+    limiter.hit("a", now=0)
+    limiter.hit("a", now=10)
+    limiter.release("a")
+    assert limiter.retry_after("a", now=20) == 0
+    limiter.release("a")
+    limiter.release("a")  # nothing left to take back: no error
+    limiter.release("never seen")
+
+
 @pytest.mark.parametrize(("baseline", "target", "latest", "expected"), [
     (21, 7, 14, 0.5), (30, 55, 55, 1.0), (30, 55, 70, 1.0), (30, 55, 20, 0.0), (30, 30, 30, None),
     (None, 55, 40, None), (30, 55, None, None),

@@ -115,6 +115,7 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
     from journey.webhooks.hubspot import router as hubspot_webhooks
     from journey.webhooks.pipedrive import router as pipedrive_webhooks
     from journey.webhooks.salesforce import router as salesforce_webhooks
+    from journey.worked.endpoints import router as worked
 
     install_masking()
     app = FastAPI(title="journey", version="0.1.0", lifespan=_lifespan if start_runner else None,
@@ -126,7 +127,8 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
         app.state.dispatcher = NullDispatcher()
     _install_error_handlers(app)
     for router in (webhooks, hubspot_webhooks, salesforce_webhooks, pipedrive_webhooks,
-                   accounts, plan, handoff, reviews, journeys, inbox, health, reminders, objectives, team):
+                   accounts, plan, handoff, reviews, journeys, inbox, health, reminders, objectives, team,
+                   worked):
         app.include_router(router)
     from journey.web.routes import mount_web
 

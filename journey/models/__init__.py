@@ -2,6 +2,7 @@
 from journey.models.accounts import Account, Stakeholder
 from journey.models.audit import AuditEntry
 from journey.models.base import ActorKind, Base, DealStatus, EventStatus, JourneyStatus, Role, TaskStatus
+from journey.models.collab import ShareLink, TaskComment, TaskSlip
 from journey.models.crm import CrmDealStage
 from journey.models.deals import Deal, Journey
 from journey.models.health import ContactHold, HealthHistory, HealthScore, Signal
@@ -17,7 +18,7 @@ from journey.models.team import ApiToken, TeamMember
 from journey.models.web import SigninLink, WebSession
 
 __all__ = [
-    "CrmDealStage",
+    "CrmDealStage", "ShareLink", "TaskComment", "TaskSlip",
     "ContactHold", "HealthHistory", "HealthScore", "Signal",
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",

@@ -104,3 +104,4 @@ class ActorKind(enum.StrEnum):
     flow = "flow"
     scheduler = "scheduler"
     cli = "cli"
+    customer = "customer"  # a customer stakeholder, through their share link

@@ -1,6 +1,7 @@
 """Use cases of onboarding plans: build one from the playbook, move it when go-live slips, move tasks."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from journey.onboarding import domain, lifecycle, repository
 from journey.playbooks import playbook_named
 from journey.policy import Action
 from journey.team import repository as team_repository
+from journey.worked import tasks as worked_tasks
 
 
 def build_plan(session: Session, *, journey_id: int, actor: Actor) -> bool:
@@ -93,28 +95,28 @@ def _refresh_milestone_dues(session: Session, journey_id: int, tasks: list[PlanT
             milestone.due_on = max(dues)
 
 
+@dataclass(frozen=True)
+class TaskChange:
+    """What a member changes on a task: its status (`action`), assignee, due date (with `reason`), document."""
+
+    action: str | None = None
+    reason: str | None = None
+    assignee: int | str | None = None
+    due_on: date | None = None
+    document_url: str | None = None
+
+
 def update_task(session: Session, *, task_id: int, member: TeamMember, action: str | None,
-                reason: str | None, assignee: int | str | None, now: datetime) -> PlanTask:
-    """Start, finish, skip (with a reason), reopen and/or reassign a task the member can see."""
-    task = repository.task(session, task_id)
-    journey = session.get(Journey, task.journey_id) if task else None
-    if task is None or journey is None:
-        raise NotFound(f"no task {task_id}")
-    account_for(session, str(journey.account_id), member, Action.complete_task, missing=f"no task {task_id}")
-    if journey.status != JourneyStatus.active:
-        raise Conflict(f"the journey is {journey.status}: its plan is frozen")
+                reason: str | None, assignee: int | str | None, now: datetime,
+                due_on: date | None = None, document_url: str | None = None) -> PlanTask:
+    """Start, finish, skip (with a reason), reopen, reassign, re-date (with a reason) or link a document
+    to a task the member can see; each part needs its action of the policy (complete, assign, comment)."""
+    change = TaskChange(action, reason, assignee, due_on, document_url)
+    task, journey = _task_to_change(session, task_id, member, change)
     actor = Actor.user(member.email)
     changes: dict[str, object] = {}
     if action is not None:
-        try:
-            step = lifecycle.transition(task.status, action, gated=waits_for_packet(session, task), reason=reason)
-        except lifecycle.TransitionRefused as exc:
-            error = InvalidInput if exc.code in ("reason_required", "unknown_action") else Conflict
-            raise error(exc.detail) from exc
-        if step.changed:
-            changes["status"] = [str(task.status), step.status]
-            _apply_status(task, step.status, reason=reason, now=now)
-            _refresh_milestone_completion(session, task.milestone_id, now)
+        _change_status(session, task, action, reason, now, changes)
     if assignee is not None:
         new = _active_member(session, assignee)
         if new.id != task.assignee_id:
@@ -123,8 +125,43 @@ def update_task(session: Session, *, task_id: int, member: TeamMember, action: s
     if changes:
         audit.record(session, actor=actor, action="task.updated", account_id=journey.account_id,
                      subject=f"task {task.key}", changes=changes, reason=reason)
+    if due_on is not None:
+        worked_tasks.move_due(session, task=task, account_id=journey.account_id, new_due_on=due_on,
+                              reason=reason, actor=actor, now=now)
+        _refresh_milestone_dues(session, journey.id, list(repository.tasks_of(session, [journey.id])))
+    if document_url is not None:
+        worked_tasks.link_document(session, task=task, account_id=journey.account_id, url=document_url, actor=actor)
     session.flush()
     return task
+
+
+def _task_to_change(session: Session, task_id: int, member: TeamMember,
+                    change: TaskChange) -> tuple[PlanTask, Journey]:
+    task = repository.task(session, task_id)
+    journey = session.get(Journey, task.journey_id) if task else None
+    if task is None or journey is None:
+        raise NotFound(f"no task {task_id}")
+    needed = ([Action.complete_task] if change.action is not None else []) + (
+        [Action.assign_task] if change.assignee is not None or change.due_on is not None else []) + (
+        [Action.comment_task] if change.document_url is not None else [])
+    for action in needed or [Action.view_account]:
+        account_for(session, str(journey.account_id), member, action, missing=f"no task {task_id}")
+    if journey.status != JourneyStatus.active:
+        raise Conflict(f"the journey is {journey.status}: its plan is frozen")
+    return task, journey
+
+
+def _change_status(session: Session, task: PlanTask, action: str, reason: str | None, now: datetime,
+                   changes: dict[str, object]) -> None:
+    try:
+        step = lifecycle.transition(task.status, action, gated=waits_for_packet(session, task), reason=reason)
+    except lifecycle.TransitionRefused as exc:
+        error = InvalidInput if exc.code in ("reason_required", "unknown_action") else Conflict
+        raise error(exc.detail) from exc
+    if step.changed:
+        changes["status"] = [str(task.status), step.status]
+        _apply_status(task, step.status, reason=reason, now=now)
+        _refresh_milestone_completion(session, task.milestone_id, now)
 
 
 def waits_for_packet(session: Session, task: PlanTask) -> bool:

@@ -85,6 +85,8 @@ VIEW = (
       ("", "/plan", "/handoff", "/handoff.html", "/handoff.md", "/reviews", "/health", "/objectives", "/owners")),
     *(api("GET", f"/api/reviews/{{review_id}}{tail}", f"/api/reviews/{{review}}{tail}") for tail in
       ("", ".ics", "/agenda")),
+    api("GET", "/api/tasks/{task_id}/comments", "/api/tasks/{task}/comments"),
+    api("GET", "/api/accounts/{ref}/activity"),
     page("/accounts/{ref}"), page("/accounts/{ref}/handoff"),
     page("/reviews/{review_id}", REVIEW), page("/reviews/{review_id}.ics", REVIEW + ".ics"),
     cli("plan", "show", "{account}"), cli("packets", "show", "{account}"),
@@ -115,6 +117,14 @@ MATRIX: tuple[Entry, ...] = (
         api("PATCH", "/api/tasks/{task_id}", "/api/tasks/{task}", {"action": "start"}),
         form("/accounts/{ref}/tasks/{task_id}", ACCOUNT + "/tasks/{task}", ACCOUNT, {"action": "start"}),
         cli("tasks", "update", "{task}", "--action", "start")), account_facts),
+    Entry(A.assign_task, "the account", (
+        api("PATCH", "/api/tasks/{task_id}", "/api/tasks/{task}", {"assignee": "{a csm}"}),
+        api("PATCH", "/api/tasks/{task_id}", "/api/tasks/{task}", {"due_on": "2027-02-01", "reason": "IT freeze"}),
+        ), account_facts),
+    Entry(A.comment_task, "the account", (
+        api("POST", "/api/tasks/{task_id}/comments", "/api/tasks/{task}/comments", {"body": "@csm see the SSO doc"}),
+        api("PATCH", "/api/tasks/{task_id}", "/api/tasks/{task}", {"document_url": "https://docs.example/sso"}),
+        ), account_facts),
     Entry(A.move_go_live, "the account", (
         api("PUT", "/api/accounts/{ref}/go-live", body={"date": "2027-02-01", "reason": "IT freeze"}),
         form("/accounts/{ref}/go-live", ACCOUNT + "/go-live", ACCOUNT, {"date": "2027-02-01", "reason": "IT freeze"}),

@@ -109,6 +109,8 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
     from journey.notify.endpoints import router as reminders
     from journey.objectives.endpoints import router as objectives
     from journey.onboarding.endpoints import router as plan
+    from journey.portal.endpoints import router as portal
+    from journey.portal.pages import router as portal_pages
     from journey.reviews.endpoints import router as reviews
     from journey.team.endpoints import router as team
     from journey.webhooks.endpoints import router as webhooks
@@ -128,7 +130,7 @@ def create_app(*, start_runner: bool = True) -> FastAPI:
     _install_error_handlers(app)
     for router in (webhooks, hubspot_webhooks, salesforce_webhooks, pipedrive_webhooks,
                    accounts, plan, handoff, reviews, journeys, inbox, health, reminders, objectives, team,
-                   worked):
+                   worked, portal, portal_pages):
         app.include_router(router)
     from journey.web.routes import mount_web
 

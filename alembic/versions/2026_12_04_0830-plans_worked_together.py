@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column('author', sa.String(length=320), nullable=False),
         sa.Column('body', sa.Text(), nullable=False),
         sa.Column('mentions', JSON, nullable=False),
+        sa.Column('shared', sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_task_comment_account_id_account')),
         sa.ForeignKeyConstraint(['task_id'], ['plan_task.id'], name=op.f('fk_task_comment_task_id_plan_task'),
                                 ondelete='CASCADE'),

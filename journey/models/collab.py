@@ -23,6 +23,7 @@ class TaskComment(Base):
     author: Mapped[str] = mapped_column(String(320))  # an email
     body: Mapped[str] = mapped_column(Text)
     mentions: Mapped[list[Any]] = mapped_column(default=list)  # emails of the members @mentioned
+    shared: Mapped[bool] = mapped_column(default=False)  # shown to the customer on the shared plan
 
 
 class TaskSlip(Base):

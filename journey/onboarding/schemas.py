@@ -94,6 +94,7 @@ class TaskUpdate(BaseModel):
 
 class CommentCreate(BaseModel):
     body: str = Field(min_length=1, max_length=4000, description="plain text; @name or @email mentions a member")
+    shared: bool = Field(default=False, description="true: the customer reads it on the shared plan")
 
 
 class CommentRead(BaseModel):
@@ -104,6 +105,7 @@ class CommentRead(BaseModel):
     author_kind: str = Field(description="member, or customer (through the shared plan)")
     body: str
     mentions: list[str]
+    shared: bool
 
 
 class AccountKpis(BaseModel):

@@ -116,7 +116,7 @@ def update_task(session: Session, *, task_id: int, member: TeamMember, action: s
     actor = Actor.user(member.email)
     changes: dict[str, object] = {}
     if action is not None:
-        _change_status(session, task, action, reason, now, changes)
+        change_status(session, task, action, reason, now, changes)
     if assignee is not None:
         new = _active_member(session, assignee)
         if new.id != task.assignee_id:
@@ -151,8 +151,9 @@ def _task_to_change(session: Session, task_id: int, member: TeamMember,
     return task, journey
 
 
-def _change_status(session: Session, task: PlanTask, action: str, reason: str | None, now: datetime,
-                   changes: dict[str, object]) -> None:
+def change_status(session: Session, task: PlanTask, action: str, reason: str | None, now: datetime,
+                  changes: dict[str, object]) -> None:
+    """Apply a lifecycle action (422/409 when refused); `changes` gains the status move, if any."""
     try:
         step = lifecycle.transition(task.status, action, gated=waits_for_packet(session, task), reason=reason)
     except lifecycle.TransitionRefused as exc:

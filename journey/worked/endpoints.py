@@ -37,7 +37,7 @@ class ActivityPage(BaseModel):
 
 def comment_read(c: TaskComment) -> CommentRead:
     return CommentRead(id=c.id, task_id=c.task_id, at=c.at, author=c.author, author_kind=c.author_kind,
-                       body=c.body, mentions=list(c.mentions))
+                       body=c.body, mentions=list(c.mentions), shared=c.shared)
 
 
 def task_of_member(session: Session, task_id: int, member: TeamMember, action: Action) -> tuple[PlanTask, int]:
@@ -53,11 +53,12 @@ def task_of_member(session: Session, task_id: int, member: TeamMember, action: A
 @router.post("/tasks/{task_id}/comments", response_model=CommentRead, status_code=201)
 def post_comment(task_id: RowId, body: CommentCreate, member: CurrentMember) -> CommentRead:
     """Comment on a task (plain text); each active member @mentioned (`@ana` or `@ana@vendor.example`)
-    gets a reminder and an email. The account's owners and sellers, managers and admins."""
+    gets a reminder and an email; `shared` shows it to the customer on the shared plan. The account's owners
+    and sellers, managers and admins."""
     with db.transaction() as session:
         task, account_id = task_of_member(session, task_id, member, Action.comment_task)
         comment = tasks.add_comment(session, task=task, account_id=account_id, body=body.body,
-                                    actor=Actor.user(member.email), now=utcnow())
+                                    actor=Actor.user(member.email), now=utcnow(), shared=body.shared)
         return comment_read(comment)
 
 

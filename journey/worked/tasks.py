@@ -43,14 +43,16 @@ def link_document(session: Session, *, task: PlanTask, account_id: int, url: str
 
 
 def add_comment(session: Session, *, task: PlanTask, account_id: int, body: str, actor: Actor,
-                now: datetime) -> TaskComment:
-    """Store a plain-text comment; each active member it @mentions gets a reminder and an email."""
+                now: datetime, shared: bool = False) -> TaskComment:
+    """Store a plain-text comment; each active member a team member @mentions gets a reminder and an email.
+    A customer's comment (through the shared plan) is always shared; a member's when `shared`."""
     text = domain.clean_comment(body)
     if text is None:
         raise InvalidInput(f"a comment is 1 to {domain.MAX_COMMENT} characters of text")
-    mentioned = domain.mentions_in(text, repository.active_member_emails(session))
+    customer = _kind(actor) == "customer"
+    mentioned = [] if customer else domain.mentions_in(text, repository.active_member_emails(session))
     comment = TaskComment(task_id=task.id, account_id=account_id, at=now, author_kind=_kind(actor),
-                          author=actor.label, body=text, mentions=mentioned)
+                          author=actor.label, body=text, mentions=mentioned, shared=shared or customer)
     session.add(comment)
     session.flush()
     audit.record(session, actor=actor, action="task.commented", account_id=account_id, subject=f"task {task.key}",

@@ -125,6 +125,11 @@ MATRIX: tuple[Entry, ...] = (
         api("POST", "/api/tasks/{task_id}/comments", "/api/tasks/{task}/comments", {"body": "@csm see the SSO doc"}),
         api("PATCH", "/api/tasks/{task_id}", "/api/tasks/{task}", {"document_url": "https://docs.example/sso"}),
         ), account_facts),
+    Entry(A.manage_share_links, "the account", (
+        api("POST", "/api/accounts/{ref}/share-links", body={"email": "chloe@customer.example", "name": "Chloé"}),
+        api("GET", "/api/accounts/{ref}/share-links"),
+        api("PATCH", "/api/share-links/{link_id}", "/api/share-links/{share link}", {"days": 30}),
+        api("DELETE", "/api/share-links/{link_id}", "/api/share-links/{share link}")), account_facts),
     Entry(A.move_go_live, "the account", (
         api("PUT", "/api/accounts/{ref}/go-live", body={"date": "2027-02-01", "reason": "IT freeze"}),
         form("/accounts/{ref}/go-live", ACCOUNT + "/go-live", ACCOUNT, {"date": "2027-02-01", "reason": "IT freeze"}),
@@ -175,6 +180,13 @@ EXEMPT = {  # routes outside the matrix, and why
     **{(m, p): "signing in or out: no member yet, or only oneself" for m, p in
        (("GET", "/signin"), ("POST", "/signin"), ("POST", "/signin/link"), ("GET", "/signin/link/{token}"),
         ("POST", "/signin/link/{token}"), ("POST", "/signout"))},
+    **{(m, p): "the customer's shared plan: authenticated by the share link's token, not a member "
+               "(tests/api/test_shared_plan.py)" for m, p in
+       (("GET", "/api/portal"), ("PATCH", "/api/portal/tasks/{task_id}"),
+        ("POST", "/api/portal/tasks/{task_id}/comments"),
+        ("POST", "/api/portal/objectives/{objective_id}/validation"), ("GET", "/p/{token}"),
+        ("GET", "/p/{token}/reviews/{review_id}.ics"), ("POST", "/p/{token}/tasks/{task_id}"),
+        ("POST", "/p/{token}/tasks/{task_id}/comments"), ("POST", "/p/{token}/objectives/{objective_id}/validation"))},
     **{("GET", p): "operations or API docs: no member" for p in
        ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")},
 }

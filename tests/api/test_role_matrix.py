@@ -120,16 +120,22 @@ MATRIX: tuple[Entry, ...] = (
     Entry(A.assign_task, "the account", (
         api("PATCH", "/api/tasks/{task_id}", "/api/tasks/{task}", {"assignee": "{a csm}"}),
         api("PATCH", "/api/tasks/{task_id}", "/api/tasks/{task}", {"due_on": "2027-02-01", "reason": "IT freeze"}),
-        ), account_facts),
+        form("/accounts/{ref}/tasks/{task_id}/work", ACCOUNT + "/tasks/{task}/work", ACCOUNT,
+             {"due_on": "2027-02-01", "reason": "IT freeze"})), account_facts),
     Entry(A.comment_task, "the account", (
         api("POST", "/api/tasks/{task_id}/comments", "/api/tasks/{task}/comments", {"body": "@csm see the SSO doc"}),
         api("PATCH", "/api/tasks/{task_id}", "/api/tasks/{task}", {"document_url": "https://docs.example/sso"}),
-        ), account_facts),
+        form("/accounts/{ref}/tasks/{task_id}/comments", ACCOUNT + "/tasks/{task}/comments", ACCOUNT,
+             {"body": "see the SSO doc"})), account_facts),
     Entry(A.manage_share_links, "the account", (
         api("POST", "/api/accounts/{ref}/share-links", body={"email": "chloe@customer.example", "name": "Chloé"}),
         api("GET", "/api/accounts/{ref}/share-links"),
         api("PATCH", "/api/share-links/{link_id}", "/api/share-links/{share link}", {"days": 30}),
-        api("DELETE", "/api/share-links/{link_id}", "/api/share-links/{share link}")), account_facts),
+        api("DELETE", "/api/share-links/{link_id}", "/api/share-links/{share link}"),
+        form("/accounts/{ref}/share-links", ACCOUNT + "/share-links", ACCOUNT,
+             {"email": "chloe@customer.example", "name": "Chloé"}),
+        form("/accounts/{ref}/share-links/{link_id}/revoke", ACCOUNT + "/share-links/{share link}/revoke", ACCOUNT)),
+        account_facts),
     Entry(A.move_go_live, "the account", (
         api("PUT", "/api/accounts/{ref}/go-live", body={"date": "2027-02-01", "reason": "IT freeze"}),
         form("/accounts/{ref}/go-live", ACCOUNT + "/go-live", ACCOUNT, {"date": "2027-02-01", "reason": "IT freeze"}),

@@ -28,6 +28,7 @@ from journey.notify.service import Message, remind
 from journey.objectives import service as objectives_service
 from journey.playbooks import playbook_named
 from journey.policy import Action
+from journey.worked import packet_sync
 
 SE_SECTIONS = frozenset({"se_notes", "technical_scope"})
 SCHEDULER = Actor(ActorKind.scheduler, "scheduler")
@@ -66,6 +67,7 @@ def open_packet(session: Session, *, journey_id: int, deal_data: dict[str, Any],
     audit.record(session, actor=actor, action="packet.opened", account_id=journey.account_id,
                  subject=f"journey {journey_id}", completeness=score.score, missing=list(score.missing))
     session.flush()
+    packet_sync.sync_packet_tasks(session, journey_id=journey_id, actor=actor, now=now)
     return True
 
 
@@ -110,6 +112,7 @@ def edit_packet(session: Session, *, account_id: int, member: TeamMember, patch:
                  subject=_subject(packet), version=packet.version, changed=[c.path for c in changes],
                  completeness=score.score, missing=list(score.missing))
     session.flush()
+    packet_sync.sync_packet_tasks(session, journey_id=journey.id, actor=Actor.user(member.email), now=now)
     return packet
 
 

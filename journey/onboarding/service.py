@@ -12,7 +12,7 @@ from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.errors import Conflict, InvalidInput, NotFound
 from journey.handoff import repository as handoff_repository
-from journey.kit import row_id
+from journey.kit import row_id, utcnow
 from journey.models import (
     Account,
     Deal,
@@ -28,6 +28,7 @@ from journey.onboarding import domain, lifecycle, repository
 from journey.playbooks import playbook_named
 from journey.policy import Action
 from journey.team import repository as team_repository
+from journey.worked import packet_sync
 from journey.worked import tasks as worked_tasks
 
 
@@ -56,6 +57,7 @@ def build_plan(session: Session, *, journey_id: int, actor: Actor) -> bool:
                  subject=f"journey {journey_id}", playbook=journey.playbook,
                  kickoff_on=str(draft.kickoff_on), go_live_on=str(draft.go_live_on))
     session.flush()
+    packet_sync.sync_packet_tasks(session, journey_id=journey_id, actor=actor, now=utcnow())
     return True
 
 

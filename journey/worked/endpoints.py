@@ -6,15 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from journey import db
 from journey.accounts.access import account_for
 from journey.audit import Actor
 from journey.deps import CurrentMember, ReadSession, RowId
-from journey.errors import NotFound
 from journey.kit import utcnow
-from journey.models import Journey, PlanTask, TaskComment, TeamMember
+from journey.models import TaskComment
 from journey.onboarding.schemas import CommentCreate, CommentRead
 from journey.policy import Action
 from journey.worked import repository, tasks
@@ -40,23 +38,13 @@ def comment_read(c: TaskComment) -> CommentRead:
                        body=c.body, mentions=list(c.mentions), shared=c.shared)
 
 
-def task_of_member(session: Session, task_id: int, member: TeamMember, action: Action) -> tuple[PlanTask, int]:
-    """The task and its account id, if the member sees the account (404) and may take `action` (403)."""
-    task = session.get(PlanTask, task_id)
-    journey = session.get(Journey, task.journey_id) if task else None
-    if task is None or journey is None:
-        raise NotFound(f"no task {task_id}")
-    account_for(session, str(journey.account_id), member, action, missing=f"no task {task_id}")
-    return task, journey.account_id
-
-
 @router.post("/tasks/{task_id}/comments", response_model=CommentRead, status_code=201)
 def post_comment(task_id: RowId, body: CommentCreate, member: CurrentMember) -> CommentRead:
     """Comment on a task (plain text); each active member @mentioned (`@ana` or `@ana@vendor.example`)
     gets a reminder and an email; `shared` shows it to the customer on the shared plan. The account's owners
     and sellers, managers and admins."""
     with db.transaction() as session:
-        task, account_id = task_of_member(session, task_id, member, Action.comment_task)
+        task, account_id = tasks.task_of_member(session, task_id, member, Action.comment_task)
         comment = tasks.add_comment(session, task=task, account_id=account_id, body=body.body,
                                     actor=Actor.user(member.email), now=utcnow(), shared=body.shared)
         return comment_read(comment)
@@ -65,7 +53,7 @@ def post_comment(task_id: RowId, body: CommentCreate, member: CurrentMember) -> 
 @router.get("/tasks/{task_id}/comments", response_model=list[CommentRead])
 def get_comments(task_id: RowId, session: ReadSession, member: CurrentMember) -> list[CommentRead]:
     """The task's comments, oldest first, the customer's (through the shared plan) included."""
-    task_of_member(session, task_id, member, Action.view_account)
+    tasks.task_of_member(session, task_id, member, Action.view_account)
     return [comment_read(c) for c in repository.comments_of(session, [task_id])]
 
 

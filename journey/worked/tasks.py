@@ -7,11 +7,13 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from journey import audit
+from journey.accounts.access import account_for
 from journey.audit import Actor
-from journey.errors import InvalidInput
-from journey.models import PlanTask, TaskComment, TaskSlip
+from journey.errors import InvalidInput, NotFound
+from journey.models import Journey, PlanTask, TaskComment, TaskSlip, TeamMember
 from journey.notify import service as notify_service
 from journey.notify.service import Message
+from journey.policy import Action
 from journey.worked import domain, repository
 
 
@@ -75,3 +77,13 @@ def _notify_mention(session: Session, *, comment: TaskComment, task: PlanTask, e
         session, kind="task_mention", assignee=member, account_id=comment.account_id, due_at=now, reason=reason,
         dedupe_key=f"task_mention:{comment.id}:{member.id}", now=now, subject=f"task {task.id}",
         message=Message(subject=f"You were mentioned on \u201c{task.title[:120]}\u201d", body_text=reason))
+
+
+def task_of_member(session: Session, task_id: int, member: TeamMember, action: Action) -> tuple[PlanTask, int]:
+    """The task and its account id, if the member sees the account (404) and may take `action` (403)."""
+    task = session.get(PlanTask, task_id)
+    journey = session.get(Journey, task.journey_id) if task else None
+    if task is None or journey is None:
+        raise NotFound(f"no task {task_id}")
+    account_for(session, str(journey.account_id), member, action, missing=f"no task {task_id}")
+    return task, journey.account_id

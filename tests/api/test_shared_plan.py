@@ -140,6 +140,8 @@ def test_the_customer_validates_an_objective_and_the_packet_says_who_and_when(cl
     assert after["validated_at"].startswith("2026-11-23")
     packet = client.get(f"{ACCOUNT}/handoff", headers=csm).json()
     assert packet["content"]["objectives"][0]["source"] == "customer_validated"
+    [tracked] = client.get(f"{ACCOUNT}/objectives", headers=csm).json()["items"]
+    assert (tracked["source"], tracked["validated_by"]) == ("customer_validated", "chloe@acme.example")
     with db.transaction() as s:
         assert s.scalars(select(Reminder).where(Reminder.kind == "portal_objective_validate")).one()
 

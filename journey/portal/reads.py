@@ -18,6 +18,7 @@ from journey.portal import repository
 from journey.reviews import agenda as agenda_service
 from journey.reviews import invitations
 from journey.reviews.agenda_domain import CustomerAgenda
+from journey.worked import from_packet
 from journey.worked.domain import side_of
 
 STAFF_ROLES = ("ae", "se", "manager", "admin")
@@ -116,7 +117,7 @@ def _contacts(session: Session, account: Account) -> list[PortalContact]:
 
 
 def _milestones(session: Session, journey_id: int, contacts: dict[str, str]) -> list[PortalMilestone]:
-    tasks = list(plan_repository.tasks_of(session, [journey_id]))
+    tasks = [t for t in plan_repository.tasks_of(session, [journey_id]) if not from_packet.is_internal(t.key)]
     comments: dict[int, list[TaskComment]] = {}
     for c in repository.shared_comments(session, [t.id for t in tasks]):
         comments.setdefault(c.task_id, []).append(c)

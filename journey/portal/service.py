@@ -29,6 +29,7 @@ from journey.onboarding import domain as plan_domain
 from journey.onboarding import repository as plan_repository
 from journey.onboarding import service as plan_service
 from journey.portal import repository
+from journey.worked import from_packet
 from journey.worked import tasks as worked_tasks
 from journey.worked.domain import side_of
 
@@ -43,7 +44,7 @@ def task_of_link(session: Session, link: ShareLink, task_id: int) -> tuple[PlanT
     """A task of the link's account's current journey; 404 for any other (another account's included)."""
     journey = repository.current_journey(session, link.account_id)
     task = session.get(PlanTask, task_id)
-    if journey is None or task is None or task.journey_id != journey.id:
+    if journey is None or task is None or task.journey_id != journey.id or from_packet.is_internal(task.key):
         raise NotFound(f"no task {task_id} on this plan")
     return task, journey
 

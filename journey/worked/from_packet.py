@@ -14,6 +14,7 @@ from journey.calendar import WorkCalendar
 from journey.onboarding.playbook import FromPacket, PacketTaskTemplate
 
 PREFIX = "pk-"  # the keys of tasks made from the packet
+INTERNAL_KINDS = ("promise", "risk")  # their tasks quote the packet's internal sections: never shown to customers
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _QUARTER = re.compile(r"\bQ([1-4])(?:\s*(\d{4}))?\b", re.IGNORECASE)
 
@@ -33,6 +34,11 @@ class Anchors:
     signed_on: date
     kickoff_on: date
     go_live_on: date
+
+
+def is_internal(task_key: str) -> bool:
+    """A task made from a promise or a risk: its title quotes an internal section of the packet."""
+    return any(task_key.startswith(f"{PREFIX}{kind}-") for kind in INTERNAL_KINDS)
 
 
 def key_of(kind: str, text: str) -> str:

@@ -198,6 +198,12 @@ def test_no_internal_field_reaches_the_customer(client, admin, public_url) -> No
     for answer in answers:
         assert answer.status_code in (200, 201), answer.text
         assert MARK not in answer.text and MARK.lower() not in answer.text, answer.request.url
+    with db.transaction() as s:  # the tasks made from promises and risks quote them: not the customer's
+        internal = list(s.scalars(select(PlanTask.id).where(PlanTask.key.like("pk-%"))))
+    assert len(internal) == 2
+    for task_id in internal:
+        assert client.patch(f"/api/portal/tasks/{task_id}", headers=h, json={"status": "done"}).status_code == 404
+        assert client.post(f"/api/portal/tasks/{task_id}/comments", headers=h, json={"body": "x"}).status_code == 404
     page = client.get(f"/p/{token}").text
     assert "see you Tuesday" in page and "looks good" in page and "Camille CSM" in page
 

@@ -49,6 +49,7 @@ class ShareLinkRead(BaseModel):
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None = Field(description="the stakeholder's last change through the link")
     state: str
 
 
@@ -59,6 +60,7 @@ class ShareLinkPage(BaseModel):
 def _read(link: ShareLink, now: datetime) -> ShareLinkRead:
     return ShareLinkRead(id=link.id, email=link.email, name=link.name, created_by=link.created_by,
                          created_at=link.created_at, expires_at=link.expires_at, revoked_at=link.revoked_at,
+                         last_used_at=link.last_used_at,
                          state=domain.state_of(expires_at=link.expires_at, revoked_at=link.revoked_at, now=now))
 
 
@@ -152,6 +154,7 @@ def _portal_write(authorization: str | None, act) -> reads.PortalRead:  # type: 
     with db.transaction() as session:
         link = access.link_for(session, token, now=now)
         act(session, link, now)
+        link.last_used_at = now
         return reads.portal_of(session, link, today=now.date(), token=token)
 
 

@@ -62,6 +62,7 @@ def _write(request: Request, token: str, csrf_token: str, act, anchor: str, noti
     with db.transaction() as session:
         link = access.link_for(session, token, now=now)
         act(session, link, now)
+        link.last_used_at = now
     return RedirectResponse(f"/p/{token}?done={notice}#{anchor}", status_code=303)
 
 

@@ -118,6 +118,7 @@ def test_the_customer_finishes_their_task_and_the_vendor_task_it_blocked_is_free
     with db.transaction() as s:
         [reminder] = s.scalars(select(Reminder).where(Reminder.kind == "portal_task_done")).all()
         assert "chloe@acme.example" in reminder.reason and "Train the customer admins" in reminder.reason
+    assert client.get(f"{ACCOUNT}/share-links", headers=csm).json()["items"][0]["last_used_at"] is not None
     feed = client.get(f"{ACCOUNT}/activity", headers=csm).json()["items"]
     assert (feed[0]["actor"], feed[0]["actor_kind"], feed[0]["action"]) == (
         "chloe@acme.example", "customer", "task.updated")

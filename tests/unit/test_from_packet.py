@@ -56,3 +56,27 @@ def test_a_task_goes_in_the_first_milestone_due_after_it() -> None:
     assert from_packet.milestone_for(task, milestones) == "integration"
     late = from_packet.PacketTask("k", "risk", "t", "csm", date(2027, 6, 1), None)
     assert from_packet.milestone_for(late, milestones) == "go_live"
+
+
+def test_a_playbook_s_from_packet_templates_replace_the_defaults(tmp_path) -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from journey.onboarding.playbook import PlaybookError, load_playbook
+
+    source = Path(__file__).resolve().parents[2] / "templates" / "playbooks" / "default.yaml"
+    data = yaml.safe_load(source.read_text())
+    data["from_packet"] = {"risk": {"title": "Plan B for: {text}", "anchor": "signature", "offset_business_days": 2},
+                           "commercial_words": ["rebate"]}
+    path = tmp_path / "custom.yaml"
+    path.write_text(yaml.safe_dump(data))
+    rules = load_playbook(path).from_packet
+    [risk, promise] = from_packet.packet_tasks({"risks": ["IT capacity"], "promises": ["A rebate"]}, rules, ANCHORS,
+                                               calendar_for("FR", "Europe/Paris"))[::-1]
+    assert risk.title == "Plan B for: IT capacity" and risk.due_on == date(2026, 11, 24)
+    assert promise.responsible == "ae" and promise.title == "Keep the promise: A rebate"
+    data["from_packet"] = {"risk": {"title": "x", "anchor": "someday"}}
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(PlaybookError):
+        load_playbook(path)

@@ -20,14 +20,15 @@ from journey.worked import domain, repository
 def move_due(session: Session, *, task: PlanTask, account_id: int, new_due_on: date, reason: str | None,
              actor: Actor, now: datetime) -> bool:
     """Re-date one task; the move is recorded as a slip with its reason (422 without one)."""
+    why = (reason or "").strip()
     if new_due_on == task.due_on:
         return False
-    if not (reason or "").strip():
+    if not why:
         raise InvalidInput("say why the due date moves (reason)")
-    session.add(TaskSlip(task_id=task.id, at=now, old_due_on=task.due_on, new_due_on=new_due_on,
-                         reason=reason.strip(), actor=actor.label))  # type: ignore[union-attr]
+    session.add(TaskSlip(task_id=task.id, at=now, old_due_on=task.due_on, new_due_on=new_due_on, reason=why,
+                         actor=actor.label))
     audit.record(session, actor=actor, action="task.due_moved", account_id=account_id, subject=f"task {task.key}",
-                 old=str(task.due_on), new=str(new_due_on), reason=reason)
+                 old=str(task.due_on), new=str(new_due_on), reason=why)
     task.due_on = new_due_on
     return True
 

@@ -81,9 +81,3 @@ def test_a_playbook_s_from_packet_templates_replace_the_defaults(tmp_path) -> No
     with pytest.raises(PlaybookError):
         load_playbook(path)
 
-
-def test_a_share_link_s_token_never_reaches_a_log() -> None:
-    from journey.logs import mask_secrets
-
-    event = mask_secrets(None, "error", {"event": "request.failed", "path": "/p/sp_Secret-Token_1/tasks/3"})
-    assert event["path"] == "/p/***/tasks/3"

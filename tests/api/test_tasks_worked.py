@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from journey import db
-from journey.models import OutboxMessage, PlanTask, Reminder, TaskSlip
+from journey.models import OutboxMessage, PlanTask, Reminder, TaskSlip, TeamMember
 from tests.builders import deal_signed, drain, member_with_token, post_event
 
 pytestmark = [pytest.mark.usefixtures("db_url"), pytest.mark.clock("2026-11-23T09:00:00Z")]
@@ -94,3 +94,14 @@ def test_comments_are_for_those_who_see_the_account(client, admin) -> None:
     assert client.post(f"/api/tasks/{task['id']}/comments", headers=stranger, json={"body": "hi"}).status_code == 404
     assert client.get(f"/api/tasks/{task['id']}/comments", headers=stranger).status_code == 404
     assert client.get(f"{ACCOUNT}/activity", headers=stranger).status_code == 404
+
+
+def test_a_new_plan_assigns_each_task_by_its_raci_and_the_account_s_pair(client, admin) -> None:
+    _signed(client)
+    with db.transaction() as s:
+        rows = s.execute(select(PlanTask.raci, TeamMember.email).outerjoin(
+            TeamMember, TeamMember.id == PlanTask.assignee_id).where(~PlanTask.key.like("pk-%"))).all()
+    by_role = {(raci["responsible"], email) for raci, email in rows}
+    assert ("csm", "csm@vendor.example") in by_role and ("ae", "ae@vendor.example") in by_role
+    assert all(email is None for role, email in by_role if role in ("champion", "technical_lead"))
+    assert ("se", None) in by_role  # the deal has no SE: nobody yet

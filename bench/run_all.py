@@ -23,6 +23,7 @@ BENCHES = [
     ("bench.reminders", ["--reviews", "10000", "--no-jobstore", "--postgres"], ["--postgres"]),
     ("bench.pages", ["--accounts", "2000", "--record"], ["--record"]),
     ("bench.scale", ["--deals", "100"], ["--deals", "1000"]),
+    ("bench.writeback", [], []),
 ]
 
 

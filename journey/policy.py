@@ -42,6 +42,7 @@ class Action(StrEnum):
     reassign_owner = "reassign_owner"  # set an account's CSM or AM
     edit_member = "edit_member"  # a member's segments, regions, languages, capacity
     deactivate_member = "deactivate_member"  # or reactivate
+    override_health = "override_health"  # set or clear the account's health band by hand, with a reason
     manage_sign_in = "manage_sign_in"  # allow a member to sign in (those a CRM named start without), or stop them
     view_inbox = "view_inbox"  # the webhook inbox
     replay_event = "replay_event"
@@ -77,14 +78,14 @@ _OWNER = dict(_EVERYONE, view_account=R.owned, complete_task=R.owned, post_signa
               comment_task=R.owned, manage_share_links=R.owned)
 _LEAD = dict(_EVERYONE, view_account=R.all, complete_task=R.all, post_signals=R.all, edit_packet=R.all,
              edit_technical_notes=R.all, move_go_live=R.all, book_review=R.all, cancel_review=R.all,
-             record_review_outcome=R.all, record_objective_progress=R.all, reassign_owner=R.all,
+             record_review_outcome=R.all, record_objective_progress=R.all, reassign_owner=R.all, override_health=R.all,
              edit_member=R.staff, deactivate_member=R.staff, assign_task=R.all, comment_task=R.all,
              manage_share_links=R.all)
 
 GRANTS: dict[str, dict[Action, Reach]] = {
     Role.ae: _row(_SELLER, edit_packet=R.sold),
     Role.se: _row(_SELLER),
-    Role.csm: _row(_OWNER),
+    Role.csm: _row(_OWNER, override_health=R.owned),  # the CSM's judgment on the record; not the AM's
     Role.am: _row(_OWNER),
     Role.manager: _row(_LEAD),
     Role.admin: _row(_LEAD, edit_member=R.all, deactivate_member=R.all, manage_sign_in=R.all, view_inbox=R.all,
@@ -185,7 +186,8 @@ PHRASES = {
     A.record_objective_progress: "record objective progress", A.post_signals: "send signals",
     A.reassign_owner: "change an account's CSM or AM", A.edit_member: "edit team members",
     A.deactivate_member: "deactivate or reactivate team members",
-    A.manage_sign_in: "decide who may sign in", A.view_inbox: "see the webhook inbox",
+    A.manage_sign_in: "decide who may sign in", A.override_health: "override the health band",
+    A.view_inbox: "see the webhook inbox",
     A.replay_event: "replay webhook events", A.close_reminder: "close reminders",
 }
 _REACH_WORDS = {R.all: "", R.owned: " (on the accounts they own)", R.sold: " (on the deals they sold)",

@@ -183,12 +183,16 @@ def _entry_point(target: str) -> Callable[[], Any]:
 
 
 def health_and_notification_jobs() -> list[Job]:
-    """Outbox every 15 s; health nightly, then the AM's expansion rules; digests on Monday morning (UTC)."""
+    """Outbox and CRM write-back every 15 s; health nightly, the CRM's drift repaired after it, then the AM's
+    expansion rules; digests on Monday morning (UTC)."""
     def cron(**fields: Any) -> dict[str, Any]:
         return {"trigger": "cron", "timezone": "UTC", **fields}
 
     return [Job("drain_outbox", _entry_point("journey.notify.outbox:drain_outbox"),
                 {"trigger": "interval", "seconds": 15}),
+            Job("drain_writeback", _entry_point("journey.writeback.drain:drain_writeback"),
+                {"trigger": "interval", "seconds": 15}),
+            Job("sync_crm_writeback", _entry_point("journey.writeback.drain:sync_all"), cron(hour=2, minute=30)),
             Job("recompute_all_health", _entry_point("journey.health.jobs:recompute_all_health"),
                 cron(hour=2, minute=0)),
             Job("evaluate_expansion_rules", _entry_point("journey.expansion.jobs:evaluate_expansion_rules"),

@@ -2,7 +2,7 @@
 and who validated an objective
 
 Revision ID: e7b2c4d9a1f3
-Revises: d4e1a7c2b9f0
+Revises: 3e7a9c1b5d20
 Create Date: 2026-12-04 08:30:00+00:00
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision: str = 'e7b2c4d9a1f3'
-down_revision: str | None = 'd4e1a7c2b9f0'
+down_revision: str | None = '3e7a9c1b5d20'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

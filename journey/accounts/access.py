@@ -29,6 +29,11 @@ def account_for(session: Session, ref: str, member: TeamMember, action: Action =
     return account
 
 
+def require_on(session: Session, account: Account, member: TeamMember, action: Action) -> None:
+    """An account already loaded: 404 if the member does not see it, 403 if they may not take `action`."""
+    policy.require(member, action, facts(session, account))
+
+
 def may(session: Session, account: Account, member: TeamMember, *actions: Action) -> frozenset[Action]:
     """Which of `actions` the member may take on the account: the buttons a page shows."""
     return policy.allowed(member, facts(session, account), actions)

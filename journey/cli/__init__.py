@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from journey.cli import admin
+from journey.cli.crm import crm_app
 from journey.cli.groups import command_group
 from journey.cli.health import health_app
 from journey.cli.imports import import_app
@@ -32,6 +33,7 @@ app.add_typer(objectives_app, name="objectives")
 app.command("kpis")(kpis)
 app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(crm_app, name="crm")
 
 
 @app.command()

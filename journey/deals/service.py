@@ -18,6 +18,7 @@ from journey.kit import utcnow
 from journey.models import Account, Deal, DealStatus, Journey, JourneyStatus, Role, Stakeholder
 from journey.playbooks import playbook_for
 from journey.team import service as team_service
+from journey.writeback import service as writeback_service
 
 DEAL_FIELDS = ("name", "amount", "currency", "signed_at", "contract_start", "contract_end", "expected_go_live",
                "seats")
@@ -89,6 +90,7 @@ def resume_journey(session: Session, *, journey: Journey, actor: Actor, now: dat
     audit.record(session, actor=actor, action="journey.resumed", account_id=journey.account_id,
                  subject=f"journey {journey.id}")
     reviews_service.restore_reviews(session, journey_id=journey.id, actor=actor, now=now)
+    writeback_service.mark_changed(session, account_ids=journey.account_id, now=now)
 
 
 def _upsert_account(session: Session, *, source: str, signed: DealSigned, occurred_at: datetime) -> Account:
@@ -195,4 +197,5 @@ def pause_for_lost_deal(session: Session, *, source: str, external_id: str, reas
     audit.record(session, actor=actor, action="journey.paused", account_id=journey.account_id,
                  subject=f"deal {external_id}", reason=reason or "deal lost")
     session.flush()
+    writeback_service.mark_changed(session, account_ids=journey.account_id, now=now)
     return journey

@@ -51,6 +51,7 @@ class Report:
     red_recall: float | None
     churners_green_before: int
     churners_scored_before: int
+    unknown: int = 0  # scored, but with too little data for a band (ranked by their provisional score)
 
 
 def parse_outcomes(text: str) -> tuple[list[Outcome], list[str]]:
@@ -114,4 +115,22 @@ def report(scorecard: str, scored: Sequence[Scored], *, red_band: str = "red", g
         red=len(red), red_precision=len(red_churners) / len(red) if red else None,
         red_recall=len(red_churners) / len(churners) if churners else None,
         churners_green_before=sum(1 for s in before if s.band_before == green_band),
-        churners_scored_before=len(before))
+        churners_scored_before=len(before), unknown=sum(1 for s in known if s.band == "unknown"))
+
+
+def side_by_side(reports: Sequence[Report], names: Sequence[str]) -> str:
+    """The reports' figures in columns, the first (the older cards) first: AUC, red band, unknown, churners
+    green 90 days before."""
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.0%}"
+
+    rows = [("", list(names)),
+            ("AUC", ["n/a" if r.auc is None else f"{r.auc:.3f}" for r in reports]),
+            ("red precision / recall", [f"{pct(r.red_precision)} / {pct(r.red_recall)}" for r in reports]),
+            ("unknown (too little data)", [f"{r.unknown} of {r.scored}" for r in reports]),
+            ("churners green 90 days before", [f"{r.churners_green_before} of {r.churners_scored_before}"
+                                               for r in reports])]
+    width = max(len(label) for label, _ in rows) + 2
+    columns = [max(len(row[1][i]) for row in rows) + 2 for i in range(len(reports))]
+    return "\n".join(label.ljust(width) + "".join(v.ljust(w) for v, w in zip(values, columns, strict=True)).rstrip()
+                     for label, values in rows)

@@ -5,14 +5,20 @@ drops out and its weight is spread over the present factors of its group (a grou
 drops out and its weight is spread over the other groups). The score is the sum of the factors'
 points (effective weight x factor score / 100); the factor that costs the most is the one whose missing
 points (effective weight x 100 - points) are the largest.
+
+Unknown is not green: below the card's `min_weight_with_data` of its weight with data, the band is
+`unknown` and the score provisional. Plan factors weigh each task due by how late it is (`task_penalty`).
+An `Override` replaces the band until it lapses; what moved between two stored scores is `factor_changes`.
 """
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from journey.health.scorecards import Factor, Scorecard, Threshold
+from journey.calendar import WorkCalendar
+from journey.health.scorecards import PLAN_METRICS, Factor, Lateness, Scorecard, Threshold
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class Contribution:
     nominal_weight: float  # percent of the score when every input is present
     weight: float  # percent actually used (0 when missing)
     points: float
+    detail: str | None = None  # how the value came about, when a sentence says more than the number
 
     @property
     def cost(self) -> float:
@@ -72,6 +79,13 @@ class HealthResult:
     scorecard_version: int
     contributions: tuple[Contribution, ...]
     missing: tuple[str, ...]
+    evidence: float = 1.0  # share of the card's nominal weight carried by factors with data
+    min_evidence: float = 0.0  # the card's min_weight_with_data
+    missing_inputs: tuple[str, ...] = ()  # the metrics the missing factors lack
+
+    @property
+    def provisional(self) -> bool:
+        return self.band == "unknown"
 
     @property
     def top_cost(self) -> Contribution | None:
@@ -104,8 +118,12 @@ def summarise(signals: Iterable[SignalPoint], *, windows: Iterable[int], now: da
     return out
 
 
-def factor_value(factor: Factor, summaries: Mapping[str, MetricSummary], now: datetime) -> float | None:
-    """The factor's input value, or None when the data is missing (nothing in the window, no denominator)."""
+def factor_value(factor: Factor, summaries: Mapping[str, MetricSummary], now: datetime,
+                 plan: Sequence[DueTask] | None = None) -> float | None:
+    """The factor's input value, or None when the data is missing (nothing in the window, no denominator,
+    no plan task due yet). A plan metric comes from `plan` unless a signal of that name was sent."""
+    if factor.metric in PLAN_METRICS and plan is not None and factor.metric not in summaries:
+        return plan_value(factor, plan)
     summary = summaries.get(factor.metric)
     value = _aggregate(factor, summary, now)
     if value is None or factor.per is None:
@@ -114,6 +132,16 @@ def factor_value(factor: Factor, summaries: Mapping[str, MetricSummary], now: da
     if denominator is None or denominator.last_value == 0:
         return None
     return value / denominator.last_value
+
+
+def missing_metrics(factor: Factor, summaries: Mapping[str, MetricSummary], now: datetime) -> tuple[str, ...]:
+    """Which of a missing factor's metrics lack data: the metric, its denominator, or both."""
+    lacking = []
+    if factor.aggregate != "count" and _aggregate(factor, summaries.get(factor.metric), now) is None:
+        lacking.append(factor.metric)
+    if factor.per is not None and (factor.per not in summaries or summaries[factor.per].last_value == 0):
+        lacking.append(factor.per)
+    return tuple(lacking) or (factor.metric,)
 
 
 def _aggregate(factor: Factor, summary: MetricSummary | None, now: datetime) -> float | None:
@@ -159,9 +187,11 @@ def band_for(card: Scorecard, score: float) -> str:
     return card.bands[-1].name
 
 
-def score_summaries(summaries: Mapping[str, MetricSummary], card: Scorecard, now: datetime) -> HealthResult:
-    """Score an account from its metric summaries (the recompute's set-based path lands here)."""
-    values = {f.name: factor_value(f, summaries, now) for f in card.factors}
+def score_summaries(summaries: Mapping[str, MetricSummary], card: Scorecard, now: datetime,
+                    plan: Sequence[DueTask] | None = None) -> HealthResult:
+    """Score an account from its metric summaries and the plan tasks due so far (the recompute's set-based
+    path lands here)."""
+    values = {f.name: factor_value(f, summaries, now, plan) for f in card.factors}
     group_total = sum(g.weight for g in card.groups)
     present_groups = [g for g in card.groups if any(values[f.name] is not None for f in g.factors)]
     present_total = sum(g.weight for g in present_groups)
@@ -177,12 +207,26 @@ def score_summaries(summaries: Mapping[str, MetricSummary], card: Scorecard, now
                 continue
             weight = 100 * group.weight / present_total * f.weight / present_factor_total
             fscore = factor_score(f, value)
+            detail = plan_detail(f, plan) if f.metric in PLAN_METRICS and plan and f.metric not in summaries else None
             contributions.append(Contribution(f.name, group.name, f.metric, value, fscore, nominal, weight,
-                                              weight * fscore / 100))
+                                              weight * fscore / 100, detail))
     score = min(100.0, max(0.0, sum(c.points for c in contributions))) if present_groups else 0.0
     missing = tuple(c.factor for c in contributions if c.factor_score is None)
-    band = band_for(card, score) if present_groups else "unknown"
-    return HealthResult(score, band, card.name, card.version, tuple(contributions), missing)
+    evidence = evidence_of(contributions)
+    band = band_for(card, score) if enough_evidence(evidence, card.min_weight_with_data) else "unknown"
+    lacking = [m for f in card.factors if values[f.name] is None for m in missing_metrics(f, summaries, now)]
+    return HealthResult(score, band, card.name, card.version, tuple(contributions), missing, evidence,
+                        card.min_weight_with_data, tuple(dict.fromkeys(lacking)))
+
+
+def evidence_of(contributions: Iterable[Contribution]) -> float:
+    """The share (0-1) of the card's nominal weight carried by the factors that have data."""
+    return min(1.0, sum(c.nominal_weight for c in contributions if c.factor_score is not None) / 100)
+
+
+def enough_evidence(evidence: float, min_weight_with_data: float) -> bool:
+    """A band needs some data, and at least the card's minimum share of its weight (rounding aside)."""
+    return evidence > 0 and evidence >= min_weight_with_data - 1e-9
 
 
 def score(signals: Iterable[SignalPoint], card: Scorecard, now: datetime) -> HealthResult:
@@ -190,19 +234,137 @@ def score(signals: Iterable[SignalPoint], card: Scorecard, now: datetime) -> Hea
     return score_summaries(summarise(signals, windows=card.windows, now=now), card, now)
 
 
-def explain(result: HealthResult) -> str:
-    """One sentence a CSM can read: the score, the band and what costs the most."""
-    text = f"{result.score:.0f}/100 ({result.band})"
-    top = result.top_cost
-    if top is not None:
-        text += f"; {top.factor} costs {top.cost:.1f} points (value {_fmt(top.value)}, scored {top.factor_score:.0f})"
-    if result.missing:
-        text += f"; no data for {', '.join(result.missing)} (weight spread over the others)"
-    return text
+# ------------------------------------------------------------------------------------------------- plan
+LATENESS_HORIZON = timedelta(days=180)  # lateness is counted up to here: beyond every card's full penalty
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
+@dataclass(frozen=True)
+class DueTask:  # a plan task due so far: done (late or not) or still open past its due date
+    days_late: int  # calendar days after its due date it was done, or has been open; 0 when on time
+    business_days_late: int
+    open: bool
+
+
+def due_tasks(tasks: Iterable[tuple[date, date | None]], *, today: date,
+              calendar: WorkCalendar) -> tuple[DueTask, ...]:
+    """The tasks due by `today`, from (due_on, done_on or None) of the tasks not skipped: one done by today
+    counts if it was due by today, an open one if it was due before today (due today is not late yet).
+    A task done after `today` was open on `today` (the back-test scores past days)."""
+    out = []
+    for due_on, done_on in tasks:
+        done = done_on is not None and done_on <= today
+        if due_on > today or (due_on == today and not done):
+            continue
+        end = done_on if done and done_on is not None else today
+        late = max(0, (end - due_on).days)
+        business = calendar.business_days_between(due_on, min(end, due_on + LATENESS_HORIZON)) if late else 0
+        out.append(DueTask(late, max(0, business), not done))
+    return tuple(out)
+
+
+def task_penalty(business_days_late: int, lateness: Lateness) -> float:
+    """0 within the grace period, then growing by 1 / full_penalty_business_days a business day, up to 1."""
+    beyond = max(0, business_days_late - lateness.grace_business_days)
+    return min(1.0, beyond / lateness.full_penalty_business_days)
+
+
+def plan_value(factor: Factor, tasks: Sequence[DueTask]) -> float | None:
+    """`plan_on_time`: 1 - the mean penalty of the tasks due so far (without `lateness`: the share done by
+    their due date). `tasks_overdue`: open tasks late beyond the grace (without: past their due date).
+    None before any task is due."""
+    if not tasks:
+        return None
+    lateness = factor.lateness
+    if factor.metric == "tasks_overdue":  # every open task due so far is past due: without lateness, all count
+        grace = lateness.grace_business_days if lateness else -1
+        return float(sum(1 for t in tasks if t.open and t.business_days_late > grace))
+    if lateness is None:
+        return sum(1 for t in tasks if t.days_late == 0) / len(tasks)
+    return 1 - sum(task_penalty(t.business_days_late, lateness) for t in tasks) / len(tasks)
+
+
+def plan_detail(factor: Factor, tasks: Sequence[DueTask]) -> str:
+    """The plan factor's value in words: how many of the tasks due are late, and how late."""
+    due = len(tasks)
+    if factor.lateness is None:
+        late = [t for t in tasks if t.days_late > 0]
+        return f"{len(late)} of {due} task{'s' if due != 1 else ''} due {'is' if len(late) == 1 else 'are'} late"
+    grace = factor.lateness.grace_business_days
+    late = [t for t in tasks if t.business_days_late > grace]
+    if factor.metric == "tasks_overdue":
+        late = [t for t in late if t.open]
+        return f"{len(late)} open task{'s' if len(late) != 1 else ''} more than {grace} business days late"
+    if not late:
+        return f"none of {due} task{'s' if due != 1 else ''} due is more than {grace} business days late"
+    worst = max(t.business_days_late for t in late)
+    return (f"{len(late)} of {due} task{'s' if due != 1 else ''} due {'is' if len(late) == 1 else 'are'} "
+            f"{grace + 1}+ business days late (up to {worst})")
+
+
+# --------------------------------------------------------------------------------------------- override
+@dataclass(frozen=True)
+class Override:  # a band set by hand for the account, with why and the last day it holds
+    band: str
+    reason: str
+    set_by: str
+    set_at: datetime
+    expires_on: date
+
+
+def override_in_force(override: Override | None, today: date) -> Override | None:
+    """The override while it holds (through `expires_on`); None once it has lapsed."""
+    return override if override is not None and today <= override.expires_on else None
+
+
+def effective_band(computed: str, override: Override | None, today: date) -> str:
+    """An override in force wins over the computed band (unknown included); a lapsed one counts for nothing."""
+    held = override_in_force(override, today)
+    return held.band if held is not None else computed
+
+
+def check_override(*, band: str, reason: str, expires_on: date, today: date, bands: Collection[str],
+                   max_days: int = 366) -> list[str]:
+    """What is wrong with an override, in words (empty when it may be set)."""
+    problems = []
+    if band not in bands:
+        problems.append(f"band must be one of {', '.join(sorted(bands))}, got {band!r}")
+    if not reason.strip():
+        problems.append("reason must say why (it is shown beside the band)")
+    if expires_on < today:
+        problems.append(f"expires_on {expires_on} is in the past")
+    elif expires_on > today + timedelta(days=max_days):
+        problems.append(f"expires_on must be within {max_days} days")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------- changes
+@dataclass(frozen=True)
+class FactorChange:  # a factor that moved between two stored scores
+    factor: str
+    before: float | None  # the factor's value
+    after: float | None
+    points_delta: float
+
+
+def factor_points(contributions: Iterable[Contribution]) -> dict[str, tuple[float | None, float]]:
+    """What a stored score keeps of each factor: (value, points)."""
+    return {c.factor: (c.value, c.points) for c in contributions}
+
+
+def factor_changes(before: Mapping[str, Sequence[float | None]], after: Mapping[str, Sequence[float | None]],
+                   *, tolerance: float = 0.005) -> list[FactorChange]:
+    """The factors whose value or points moved between two stored scores, the largest move first. A factor
+    only one side has (another card, another stage) moves from or to nothing; the deltas add up to the
+    difference of the two scores."""
+    changes = []
+    for name in dict.fromkeys([*before, *after]):
+        v0, p0 = before.get(name, (None, 0.0))
+        v1, p1 = after.get(name, (None, 0.0))
+        delta = (p1 or 0.0) - (p0 or 0.0)
+        value_moved = (v0 is None) != (v1 is None) or (v0 is not None and abs(v1 - v0) > 1e-9)  # type: ignore[operator]
+        if abs(delta) >= tolerance or value_moved:
+            changes.append(FactorChange(name, v0, v1, round(delta, 2)))
+    return sorted(changes, key=lambda c: -abs(c.points_delta))
 
 
 # ------------------------------------------------------------------------------------------------ trend
@@ -211,6 +373,7 @@ class HistoryPoint:
     on: date
     score: float
     band: str
+    changes: tuple[Any, ...] = ()  # as stored: [{factor, from, to, points_delta}] since the day before
 
 
 def score_on_or_before(history: Sequence[HistoryPoint], day: date) -> HistoryPoint | None:

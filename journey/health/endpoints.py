@@ -1,14 +1,15 @@
-"""`POST /api/signals` and `GET /api/accounts/{id}/health`."""
+"""`POST /api/signals`, `GET /api/accounts/{id}/health` and the override of its band (`PUT` / `DELETE
+/api/accounts/{id}/health/override`)."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from journey import db
 from journey.accounts.endpoints import visible_account
 from journey.audit import Actor
 from journey.deps import CurrentMember, ReadSession
 from journey.health import service
-from journey.health.schemas import HealthRead, SignalBatch, SignalsAccepted
+from journey.health.schemas import HealthRead, OverrideIn, OverrideRead, SignalBatch, SignalsAccepted
 from journey.kit import utcnow
 
 router = APIRouter(prefix="/api", tags=["health"])
@@ -33,3 +34,25 @@ def get_health(ref: str, session: ReadSession, member: CurrentMember) -> HealthR
     and the 7- and 30-day trends."""
     account = visible_account(session, ref, member)
     return HealthRead.of(service.account_health(session, account_id=account.id, now=utcnow()))
+
+
+@router.put("/accounts/{ref}/health/override", response_model=OverrideRead)
+def put_override(ref: str, body: OverrideIn, member: CurrentMember) -> OverrideRead:
+    """Set the account's band by hand, with a reason, until `expires_on` (default in 30 days): it is the band
+    reminders, alerts and KPIs read until it lapses. The account's CSM, a manager or an admin (else 403)."""
+    now = utcnow()
+    with db.transaction() as session:
+        account = visible_account(session, ref, member)
+        held = service.override_band(session, account=account, member=member, band=body.band, reason=body.reason,
+                                     expires_on=body.expires_on, now=now)
+    return OverrideRead(band=held.band, reason=held.reason, set_by=held.set_by, set_at=held.set_at,
+                        expires_on=held.expires_on)
+
+
+@router.delete("/accounts/{ref}/health/override", status_code=204)
+def delete_override(ref: str, member: CurrentMember) -> Response:
+    """Clear the override: the computed band is in force again (404 when there is none)."""
+    with db.transaction() as session:
+        account = visible_account(session, ref, member)
+        service.clear_band_override(session, account=account, member=member, now=utcnow())
+    return Response(status_code=204)

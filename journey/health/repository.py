@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, String, and_, case, cast, func, join, literal, or_, select, true, union_all
+from sqlalchemy import String, and_, case, func, join, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from journey.health.domain import HistoryPoint, MetricSummary, SignalPoint, WindowAgg
@@ -108,13 +108,13 @@ def stage_facts(session: Session, account_ids: Sequence[int]) -> dict[int, dict[
                    .where(Milestone.value_milestone.is_(True), Milestone.completed_at.is_not(None),
                           Journey.account_id.in_(account_ids))
                    .group_by(Journey.account_id).subquery())
-    stmt = (select(Account.id, Account.segment, first_value.c.at, Journey.signed_on)
+    stmt = (select(Account.id, Account.segment, Account.region, Account.timezone, first_value.c.at, Journey.signed_on)
             .outerjoin(first_value, first_value.c.account_id == Account.id)
             .outerjoin(Journey, Journey.account_id == Account.id)
             .where(Account.id.in_(account_ids)).order_by(Account.id, Journey.signed_on))
     out: dict[int, dict[str, Any]] = {}
-    for account_id, segment, value_at, signed_on in session.execute(stmt):
-        fact = out.setdefault(account_id, {"segment": segment, "signed": [],
+    for account_id, segment, region, timezone, value_at, signed_on in session.execute(stmt):
+        fact = out.setdefault(account_id, {"segment": segment, "signed": [], "region": region, "timezone": timezone,
                                            "value_reached_at": None if value_at is None else _aware(value_at)})
         if signed_on is not None:
             fact["signed"].append(signed_on)
@@ -136,12 +136,13 @@ def account_facts(session: Session, account_ids: Sequence[int]) -> dict[int, dic
                .group_by(Journey.account_id).subquery())
     signed = (select(Journey.account_id.label("account_id"), func.max(Journey.signed_on).label("signed_on"))
               .where(Journey.account_id.in_(account_ids)).group_by(Journey.account_id).subquery())
-    stmt = (select(Account.id, Account.segment, signed.c.signed_on, reached.c.reached)
+    stmt = (select(Account.id, Account.segment, Account.region, Account.timezone, Account.csm_id, signed.c.signed_on,
+                   reached.c.reached)
             .outerjoin(signed, signed.c.account_id == Account.id)
             .outerjoin(reached, reached.c.account_id == Account.id)
             .where(Account.id.in_(account_ids)))
-    return {r.id: {"segment": r.segment, "signed_on": r.signed_on, "value_reached": bool(r.reached)}
-            for r in session.execute(stmt)}
+    return {r.id: {"segment": r.segment, "signed_on": r.signed_on, "value_reached": bool(r.reached),
+                   "region": r.region, "timezone": r.timezone, "csm_id": r.csm_id} for r in session.execute(stmt)}
 
 
 def metric_summaries(session: Session, account_ids: Sequence[int], *, metrics: set[str], windows: set[int],
@@ -231,31 +232,18 @@ def _aware(value: datetime | str) -> datetime:
     return as_utc(value)
 
 
-def _as_date(session: Session, column: Any) -> Any:
-    return func.date(column) if session.get_bind().dialect.name == "sqlite" else cast(column, Date)
-
-
-def plan_signals(session: Session, account_ids: Sequence[int], today: date) -> dict[int, dict[str, float]]:
-    """`plan_on_time` (share of the tasks that are past due, or done and due by today, that were done by
-    their due date) and `tasks_overdue`. A task due today and not done yet is not late (as in the plan)."""
-    due = and_(PlanTask.status != TaskStatus.skipped,
-               or_(PlanTask.due_on < today, and_(PlanTask.due_on <= today, PlanTask.status == TaskStatus.done)))
-    done_date = _as_date(session, PlanTask.done_at)
-    if session.get_bind().dialect.name == "sqlite":
-        on_time = and_(PlanTask.status == TaskStatus.done, done_date <= func.date(PlanTask.due_on))
-    else:
-        on_time = and_(PlanTask.status == TaskStatus.done, done_date <= PlanTask.due_on)
-    overdue = and_(PlanTask.due_on < today, PlanTask.status.in_([TaskStatus.todo, TaskStatus.in_progress]))
-    stmt = (select(Journey.account_id, func.count(case((due, 1))), func.count(case((and_(due, on_time), 1))),
-                   func.count(case((overdue, 1))))
+def plan_tasks(session: Session, account_ids: Sequence[int], due_by: date) -> dict[int, list[tuple[date, date | None]]]:
+    """(due_on, done_on) of every task due by `due_by` and not skipped, per account: the plan factors weigh
+    each one by how late it was done or has been open (`domain.due_tasks`). `done_on` is the UTC date of
+    `done_at`, None while open; a task marked done without a time counts as done on its due date."""
+    stmt = (select(Journey.account_id, PlanTask.due_on, PlanTask.status, PlanTask.done_at)
             .join(PlanTask, PlanTask.journey_id == Journey.id)
-            .where(Journey.account_id.in_(account_ids)).group_by(Journey.account_id))
-    out: dict[int, dict[str, float]] = {}
-    for account_id, due_count, on_time_count, overdue_count in session.execute(stmt):
-        values = {"tasks_overdue": float(overdue_count)}
-        if due_count:
-            values["plan_on_time"] = on_time_count / due_count
-        out[account_id] = values
+            .where(Journey.account_id.in_(account_ids), PlanTask.status != TaskStatus.skipped,
+                   PlanTask.due_on <= due_by))
+    out: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
+    for account_id, due_on, status, done_at in session.execute(stmt):
+        done_on = None if status != TaskStatus.done else (_aware(done_at).date() if done_at is not None else due_on)
+        out[account_id].append((due_on, done_on))
     return out
 
 
@@ -336,7 +324,8 @@ def upsert_scores(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         return
     stmt = _insert(session, HealthScore.__table__)
     keep = ("score", "band", "scorecard", "scorecard_version", "stage", "computed_at", "contributions", "missing",
-            "top_cost_factor", "previous_band", "band_changed_at")
+            "top_cost_factor", "previous_band", "band_changed_at", "computed_band", "evidence", "min_evidence",
+            "missing_inputs")
     stmt = stmt.on_conflict_do_update(index_elements=["account_id"], set_={k: stmt.excluded[k] for k in keep})
     session.execute(stmt, list(rows))
 
@@ -345,15 +334,33 @@ def upsert_history(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     stmt = _insert(session, HealthHistory.__table__)
-    stmt = stmt.on_conflict_do_update(index_elements=["account_id", "day"],
-                                      set_={k: stmt.excluded[k] for k in ("score", "band", "scorecard_version")})
+    keep = ("score", "band", "scorecard_version", "factors", "changes")
+    stmt = stmt.on_conflict_do_update(index_elements=["account_id", "day"], set_={k: stmt.excluded[k] for k in keep})
     session.execute(stmt, list(rows))
 
 
 def history(session: Session, account_id: int, *, since: date) -> list[HistoryPoint]:
-    stmt = (select(HealthHistory.day, HealthHistory.score, HealthHistory.band)
+    stmt = (select(HealthHistory.day, HealthHistory.score, HealthHistory.band, HealthHistory.changes)
             .where(HealthHistory.account_id == account_id, HealthHistory.day >= since).order_by(HealthHistory.day))
-    return [HistoryPoint(d, s, b) for d, s, b in session.execute(stmt)]
+    return [HistoryPoint(d, s, b, tuple(c or ())) for d, s, b, c in session.execute(stmt)]
+
+
+def factors_before(session: Session, account_ids: Sequence[int], day: date, *, inclusive: bool = False
+                   ) -> dict[int, tuple[date, dict[str, Any]]]:
+    """Each account's last scored day before `day` (or on it) with its factors (null on a day = those of the
+    last day before it that has them). One statement per batch."""
+    on_or_before = HealthHistory.day <= day if inclusive else HealthHistory.day < day
+    last_day = (select(HealthHistory.account_id, func.max(HealthHistory.day).label("day"))
+                .where(HealthHistory.account_id.in_(account_ids), on_or_before)
+                .group_by(HealthHistory.account_id).subquery())
+    with_factors = (select(HealthHistory.account_id, func.max(HealthHistory.day).label("day"))
+                    .where(HealthHistory.account_id.in_(account_ids), on_or_before, HealthHistory.factors.is_not(None))
+                    .group_by(HealthHistory.account_id).subquery())
+    stmt = (select(last_day.c.account_id, last_day.c.day, HealthHistory.factors)
+            .join(with_factors, with_factors.c.account_id == last_day.c.account_id)
+            .join(HealthHistory, and_(HealthHistory.account_id == with_factors.c.account_id,
+                                      HealthHistory.day == with_factors.c.day)))
+    return {a: (d, f) for a, d, f in session.execute(stmt)}
 
 
 def scores_days_ago(session: Session, account_ids: Sequence[int], day: date) -> dict[int, tuple[date, float]]:

@@ -68,17 +68,53 @@ class ContributionRead(BaseModel):
     nominal_weight: float
     weight: float
     points: float
+    detail: str | None = Field(default=None, description="how the value came about (plan factors: tasks late)")
+
+
+class ChangeRead(BaseModel):
+    factor: str
+    from_: float | None = Field(alias="from", description="the factor's value before")
+    to: float | None = Field(description="the factor's value after")
+    points_delta: float = Field(description="points the factor gained (+) or lost (-)")
+
+    model_config = {"populate_by_name": True}
 
 
 class HistoryRead(BaseModel):
     on: date
     score: float
     band: str
+    changes: list[ChangeRead] = Field(default_factory=list, description="what moved since the previous scored day")
+
+
+class ChangesSince(BaseModel):
+    since: date
+    changes: list[ChangeRead]
+
+
+class OverrideRead(BaseModel):
+    band: str
+    reason: str
+    set_by: str
+    set_at: datetime
+    expires_on: date = Field(description="the last day the override holds; it lapses by itself after")
+
+
+class OverrideIn(BaseModel):
+    band: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=2000)
+    expires_on: date | None = Field(default=None, description="the last day it holds (default: in 30 days)")
 
 
 class HealthRead(BaseModel):
-    score: float
-    band: str
+    score: float = Field(description="0-100; provisional while `band` is unknown")
+    band: str = Field(description="the band in force: the override's while one holds, else computed_band")
+    computed_band: str = Field(description="the scorecard's band; `unknown` until enough inputs have data")
+    provisional: bool = Field(description="too few inputs have data for a band: the score is indicative only")
+    evidence: float | None = Field(description="share (0-1) of the scorecard's weight carried by inputs with data")
+    min_evidence: float | None = Field(description="the share the scorecard needs for a band (min_weight_with_data)")
+    missing_inputs: list[str] = Field(default_factory=list, description="metrics the missing factors lack")
+    override: OverrideRead | None
     scorecard: str
     scorecard_version: int
     stage: str | None
@@ -90,6 +126,7 @@ class HealthRead(BaseModel):
     stored: bool
     history: list[HistoryRead]
     trend: dict[str, float | None]
+    changes_since: ChangesSince | None = Field(description="what moved since the score of a week ago")
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> HealthRead:

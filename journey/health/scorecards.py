@@ -4,6 +4,10 @@ A scorecard has groups of factors. A factor reads one metric over a window (late
 max, sum, count or days since the last one; optionally divided by the latest value of another metric),
 maps it to 0-100 with `thresholds` (steps) or a `curve` (straight lines between points), and has a
 weight inside its group; groups have weights too. Bands name score ranges (`red` below 50, ...).
+
+Until the factors with data carry `min_weight_with_data` of the card's weight (default half), the band is
+`unknown` and the score provisional. A plan factor (`plan_on_time`, `tasks_overdue`) may give `lateness`:
+a grace period in business days and the lateness at which a task costs all it can (see `domain.py`).
 """
 from __future__ import annotations
 
@@ -45,6 +49,17 @@ class Threshold(_Spec):
     points: float = Field(ge=0, le=100)
 
 
+PLAN_METRICS = ("plan_on_time", "tasks_overdue")
+
+
+class Lateness(_Spec):
+    """How late a plan task is held against the account: a task's penalty is
+    min(1, business days late beyond `grace_business_days` / `full_penalty_business_days`)."""
+
+    grace_business_days: int = Field(default=2, ge=0, le=30)
+    full_penalty_business_days: int = Field(default=10, ge=1, le=60)
+
+
 class Factor(_Spec):
     name: str = Field(min_length=1, max_length=100)
     metric: str
@@ -54,6 +69,7 @@ class Factor(_Spec):
     weight: float = Field(gt=0)
     thresholds: tuple[Threshold, ...] = ()
     curve: tuple[tuple[float, float], ...] = ()
+    lateness: Lateness | None = None
     description: str = ""
 
     @field_validator("metric", "per")
@@ -67,6 +83,9 @@ class Factor(_Spec):
     def _one_mapping(self) -> Factor:
         if bool(self.thresholds) == bool(self.curve):
             raise ValueError(f"factor {self.name!r}: give either thresholds or a curve")
+        if self.lateness is not None and self.metric not in PLAN_METRICS:
+            raise ValueError(f"factor {self.name!r}: lateness applies to the plan metrics "
+                             f"({', '.join(PLAN_METRICS)}), not to {self.metric!r}")
         if self.thresholds:
             bounds = [t.below for t in self.thresholds]
             if bounds[-1] is not None or None in bounds[:-1]:
@@ -99,6 +118,7 @@ class Scorecard(_Spec):
     description: str = ""
     segments: tuple[str, ...] = ()
     stage: Stage
+    min_weight_with_data: float = Field(default=0.5, ge=0, le=1)
     bands: tuple[Band, ...] = Field(min_length=1)
     groups: tuple[Group, ...] = Field(min_length=1)
 
@@ -113,6 +133,8 @@ class Scorecard(_Spec):
     @field_validator("bands")
     @classmethod
     def _bands_in_order(cls, bands: tuple[Band, ...]) -> tuple[Band, ...]:
+        if any(b.name == "unknown" for b in bands):
+            raise ValueError("'unknown' is the band of an account with too little data; name bands otherwise")
         bounds = [b.below for b in bands]
         if bounds and (bounds[-1] is not None or None in bounds[:-1]):
             raise ValueError("only the last band may (and must) omit 'below'")

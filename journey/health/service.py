@@ -5,7 +5,7 @@ Everything here flushes and never commits; `journey.health.jobs` and the routes 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from journey import audit
 from journey.audit import Actor
+from journey.calendar import calendar_for
 from journey.config import get_settings
 from journey.errors import InvalidInput
-from journey.health import domain, repository
+from journey.health import domain, explanation, overrides, records, repository
 from journey.health.scorecards import Scorecard, load_scorecards, scorecard_for
 from journey.models import TeamMember
+from journey.writeback import service as writeback_service
 
 INTERNAL_METRICS = frozenset({"plan_on_time", "tasks_overdue", "packet_completeness", "reviews_held",
                               "objective_progress"})
@@ -32,6 +34,11 @@ def _cards(directory: Path) -> tuple[Scorecard, ...]:
 
 def all_scorecards() -> tuple[Scorecard, ...]:
     return _cards(get_settings().templates_dir / "scorecards")
+
+
+def band_names() -> list[str]:
+    """The bands an override may set: those the scorecards name."""
+    return sorted({b.name for c in all_scorecards() for b in c.bands})
 
 
 @dataclass(frozen=True)
@@ -94,22 +101,30 @@ def _chunks(rows: list[Any], size: int) -> list[list[Any]]:
 # ---------------------------------------------------------------------------------------- recompute
 def recompute(session: Session, *, account_ids: Sequence[int], now: datetime, actor: Actor,
               cards: Sequence[Scorecard] | None = None, alerts: bool = True) -> list[ScoreChange]:
-    """Score a batch of accounts from one query per kind of input; store scores and today's history."""
+    """Score a batch of accounts from one query per kind of input; store scores and today's history.
+
+    The band in force is an override's while it holds (a lapsed one is removed here, audited); the
+    change of band that alerts and reminders see is the change of that band."""
     if not account_ids:
         return []
     scored = score_batch(session, account_ids=account_ids, now=now, cards=cards or all_scorecards())
     old = repository.scores_of(session, account_ids)
-    changes = [ScoreChange(a, old[a].score if a in old else None, old[a].band if a in old else None, r)
-               for a, (_, r) in scored.items()]
-    repository.upsert_scores(session, [_score_row(a, stage, r, old.get(a), now) for a, (stage, r) in scored.items()])
-    repository.upsert_history(session, [{"account_id": a, "day": now.date(), "score": round(r.score, 2),
-                                         "band": r.band, "scorecard_version": r.scorecard_version}
-                                        for a, (_, r) in scored.items()])
+    held = overrides.in_force(session, account_ids=list(scored), now=now, actor=actor)
+    bands = {a: domain.effective_band(r.band, held.get(a), now.date()) for a, (_, r) in scored.items()}
+    changes = [ScoreChange(a, old[a].score if a in old else None, old[a].band if a in old else None,
+                           replace(r, band=bands[a])) for a, (_, r) in scored.items()]
+    repository.upsert_scores(session, [records.score_row(a, stage, r, bands[a], old.get(a), now)
+                                       for a, (stage, r) in scored.items()])
+    repository.upsert_history(session, records.history_rows(session, {a: r for a, (_, r) in scored.items()},
+                                                             bands, now))
     for c in changes:
         if c.old_band is not None and c.old_band != c.new.band:
             audit.record(session, actor=actor, action="health.band_changed", account_id=c.account_id,
                          subject=f"{c.old_band} -> {c.new.band}", score=round(c.new.score, 1),
                          scorecard=f"{c.new.scorecard} v{c.new.scorecard_version}")
+    moved = [c.account_id for c in changes if c.old_score is None or c.old_band != c.new.band
+             or round(c.old_score) != round(c.new.score)]
+    writeback_service.mark_changed(session, account_ids=moved, now=now)
     if alerts:
         from journey.expansion import service as expansion_service
 
@@ -136,11 +151,12 @@ def score_batch(session: Session, *, account_ids: Sequence[int], now: datetime,
         stale_metrics={f.metric for f in factors if f.aggregate == "days_since_last"},
         extremes=any(f.aggregate in ("min", "max") for f in factors))
     internal: dict[int, dict[str, float]] = {}
-    for part in (repository.plan_signals(session, account_ids, today), repository.packet_signals(session, account_ids),
+    for part in (repository.packet_signals(session, account_ids),
                  repository.review_signals(session, account_ids, today),
                  repository.objective_signals(session, account_ids), repository.deal_seats(session, account_ids)):
         for account_id, values in part.items():
             internal.setdefault(account_id, {}).update(values)
+    tasks = repository.plan_tasks(session, account_ids, today)
     meetings = repository.last_meetings(session, account_ids, now) if "meeting" in metrics else {}
     results: dict[int, tuple[str, domain.HealthResult]] = {}
     for account_id, fact in facts.items():
@@ -150,84 +166,97 @@ def score_batch(session: Session, *, account_ids: Sequence[int], now: datetime,
         met = meetings.get(account_id)
         if met is not None and ("meeting" not in inputs or inputs["meeting"].last_at < met):  # the latest wins
             inputs["meeting"] = domain.MetricSummary.point(1.0, met, windows, now=now)
+        plan = domain.due_tasks(tasks.get(account_id, ()), today=today,
+                                calendar=calendar_for(fact["region"], fact["timezone"]))
         stage = domain.lifecycle_stage(value_reached=fact["value_reached"], signed_on=fact["signed_on"], today=today)
         card = scorecard_for(cards, segment=fact["segment"], stage=stage)
-        results[account_id] = (stage, domain.score_summaries(inputs, card, now))
+        results[account_id] = (stage, domain.score_summaries(inputs, card, now, plan))
     return results
 
 
-def _score_row(account_id: int, stage: str, r: domain.HealthResult, old: Any, now: datetime) -> dict[str, Any]:
-    top = r.top_cost
-    changed = old is None or old.band != r.band
-    return {"account_id": account_id, "score": round(r.score, 2), "band": r.band, "scorecard": r.scorecard,
-            "scorecard_version": r.scorecard_version, "stage": stage, "computed_at": now,
-            "contributions": [contribution_dict(c) for c in r.contributions], "missing": list(r.missing),
-            "top_cost_factor": top.factor if top else None,
-            "previous_band": (old.band if changed else old.previous_band) if old is not None else None,
-            "band_changed_at": now if changed else old.band_changed_at}
-
-
 def contribution_dict(c: domain.Contribution) -> dict[str, Any]:
-    return {"factor": c.factor, "group": c.group, "metric": c.metric, "value": _round(c.value, 4),
-            "factor_score": _round(c.factor_score, 2), "nominal_weight": round(c.nominal_weight, 2),
-            "weight": round(c.weight, 2), "points": round(c.points, 2)}
+    return records.contribution_dict(c)
 
 
-def _round(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
+# ------------------------------------------------------------------------------------------ override
+def override_band(session: Session, *, account: Any, member: TeamMember, band: str, reason: str,
+                  expires_on: Any, now: datetime) -> domain.Override:
+    """Set the account's band by hand (`overrides.set_override`) and rescore it: the band is in force at once."""
+    held = overrides.set_override(session, account=account, member=member, band=band, reason=reason,
+                                  expires_on=expires_on, now=now, bands=band_names())
+    recompute(session, account_ids=[account.id], now=now, actor=Actor.user(member.email), alerts=False)
+    return held
+
+
+def clear_band_override(session: Session, *, account: Any, member: TeamMember, now: datetime) -> None:
+    """Remove the override and rescore: the computed band is in force again."""
+    overrides.clear_override(session, account=account, member=member)
+    recompute(session, account_ids=[account.id], now=now, actor=Actor.user(member.email), alerts=False)
 
 
 # ---------------------------------------------------------------------------------------------- read
 def account_health(session: Session, *, account_id: int, now: datetime) -> dict[str, Any]:
-    """The stored score with its history and trends; computed on the spot (not stored) if never scored."""
+    """The stored score with its history and trends; computed on the spot (not stored) if never scored.
+
+    `band` is the band in force (an override's while it holds), `computed_band` the scorecard's;
+    `provisional` while too little data is in; `changes_since` what moved since a week ago, from history."""
     stored = repository.stored_score(session, account_id)
     if stored is None:
         stage, result = score_batch(session, account_ids=[account_id], now=now, cards=all_scorecards())[account_id]
-        top = result.top_cost
-        current = {"score": round(result.score, 2), "band": result.band, "scorecard": result.scorecard,
-                   "scorecard_version": result.scorecard_version, "stage": stage,
-                   "computed_at": now, "contributions": [contribution_dict(c) for c in result.contributions],
-                   "missing": list(result.missing), "top_cost_factor": top.factor if top else None,
-                   "explanation": domain.explain(result), "stored": False}
+        current = records.score_row(account_id, stage, result, result.band, None, now)
+        current.pop("account_id")
     else:
-        current = {k: getattr(stored, k) for k in ("score", "band", "scorecard", "scorecard_version", "stage",
-                                                   "computed_at", "contributions", "missing", "top_cost_factor")}
-        current |= {"explanation": _stored_explanation(stored), "stored": True}
+        current = {k: getattr(stored, k) for k in ("score", "band", "computed_band", "scorecard", "scorecard_version",
+                                                   "stage", "computed_at", "contributions", "missing", "missing_inputs",
+                                                   "evidence", "min_evidence", "top_cost_factor")}
+        result = explanation.result_of(stored)
+    override = overrides.current(session, account_id=account_id, now=now)
+    current |= {"stored": stored is not None, "computed_band": result.band, "provisional": result.provisional,
+                "band": override.band if override else result.band,
+                "override": None if override is None else {"band": override.band, "reason": override.reason,
+                                                           "set_by": override.set_by, "set_at": override.set_at,
+                                                           "expires_on": override.expires_on}}
     today = now.date()
     history = repository.history(session, account_id, since=today - timedelta(days=90))
-    current["history"] = [{"on": h.on, "score": h.score, "band": h.band} for h in history]
+    current["history"] = [{"on": h.on, "score": h.score, "band": h.band, "changes": list(h.changes)} for h in history]
     current["trend"] = {"7d": domain.trend(history, today=today, current=current["score"], days=7),
                         "30d": domain.trend(history, today=today, current=current["score"], days=30)}
+    current["changes_since"] = _changes_since(session, account_id, result, today - timedelta(days=7))
+    lines = [explanation.explain(result, override=override)]
+    if current["changes_since"] is not None:
+        lines.append(explanation.since_sentence(current["changes_since"]["since"], [
+            domain.FactorChange(c["factor"], c["from"], c["to"], c["points_delta"])
+            for c in current["changes_since"]["changes"]]))
+    current["explanation"] = "; ".join(lines)
     return current
 
 
-def _stored_explanation(stored: Any) -> str:
-    text = f"{stored.score:.0f}/100 ({stored.band})"
-    top = next((c for c in stored.contributions if c["factor"] == stored.top_cost_factor), None)
-    if top is not None:
-        text += (f"; {top['factor']} costs {top['weight'] - top['points']:.1f} points "
-                 f"(value {top['value']:g}, scored {top['factor_score']:.0f})")
-    if stored.missing:
-        text += f"; no data for {', '.join(stored.missing)} (weight spread over the others)"
-    return text
+def _changes_since(session: Session, account_id: int, result: domain.HealthResult, day: Any) -> dict[str, Any] | None:
+    """What moved between the stored factors of `day` (or the last scored day before it) and now."""
+    then = repository.factors_before(session, [account_id], day, inclusive=True).get(account_id)
+    if then is None:
+        return None
+    moved = domain.factor_changes(then[1], records.stored_factors(result))
+    return {"since": then[0], "changes": [records.change_dict(c) for c in moved]}
 
 
 # ------------------------------------------------------------------------------------------ back-test
 BACKTEST_LEAD = timedelta(days=90)
 
 
-def backtest(session: Session, *, outcomes: Sequence[Any], card: Scorecard | None = None) -> list[Any]:
+def backtest(session: Session, *, outcomes: Sequence[Any], card: Scorecard | None = None,
+             cards: Sequence[Scorecard] | None = None) -> list[Any]:
     """Score each outcome's account at the end of the outcome date and 90 days before, from the stored
     signals, as the live recompute would have then: the card of the account's segment and of the stage it
     was in on that day, the same rule for old signals (a days-since-last metric is stale, never missing).
 
     `card` stands in for the shipped card of the same name (or the same stage and segments), so two
-    versions can be compared. Internal signals (plan, packet, reviews, objectives) are not kept per day:
-    they drop out here. Signals are read per batch of 500 accounts, not per outcome."""
+    versions can be compared; `cards` replaces the whole shipped set (an older version of every card).
+    Internal signals (plan, packet, reviews, objectives) are not kept per day: they drop out here.
+    Signals are read per batch of 500 accounts, not per outcome."""
     from journey.health.backtest import Scored
 
-    cards = _with_candidate(all_scorecards(), card)
-    rule = _ScoringRule(cards)
+    rule = _ScoringRule(_with_candidate(cards or all_scorecards(), card))
     found = repository.account_ids_by_ref(session, (o.account for o in outcomes))
     by_account: dict[int, list[Any]] = {}
     for o in outcomes:
@@ -281,4 +310,6 @@ class _ScoringRule:
 
 
 def _known(result: domain.HealthResult) -> tuple[float | None, str | None]:
-    return (None, None) if result.band == "unknown" else (result.score, result.band)
+    """The score and band, provisional ones included (band `unknown`): both versions of a card rank the
+    same accounts. Nothing at all without any data."""
+    return (None, None) if result.evidence <= 0 else (result.score, result.band)

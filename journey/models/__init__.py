@@ -5,7 +5,7 @@ from journey.models.base import ActorKind, Base, DealStatus, EventStatus, Journe
 from journey.models.collab import ShareLink, TaskComment, TaskSlip
 from journey.models.crm import CrmDealStage
 from journey.models.deals import Deal, Journey
-from journey.models.health import ContactHold, HealthHistory, HealthScore, Signal
+from journey.models.health import ContactHold, HealthHistory, HealthOverride, HealthScore, Signal
 from journey.models.inbox import InboundEvent
 from journey.models.jobs import JobRun
 from journey.models.notify import OutboxMessage, Reminder
@@ -16,10 +16,11 @@ from journey.models.plans import Milestone, PlanSlip, PlanTask
 from journey.models.reviews import Review, ReviewReminder
 from journey.models.team import ApiToken, TeamMember
 from journey.models.web import SigninLink, WebSession
+from journey.models.writeback import CrmWrite
 
 __all__ = [
-    "CrmDealStage", "ShareLink", "TaskComment", "TaskSlip",
-    "ContactHold", "HealthHistory", "HealthScore", "Signal",
+    "CrmDealStage", "CrmWrite", "ShareLink", "TaskComment", "TaskSlip",
+    "ContactHold", "HealthHistory", "HealthOverride", "HealthScore", "Signal",
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",
     "HandoffPacket", "InboundEvent", "JobRun", "Journey", "JourneyStatus", "Milestone", "OutboxMessage",

@@ -1,14 +1,18 @@
 """Health: dated signals per account, the current score with the scorecard version that produced it,
-its daily history, and the CSM's do-not-contact hold on expansion outreach."""
+its daily history with the factors that moved it, the CSM's override of the band, and the CSM's
+do-not-contact hold on expansion outreach."""
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journey.models.base import Base
+
+_JSON_OR_NULL = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Signal(Base):
@@ -28,7 +32,10 @@ class Signal(Base):
 
 
 class HealthScore(Base):
-    """The account's current score and its explanation (one row per account, replaced on recompute)."""
+    """The account's current score and its explanation (one row per account, replaced on recompute).
+
+    `band` is the band in force (an override's while it holds), the one reminders and KPIs read;
+    `computed_band` is the scorecard's (`unknown` while too little data is in)."""
 
     __tablename__ = "health_score"
 
@@ -44,10 +51,17 @@ class HealthScore(Base):
     top_cost_factor: Mapped[str | None] = mapped_column(String(100))
     previous_band: Mapped[str | None] = mapped_column(String(32))
     band_changed_at: Mapped[datetime | None]
+    computed_band: Mapped[str | None] = mapped_column(String(32))
+    evidence: Mapped[float | None]  # share of the card's weight carried by inputs with data
+    min_evidence: Mapped[float | None]  # the card's min_weight_with_data
+    missing_inputs: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class HealthHistory(Base):
-    """The score of each day (the last computation of that day wins), for trends and back-tests."""
+    """The score of each day (the last computation of that day wins), for trends and back-tests.
+
+    `factors` is {factor: [value, points]} when they differ from the previous day's (null: unchanged),
+    `changes` what moved since then: [{factor, from, to, points_delta}]."""
 
     __tablename__ = "health_history"
     __table_args__ = (UniqueConstraint("account_id", "day"),)
@@ -58,6 +72,22 @@ class HealthHistory(Base):
     score: Mapped[float]
     band: Mapped[str] = mapped_column(String(32))
     scorecard_version: Mapped[int]
+    factors: Mapped[dict[str, Any] | None] = mapped_column(_JSON_OR_NULL)  # None is SQL NULL, never JSON null
+    changes: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class HealthOverride(Base):
+    """The band a CSM or manager set by hand, why, and the last day it holds (then it lapses)."""
+
+    __tablename__ = "health_override"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_member.id", ondelete="SET NULL"))
+    set_by: Mapped[str] = mapped_column(String(320))
+    set_at: Mapped[datetime]
+    expires_on: Mapped[date]
 
 
 class ContactHold(Base):

@@ -30,6 +30,7 @@ from journey.policy import Action
 from journey.team import repository as team_repository
 from journey.worked import packet_sync
 from journey.worked import tasks as worked_tasks
+from journey.writeback import service as writeback_service
 
 
 def build_plan(session: Session, *, journey_id: int, actor: Actor) -> bool:
@@ -60,6 +61,7 @@ def build_plan(session: Session, *, journey_id: int, actor: Actor) -> bool:
                  kickoff_on=str(draft.kickoff_on), go_live_on=str(draft.go_live_on))
     session.flush()
     packet_sync.sync_packet_tasks(session, journey_id=journey_id, actor=actor, now=utcnow())
+    writeback_service.mark_changed(session, account_ids=account.id)
     return True
 
 
@@ -89,6 +91,7 @@ def move_go_live(session: Session, *, journey_id: int, new_go_live: date, reason
                  reason=reason, tasks_moved=len(moves))
     journey.go_live_on = new_go_live
     session.flush()
+    writeback_service.mark_changed(session, account_ids=account.id, now=now)
     return moves
 
 
@@ -136,6 +139,8 @@ def update_task(session: Session, *, task_id: int, member: TeamMember, action: s
     if document_url is not None:
         worked_tasks.link_document(session, task=task, account_id=journey.account_id, url=document_url, actor=actor)
     session.flush()
+    if "status" in changes or due_on is not None:
+        writeback_service.mark_changed(session, account_ids=journey.account_id, now=now)
     return task
 
 

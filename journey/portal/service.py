@@ -32,6 +32,7 @@ from journey.portal import repository
 from journey.worked import from_packet
 from journey.worked import tasks as worked_tasks
 from journey.worked.domain import side_of
+from journey.writeback import service as writeback_service
 
 VALIDATED = "customer_validated"
 
@@ -64,6 +65,7 @@ def finish_task(session: Session, *, link: ShareLink, task_id: int, status: str,
         audit.record(session, actor=actor_of(link), action="task.updated", account_id=link.account_id,
                      subject=f"task {task.key}", changes=changes, via="shared plan")
         _tell_csm_of_unblocked(session, link=link, task=task, now=now)
+        writeback_service.mark_changed(session, account_ids=link.account_id, now=now)
     session.flush()
     return task
 

@@ -11,6 +11,7 @@ from journey.calendar import WorkCalendar, calendar_for
 from journey.models import Account, Deal, Journey, Review
 from journey.playbooks import playbook_named
 from journey.reviews import domain, invitations, repository
+from journey.writeback import service as writeback_service
 
 PAUSABLE = {domain.ReviewStatus.PROPOSED.value, domain.ReviewStatus.SCHEDULED.value}
 
@@ -97,6 +98,8 @@ def cancel_future_reviews(session: Session, *, journey_id: int, actor: Actor, no
         if review.status_before_pause == domain.ReviewStatus.SCHEDULED.value:
             invitations.send_invitation(session, review=review, account=account, now=now)
     session.flush()
+    if cancelled:
+        writeback_service.mark_changed(session, account_ids=account.id, now=now)
     return len(cancelled)
 
 
@@ -106,6 +109,7 @@ def plan_reminders(session: Session, *, review: Review, calendar: WorkCalendar) 
     day = calendar.local_date(review.starts_at) if review.starts_at else review.due_on
     moments = domain.reminder_times(day, tuple(review.remind_days_before or ()), calendar) if active else []
     repository.replace_pending_reminders(session, review_id=review.id, sequence=review.sequence, moments=moments)
+    writeback_service.mark_changed(session, account_ids=review.account_id)  # every change of a review passes here
 
 
 def restore_reviews(session: Session, *, journey_id: int, actor: Actor, now: datetime) -> int:

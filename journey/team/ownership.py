@@ -14,6 +14,7 @@ from journey.kit import row_id
 from journey.models import Account, AccountOwner, Role, TeamMember
 from journey.policy import Action
 from journey.team import assignment, repository
+from journey.writeback import service as writeback_service
 
 PAIR = (Role.csm, Role.am)
 
@@ -45,6 +46,7 @@ def assign_owners(session: Session, *, account_id: int, actor: Actor, now: datet
             _assign_by_rules(session, account, role, actor=actor, now=now)
         result[role.value] = _owner_id(account, role)
     session.flush()
+    writeback_service.mark_changed(session, account_ids=account.id, now=now)
     return result
 
 
@@ -102,6 +104,7 @@ def override_owners(session: Session, *, account_id: int, manager: TeamMember, o
         audit.record(session, actor=actor, action="owner.overridden", account_id=account.id, subject=role.value,
                      old_member_id=old, member_id=member.id, reason=reason)
     session.flush()
+    writeback_service.mark_changed(session, account_ids=account.id, now=now)
     return account
 
 

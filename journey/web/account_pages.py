@@ -14,6 +14,7 @@ from journey.accounts import access
 from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession, RowId
 from journey.handoff import repository as handoff_repository
+from journey.health import service as health_service
 from journey.kit import utcnow
 from journey.models import Account
 from journey.onboarding import golive
@@ -40,7 +41,7 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
     # The plan of the latest journey, as GET /api/accounts/{id}/plan reads it (the account is already
     # checked visible; its latest journey is the one just read, no max(id) over every journey).
     plan = onboarding_reads.plan_of(session, journey, account, today=utcnow().date()) if journey else None
-    health = health_view.detail(session, account.id)
+    health = health_view.detail(session, account.id, utcnow())
     packet = handoff_repository.latest_packet_for_account(session, account.id)
     return {
         "account": account, "csm": people.get(account.csm_id or 0), "am": people.get(account.am_id or 0),
@@ -52,7 +53,8 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
         "reviews": reviews_repository.of_account(session, account.id),
         "reminders": queries.reminders_of_account(session, account.id),
         "may": access.may(session, account, viewer.member, Action.move_go_live, Action.complete_task,
-                          Action.assign_task, Action.comment_task, Action.manage_share_links),
+                          Action.assign_task, Action.comment_task, Action.manage_share_links, Action.override_health),
+        "bands": health_service.band_names(),
         **worked_view.context(session, account, plan),
         "titles": {t.key: t.title for m in (plan.milestones if plan else []) for t in m.tasks},
         "overdue": {t.id for m in (plan.milestones if plan else []) for t in m.tasks
@@ -84,3 +86,26 @@ def move_go_live(ref: str, viewer: FormViewer, date_: Annotated[date, Form(alias
         golive.set_go_live(session, account=account, member=viewer.member, new_go_live=date_, reason=reason,
                            now=utcnow())
     return RedirectResponse(f"/accounts/{account.id}?notice=go_live_moved#slips", status_code=303)
+
+
+@router.post("/accounts/{ref}/health/override")
+def override_health(ref: str, viewer: FormViewer, band: Annotated[str, Form(max_length=32)],
+                    reason: Annotated[str, Form(max_length=2000)] = "",
+                    days: Annotated[int, Form(ge=1, le=366)] = 30) -> Response:
+    """Set the band by hand with a reason, for `days` days, as PUT /api/accounts/{id}/health/override."""
+    from datetime import timedelta
+
+    now = utcnow()
+    with db.transaction() as session:
+        account = visible_account(session, ref, viewer.member)
+        health_service.override_band(session, account=account, member=viewer.member, band=band, reason=reason,
+                                     expires_on=now.date() + timedelta(days=days), now=now)
+    return RedirectResponse(f"/accounts/{account.id}?notice=health_overridden#health", status_code=303)
+
+
+@router.post("/accounts/{ref}/health/override/clear")
+def clear_health_override(ref: str, viewer: FormViewer) -> Response:
+    with db.transaction() as session:
+        account = visible_account(session, ref, viewer.member)
+        health_service.clear_band_override(session, account=account, member=viewer.member, now=utcnow())
+    return RedirectResponse(f"/accounts/{account.id}?notice=health_override_cleared#health", status_code=303)

@@ -14,6 +14,8 @@ from journey.kit import decode_cursor, encode_cursor, utcnow
 from journey.policy import Action, require
 from journey.web import queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
+from journey.writeback import repository as writeback_repository
+from journey.writeback import service as writeback_service
 
 router = APIRouter(include_in_schema=False)
 TABS = {"all": "All deliveries", "dead": "Dead letters", "pending": "Waiting", "duplicates": "Duplicates",
@@ -40,7 +42,9 @@ def inbox(request: Request, viewer: InboxViewer, session: ReadSession, tab: str 
     counts["duplicates"] = queries.duplicate_count(session)
     counts["all"] = sum(v for k, v in counts.items() if k in ("pending", "processed", "ignored", "dead"))
     return page(request, "inbox.html", viewer, rows=rows, tab=tab, tabs=TABS, counts=counts,
-                next=encode_cursor(rows[-1].id) if len(rows) == PAGE_SIZE else None)
+                next=encode_cursor(rows[-1].id) if len(rows) == PAGE_SIZE else None,
+                crm_summary=writeback_repository.summary(session),
+                crm_dead=writeback_repository.rows(session, status="dead", limit=PAGE_SIZE))
 
 
 @router.post("/admin/inbox/{event_id}/replay")
@@ -50,3 +54,12 @@ def replay(request: Request, event_id: RowId, viewer: FormViewer) -> Response:
         inbox_service.replay_event(session, event_id=event_id, now=utcnow())
     request.app.state.dispatcher.notify(event_id)
     return RedirectResponse("/admin/inbox?tab=pending&notice=replayed", status_code=303)
+
+
+@router.post("/admin/crm-writes/{write_id}/resend")
+def resend_crm_write(write_id: RowId, viewer: FormViewer) -> Response:
+    """A dead CRM write back in the queue (after its cause was fixed); the drainer sends it within 15 s."""
+    require(viewer.member, Action.replay_event)  # like replaying an event: sending again what failed
+    with db.transaction() as session:
+        writeback_service.resend(session, write_id=write_id, now=utcnow())
+    return RedirectResponse("/admin/inbox?notice=crm_resent#crm-writes", status_code=303)

@@ -22,10 +22,12 @@ PAGE_SIZE = 50
 @router.get("/")
 def book(request: Request, viewer: PageViewer, session: ReadSession, q: Annotated[str, Query(max_length=200)] = "",
          segment: Annotated[str, Query(max_length=64)] = "", attention: str = "", owner: str = "",
+         health: Annotated[str, Query(max_length=32)] = "",
          page_no: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1) -> Response:
     today = Clock(viewer.tz).today
     f = queries.BookFilter(q=q.strip(), segment=segment, attention=attention if attention in queries.ATTENTION else "",
-                           owner=owner if owner == "mine" else "")
+                           owner=owner if owner == "mine" else "",
+                           health=health if health in health_view.FILTER_BANDS else "")
     accounts, total = queries.book_page(session, viewer.member, f, today, offset=(page_no - 1) * PAGE_SIZE,
                                         limit=PAGE_SIZE)
     ids = [a.id for a in accounts]
@@ -34,14 +36,15 @@ def book(request: Request, viewer: PageViewer, session: ReadSession, q: Annotate
     extras = {"tasks": queries.task_counts(session, ids, today), "reviews": queries.next_reviews(session, ids, today),
               "reminders": queries.open_reminder_counts(session, ids),
               "packets": queries.packet_states(session, ids), "health": health_view.scores(session, ids)}
-    given = {"q": f.q, "segment": f.segment, "attention": f.attention, "owner": f.owner}
+    given = {"q": f.q, "segment": f.segment, "attention": f.attention, "owner": f.owner, "health": f.health}
     params = {k: v for k, v in given.items() if v}
     pages = {"first": (page_no - 1) * PAGE_SIZE + 1, "last": (page_no - 1) * PAGE_SIZE + len(accounts),
              "prev": urlencode({**params, "page": page_no - 1}) if page_no > 1 else None,
              "next": urlencode({**params, "page": page_no + 1}) if page_no * PAGE_SIZE < total else None}
     return page(request, "book.html", viewer, rows=rows, extras=extras, total=total, f=f, pages=pages,
                 filtered=bool(params), segments=queries.segments(session, viewer.member),
-                attention_choices=queries.ATTENTION, summary=queries.book_summary(session, viewer.member, today),
+                attention_choices=queries.ATTENTION, health_choices=health_view.FILTER_BANDS,
+                summary=queries.book_summary(session, viewer.member, today),
                 health_ready=health_view.available())
 
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journey.health import service as health_service
+
 BANDS = ("healthy", "watch", "at_risk", "critical")
+FILTER_BANDS = {"red": "Red", "yellow": "Yellow", "green": "Green", "unknown": "Unknown (too little data)"}
 
 
 @dataclass(frozen=True)
@@ -55,19 +58,29 @@ def scores(session: Session, account_ids: Sequence[int], today: date | None = No
                              trend=round(h.score - first[a], 1) if a in first else None) for a, h in current.items()}
 
 
-def detail(session: Session, account_id: int) -> dict[str, Any] | None:
-    """The current score with its contributions and the last 180 days of history, or None."""
+def detail(session: Session, account_id: int, now: datetime | None = None) -> dict[str, Any] | None:
+    """The current score with its contributions, its explanation (override and what moved in a week
+    included) and the last 180 days of history, or None."""
     health = _models()
     if health is None:
         return None
     current = session.get(health.HealthScore, account_id)
     if current is None:
         return None
+    read = health_service.account_health(session, account_id=account_id, now=now or datetime.now(UTC))
     stmt = (select(health.HealthHistory).where(health.HealthHistory.account_id == account_id)
             .order_by(health.HealthHistory.day.desc()).limit(180))
     history = list(reversed(session.scalars(stmt).all()))
     return {"score": current, "history": [(h.day, h.score, h.band) for h in history],
+            "band": read["band"], "provisional": read["provisional"], "override": read["override"],
+            "explanation": read["explanation"].split("; "),
             "contributions": sorted(current.contributions or [], key=lambda c: -abs(c.get("points") or 0))}
+
+
+def mix_parts(mix: dict[str, int] | None) -> tuple[dict[str, int], int]:
+    """The health mix of the accounts with a band, and apart the number still unknown (too little data)."""
+    mix = mix or {}
+    return {b: n for b, n in mix.items() if b != "unknown"}, mix.get("unknown", 0)
 
 
 def band_mix(session: Session, account_ids_stmt: Any) -> dict[str, int] | None:

@@ -16,6 +16,7 @@ from journey.models import (
     Deal,
     EventStatus,
     HandoffPacket,
+    HealthScore,
     InboundEvent,
     Journey,
     Milestone,
@@ -39,6 +40,7 @@ class BookFilter:
     segment: str = ""
     attention: str = ""
     owner: str = ""  # "mine" narrows a manager's view to the accounts they own
+    health: str = ""  # a band in force (`unknown`: too little data for a band)
 
 
 def book_stmt(member: TeamMember, f: BookFilter, today: date) -> Select:
@@ -49,6 +51,8 @@ def book_stmt(member: TeamMember, f: BookFilter, today: date) -> Select:
         stmt = stmt.where(Account.segment == f.segment)
     if f.owner == "mine":
         stmt = stmt.where(or_(Account.csm_id == member.id, Account.am_id == member.id))
+    if f.health:
+        stmt = stmt.where(Account.id.in_(select(HealthScore.account_id).where(HealthScore.band == f.health)))
     if f.attention == "overdue":
         late = _open_tasks(member, select(PlanTask.journey_id)).where(PlanTask.due_on < today)
         stmt = stmt.where(Account.id.in_(select(Journey.account_id).where(Journey.id.in_(late))))

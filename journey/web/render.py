@@ -24,6 +24,8 @@ NOTICES = {
     "task_skipped": "Task skipped, with your reason.",
     "go_live_moved": "Go-live moved; open tasks and reviews follow.", "packet_accepted": "Packet accepted.",
     "packet_returned": "Packet sent back to the AE with your comment.", "packet_saved": "New packet version saved.",
+    "health_overridden": "Band set by hand: it holds until the day shown, then the computed band is back.",
+    "health_override_cleared": "Band set by hand removed: the computed band is back.",
     "review_saved": "Review updated.", "reminder_done": "Reminder marked done.",
     "reminder_dismissed": "Reminder dismissed.", "replayed": "Event queued for replay.",
     "link_sent": "If that address belongs to a team member, a sign-in link is on its way. It works once, "

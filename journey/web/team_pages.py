@@ -34,6 +34,7 @@ def kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
     packets, completeness, accepted = queries.packet_figures(session, member)
     count, accounts, first = queries.expansion_pipeline(session, member)
     mix = health_view.band_mix(session, queries.book_ids(member).scalar_subquery())
+    known, unknown = health_view.mix_parts(mix)
     return {
         "journeys": queries.journeys_in_book(session, member),
         "ttv": {"median": statistics.median(ttv) if ttv else None, "reached": len(ttv)},
@@ -41,7 +42,7 @@ def kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
                     "counted": counted},
         "packets": {"count": packets, "completeness": round(completeness) if completeness is not None else None,
                     "accepted": accepted},
-        "mix": mix, "mix_total": sum(mix.values()) if mix else 0,
+        "mix": None if mix is None else known, "mix_total": sum(known.values()), "mix_unknown": unknown,
         "expansion": {"count": count, "accounts": accounts, "first": first},
     }
 

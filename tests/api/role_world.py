@@ -93,8 +93,34 @@ def build(client, url: str) -> World:  # type: ignore[no-untyped-def]
                          {**targets, "a csm": people["other csm"]}.items()}
         world.ids["someone's reminder"] = _reminder(session, world.members["another admin"][0], account.id)
         world.ids["share link"] = _share_link(session, account.id)
+        _override_health(session, account)
+        world.ids["dead crm write"] = _dead_crm_write(session, account.id)
     world.edit_form = _edit_form(client, world)
     return world
+
+
+def _dead_crm_write(session: Session, account_id: int) -> int:
+    """A write the CRM refused, for the inbox's Resend button."""
+    from journey.models import CrmWrite
+
+    write = CrmWrite(crm="hubspot", object_type="deal", object_id="D-M", account_id=account_id, status="dead",
+                     error="PROPERTY_DOESNT_EXIST", created_at=BUILT_AT)
+    session.add(write)
+    session.flush()
+    return write.id
+
+
+def _override_health(session: Session, account) -> None:  # type: ignore[no-untyped-def]
+    """A band set by hand, so that clearing it is an action every persona can be tried on."""
+    from datetime import timedelta
+
+    from journey.health import service as health_service
+    from journey.kit import utcnow
+    from journey.team import repository
+
+    admin = repository.by_email(session, "admin@vendor.example")
+    health_service.override_band(session, account=account, member=admin, band="yellow", reason="for the matrix",
+                                 expires_on=(utcnow() + timedelta(days=30)).date(), now=utcnow())
 
 
 def _member_id(session: Session, email: str) -> int:

@@ -165,6 +165,15 @@ MATRIX: tuple[Entry, ...] = (
                                       {"capacity_accounts": 5}),), member_facts(name)) for name in MEMBERS),
     *(Entry(A.deactivate_member, name, (api("PATCH", "/api/team/{member_id}", f"/api/team/{{{name}}}",
                                             {"active": False}),), member_facts(name)) for name in MEMBERS),
+    Entry(A.override_health, "the account", (
+        api("PUT", "/api/accounts/{ref}/health/override", body={"band": "red", "reason": "the COO is unhappy"}),
+        form("/accounts/{ref}/health/override", ACCOUNT + "/health/override", ACCOUNT,
+             {"band": "red", "reason": "the COO is unhappy"}),
+        cli("health", "override", "{account}", "--band", "red", "--reason", "the COO is unhappy")), account_facts),
+    Entry(A.override_health, "the account's band set by hand", (
+        api("DELETE", "/api/accounts/{ref}/health/override"),
+        form("/accounts/{ref}/health/override/clear", ACCOUNT + "/health/override/clear", ACCOUNT),
+        cli("health", "override", "{account}", "--clear")), account_facts),
     Entry(A.manage_sign_in, "a csm", (
         page("/admin/members"),
         form("/admin/members/{member_id}/sign-in", "/admin/members/{a csm}/sign-in", "/admin/members",
@@ -172,7 +181,8 @@ MATRIX: tuple[Entry, ...] = (
     Entry(A.view_inbox, "the inbox", (api("GET", "/api/events"), page("/admin/inbox"))),
     Entry(A.replay_event, "an event", (
         api("POST", "/api/events/{event_id}/replay", "/api/events/{event}/replay"),
-        form("/admin/inbox/{event_id}/replay", "/admin/inbox/{event}/replay", "/admin/inbox"))),
+        form("/admin/inbox/{event_id}/replay", "/admin/inbox/{event}/replay", "/admin/inbox"),
+        form("/admin/crm-writes/{write_id}/resend", "/admin/crm-writes/{dead crm write}/resend", "/admin/inbox"))),
     Entry(A.close_reminder, "their own reminder", (
         form("/reminders/{reminder_id}", "/reminders/{own reminder}", "/reminders", {"action": "done"}),),
         reminder_facts(own=True)),

@@ -213,3 +213,41 @@ def test_the_csm_moves_go_live_on_the_account_page_and_the_slip_is_listed(client
     page = client.get(path).text
     assert "Go-live moved 1 time" in page and "15 Jan" in page and "→ 15 Mar" in page
     assert "IT freeze &lt;until&gt; March" in page and "csm@vendor.example" in page
+
+
+@pytest.mark.clock("2026-11-23T09:00:00Z")
+def test_unknown_health_is_marked_and_counted_apart_and_the_csm_sets_the_band_by_hand(client) -> None:
+    from journey import db
+    from journey.audit import Actor
+    from journey.health import service
+    from journey.kit import utcnow
+
+    account_id = _account(client)
+    with db.transaction() as session:  # nothing due yet, the packet alone: 20 % of the weight
+        service.recompute(session, account_ids=[account_id], now=utcnow(), actor=Actor.flow("test"))
+    sign_in(client, "am@vendor.example")
+    page = client.get(f"/accounts/{account_id}").text
+    assert "Unknown · 100 provisional" in page and "no plan task is due yet" in page
+    assert f'action="/accounts/{account_id}/health/override"' not in page  # the AM may not set the band
+    assert "Unknown · 100 provisional" in client.get("/?health=unknown").text
+    assert "No account matches" in client.get("/?health=green").text
+    team = client.get("/team").text
+    assert "1 account unknown</a>: too little data for a band, counted apart" in team
+    assert "No account has a health band yet" in team
+    client.cookies.clear()
+
+    sign_in(client, "csm@vendor.example")
+    path = f"/accounts/{account_id}"
+    token = web_csrf(client, path, action=f"{path}/health/override")
+    refused = client.post(f"{path}/health/override", data={"band": "purple", "reason": "x", "csrf_token": token})
+    assert refused.status_code == 422 and "band must be one of" in refused.text
+    done = client.post(f"{path}/health/override", data={"band": "red", "reason": "Champion <left>", "days": "10",
+                                                        "csrf_token": token}, follow_redirects=False)
+    assert done.status_code == 303
+    page = client.get(path).text
+    assert "Red · 100" in page and "set by hand until" in page
+    assert "red (set by csm@vendor.example on 2026-11-23, until 2026-12-03: Champion &lt;left&gt;)" in page
+    assert "Red · 100" in client.get("/?health=red").text
+    token = web_csrf(client, path, action=f"{path}/health/override/clear")
+    cleared = client.post(f"{path}/health/override/clear", data={"csrf_token": token}, follow_redirects=False)
+    assert cleared.status_code == 303 and "Unknown · 100 provisional" in client.get(path).text

@@ -28,11 +28,14 @@ def test_weekly_digest_lists_the_book_and_changes_once_per_week() -> None:
         session.add_all(accounts)
         session.flush()
         ids = [a.id for a in accounts]
-    for day, users in [(3, 90), (1, 10)]:  # Acme green, then red two days later
+    # Acme green, then red two days later; seat use, feature adoption and support: 52 % of the card's weight
+    for day, (users, adoption, tickets, escalation) in [(3, (90, 0.9, 0, 0)), (1, (10, 0, 20, 1))]:
         when = MONDAY - timedelta(days=day)
+        values = {"active_users": users, "seats": 100, "feature_adoption": adoption, "support_tickets_open": tickets,
+                  "escalation_open": escalation}
         with db.transaction() as session:
-            service.record_signals(session, items=[SignalIn(f"u{day}", str(ids[0]), "active_users", users, when),
-                                                   SignalIn(f"s{day}", str(ids[0]), "seats", 100, when)],
+            service.record_signals(session, items=[SignalIn(f"{m}{day}", str(ids[0]), m, v, when)
+                                                   for m, v in values.items()],
                                    source="test", now=when, actor=Actor.flow("test"))
     assert send_weekly_digests(MONDAY) == {"members": 1, "queued": 1}
     assert send_weekly_digests(MONDAY + timedelta(hours=2)) == {"members": 1, "queued": 0}

@@ -63,13 +63,16 @@ def test_backtest_compares_two_scorecard_versions(tmp_path) -> None:
                                  for m, v in (("active_users", active), ("seats", 100))])
     (tmp_path / "outcomes.csv").write_text("account,date,outcome\n" + "".join(
         f"{a},2027-01-31,{'churned' if n < 2 else 'renewed'}\n" for n, a in enumerate(ids)))
-    v2 = tmp_path / "v2.yaml"
-    v2.write_text((db_templates() / "default_adopted.yaml").read_text().replace("version: 1", "version: 2")
+    v1 = db_templates().parent.parent / "examples" / "backtest" / "scorecards-v1" / "default_adopted.yaml"
+    v2 = tmp_path / "v2.yaml"  # version 1 with its seat curve turned around, and no evidence rule either
+    v2.write_text(v1.read_text().replace("version: 1", "version: 2")
                   .replace("[[0.2, 0], [0.5, 50], [0.8, 90], [0.95, 100]]", "[[0, 100], [1, 0]]"))
     result = CliRunner().invoke(app, ["health", "backtest", str(tmp_path / "outcomes.csv"), "--scorecard",
-                                      str(db_templates() / "default_adopted.yaml"), "--scorecard", str(v2)])
+                                      str(v1), "--scorecard", str(v2)])
     assert result.exit_code == 0, result.output
-    v1_report, v2_report = result.output.strip().split("\n\n")
+    reports, table = result.output.strip().split("\n\nside by side:\n")
+    v1_report, v2_report = reports.split("\n\n")
+    assert table.splitlines()[1].split() == ["AUC", "1.000", "0.000"]
     # v1: seat utilisation 10%, 30% (red) below 90%, 95% (green); 90 days before, 30% red and 90% green
     assert v1_report.strip() == ("default_adopted v1: 4 of 4 outcomes scored, 2 churned\n"
                                  "  AUC (churners ranked below the others): 1.000\n"
@@ -87,3 +90,36 @@ def db_templates():  # type: ignore[no-untyped-def]
     from journey.config import PROJECT_ROOT
 
     return PROJECT_ROOT / "templates" / "scorecards"
+
+
+def test_override_a_band_by_hand_and_clear_it() -> None:
+    from journey.models import HealthOverride, Role, TeamMember
+
+    with db.transaction() as session:
+        csm = TeamMember(email="csm@x.example", name="Csm", role=Role.csm)
+        other = TeamMember(email="other@x.example", name="Other", role=Role.csm)
+        session.add_all([csm, other])
+        session.flush()
+        acc = Account(crm_source="import", crm_external_id="O1", name="Ovr", timezone="UTC", csm_id=csm.id)
+        session.add(acc)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["health", "override", "crm:import:O1", "--band", "red", "--reason", "x",
+                                  "--as", "other@x.example"])
+    assert refused.exit_code == 1 and "no account crm:import:O1 in the book of other@x.example" in refused.output
+    missing = runner.invoke(app, ["health", "override", "crm:import:O1", "--as", "csm@x.example"])
+    assert missing.exit_code == 2 and "give --band and --reason" in missing.output
+    bad = runner.invoke(app, ["health", "override", "crm:import:O1", "--band", "purple", "--reason", "x",
+                              "--as", "csm@x.example"])
+    assert bad.exit_code == 1 and "band must be one of green, red, yellow" in bad.output
+    today = datetime.now(UTC).date()
+    done = runner.invoke(app, ["health", "override", "crm:import:O1", "--band", "Red", "--reason", "Champion left",
+                               "--days", "10", "--as", "csm@x.example"])
+    assert done.exit_code == 0, done.output
+    assert f"Ovr: band red until {today + timedelta(days=10)} (computed unknown, 0/100)" in done.output
+    with db.transaction(writer=False) as session:
+        assert session.get_one(HealthScore, acc.id).band == "red"  # in force at once for reminders and KPIs
+        assert session.get_one(HealthOverride, acc.id).set_by == "csm@x.example"
+    cleared = runner.invoke(app, ["health", "override", "crm:import:O1", "--clear", "--as", "csm@x.example"])
+    assert cleared.exit_code == 0 and "Ovr: override removed; band unknown" in cleared.output
+    with db.transaction(writer=False) as session:
+        assert session.get_one(HealthScore, acc.id).band == "unknown"

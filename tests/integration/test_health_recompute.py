@@ -62,11 +62,13 @@ def test_signals_are_idempotent_per_id_and_rescore_the_account(session) -> None:
     assert (first["accepted"], first["duplicates"], first["recomputed"]) == (2, 0, 1)
     assert (again["accepted"], again["duplicates"], again["recomputed"]) == (0, 2, 0)
     stored = session.get(HealthScore, acc.id)
-    # adopted default card, only seat_utilisation present: 0.4 on the curve (0.2 -> 0, 0.5 -> 50) = 33.33
+    # adopted default card, only seat_utilisation present: 0.4 on the curve (0.2 -> 0, 0.5 -> 50) = 33.33, but
+    # it carries 20 % of the card's weight (half of adoption's 40 %): too little for a band, the score provisional
     assert stored.score == pytest.approx(33.33, abs=0.01)
-    assert stored.band == "red" and stored.scorecard == "default_adopted" and stored.scorecard_version == 1
+    assert stored.band == stored.computed_band == "unknown" and stored.evidence == pytest.approx(0.2)
+    assert stored.scorecard == "default_adopted" and stored.scorecard_version == 2
     assert stored.top_cost_factor == "seat_utilisation"
-    assert "feature_adoption" in stored.missing
+    assert "feature_adoption" in stored.missing and "logins_7d" in stored.missing_inputs
     assert session.scalar(select(func.count()).select_from(HealthHistory)) == 1
 
 
@@ -125,14 +127,18 @@ def test_internal_signals_come_from_plan_packet_and_reviews(session) -> None:
     stage, result = service.score_batch(session, account_ids=[acc.id], now=NOW, cards=service.all_scorecards())[acc.id]
     values = {c.factor: c.value for c in result.contributions}
     assert stage == "onboarding" and result.scorecard == "default_onboarding"
-    # 3 tasks due by today: one done on time, one late, one open -> 1/3 on time, 1 overdue
-    assert values["plan_on_time"] == pytest.approx(1 / 3)
-    assert values["overdue_tasks"] == 1
+    # 3 tasks due by today (Monday; due last Wednesday): one done on time, one done 2 business days late
+    # (within the grace), one open 3 business days: penalty (3 - 2) / 10 = 0.1, over 3 tasks due
+    assert values["plan_on_time"] == pytest.approx(1 - 0.1 / 3)
+    assert values["overdue_tasks"] == 1  # open beyond the grace
     assert values["packet_completeness"] == 80
     assert values["activation"] is None  # seats known from the deal, but no active users sent
-    # plan: 60 % x 0 (1/3 is below the curve's 0.5) + 40 % x 60 (1 overdue) = 24 of 45 -> 10.8 points
-    # handoff: 80 -> 60 -> 20 x 60 % = 12 points; plan+handoff present: 65 % of the weight spread to 100 %
-    assert result.score == pytest.approx((0.45 * 24 + 0.20 * 60) / 0.65)
+    # plan: 60 % x 96.67 + 40 % x 60 (1 overdue) = 82 of 45; handoff: 80 -> 60 of 20; plan+handoff present:
+    # 65 % of the weight, enough for a band, spread to 100 %
+    assert result.score == pytest.approx((0.45 * (0.6 * (100 - 10 / 3) + 0.4 * 60) + 0.20 * 60) / 0.65)
+    assert result.band == "green" and result.evidence == pytest.approx(0.65)
+    plan = next(c for c in result.contributions if c.factor == "plan_on_time")
+    assert plan.detail == "1 of 3 tasks due is 3+ business days late (up to 3)"
     reviews = service.score_batch(session, account_ids=[acc.id], now=NOW + timedelta(days=400),
                                   cards=service.all_scorecards())[acc.id][1]
     assert {c.factor: c.value for c in reviews.contributions}.get("reviews_held") == pytest.approx(2 / 3)
@@ -150,18 +156,28 @@ def test_history_is_one_row_per_day_and_trend_reads_it(session) -> None:
     assert [h["on"] for h in health["history"]] == [date(2027, 1, 30), date(2027, 2, 22), date(2027, 3, 1)]
     # utilisation 0.9 -> 90 + 10 x 0.1/0.15 = 96.67; 0.7 -> 50 + 40 x 0.2/0.3 = 76.67; 0.5 -> 50
     assert health["trend"] == {"7d": pytest.approx(-26.7, abs=0.05), "30d": pytest.approx(-46.7, abs=0.05)}
-    assert health["band"] == "yellow"
+    assert health["band"] == "unknown" and health["provisional"] is True  # seat utilisation alone: 20 % of the weight
+    # each day keeps what moved since the day before, from the stored factors, not recomputed
+    assert [h["changes"] for h in health["history"]] == [[], [
+        {"factor": "seat_utilisation", "from": 0.9, "to": 0.7, "points_delta": -20.0}], [
+        {"factor": "seat_utilisation", "from": 0.7, "to": 0.5, "points_delta": -26.67}]]
+    assert health["changes_since"]["since"] == date(2027, 2, 22)
+    assert "since 2027-02-22: seat_utilisation -27" in health["explanation"]
 
 
 def test_turning_red_alerts_the_csm_once(session) -> None:
     csm, am = member(session, "csm@x.example", Role.csm), member(session, "am@x.example", Role.am)
     acc = account(session, csm=csm, am=am)
-    signals(session, acc, {"active_users": 90, "seats": 100})
-    signals(session, acc, {"active_users": 10}, days_ago=0.5)
+    # adoption and support: 60 % of the weight, enough for a band
+    signals(session, acc, {"active_users": 90, "seats": 100, "logins_7d": 300, "feature_adoption": 0.9,
+                           "support_tickets_open": 0, "escalation_open": 0})
+    signals(session, acc, {"active_users": 10, "logins_7d": 0, "feature_adoption": 0, "support_tickets_open": 20,
+                           "escalation_open": 1}, days_ago=0.5)
     service.recompute(session, account_ids=[acc.id], now=NOW, actor=ACTOR)
     alerts = session.scalars(select(Reminder).where(Reminder.kind.like("risk.%"))).all()
     assert [(r.kind, r.assignee_id) for r in alerts] == [("risk.turned_red", csm.id)]
-    assert "turned red: health 0/100 (was green)" in alerts[0].reason
+    # what is left: the 30-day mean of logins per seat (300 then 0: 1.5, scored 62.5) x its 13.3 % share
+    assert "turned red: health 8/100 (was green)" in alerts[0].reason
 
 
 def test_a_task_due_today_and_not_done_yet_is_not_late(session) -> None:

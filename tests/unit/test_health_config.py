@@ -39,6 +39,12 @@ groups:
     (GOOD.replace("stage: adopted", "stage: later"), 3, "stage"),
     (GOOD.replace("  - {name: green}", "  - {name: green, below: 40}"), 4, "only the last band"),
     (GOOD.replace("groups:", "groups: [\n"), 9, "invalid YAML"),
+    (GOOD.replace("stage: adopted", "stage: adopted\nmin_weight_with_data: 1.5"), 4, "less than or equal to 1"),
+    (GOOD.replace("  - {name: red, below: 50}", "  - {name: unknown, below: 50}"), 4, "'unknown' is the band"),
+    (GOOD.replace("        weight: 1\n        curve", "        weight: 1\n        lateness: {grace_business_days: 2}"
+                  "\n        curve"), 10, "lateness applies to the plan metrics"),
+    (GOOD.replace("metric: nps", "metric: plan_on_time\n        lateness: {full_penalty_business_days: 0}"), 13,
+     "greater than or equal to 1"),
 ])
 def test_scorecard_errors_name_file_and_line(tmp_path, broken, line, fragment) -> None:
     path = tmp_path / "card.yaml"

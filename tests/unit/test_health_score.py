@@ -11,7 +11,6 @@ from journey.config import PROJECT_ROOT
 from journey.health.domain import (
     HistoryPoint,
     SignalPoint,
-    explain,
     factor_score,
     lifecycle_stage,
     score,
@@ -19,6 +18,7 @@ from journey.health.domain import (
     summarise,
     trend,
 )
+from journey.health.explanation import explain
 from journey.health.scorecards import Scorecard, load_scorecards
 
 NOW = datetime(2027, 3, 1, 12, tzinfo=UTC)
@@ -58,10 +58,11 @@ BASE = [sig("x", 5, 1), sig("y", 2, 1), sig("y", 4, 2), sig("z", 30, 1), sig("w"
     # x stale (31 days) is missing; x beyond the curve's end would be clamped to 100
     ([sig("x", 50, 31), sig("y", 1, 1), sig("z", 40, 1), sig("w", 40, 1)], 100, "green",
      {"f1": 0, "f2": 60, "f3": 40}, ("f1",), None),
-    ([sig("x", 50, 0)], 100, "green", {"f1": 100, "f2": 0, "f3": 0}, ("f2", "f3"), None),
+    # f1 alone carries 15 % of the card's weight, below its half: a provisional 100, band unknown
+    ([sig("x", 50, 0)], 100, "unknown", {"f1": 100, "f2": 0, "f3": 0}, ("f2", "f3"), None),
     ([], 0, "unknown", {"f1": 0, "f2": 0, "f3": 0}, ("f1", "f2", "f3"), None),
     # a signal from the future (clock skew) is not counted yet
-    ([sig("x", 0, -1), sig("x", 10, 2)], 100, "green", {"f1": 100, "f2": 0, "f3": 0}, ("f2", "f3"), None),
+    ([sig("x", 0, -1), sig("x", 10, 2)], 100, "unknown", {"f1": 100, "f2": 0, "f3": 0}, ("f2", "f3"), None),
 ])
 def test_score_by_hand(signals, expected_score, band, points, missing, top) -> None:
     result = score(signals, CARD, NOW)
@@ -101,7 +102,8 @@ def test_aggregates(aggregate, values_days, expected) -> None:
 def test_explanation_names_the_costliest_factor_and_the_missing_ones() -> None:
     text = explain(score([sig("x", 5, 1), sig("y", 2, 8), sig("z", 30, 1), sig("w", 40, 3)], CARD, NOW))
     assert text == ("60/100 (yellow); f1 costs 30.0 points (value 5, scored 50); "
-                    "no data for f2 (weight spread over the others)")
+                    "missing y: send them with POST /api/signals or journey import signals "
+                    "(their weight is spread over the others)")
 
 
 def test_trend_compares_with_the_score_of_that_day_or_the_one_before() -> None:

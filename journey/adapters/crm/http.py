@@ -49,6 +49,11 @@ class JsonApi:
 
     def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """The JSON answer; retried up to `attempts` times while the wait stays under `max_wait` seconds."""
+        return self._answer(method, path, self.send(method, path, **kwargs))
+
+    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The response once it is neither a 429 nor a 5xx (those wait and retry, honouring `Retry-After` and
+        the vendors' rate-limit headers); CrmApiUnavailable when waiting longer is needed."""
         for attempt in range(1, self._attempts + 1):
             try:
                 response = self._client.request(method, path, **kwargs)
@@ -65,7 +70,7 @@ class JsonApi:
                                            "attempts", retry_after=retry_after)
                 self._sleep(wait)
                 continue
-            return self._answer(method, path, response)
+            return response
         raise self.error("unreachable")  # pragma: no cover
 
     def _answer(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
@@ -85,9 +90,15 @@ class JsonApi:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    """`Retry-After` in seconds (the HTTP-date form is read as 'unknown': the caller's backoff applies)."""
-    value = response.headers.get("retry-after", "")
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
+    """`Retry-After` in seconds (the HTTP-date form is read as 'unknown': the caller's backoff applies); on a
+    429 without it, Pipedrive's `x-ratelimit-reset` (seconds) or HubSpot's rate-limit window."""
+    for header, scale in (("retry-after", 1.0), ("x-ratelimit-reset", 1.0),
+                          ("x-hubspot-ratelimit-interval-milliseconds", 0.001)):
+        value = response.headers.get(header, "")
+        if not value or (header != "retry-after" and response.status_code != 429):
+            continue
+        try:
+            return max(float(value) * scale, 0.0)
+        except ValueError:
+            return None
+    return None

@@ -9,6 +9,8 @@ fields:                  # journey field: CRM field
   owners.csm: csm_owner
 segments:                # optional: CRM value -> journey segment
   Mid-Market: mid_market
+write_back:              # optional: journey values written back to the CRM (journey.adapters.crm.write_mapping)
+  enabled: true
 ```
 :func:`load_mapping` validates a file and names the file and the line of each problem.
 """
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from journey.adapters.crm.write_mapping import WriteBack, default_write_back, parse_write_back
 
 VENDORS = ("hubspot", "salesforce", "pipedrive")
 ANY_PIPELINE = "*"
@@ -49,6 +53,7 @@ class CrmMapping:
     won_stages: dict[str, frozenset[str]] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
     segments: dict[str, str] = field(default_factory=dict)
+    write_back: WriteBack = field(default_factory=WriteBack)
 
     def pipeline_known(self, pipeline: str | None) -> bool:
         return ANY_PIPELINE in self.won_stages or (pipeline is not None and str(pipeline) in self.won_stages)
@@ -80,20 +85,22 @@ def load_mapping(path: Path, vendor: str) -> CrmMapping:
         raise MappingError(path, [(mark.line + 1 if mark else None,
                                    f"invalid YAML: {getattr(exc, 'problem', None) or exc}")]) from exc
     if root is None:
-        return CrmMapping(vendor=vendor)
+        return CrmMapping(vendor=vendor, write_back=default_write_back(vendor))
     if not isinstance(root, yaml.MappingNode):
         raise MappingError(path, [(root.start_mark.line + 1, "a CRM mapping must be a YAML mapping")])
     problems: list[tuple[int | None, str]] = []
     sections = {_scalar(k): (k, v) for k, v in root.value}
     for name, (key, _) in sections.items():
-        if name not in {"won_stages", "fields", "segments"}:
-            problems.append((key.start_mark.line + 1, f"unknown section {name!r} (won_stages, fields, segments)"))
+        if name not in {"won_stages", "fields", "segments", "write_back"}:
+            problems.append((key.start_mark.line + 1,
+                             f"unknown section {name!r} (won_stages, fields, segments, write_back)"))
     won = _won_stages(sections.get("won_stages"), problems)
     fields = _string_map(sections.get("fields"), "fields", problems, keys=TARGETS)
     segments = _string_map(sections.get("segments"), "segments", problems, keys=None)
+    write_back = parse_write_back((sections.get("write_back") or (None, None))[1], vendor, problems)
     if problems:
         raise MappingError(path, problems)
-    return CrmMapping(vendor=vendor, won_stages=won, fields=fields, segments=segments)
+    return CrmMapping(vendor=vendor, won_stages=won, fields=fields, segments=segments, write_back=write_back)
 
 
 def _scalar(node: Any) -> str:
@@ -164,7 +171,7 @@ def mapping_for(vendor: str, templates_dir: Path) -> CrmMapping:
     """The vendor's mapping from the templates directory (re-read when the file changes)."""
     path = mapping_path(templates_dir, vendor)
     if not path.exists():
-        return CrmMapping(vendor=vendor)
+        return CrmMapping(vendor=vendor, write_back=default_write_back(vendor))
     return _cached(path, vendor, path.stat().st_mtime)
 
 

@@ -33,6 +33,7 @@ from journey.kit import utcnow
 from journey.models import InboundEvent, JourneyStatus
 from journey.reviews import service as reviews_service
 from journey.steps import FLOW_ACTOR, EventGone
+from journey.writeback import incoming
 
 # Test seams: httpx transports for the vendors' APIs (httpx.MockTransport in tests); None = the network.
 hubspot_transport: Any = None
@@ -56,6 +57,8 @@ def fetch_crm_details(event_id: int) -> dict[str, Any] | None:
     is set). A change older than the one applied to the deal is not worth a call: the apply step ignores it."""
     with db.transaction(writer=False) as session:
         event = _load(session, event_id)
+        if incoming.skip_reason(event):
+            return None
         source, payload = event.source, json.loads(event.payload)
         wanted = _may_sign(event, payload)
         if wanted is None:
@@ -146,6 +149,9 @@ def apply_stage_change(event_id: int, bundle: dict[str, Any] | None) -> dict[str
     "journey_id", "data", "note", "update": {"journey_id", "go_live", "reason"} when fields were applied}."""
     with db.transaction() as session:
         event = _load(session, event_id)
+        skipped = incoming.handle(session, event)  # journey's own write coming back, or only its fields changed
+        if skipped:
+            return {"action": "ignore", "note": skipped}
         change = stage_change_of(event, bundle)
         update = field_update_of(event)
         if isinstance(change, str):

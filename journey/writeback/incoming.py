@@ -1,0 +1,60 @@
+"""CRM notifications about journey's own properties: our echo starts nothing, a person's edit is undone.
+
+Called by the CRM flow's steps before anything else reads the notification (`journey.adapters.crm.steps`).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from journey.adapters.crm import echoes
+from journey.config import get_settings
+from journey.models import InboundEvent
+from journey.writeback import service
+
+ECHO = "journey's own write-back coming back from the CRM: nothing to do"
+ONLY_OURS = "only journey's own properties changed"
+
+
+def observe(event: InboundEvent) -> echoes.Observation | None:
+    """What the notification says about journey's properties, or None (not about them, or no write-back)."""
+    settings = get_settings()
+    write_back = service.enabled_crms(settings).get(event.source)
+    if write_back is None:
+        return None
+    payload: Any = json.loads(event.payload)
+    properties = write_back.properties()
+    if event.source == "hubspot":
+        return echoes.hubspot(payload, properties, app_id=settings.hubspot_app_id)
+    if event.source == "salesforce":
+        return echoes.salesforce(payload, properties, integration_user=settings.salesforce_integration_user_id)
+    if event.source == "pipedrive":
+        return echoes.pipedrive(payload, properties, integration_user=settings.pipedrive_integration_user_id)
+    return None
+
+
+def skip_reason(event: InboundEvent) -> str | None:
+    """Why the notification must start nothing (our echo, or only journey's fields changed), else None."""
+    seen = observe(event)
+    if seen is None:
+        return None
+    if seen.echo:
+        return ECHO
+    return ONLY_OURS if seen.only_journey else None
+
+
+def handle(session: Session, event: InboundEvent) -> str | None:
+    """Like :func:`skip_reason`, and a person's edit of journey's properties is recorded and undone."""
+    seen = observe(event)
+    if seen is None:
+        return None
+    if seen.echo:
+        return ECHO
+    restored = service.note_crm_edit(session, crm=event.source, object_type=seen.object_type,
+                                     object_id=seen.object_id, seen=seen.seen, who=seen.who)
+    note = f"{', '.join(restored)} edited in the CRM: journey writes its values back" if restored else None
+    if seen.only_journey:
+        return f"{ONLY_OURS}; {note}" if note else ONLY_OURS
+    return None

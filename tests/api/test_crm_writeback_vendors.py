@@ -1,0 +1,201 @@
+"""Write-back to Salesforce (client credentials, sObject Collections) and Pipedrive (v2 custom fields), on fake
+servers that answer as the vendors document: written once, a 401 then a fresh token, a deleted record dead
+without blocking the others, a rate limit waited for, our own echo starting nothing."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from journey import db
+from journey.config import PROJECT_ROOT
+from journey.kit import utcnow
+from journey.models import CrmWrite
+from tests.builders import drain
+from tests.fixtures.crm import payloads as p
+from tests.fixtures.crm.fake_writers import (
+    PD_TOKEN,
+    SF_CLIENT_ID,
+    SF_CLIENT_SECRET,
+    SF_USER,
+    FakePipedrive,
+    FakeSalesforce,
+)
+
+pytestmark = [pytest.mark.usefixtures("db_url"), pytest.mark.clock("2026-11-23T09:00:00Z")]
+SF_URL = f"/webhooks/salesforce/{p.SALESFORCE_TOKEN}"
+OPP = p.opportunity("0065g00000AAAAA1")
+KEYS = {"health_band": "b" * 40, "plan_status": "c" * 40, "csm_email": None}
+
+
+@pytest.fixture(autouse=True)
+def settings(monkeypatch, tmp_path):
+    from journey.adapters.crm import salesforce_writer
+    from journey.config import get_settings
+
+    templates = tmp_path / "templates"
+    shutil.copytree(PROJECT_ROOT / "templates", templates)
+    pipedrive = templates / "crm" / "pipedrive.yaml"
+    text = pipedrive.read_text().replace("  fields: {}\n", "  fields:\n" + "".join(
+        f"    {k}: {v or 'null'}\n" for k, v in KEYS.items()))
+    Path(pipedrive).write_text(text)
+    for key, value in {"TEMPLATES_DIR": str(templates), "SALESFORCE_ORG_ID": p.SALESFORCE_ORG,
+                       "SALESFORCE_PATH_TOKEN": p.SALESFORCE_TOKEN, "SALESFORCE_CLIENT_ID": SF_CLIENT_ID,
+                       "SALESFORCE_CLIENT_SECRET": SF_CLIENT_SECRET,
+                       "SALESFORCE_INSTANCE_URL": "https://acme.my.salesforce.test",
+                       "SALESFORCE_INTEGRATION_USER_ID": SF_USER, "PIPEDRIVE_USER": p.PIPEDRIVE_USER,
+                       "PIPEDRIVE_PASSWORD": p.PIPEDRIVE_PASSWORD, "PIPEDRIVE_API_TOKEN": PD_TOKEN,
+                       "PIPEDRIVE_API_BASE": "https://api.pipedrive.test", "PIPEDRIVE_INTEGRATION_USER_ID": "9100"
+                       }.items():
+        monkeypatch.setenv(f"JOURNEY_{key}", value)
+    monkeypatch.setattr(salesforce_writer, "_TOKENS", {})
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def fakes(monkeypatch):
+    from journey.adapters.crm import steps
+    from journey.writeback import writers
+
+    salesforce, pipedrive = FakeSalesforce(), FakePipedrive()
+    salesforce.records["Account"] = {OPP["AccountId"]: {}}
+    monkeypatch.setattr(steps, "pipedrive_transport", httpx.MockTransport(pipedrive))
+    monkeypatch.setattr(writers, "transports", {"salesforce": httpx.MockTransport(salesforce),
+                                                "pipedrive": httpx.MockTransport(pipedrive)})
+    slept: list[float] = []
+    monkeypatch.setattr(writers, "sleep", slept.append)
+    return salesforce, pipedrive, slept
+
+
+def _write() -> dict[str, int]:
+    from journey.writeback.drain import drain_writeback
+
+    return drain_writeback(utcnow())
+
+
+def _rows(crm: str) -> dict[tuple[str, str], CrmWrite]:
+    with db.transaction(writer=False) as session:
+        rows = session.scalars(select(CrmWrite).where(CrmWrite.crm == crm))
+        return {(r.object_type, r.object_id): r for r in rows}
+
+
+def _sign_salesforce(client, **fields) -> None:
+    r = client.post(SF_URL, content=p.salesforce_message({**OPP, **fields}),
+                    headers={"content-type": "text/xml; charset=utf-8"})
+    assert r.status_code == 200, r.text
+    drain()
+
+
+def _sign_pipedrive(client) -> None:
+    assert client.post("/webhooks/pipedrive", content=p.dumps(p.pipedrive_v1()), headers=p.basic()).status_code == 202
+    drain()
+
+
+# ------------------------------------------------------------------------------------------------ Salesforce
+def test_salesforce_opportunity_and_account_written_once_with_one_token(client, fakes) -> None:
+    salesforce, _, _ = fakes
+    _sign_salesforce(client)
+    assert _write()["written"] == 2
+    assert salesforce.tokens_issued == 1 and len(salesforce.collection_calls) == 2
+    opportunity = salesforce.records["Opportunity"]["0065g00000AAAAA1"]
+    assert opportunity["journey_go_live_date__c"] == "2027-01-15"
+    assert opportunity["journey_packet_status__c"] in ("draft", "awaiting_ack")
+    assert "journey_health_score__c" in opportunity  # empty values are written as clears (null)
+    assert _write()["written"] == 0 and len(salesforce.collection_calls) == 2
+
+
+def test_salesforce_expired_token_is_refreshed_once_and_the_write_goes_through(client, fakes) -> None:
+    salesforce, _, _ = fakes
+    _sign_salesforce(client)
+    salesforce.tokens_issued = 0
+    from journey.adapters.crm import salesforce_writer
+
+    salesforce_writer._TOKENS[("https://acme.my.salesforce.test", SF_CLIENT_ID)] = "00D!stale"
+    assert _write()["written"] == 2
+    assert salesforce.tokens_issued == 1  # one refresh, reused for the Account batch
+
+
+def test_salesforce_deleted_opportunity_is_dead_and_the_account_is_still_written(client, fakes) -> None:
+    salesforce, _, _ = fakes
+    _sign_salesforce(client)
+    del salesforce.records["Opportunity"]["0065g00000AAAAA1"]
+    assert _write() == {"written": 1, "unchanged": 0, "deferred": 0, "retry": 0, "dead": 1}
+    dead = _rows("salesforce")[("deal", "0065g00000AAAAA1")]
+    assert dead.status == "dead" and dead.error.startswith("ENTITY_IS_DELETED: entity is deleted")
+
+
+def test_salesforce_echo_of_our_write_starts_nothing(client, admin, fakes) -> None:
+    salesforce, _, _ = fakes
+    _sign_salesforce(client)
+    _write()
+    _sign_salesforce(client, LastModifiedById=SF_USER, LastModifiedDate="2026-11-23T09:00:05.000Z")
+    event = client.get("/api/events?limit=10", headers=admin).json()["items"][-1]
+    assert event["status"] == "ignored" and "own write-back" in event["error"]
+    assert {r.status for r in _rows("salesforce").values()} == {"idle"}
+
+
+# ------------------------------------------------------------------------------------------------- Pipedrive
+def test_pipedrive_custom_fields_written_and_a_turned_off_value_is_not(client, fakes) -> None:
+    _, pipedrive, _ = fakes
+    _sign_pipedrive(client)
+    assert _write()["written"] == 1
+    assert [(kind, object_id) for kind, object_id, _ in pipedrive.patches] == [("deals", "812")]
+    assert set(pipedrive.records["deals"]["812"]) == {"b" * 40, "c" * 40}  # csm_email: null is not written
+
+
+def test_pipedrive_rate_limit_is_waited_for_and_a_deleted_deal_is_dead(client, fakes) -> None:
+    _, pipedrive, slept = fakes
+    _sign_pipedrive(client)
+    pipedrive.script = [httpx.Response(429, headers={"x-ratelimit-reset": "2"},
+                                       json={"success": False, "error": "Too many requests"})]
+    del pipedrive.records["deals"]["812"]
+    result = _write()
+    assert slept == [2.0] and result["dead"] == 1 and len(pipedrive.patches) == 2  # waited, then tried again
+    assert "Deal not found" in _rows("pipedrive")[("deal", "812")].error
+
+
+def test_pipedrive_echo_of_our_write_starts_nothing(client, admin, fakes) -> None:
+    _sign_pipedrive(client)
+    _write()
+    echo = p.pipedrive_v1()
+    echo["meta"].update(change_source="api", user_id=9100, timestamp_micro=1795189600123456)
+    echo["previous"] = {**echo["current"], "c" * 40: None}
+    echo["current"]["c" * 40] = "on_time"
+    assert client.post("/webhooks/pipedrive", content=p.dumps(echo), headers=p.basic()).status_code == 202
+    drain()
+    event = client.get("/api/events?limit=10", headers=admin).json()["items"][-1]
+    assert event["status"] == "ignored" and "own write-back" in event["error"]
+
+
+def test_setup_pipedrive_creates_the_fields_once_and_prints_their_keys(fakes) -> None:
+    from typer.testing import CliRunner
+
+    from journey.cli import app
+
+    _, pipedrive, _ = fakes
+    first = CliRunner().invoke(app, ["crm", "setup", "pipedrive"])
+    assert first.exit_code == 0, first.output
+    keys = [line.split(": ")[1] for line in first.output.splitlines() if line.startswith("    ")]
+    assert len(keys) == 14 and all(len(k) == 40 for k in keys)
+    again = CliRunner().invoke(app, ["crm", "setup", "pipedrive"])
+    assert again.output == first.output and len(pipedrive.fields["/v1/dealFields"]) == 14
+    score = next(f for f in pipedrive.fields["/v1/dealFields"] if f["name"] == "journey Health score")
+    assert score["field_type"] == "double"
+
+
+def test_setup_salesforce_lists_the_fields_and_names_the_missing_ones(fakes) -> None:
+    from typer.testing import CliRunner
+
+    from journey.cli import app
+
+    salesforce, _, _ = fakes
+    salesforce.missing = {"Account": {"journey_url__c"}}
+    out = CliRunner().invoke(app, ["crm", "setup", "salesforce"])
+    assert out.exit_code == 1
+    assert "Opportunity  journey_health_score__c" in out.output and "Number(3, 0)" in out.output
+    assert "missing: Account.journey_url__c" in out.output and SF_USER in out.output
+    salesforce.missing = {}
+    assert CliRunner().invoke(app, ["crm", "setup", "salesforce"]).exit_code == 0

@@ -119,12 +119,15 @@ def create_app(*, start_runner: bool = True, bind_host: str | None = None) -> Fa
     from journey.notify.endpoints import router as reminders
     from journey.objectives.endpoints import router as objectives
     from journey.onboarding.endpoints import router as plan
+    from journey.portal.endpoints import router as portal
+    from journey.portal.pages import router as portal_pages
     from journey.reviews.endpoints import router as reviews
     from journey.team.endpoints import router as team
     from journey.webhooks.endpoints import router as webhooks
     from journey.webhooks.hubspot import router as hubspot_webhooks
     from journey.webhooks.pipedrive import router as pipedrive_webhooks
     from journey.webhooks.salesforce import router as salesforce_webhooks
+    from journey.worked.endpoints import router as worked
 
     install_masking()
     app = FastAPI(title="journey", version="0.1.0", lifespan=_lifespan if start_runner else None,
@@ -138,7 +141,8 @@ def create_app(*, start_runner: bool = True, bind_host: str | None = None) -> Fa
         app.state.dispatcher = NullDispatcher()
     _install_error_handlers(app)
     for router in (webhooks, hubspot_webhooks, salesforce_webhooks, pipedrive_webhooks,
-                   accounts, plan, handoff, reviews, journeys, inbox, health, reminders, objectives, team, kpis):
+                   accounts, plan, handoff, reviews, journeys, inbox, health, reminders, objectives, team, kpis,
+                   worked, portal, portal_pages):
         app.include_router(router)
     from journey.web.routes import mount_web
 

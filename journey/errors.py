@@ -70,3 +70,20 @@ class UpstreamUnavailable(JourneyError):
     def __init__(self, detail: str, *, retry_after: float | None = None) -> None:
         super().__init__(detail, headers={"Retry-After": str(int(retry_after))} if retry_after else None)
         self.retry_after = retry_after
+
+
+class Gone(JourneyError):
+    """A customer's share link that was revoked or has expired."""
+
+    status_code = 410
+    code = "link_gone"
+
+
+class LinkRateLimited(JourneyError):
+    """Too many requests through one share link: `Retry-After` says when to try again."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})

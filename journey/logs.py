@@ -20,6 +20,7 @@ MASK = "***"
 SECRET_SETTINGS = ("secret_key", "salesforce_path_token", "hubspot_client_secret", "hubspot_access_token",
                    "pipedrive_password", "pipedrive_api_token", "webhook_secret")
 _SALESFORCE_PATH = re.compile(r"(/webhooks/salesforce/)[^/?#\s\"'<>]+")
+_SHARE_PATH = re.compile(r"(/p/)sp_[^/?#\s\"'<>]+")  # a customer's share link: its token is its key
 _PLAIN = (int, float, bool, type(None))
 
 
@@ -63,8 +64,8 @@ def install_masking() -> None:
 
 
 def masked_path(path: str) -> str:
-    """A URL or path with the Salesforce webhook's secret path segment replaced by ***."""
-    return _SALESFORCE_PATH.sub(rf"\g<1>{MASK}", path)
+    """A URL or path with the Salesforce webhook's secret path segment, or a share link's token, replaced by ***."""
+    return _SHARE_PATH.sub(rf"\g<1>{MASK}", _SALESFORCE_PATH.sub(rf"\g<1>{MASK}", path))
 
 
 def mask(text: str, secrets: list[str]) -> str:

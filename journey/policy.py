@@ -29,7 +29,10 @@ class Action(StrEnum):
     edit_packet = "edit_packet"  # every section of the handoff packet
     edit_technical_notes = "edit_technical_notes"  # the packet's `se_notes` and `technical_scope` only
     acknowledge_packet = "acknowledge_packet"  # accept the packet, or send it back
-    complete_task = "complete_task"  # start, finish, skip, reopen or reassign a plan task
+    complete_task = "complete_task"  # start, finish, skip or reopen a plan task
+    assign_task = "assign_task"  # give a plan task to a person, or move its due date (with a reason)
+    comment_task = "comment_task"  # comment on a plan task (@mentions notify) or link its document
+    manage_share_links = "manage_share_links"  # invite a customer stakeholder to the shared plan, or revoke
     move_go_live = "move_go_live"
     book_review = "book_review"
     cancel_review = "cancel_review"
@@ -69,14 +72,15 @@ def _row(base: dict[str, Reach], **more: Reach) -> dict[Action, Reach]:
 
 _EVERYONE = dict(view_book=R.all, view_team=R.all, close_reminder=R.own)
 _SELLER = dict(_EVERYONE, view_account=R.sold, complete_task=R.sold, post_signals=R.sold,
-               edit_technical_notes=R.sold)
+               edit_technical_notes=R.sold, comment_task=R.sold)
 _OWNER = dict(_EVERYONE, view_account=R.owned, complete_task=R.owned, post_signals=R.owned,
               acknowledge_packet=R.owned, move_go_live=R.owned, book_review=R.owned, cancel_review=R.owned,
-              record_review_outcome=R.owned, record_objective_progress=R.owned)
+              record_review_outcome=R.owned, record_objective_progress=R.owned, assign_task=R.owned,
+              comment_task=R.owned, manage_share_links=R.owned)
 _LEAD = dict(_EVERYONE, view_account=R.all, complete_task=R.all, post_signals=R.all, edit_packet=R.all,
              edit_technical_notes=R.all, move_go_live=R.all, book_review=R.all, cancel_review=R.all,
              record_review_outcome=R.all, record_objective_progress=R.all, reassign_owner=R.all, override_health=R.all,
-             edit_opportunity=R.all,
+             edit_opportunity=R.all, assign_task=R.all, comment_task=R.all, manage_share_links=R.all,
              edit_member=R.staff, deactivate_member=R.staff)
 
 GRANTS: dict[str, dict[Action, Reach]] = {
@@ -178,6 +182,8 @@ PHRASES = {
     A.edit_packet: "edit the handoff packet",
     A.edit_technical_notes: "edit the packet's se_notes and technical_scope",
     A.acknowledge_packet: "acknowledge the handoff packet", A.complete_task: "update plan tasks",
+    A.assign_task: "assign plan tasks or move their due dates", A.comment_task: "comment on plan tasks",
+    A.manage_share_links: "share the success plan with the customer",
     A.move_go_live: "move the go-live", A.book_review: "book reviews", A.cancel_review: "cancel reviews",
     A.record_review_outcome: "record review outcomes",
     A.record_objective_progress: "record objective progress", A.post_signals: "send signals",

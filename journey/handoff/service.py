@@ -29,6 +29,7 @@ from journey.notify.service import Message, remind
 from journey.objectives import service as objectives_service
 from journey.playbooks import playbook_named
 from journey.policy import Action
+from journey.worked import packet_sync
 from journey.writeback import service as writeback_service
 
 SE_SECTIONS = frozenset({"se_notes", "technical_scope"})
@@ -68,6 +69,7 @@ def open_packet(session: Session, *, journey_id: int, deal_data: dict[str, Any],
     audit.record(session, actor=actor, action="packet.opened", account_id=journey.account_id,
                  subject=f"journey {journey_id}", completeness=score.score, missing=list(score.missing))
     session.flush()
+    packet_sync.sync_packet_tasks(session, journey_id=journey_id, actor=actor, now=now)
     writeback_service.mark_changed(session, account_ids=journey.account_id, now=now)
     return True
 
@@ -114,6 +116,7 @@ def edit_packet(session: Session, *, account_id: int, member: TeamMember, patch:
                  completeness=score.score, missing=list(score.missing))
     evaluation_repository.mark(session, [account_id], now=now)
     session.flush()
+    packet_sync.sync_packet_tasks(session, journey_id=journey.id, actor=Actor.user(member.email), now=now)
     writeback_service.mark_changed(session, account_ids=account_id, now=now)
     return packet
 

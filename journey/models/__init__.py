@@ -2,6 +2,7 @@
 from journey.models.accounts import Account, Stakeholder
 from journey.models.audit import AuditEntry
 from journey.models.base import ActorKind, Base, DealStatus, EventStatus, JourneyStatus, Role, TaskStatus
+from journey.models.collab import ShareLink, TaskComment, TaskSlip
 from journey.models.crm import CrmDealStage
 from journey.models.deals import Deal, Journey
 from journey.models.evaluation import PendingEvaluation
@@ -20,7 +21,7 @@ from journey.models.web import SigninLink, WebSession
 from journey.models.writeback import CrmWrite
 
 __all__ = [
-    "CrmDealStage", "CrmWrite", "KpiSnapshot", "Opportunity",
+    "CrmDealStage", "CrmWrite", "KpiSnapshot", "Opportunity", "ShareLink", "TaskComment", "TaskSlip",
     "ContactHold", "HealthHistory", "HealthOverride", "HealthScore", "Signal",
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",

@@ -105,3 +105,4 @@ class ActorKind(enum.StrEnum):
     flow = "flow"
     scheduler = "scheduler"
     cli = "cli"
+    customer = "customer"  # a customer stakeholder, through their share link

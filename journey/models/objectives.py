@@ -28,6 +28,8 @@ class Objective(Base):
     metric: Mapped[str | None] = mapped_column(String(64))  # signals of this metric record progress
     active: Mapped[bool] = mapped_column(default=True)  # false once removed from the packet
     status: Mapped[str] = mapped_column(String(16), default="on_track")
+    validated_by: Mapped[str | None] = mapped_column(String(320))  # the customer who validated it, and when
+    validated_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

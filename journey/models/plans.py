@@ -45,6 +45,7 @@ class PlanTask(Base):
     skip_reason: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
+    document_url: Mapped[str | None] = mapped_column(String(1000))  # a link to the task's document
 
 
 class PlanSlip(Base):

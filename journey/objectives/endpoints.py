@@ -45,6 +45,8 @@ class ObjectiveRead(BaseModel):
     expected: float | None = Field(description="where a straight line from signature to due puts it today")
     reason: str
     measurements: list[ProgressRead]
+    validated_by: str | None = Field(default=None, description="the customer who validated it on the shared plan")
+    validated_at: datetime | None = None
 
 
 class ProgressCreate(BaseModel):
@@ -61,7 +63,8 @@ def _read(view: service.ObjectiveView) -> ObjectiveRead:
                          status=a.status,
                          progress=a.progress, expected=a.expected, reason=a.reason,
                          measurements=[ProgressRead(at=p.at, value=p.value, source=p.source, note=p.note,
-                                                    recorded_by=p.recorded_by) for p in view.progress])
+                                                    recorded_by=p.recorded_by) for p in view.progress],
+                         validated_by=o.validated_by, validated_at=o.validated_at)
 
 
 def _list(session: Session, account: Account) -> Page[ObjectiveRead]:

@@ -48,14 +48,16 @@ def put_go_live(ref: str, body: GoLiveUpdate, member: CurrentMember) -> PlanRead
 
 @router.patch("/tasks/{task_id}", response_model=TaskRead)
 def update_task(task_id: RowId, body: TaskUpdate, member: CurrentMember) -> TaskRead:
-    """Start, finish, skip (with a reason), reopen or reassign a task of an account the member can see.
+    """Start, finish, skip (with a reason), reopen, reassign, re-date (with a reason, kept as a slip) or link a
+    document to a task of an account the member can see (`complete_task`, `assign_task`, `comment_task`).
 
     409 `conflict` when the task waits for the packet to be accepted or the move is not allowed
     (a done task must be reopened first); 422 when skipping without a reason or the assignee is unknown.
     """
     with db.transaction() as session:
         task = service.update_task(session, task_id=task_id, member=member, action=body.action,
-                                   reason=body.reason, assignee=body.assignee, now=utcnow())
+                                   reason=body.reason, assignee=body.assignee, now=utcnow(),
+                                   due_on=body.due_on, document_url=body.document_url)
         return reads.task_read(session, task)
 
 

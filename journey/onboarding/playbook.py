@@ -78,6 +78,30 @@ class MilestoneSpec(_Spec):
     tasks: list[TaskSpec] = Field(min_length=1)
 
 
+class PacketTaskTemplate(_Spec):
+    """How an item of the packet becomes a task: its title (`{text}` is the item), where it is due from and
+    in which milestone it goes (default: the first milestone due on or after the task)."""
+
+    title: str = Field(min_length=1)
+    anchor: Anchor = "kickoff"
+    offset_business_days: int = 10
+    milestone: str | None = None
+
+
+class FromPacket(_Spec):
+    """`from_packet:` of a playbook: the tasks made from the packet's promises, risks and objectives
+    without a baseline; a promise's owner is the SE for technical scope, the AE for commercial terms,
+    else the CSM (matched on the words below, case-insensitive)."""
+
+    promise: PacketTaskTemplate = PacketTaskTemplate(title="Keep the promise: {text}", offset_business_days=20)
+    risk: PacketTaskTemplate = PacketTaskTemplate(title="Mitigate the risk: {text}", offset_business_days=5)
+    baseline: PacketTaskTemplate = PacketTaskTemplate(title="Measure the baseline: {text}", offset_business_days=10)
+    technical_words: list[str] = ["sso", "saml", "scim", "api", "integration", "sync", "import", "export",
+                                  "webhook", "data", "security", "sandbox", "migration", "technical"]
+    commercial_words: list[str] = ["price", "pricing", "discount", "invoice", "billing", "payment", "contract",
+                                   "renewal", "credit", "seats", "licence", "license", "refund", "commercial"]
+
+
 class Playbook(_Spec):
     name: str = Field(min_length=1)
     version: int = Field(ge=1)
@@ -88,6 +112,7 @@ class Playbook(_Spec):
     milestones: list[MilestoneSpec] = Field(min_length=1)
     reviews: list[dict[str, Any]] = []
     packet: dict[str, Any] = {}
+    from_packet: FromPacket = FromPacket()
 
     @model_validator(mode="after")
     def _check_structure(self) -> Playbook:

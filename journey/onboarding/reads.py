@@ -20,6 +20,7 @@ from journey.onboarding.schemas import (
     TaskRead,
     TeamKpis,
 )
+from journey.worked.domain import side_of
 
 
 def plan_of(session: Session, journey: Journey, account: Account, *, today: date) -> PlanRead | None:
@@ -62,7 +63,8 @@ def _task_read(t: PlanTask, status_of: dict[str, str], accepted: bool) -> TaskRe
         depends_on=list(t.depends_on),
         blocked_by=[d for d in t.depends_on if status_of.get(d) in domain.OPEN_STATUSES],
         needs_packet_ack=t.needs_packet_ack, waits_for_packet=t.needs_packet_ack and not accepted,
-        assignee_id=t.assignee_id, skip_reason=t.skip_reason, started_at=t.started_at, done_at=t.done_at)
+        assignee_id=t.assignee_id, skip_reason=t.skip_reason, started_at=t.started_at, done_at=t.done_at,
+        side=side_of(t.raci), document_url=t.document_url)
 
 
 def _outcomes(tasks: Sequence[PlanTask], account: Account) -> list[lifecycle.TaskOutcome]:

@@ -29,6 +29,9 @@ class TaskRead(BaseModel):
     skip_reason: str | None
     started_at: datetime | None
     done_at: datetime | None
+    side: Literal["customer", "vendor"] = Field(
+        default="vendor", description="whose side is Responsible: the customer's roles or the vendor team")
+    document_url: str | None = None
 
 
 class MilestoneRead(BaseModel):
@@ -73,17 +76,36 @@ class GoLiveUpdate(BaseModel):
 
 
 class TaskUpdate(BaseModel):
-    """`PATCH /api/tasks/{id}`: an action, a new assignee (id or email), or both."""
+    """`PATCH /api/tasks/{id}`: an action, a new assignee (id or email), a new due date (with a reason:
+    recorded as a slip), a document link ("" removes it), or several at once."""
 
     action: Literal["start", "done", "skip", "reopen"] | None = None
-    reason: str | None = Field(default=None, max_length=2000, description="required to skip")
+    reason: str | None = Field(default=None, max_length=2000, description="required to skip or move due_on")
     assignee: int | str | None = None
+    due_on: date | None = None
+    document_url: str | None = Field(default=None, max_length=1000, description="an http(s) link, or \"\"")
 
     @model_validator(mode="after")
     def _something_to_do(self) -> TaskUpdate:
-        if self.action is None and self.assignee is None:
-            raise ValueError("send an action (start, done, skip, reopen) and/or an assignee")
+        if all(v is None for v in (self.action, self.assignee, self.due_on, self.document_url)):
+            raise ValueError("send an action (start, done, skip, reopen), an assignee, a due_on or a document_url")
         return self
+
+
+class CommentCreate(BaseModel):
+    body: str = Field(min_length=1, max_length=4000, description="plain text; @name or @email mentions a member")
+    shared: bool = Field(default=False, description="true: the customer reads it on the shared plan")
+
+
+class CommentRead(BaseModel):
+    id: int
+    task_id: int
+    at: datetime
+    author: str
+    author_kind: str = Field(description="member, or customer (through the shared plan)")
+    body: str
+    mentions: list[str]
+    shared: bool
 
 
 class AccountKpis(BaseModel):

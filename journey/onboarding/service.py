@@ -1,6 +1,7 @@
 """Use cases of onboarding plans: build one from the playbook, move it when go-live slips, move tasks."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from journey.calendar import calendar_for
 from journey.errors import Conflict, InvalidInput, NotFound
 from journey.evaluation import repository as evaluation_repository
 from journey.handoff import repository as handoff_repository
-from journey.kit import row_id
+from journey.kit import row_id, utcnow
 from journey.models import (
     Account,
     Deal,
@@ -28,6 +29,8 @@ from journey.onboarding import domain, lifecycle, repository
 from journey.playbooks import playbook_named
 from journey.policy import Action
 from journey.team import repository as team_repository
+from journey.worked import packet_sync
+from journey.worked import tasks as worked_tasks
 from journey.writeback import service as writeback_service
 
 
@@ -41,6 +44,7 @@ def build_plan(session: Session, *, journey_id: int, actor: Actor) -> bool:
     calendar = calendar_for(account.region, account.timezone)
     draft = domain.build_plan(playbook_named(journey.playbook), signed_on=journey.signed_on,
                               expected_go_live=deal.expected_go_live, calendar=calendar)
+    people = {"csm": account.csm_id, "am": account.am_id, "ae": deal.ae_id, "se": deal.se_id}
     for m in draft.milestones:
         milestone = Milestone(journey_id=journey_id, key=m.key, name=m.name, position=m.position,
                               value_milestone=m.value_milestone, due_on=m.due_on)
@@ -49,13 +53,15 @@ def build_plan(session: Session, *, journey_id: int, actor: Actor) -> bool:
         session.add_all(PlanTask(journey_id=journey_id, milestone_id=milestone.id, key=t.key, title=t.title,
                                  position=t.position, raci=t.raci, anchor=t.anchor,
                                  offset_business_days=t.offset_business_days, depends_on=list(t.depends_on),
-                                 needs_packet_ack=t.needs_packet_ack, due_on=t.due_on, status=TaskStatus.todo)
+                                 needs_packet_ack=t.needs_packet_ack, due_on=t.due_on, status=TaskStatus.todo,
+                                 assignee_id=people.get(t.raci.get("responsible")))  # by RACI and the pair
                         for t in m.tasks)
     journey.kickoff_on, journey.go_live_on = draft.kickoff_on, draft.go_live_on
     audit.record(session, actor=actor, action="plan.built", account_id=account.id,
                  subject=f"journey {journey_id}", playbook=journey.playbook,
                  kickoff_on=str(draft.kickoff_on), go_live_on=str(draft.go_live_on))
     session.flush()
+    packet_sync.sync_packet_tasks(session, journey_id=journey_id, actor=actor, now=utcnow())
     writeback_service.mark_changed(session, account_ids=account.id)
     return True
 
@@ -98,29 +104,28 @@ def _refresh_milestone_dues(session: Session, journey_id: int, tasks: list[PlanT
             milestone.due_on = max(dues)
 
 
+@dataclass(frozen=True)
+class TaskChange:
+    """What a member changes on a task: its status (`action`), assignee, due date (with `reason`), document."""
+
+    action: str | None = None
+    reason: str | None = None
+    assignee: int | str | None = None
+    due_on: date | None = None
+    document_url: str | None = None
+
+
 def update_task(session: Session, *, task_id: int, member: TeamMember, action: str | None,
-                reason: str | None, assignee: int | str | None, now: datetime) -> PlanTask:
-    """Start, finish, skip (with a reason), reopen and/or reassign a task the member can see."""
-    task = repository.task(session, task_id)
-    journey = session.get(Journey, task.journey_id) if task else None
-    if task is None or journey is None:
-        raise NotFound(f"no task {task_id}")
-    account_for(session, str(journey.account_id), member, Action.complete_task, missing=f"no task {task_id}")
-    if journey.status != JourneyStatus.active:
-        raise Conflict(f"the journey is {journey.status}: its plan is frozen")
+                reason: str | None, assignee: int | str | None, now: datetime,
+                due_on: date | None = None, document_url: str | None = None) -> PlanTask:
+    """Start, finish, skip (with a reason), reopen, reassign, re-date (with a reason) or link a document
+    to a task the member can see; each part needs its action of the policy (complete, assign, comment)."""
+    change = TaskChange(action, reason, assignee, due_on, document_url)
+    task, journey = _task_to_change(session, task_id, member, change)
     actor = Actor.user(member.email)
     changes: dict[str, object] = {}
     if action is not None:
-        try:
-            step = lifecycle.transition(task.status, action, gated=waits_for_packet(session, task), reason=reason)
-        except lifecycle.TransitionRefused as exc:
-            error = InvalidInput if exc.code in ("reason_required", "unknown_action") else Conflict
-            raise error(exc.detail) from exc
-        if step.changed:
-            changes["status"] = [str(task.status), step.status]
-            _apply_status(task, step.status, reason=reason, now=now)
-            _refresh_milestone_completion(session, task.milestone_id, now)
-            evaluation_repository.mark(session, [journey.account_id], now=now)  # the plan's on-time share moved
+        change_status(session, task, action, reason, now, changes)
     if assignee is not None:
         new = _active_member(session, assignee)
         if new.id != task.assignee_id:
@@ -129,10 +134,48 @@ def update_task(session: Session, *, task_id: int, member: TeamMember, action: s
     if changes:
         audit.record(session, actor=actor, action="task.updated", account_id=journey.account_id,
                      subject=f"task {task.key}", changes=changes, reason=reason)
+    if due_on is not None:
+        worked_tasks.move_due(session, task=task, account_id=journey.account_id, new_due_on=due_on,
+                              reason=reason, actor=actor, now=now)
+        _refresh_milestone_dues(session, journey.id, list(repository.tasks_of(session, [journey.id])))
+    if document_url is not None:
+        worked_tasks.link_document(session, task=task, account_id=journey.account_id, url=document_url, actor=actor)
     session.flush()
-    if "status" in changes:
+    if "status" in changes or due_on is not None:
         writeback_service.mark_changed(session, account_ids=journey.account_id, now=now)
     return task
+
+
+def _task_to_change(session: Session, task_id: int, member: TeamMember,
+                    change: TaskChange) -> tuple[PlanTask, Journey]:
+    task = repository.task(session, task_id)
+    journey = session.get(Journey, task.journey_id) if task else None
+    if task is None or journey is None:
+        raise NotFound(f"no task {task_id}")
+    needed = ([Action.complete_task] if change.action is not None else []) + (
+        [Action.assign_task] if change.assignee is not None or change.due_on is not None else []) + (
+        [Action.comment_task] if change.document_url is not None else [])
+    for action in needed or [Action.view_account]:
+        account_for(session, str(journey.account_id), member, action, missing=f"no task {task_id}")
+    if journey.status != JourneyStatus.active:
+        raise Conflict(f"the journey is {journey.status}: its plan is frozen")
+    return task, journey
+
+
+def change_status(session: Session, task: PlanTask, action: str, reason: str | None, now: datetime,
+                  changes: dict[str, object]) -> None:
+    """Apply a lifecycle action (422/409 when refused); `changes` gains the status move, if any."""
+    try:
+        step = lifecycle.transition(task.status, action, gated=waits_for_packet(session, task), reason=reason)
+    except lifecycle.TransitionRefused as exc:
+        error = InvalidInput if exc.code in ("reason_required", "unknown_action") else Conflict
+        raise error(exc.detail) from exc
+    if step.changed:
+        changes["status"] = [str(task.status), step.status]
+        _apply_status(task, step.status, reason=reason, now=now)
+        _refresh_milestone_completion(session, task.milestone_id, now)
+        account_id = session.get_one(Journey, task.journey_id).account_id
+        evaluation_repository.mark(session, [account_id], now=now)  # the plan's on-time share moved
 
 
 def waits_for_packet(session: Session, task: PlanTask) -> bool:

@@ -22,7 +22,7 @@ from journey.onboarding import golive
 from journey.onboarding import reads as onboarding_reads
 from journey.policy import Action
 from journey.reviews import repository as reviews_repository
-from journey.web import charts, health_view, objectives_view, queries
+from journey.web import charts, health_view, objectives_view, queries, worked_view
 from journey.web.auth import FormViewer, PageViewer, Viewer
 from journey.web.render import Clock, page
 
@@ -54,9 +54,11 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
         "reviews": reviews_repository.of_account(session, account.id),
         "reminders": queries.reminders_of_account(session, account.id),
         "may": access.may(session, account, viewer.member, Action.move_go_live, Action.complete_task,
-                          Action.override_health, Action.edit_opportunity),
+                          Action.override_health, Action.edit_opportunity, Action.assign_task, Action.comment_task,
+                          Action.manage_share_links),
         "bands": health_service.band_names(),
         "opportunities": kpis_repository.opportunities_of(session, account.id),
+        **worked_view.context(session, account, plan),
         "titles": {t.key: t.title for m in (plan.milestones if plan else []) for t in m.tasks},
         "overdue": {t.id for m in (plan.milestones if plan else []) for t in m.tasks
                     if t.status in ("todo", "in_progress") and t.due_on < today},

@@ -8,7 +8,8 @@ from fastapi.responses import RedirectResponse, Response
 
 NOT_PAGES = ("/api", "/webhooks", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json", "/static")
 TITLES = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 409: "Not possible yet",
-          422: "Something is not right", 429: "Slow down", 503: "Try again in a moment"}
+          410: "This link no longer works", 422: "Something is not right", 429: "Slow down",
+          503: "Try again in a moment"}
 
 
 def is_page(request: Request) -> bool:

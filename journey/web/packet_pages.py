@@ -18,6 +18,7 @@ from journey.handoff import repository as handoff_repository
 from journey.handoff import wording
 from journey.kit import MAX_ROW_ID, utcnow
 from journey.models import Account, Deal, HandoffPacket, PacketVersion
+from journey.objectives import repository as objectives_repository
 from journey.policy import Action, allowed, refusal
 from journey.web import packet_form, queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
@@ -68,6 +69,8 @@ def packet_page(request: Request, ref: str, viewer: PageViewer, session: ReadSes
                 change_lines=wording.sentences(shown.changes, units={
                     o.get("title"): o.get("unit") for o in shown.content.get("objectives") or []}),
                 csm=people.get(account.csm_id or 0), am=people.get(account.am_id or 0),
+                validations={o.title: o for o in objectives_repository.of_account(session, account.id)
+                             if o.validated_by},
                 **permissions(session, viewer, account, deal))
 
 

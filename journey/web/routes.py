@@ -21,9 +21,10 @@ def mount_web(app: FastAPI) -> None:
         review_pages,
         signin_pages,
         team_pages,
+        worked_pages,
     )
 
     for module in (signin_pages, book_pages, account_pages, packet_pages, review_pages, team_pages, digest_pages,
-                   admin_pages, member_pages, opportunity_pages):
+                   admin_pages, member_pages, opportunity_pages, worked_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

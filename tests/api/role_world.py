@@ -63,7 +63,8 @@ def settings_env(url: str, data_dir: str) -> dict[str, str]:
     from tests.conftest import WEBHOOK_SECRET
 
     return {"JOURNEY_DATABASE_URL": url, "JOURNEY_SECRET_KEY": SECRET_KEY, "JOURNEY_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "JOURNEY_ORCHESTRATOR": "inline", "JOURNEY_DEMO": "0", "JOURNEY_DATA_DIR": data_dir}
+            "JOURNEY_ORCHESTRATOR": "inline", "JOURNEY_DEMO": "0", "JOURNEY_DATA_DIR": data_dir,
+            "JOURNEY_PUBLIC_BASE_URL": "http://testserver"}
 
 
 def build(client, url: str) -> World:  # type: ignore[no-untyped-def]
@@ -91,6 +92,7 @@ def build(client, url: str) -> World:  # type: ignore[no-untyped-def]
         world.members = {name: (_member_id(session, email), role) for name, (email, role) in
                          {**targets, "a csm": people["other csm"]}.items()}
         world.ids["someone's reminder"] = _reminder(session, world.members["another admin"][0], account.id)
+        world.ids["share link"] = _share_link(session, account.id)
         _override_health(session, account)
         world.ids["dead crm write"] = _dead_crm_write(session, account.id)
     world.edit_form = _edit_form(client, world)
@@ -151,6 +153,18 @@ def _reminder(session: Session, member_id: int, account_id: int) -> int:
     session.add(reminder)
     session.flush()
     return reminder.id
+
+
+def _share_link(session: Session, account_id: int) -> int:
+    from datetime import timedelta
+
+    from journey.models import ShareLink
+
+    link = ShareLink(account_id=account_id, email="chloe@customer.example", name="Chloé", token_digest="0" * 64,
+                     created_by="csm@vendor.example", created_at=BUILT_AT, expires_at=BUILT_AT + timedelta(days=60))
+    session.add(link)
+    session.flush()
+    return link.id
 
 
 def _things(session: Session, account_id: int) -> dict[str, Any]:
@@ -224,7 +238,9 @@ def rolled_back(url: str) -> Iterator[None]:
 def wipe(url: str) -> None:
     from journey.db import engine_for
     from journey.models import Base
+    from journey.web import team_pages
 
     with engine_for(url).begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+    team_pages._cache.clear()  # the team KPIs cached in memory at the matrix's clock are not the next test's

@@ -15,7 +15,8 @@ ACCOUNT = "crm:events:C-77"  # signed Friday 2026-11-20; its first task is due T
 
 @pytest.fixture
 def signed(client) -> None:
-    post_event(client, deal_signed())
+    # no promises or risks: the plan is the playbook's tasks only (packet items would add tasks to count)
+    post_event(client, deal_signed(notes={"promises": [], "risks": []}))
     assert drain() == ["processed"]
 
 

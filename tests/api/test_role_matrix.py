@@ -86,6 +86,8 @@ VIEW = (
        "/opportunities")),
     *(api("GET", f"/api/reviews/{{review_id}}{tail}", f"/api/reviews/{{review}}{tail}") for tail in
       ("", ".ics", "/agenda")),
+    api("GET", "/api/tasks/{task_id}/comments", "/api/tasks/{task}/comments"),
+    api("GET", "/api/accounts/{ref}/activity"),
     page("/accounts/{ref}"), page("/accounts/{ref}/handoff"),
     page("/reviews/{review_id}", REVIEW), page("/reviews/{review_id}.ics", REVIEW + ".ics"),
     cli("plan", "show", "{account}"), cli("packets", "show", "{account}"),
@@ -117,6 +119,25 @@ MATRIX: tuple[Entry, ...] = (
         api("PATCH", "/api/tasks/{task_id}", "/api/tasks/{task}", {"action": "start"}),
         form("/accounts/{ref}/tasks/{task_id}", ACCOUNT + "/tasks/{task}", ACCOUNT, {"action": "start"}),
         cli("tasks", "update", "{task}", "--action", "start")), account_facts),
+    Entry(A.assign_task, "the account", (
+        api("PATCH", "/api/tasks/{task_id}", "/api/tasks/{task}", {"assignee": "{a csm}"}),
+        api("PATCH", "/api/tasks/{task_id}", "/api/tasks/{task}", {"due_on": "2027-02-01", "reason": "IT freeze"}),
+        form("/accounts/{ref}/tasks/{task_id}/work", ACCOUNT + "/tasks/{task}/work", ACCOUNT,
+             {"due_on": "2027-02-01", "reason": "IT freeze"})), account_facts),
+    Entry(A.comment_task, "the account", (
+        api("POST", "/api/tasks/{task_id}/comments", "/api/tasks/{task}/comments", {"body": "@csm see the SSO doc"}),
+        api("PATCH", "/api/tasks/{task_id}", "/api/tasks/{task}", {"document_url": "https://docs.example/sso"}),
+        form("/accounts/{ref}/tasks/{task_id}/comments", ACCOUNT + "/tasks/{task}/comments", ACCOUNT,
+             {"body": "see the SSO doc"})), account_facts),
+    Entry(A.manage_share_links, "the account", (
+        api("POST", "/api/accounts/{ref}/share-links", body={"email": "chloe@customer.example", "name": "Chloé"}),
+        api("GET", "/api/accounts/{ref}/share-links"),
+        api("PATCH", "/api/share-links/{link_id}", "/api/share-links/{share link}", {"days": 30}),
+        api("DELETE", "/api/share-links/{link_id}", "/api/share-links/{share link}"),
+        form("/accounts/{ref}/share-links", ACCOUNT + "/share-links", ACCOUNT,
+             {"email": "chloe@customer.example", "name": "Chloé"}),
+        form("/accounts/{ref}/share-links/{link_id}/revoke", ACCOUNT + "/share-links/{share link}/revoke", ACCOUNT)),
+        account_facts),
     Entry(A.move_go_live, "the account", (
         api("PUT", "/api/accounts/{ref}/go-live", body={"date": "2027-02-01", "reason": "IT freeze"}),
         form("/accounts/{ref}/go-live", ACCOUNT + "/go-live", ACCOUNT, {"date": "2027-02-01", "reason": "IT freeze"}),
@@ -184,6 +205,13 @@ EXEMPT = {  # routes outside the matrix, and why
     **{(m, p): "signing in or out: no member yet, or only oneself" for m, p in
        (("GET", "/signin"), ("POST", "/signin"), ("POST", "/signin/link"), ("GET", "/signin/link/{token}"),
         ("POST", "/signin/link/{token}"), ("POST", "/signout"))},
+    **{(m, p): "the customer's shared plan: authenticated by the share link's token, not a member "
+               "(tests/api/test_shared_plan.py)" for m, p in
+       (("GET", "/api/portal"), ("PATCH", "/api/portal/tasks/{task_id}"),
+        ("POST", "/api/portal/tasks/{task_id}/comments"),
+        ("POST", "/api/portal/objectives/{objective_id}/validation"), ("GET", "/p/{token}"),
+        ("GET", "/p/{token}/reviews/{review_id}.ics"), ("POST", "/p/{token}/tasks/{task_id}"),
+        ("POST", "/p/{token}/tasks/{task_id}/comments"), ("POST", "/p/{token}/objectives/{objective_id}/validation"))},
     **{("GET", p): "operations or API docs: no member" for p in
        ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")},
 }

@@ -78,7 +78,8 @@ def server(tmp_path_factory) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOURNEY_")}
     env.update(JOURNEY_DATABASE_URL=f"sqlite:///{home / 'journey.db'}", JOURNEY_DATA_DIR=str(home / "var"),
                JOURNEY_DEMO="1", JOURNEY_ENVIRONMENT="development", JOURNEY_ORCHESTRATOR="inline",
-               PYTHONUNBUFFERED="1")  # as `make run`: the demo loads only in development
+               PYTHONUNBUFFERED="1",  # as `make run`: the demo loads only in development
+               JOURNEY_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")  # share links are built from it
     log = home / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen([str(Path(sys.executable).parent / "journey"), "serve", "--port", str(port)], cwd=home,

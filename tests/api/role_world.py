@@ -238,9 +238,7 @@ def rolled_back(url: str) -> Iterator[None]:
 def wipe(url: str) -> None:
     from journey.db import engine_for
     from journey.models import Base
-    from journey.web import team_pages
 
     with engine_for(url).begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
-    team_pages._cache.clear()  # the team KPIs cached in memory at the matrix's clock are not the next test's

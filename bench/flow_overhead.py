@@ -2,7 +2,7 @@
 
 Both arms run in one process, on the same kind of fresh SQLite database, alternating in rounds so that
 machine noise hits both: `inline` calls the same steps as plain functions (`flow.fn`), `prefect` runs the
-flow and its four tasks through Prefect's engine on its temporary server (heartbeat off, FACTS.md).
+flow and its four tasks through Prefect's engine on its temporary server (heartbeat off, docs/engine-facts.md).
     .venv/bin/python -m bench.flow_overhead [--deals 40] [--rounds 2]
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Account shapes of the API (CONTRACT.md)."""
+"""Account shapes of the API (README, API)."""
 from __future__ import annotations
 
 from typing import Generic, TypeVar

@@ -115,7 +115,7 @@ class NotDeployed(RuntimeError):
 def submit_batch(events: list[tuple[int, str]], *, idempotency_key: str, name: str | None = None) -> str:
     """Ask the Prefect server for one `process-inbox` run of these events; its flow run id.
 
-    The server keeps one run per deployment and idempotency key (FACTS.md: even from 10 concurrent
+    The server keeps one run per deployment and idempotency key (docs/engine-facts.md: even from 10 concurrent
     callers), so a submission repeated with the same key returns the run that exists instead of a second.
     """
     from prefect.deployments import run_deployment
@@ -171,7 +171,7 @@ def queued_batches(*, pending_for_less_than: timedelta) -> list[list[int]]:
 
 
 def _engine_call(call: Callable[[], Any]) -> Any:
-    """Call a flow with the flow-run heartbeat off: it costs ~1 s per synchronous run (FACTS.md)."""
+    """Call a flow with the flow-run heartbeat off: it costs ~1 s per synchronous run (docs/engine-facts.md)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):

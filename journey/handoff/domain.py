@@ -137,7 +137,7 @@ def _has_text(value: str | None) -> bool:
 
 
 def packet_from_deal_event(data: dict[str, Any]) -> PacketContent:
-    """The first packet version from a `deal.signed` event's `data` (CONTRACT.md shape).
+    """The first packet version from a `deal.signed` event's `data` (the generic event shape).
 
     Keys the packet does not know are dropped; pydantic's ValidationError (a ValueError) is raised
     when a known value has the wrong type.

@@ -1,4 +1,4 @@
-"""Health and signal shapes of the API (CONTRACT.md)."""
+"""Health and signal shapes of the API (README, API)."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,4 @@
-"""Plan shapes of the API (CONTRACT.md)."""
+"""Plan shapes of the API (README, API)."""
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -67,7 +67,8 @@ def main() -> None:
              + f"\n\nTarget: orchestration overhead <= {TARGET}x: **{verdict}** ({ratio:.2f}x). 16 concurrent "
              "senders; one journey per deal, each with its plan, packet and reviews, checked in the database. "
              "The inline arm is the floor: the same flow functions without Prefect's engine. The prefect arm pays "
-             "task-run bookkeeping on the temporary server, whose own SQLite writers stall under load (docs/engine-facts.md). "
+             "task-run bookkeeping on the temporary server, whose own SQLite writers stall under load "
+             "(docs/engine-facts.md). "
              f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
     record(f"Burst: {deals} signed deals to complete journeys (SQLite, embedded)", table)
 

@@ -1,4 +1,4 @@
-"""The embedded runner's flow: one flow run per batch of due inbox events (FACTS.md: a flow run costs
+"""The embedded runner's flow: one flow run per batch of due inbox events (docs/engine-facts.md: a flow run costs
 ~50-300 ms of engine time here, so a run per event would dominate a burst of signed deals).
 
 Each event still goes through its own flow function (deal-signed, deal-updated, ...) and reaches its own

@@ -1,6 +1,7 @@
 """The flows run under Prefect's real engine (its temporary server), not only as plain functions.
 
-FACTS.md: Prefect 3.8 with a too-new fastapi crashes on the first real flow run, so a test must run one.
+Measured (docs/engine-facts.md): Prefect 3.8 with a too-new fastapi crashes on the first real flow run, so a
+test must run one.
 """
 from __future__ import annotations
 

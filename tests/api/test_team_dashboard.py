@@ -15,14 +15,6 @@ from tests.builders import deal_signed, drain, member_with_password, post_event,
 pytestmark = [pytest.mark.usefixtures("db_url"), pytest.mark.clock("2026-11-25T09:00:00Z")]
 
 
-@pytest.fixture(autouse=True)
-def _no_cached_review():
-    from journey.web import team_pages
-
-    team_pages._cache.clear()  # the page keeps a minute's figures per process: each test has its own data
-    yield
-
-
 def _world(client) -> None:  # type: ignore[no-untyped-def]
     from journey import db
     from journey.cli import app

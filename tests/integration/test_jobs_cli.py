@@ -105,6 +105,7 @@ def test_every_job_runs_by_hand_and_a_dry_run_writes_nothing(client, waiting: bo
         assert out.startswith(f"{name}: ") and "dry run" not in out
 
 
+@pytest.mark.clock("2026-11-25T09:00:00Z")  # days after the builders' deal: its later reviews lie ahead
 def test_a_dry_run_says_what_the_real_run_then_does(client) -> None:
     account_id = work_waiting(client)
     assert jobs("run", "send_review_reminders", "--dry-run")[1].startswith("send_review_reminders: 1 sent in ")

@@ -78,6 +78,7 @@ def _engine_state(base: str) -> str | None:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM])
+@pytest.mark.real_clock  # the server it starts reads the machine's clock (webhook timestamps)
 def test_a_signal_to_serve_stops_prefects_temporary_server_within_10_s(tmp_path, sig) -> None:
     server = Server(tmp_path / "serve", JOURNEY_ORCHESTRATOR="prefect", JOURNEY_DATA_DIR=str(tmp_path / "data"))
     server.env.pop("PREFECT_HOME")  # journey's own default: under the data folder, which does not exist yet

@@ -101,6 +101,21 @@ def member_with_password(email: str, role: str, name: str | None = None, timezon
                                   password=WEB_PASSWORD, timezone=timezone)
 
 
+def form_fields(html: str) -> dict[str, list[str]]:
+    """Every input, textarea and select of a page as the browser would send them back (current values)."""
+    import re
+
+    data: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
+        data.setdefault(name, []).append(value)
+    for name, body in re.findall(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
+        data.setdefault(name, []).append(body)
+    for name, options in re.findall(r'<select name="([^"]+)">(.*?)</select>', html):
+        chosen = re.search(r'<option value="([^"]+)" selected', options)
+        data.setdefault(name, []).append(chosen.group(1) if chosen else "")
+    return data
+
+
 def web_csrf(client, path: str = "/signin", action: str | None = None) -> str:  # type: ignore[no-untyped-def]
     """The CSRF token of the form posting to `action` on a page (else the first form's)."""
     import re

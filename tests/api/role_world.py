@@ -5,7 +5,6 @@ that is rolled back (`rolled_back`), so the world is the same for every case and
 from __future__ import annotations
 
 import html as html_lib
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from unittest import mock
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.builders import deal_signed, drain, post_event
+from tests.builders import deal_signed, drain, form_fields, post_event
 
 BUILT_AT = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Paris
 CASES_AT = "2026-11-25T12:00:00Z"  # the review booked at build time has started by then
@@ -194,15 +193,8 @@ def _things(session: Session, account_id: int) -> dict[str, Any]:
 def _edit_form(client, world: World) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     """The packet's edit form as a browser sends it back unchanged (every field, current values)."""
     html = client.get(f"/accounts/{world.ids['account']}/handoff/edit", headers=world.personas["admin"].web()).text
-    data: dict[str, list[str]] = {}
-    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
-        data.setdefault(name, []).append(value)
-    for name, body in re.findall(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
-        data.setdefault(name, []).append(body)
-    for name, options in re.findall(r'<select name="([^"]+)">(.*?)</select>', html):
-        chosen = re.search(r'<option value="([^"]+)" selected', options)
-        data.setdefault(name, []).append(chosen.group(1) if chosen else "")
-    data = {name: [html_lib.unescape(v) for v in values] for name, values in data.items() if name != "csrf_token"}
+    data = {name: [html_lib.unescape(v) for v in values] for name, values in form_fields(html).items()
+            if name != "csrf_token"}
     assert "se_notes" in data and "risks" in data, sorted(data)
     return data
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.builders import deal_signed, drain, member_with_password, post_event, sign_in, web_csrf
+from tests.builders import deal_signed, drain, form_fields, member_with_password, post_event, sign_in, web_csrf
 
 pytestmark = pytest.mark.usefixtures("db_url")
 
@@ -32,18 +32,7 @@ def _account(client) -> int:  # type: ignore[no-untyped-def]
 
 def _edit_form(client, account_id: int) -> dict:  # type: ignore[no-untyped-def]
     """The edit form as the browser would send it back (every field, current values)."""
-    import re
-
-    html = client.get(f"/accounts/{account_id}/handoff/edit").text
-    data: dict[str, list[str]] = {}
-    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
-        data.setdefault(name, []).append(value)
-    for name, body in re.findall(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
-        data.setdefault(name, []).append(body)
-    for name, options in re.findall(r'<select name="([^"]+)">(.*?)</select>', html):
-        chosen = re.search(r'<option value="([^"]+)" selected', options)
-        data.setdefault(name, []).append(chosen.group(1) if chosen else "")
-    return data
+    return form_fields(client.get(f"/accounts/{account_id}/handoff/edit").text)
 
 
 def test_the_ae_edits_the_packet_and_the_pair_accepts_it(client) -> None:

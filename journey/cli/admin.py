@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -34,6 +35,37 @@ def db_current() -> None:
     typer.echo(f"current: {current or '(empty database)'}\nhead:    {head}")
     if current != head:
         typer.echo("run: journey db upgrade")
+
+
+@db_app.command("backup")
+def db_backup(path: Path = typer.Argument(..., help="the backup file to write (replaced if it exists)")) -> None:
+    """Copy the whole database into PATH while journey keeps serving (SQLite: online backup; PostgreSQL:
+    pg_dump's custom format). Back up the data folder's secret_key and webhook_secret too."""
+    from journey import backup
+    from journey.config import get_settings
+
+    try:
+        backup.backup(get_settings().database_url, path)
+    except backup.BackupError as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"database backed up to {path}")
+
+
+@db_app.command("restore")
+def db_restore(path: Path = typer.Argument(..., help="a file written by `journey db backup`"),
+               force: bool = typer.Option(False, "--force", help="replace a database that holds rows")) -> None:
+    """Replace the database with the backup PATH (stop journey first). Refused over a database that holds rows
+    unless --force. Run `journey db upgrade` afterwards if the backup is older than the code."""
+    from journey import backup
+    from journey.config import get_settings
+
+    try:
+        backup.restore(get_settings().database_url, path, force=force)
+    except backup.BackupError as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"database restored from {path}")
 
 
 @users_app.command("create")

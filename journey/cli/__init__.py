@@ -18,6 +18,22 @@ from journey.cli.worker import worker as worker_command
 
 app = command_group("journey: post-signature customer journeys from CRM webhooks.", add_completion=False,
                     pretty_exceptions_enable=False)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"journey {version('journey')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                           help="print journey's version and exit")) -> None:
+    """journey: post-signature customer journeys from CRM webhooks."""
+
+
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.tokens_app, name="tokens")

@@ -8,7 +8,7 @@ import typer
 
 from journey.cli.groups import command_group
 
-db_app = command_group("Database migrations (Alembic).")
+db_app = command_group("The database: migrations (Alembic), backup and restore.")
 users_app = command_group("Team members: create them, allow them to sign in.")
 tokens_app = command_group("API tokens.")
 events_app = command_group("The webhook inbox: list, dead letters, replay.")
@@ -181,8 +181,11 @@ def tokens_revoke(token_id: int = typer.Argument(None, min=1, max=2**31 - 1,
 
 @events_app.command("list")
 def events_list(status: str = typer.Option(None, help="pending, processed, ignored or dead"),
-                limit: int = typer.Option(50, min=1, max=1000)) -> None:
+                limit: int = typer.Option(50, min=1, max=1000),
+                as_json: bool = typer.Option(False, "--json", help="print a JSON array")) -> None:
     """List inbox events, oldest first."""
+    import json
+
     from rich.console import Console
     from rich.table import Table
 
@@ -197,6 +200,11 @@ def events_list(status: str = typer.Option(None, help="pending, processed, ignor
                                  f"{', '.join(s.value for s in EventStatus)}", param_hint="--status") from None
     with db.transaction(writer=False) as session:
         rows = repository.page(session, status=wanted, after_id=0, limit=limit)
+    if as_json:
+        typer.echo(json.dumps([{"id": e.id, "source": e.source, "type": e.type, "deal": e.subject,
+                                "status": str(e.status), "attempts": e.attempts,
+                                "received_at": e.received_at.isoformat(), "error": e.error} for e in rows], indent=2))
+        return
     table = Table("id", "source", "type", "deal", "status", "attempts", "received", "error")
     for e in rows:
         table.add_row(str(e.id), e.source, e.type, e.subject or "", str(e.status), str(e.attempts),

@@ -3,6 +3,9 @@
 Both cover the notifications (email, Slack) and the CRM write-back (rows `crm-<id>`)."""
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import typer
 
 from journey.cli.groups import command_group
@@ -13,8 +16,12 @@ outbox_app = command_group("Outbox of notifications and CRM writes: list them, r
 @outbox_app.command("list")
 def outbox_list(status: str = typer.Option(None, help="pending, sent, unconfirmed, dead or skipped (CRM writes: "
                                                       "pending, idle = written, dead)"),
-                limit: int = typer.Option(50, min=1, max=1000)) -> None:
+                limit: int = typer.Option(50, min=1, max=1000),
+                as_json: bool = typer.Option(False, "--json", help='print {"messages": [...], "crm_writes": [...]}'),
+                ) -> None:
     """List outbox messages, oldest first, then the CRM writes (`crm-<id>`) with the CRM's own error."""
+    import json
+
     from rich.console import Console
     from rich.table import Table
 
@@ -25,6 +32,10 @@ def outbox_list(status: str = typer.Option(None, help="pending, sent, unconfirme
     with db.transaction(writer=False) as session:
         rows = repository.messages(session, status=status, after_id=0, limit=limit)
         writes = writeback_repository.rows(session, status=status or None, limit=limit)
+    if as_json:
+        typer.echo(json.dumps({"messages": [_message(m) for m in rows], "crm_writes": [_write(w) for w in writes]},
+                              indent=2))
+        return
     table = Table("id", "channel", "recipient", "subject", "status", "attempts", "created", "error")
     for m in rows:
         table.add_row(str(m.id), m.channel, m.recipient, m.subject[:40], m.status, str(m.attempts),
@@ -38,6 +49,21 @@ def outbox_list(status: str = typer.Option(None, help="pending, sent, unconfirme
                         str(w.attempts), w.acked_at.strftime("%Y-%m-%d %H:%M:%S") if w.acked_at else "",
                         (w.error or "")[:120])
         console.print(crm)
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _message(m: Any) -> dict[str, Any]:
+    return {"id": m.id, "channel": m.channel, "recipient": m.recipient, "subject": m.subject, "status": m.status,
+            "attempts": m.attempts, "created_at": _when(m.created_at), "error": m.error}
+
+
+def _write(w: Any) -> dict[str, Any]:
+    return {"id": f"crm-{w.id}", "crm": w.crm, "object_type": w.object_type, "object_id": w.object_id,
+            "account_id": w.account_id, "status": w.status, "attempts": w.attempts,
+            "last_written_at": _when(w.acked_at), "error": w.error}
 
 
 @outbox_app.command("resend")

@@ -38,7 +38,7 @@ def run(poll: float = typer.Option(2.0, help="seconds between leader checks (and
 
 
 @scheduler_app.command("jobs")
-def jobs() -> None:
+def jobs(as_json: bool = typer.Option(False, "--json", help='print {"jobs": [...], "inbox": "..."}')) -> None:
     """List the jobs this scheduler would run, with their triggers, and who retries inbox events
     (`journey jobs list` describes them; `journey jobs run NAME` runs one now)."""
     from journey.config import get_settings
@@ -46,6 +46,12 @@ def jobs() -> None:
     from journey.scheduler import inbox_owner
 
     settings = get_settings()
+    if as_json:
+        import json
+
+        typer.echo(json.dumps({"jobs": [{"name": j.name, "trigger": j.trigger.fields()} for j in jobs_for(settings)],
+                               "inbox": inbox_owner(settings)}, indent=2))
+        return
     for job in jobs_for(settings):
         trigger = ", ".join(f"{k}={v}" for k, v in job.trigger.fields().items())
         typer.echo(f"{job.name}\t{trigger}")

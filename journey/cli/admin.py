@@ -241,3 +241,11 @@ def config_check() -> None:
     if problems:
         raise typer.Exit(1)
     typer.echo("configuration OK")
+
+
+@config_app.command("env-example")
+def config_env_example() -> None:
+    """Print every JOURNEY_* variable with its default and meaning, as .env.example holds them."""
+    from journey.settings_docs import env_example
+
+    typer.echo(env_example(), nl=False)

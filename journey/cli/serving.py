@@ -11,10 +11,11 @@ from types import FrameType
 import typer
 
 from journey.config import Settings, get_settings
-from journey.files import write_private_once
+from journey.files import private_dir, write_private_once
 from journey.webhooks.signatures import check_secret
 
 STOP_REQUESTS_SECONDS = 3  # at shutdown, how long requests in flight may take before they are cut
+URL_FILE = "server_url"  # in the data folder while serving: where scripts/send_event.py finds this server
 
 
 def _ensure_webhook_secret(settings: Settings) -> None:
@@ -71,8 +72,13 @@ def serve(*, host: str, port: int) -> None:
     settings = get_settings()
     typer.echo(f"journey serving on {base}  (API docs: {base}/docs; {settings.environment})")
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(create_app(bind_host=host), host=host, port=port, log_level=settings.log_level.lower(),
-                access_log=False, timeout_graceful_shutdown=STOP_REQUESTS_SECONDS)
+    url_file = private_dir(settings.data_dir) / URL_FILE
+    url_file.write_text(base + "\n")
+    try:
+        uvicorn.run(create_app(bind_host=host), host=host, port=port, log_level=settings.log_level.lower(),
+                    access_log=False, timeout_graceful_shutdown=STOP_REQUESTS_SECONDS)
+    finally:
+        url_file.unlink(missing_ok=True)
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-future lint unit install install-dev postgres browser clean bench reliability
+.PHONY: run test test-future lint unit install install-dev postgres browser clean bench reliability docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ CLOCK_SHIFT_DAYS ?= 400
 test-future: install-dev postgres
 	@TEST_CLOCK_SHIFT_DAYS=$(CLOCK_SHIFT_DAYS) $(BIN)/python -m pytest tests/unit tests/api tests/integration $(PYTEST_ARGS); \
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest ran no tests: that proves nothing, failing" >&2; fi; exit $$rc
+
+# The generated lists of docs/reference.md (commands, variables, routes, roles) and .env.example, from the code;
+# tests/unit/test_docs.py and tests/unit/test_deploy_files.py fail until they are regenerated.
+docs: install
+	$(BIN)/python scripts/gen_docs.py
+	$(BIN)/journey config env-example > .env.example
 
 unit: install-dev
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

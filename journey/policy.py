@@ -8,7 +8,7 @@ Callers describe the resource with the facts the rule reads (`Resource.account(.
 and call `require`, which answers like the API always has: a resource outside the member's book is a 404
 (no leak that it exists), an action the member may not take on a resource they can see is a 403.
 Adding a role is one row of `GRANTS` (as `Role.revops` was); a role without a row may do nothing.
-The README shows the table (`markdown_table()`, kept equal by a test) and tests/api/test_role_matrix.py
+docs/reference.md shows the table (`markdown_table()`, kept equal by a test) and tests/api/test_role_matrix.py
 checks every surface against it.
 """
 from __future__ import annotations
@@ -210,7 +210,7 @@ def refusal(action: Action) -> str:
 
 
 def markdown_table() -> str:
-    """The table as the README shows it (a test keeps the two the same)."""
+    """The table as docs/reference.md shows it (a test keeps the two the same)."""
     roles = list(GRANTS)
     lines = ["| action | " + " | ".join(str(r) for r in roles) + " |",
              "|---|" + "---|" * len(roles)]

@@ -1,4 +1,4 @@
-"""Account shapes of the API (README, API)."""
+"""Account shapes of the API (docs/reference.md, API)."""
 from __future__ import annotations
 
 from typing import Generic, TypeVar

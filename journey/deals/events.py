@@ -1,6 +1,6 @@
 """The internal deal events every connector normalises to: DealSigned, DealUpdated, DealLost.
 
-The generic `/webhooks/events` payload (README, "Send it a signed deal") is validated against these at the door,
+The generic `/webhooks/events` payload (docs/crm.md, "The generic route") is validated against these at the door,
 so a sender gets a 422 for a negative amount instead of a silent dead letter; CRM adapters build them from
 their own formats.
 """

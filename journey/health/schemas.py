@@ -1,4 +1,4 @@
-"""Health and signal shapes of the API (README, API)."""
+"""Health and signal shapes of the API (docs/reference.md, API)."""
 from __future__ import annotations
 
 import math

@@ -4,7 +4,7 @@ Column names are those of each CRM's standard export: HubSpot "Export" of deals 
 "Record ID", "Deal Stage", "Pipeline", "Close Date", "Associated Company IDs"), a Salesforce report of
 Opportunities ("Opportunity ID", "Stage", "Won", "Close Date", "Account ID"), Pipedrive "Export data" of
 deals (field labels prefixed "Deal - ": "Deal - ID", "Deal - Status", "Deal - Won time"). The generic
-columns are the README's generic ones. The vendor's `templates/crm/<vendor>.yaml` decides which stages are won
+columns are the generic ones of docs/crm.md. The vendor's `templates/crm/<vendor>.yaml` decides which stages are won
 (:mod:`journey.imports.stages`) and its `fields` name more columns, by label: the CRM field
 `go_live_date` (or `Go_Live_Date__c`) is read from a column "Go-live date" (or "Go Live Date").
 A `--mapping` YAML covers any other file (:func:`load_layout`).

@@ -2,7 +2,7 @@
 of a set of accounts, ARR at risk, the expansion pipeline in money, gross and net revenue retention, and
 week-over-week changes. No Session: the repository gathers the facts, these rules read them.
 
-Formulas (the README repeats them):
+Formulas (docs/reviews.md repeats them):
 - contract value (ARR) of an account at T: the amounts of its won deals signed by T and not lost by T;
 - ARR at risk: the contract value of the accounts whose health band at T is yellow or red
   (`watch`, `at_risk`, `critical`; `unknown` is counted apart, never at risk);

@@ -1,4 +1,4 @@
-"""Plan shapes of the API (README, API)."""
+"""Plan shapes of the API (docs/reference.md, API)."""
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -31,7 +31,7 @@ def test_the_customer_works_the_shared_plan_and_the_csm_sees_it(open_as, browser
         customer.goto(link)
         assert ACCOUNT in customer.locator("h1").inner_text()
         shot(customer, "shared-plan")
-        customer.screenshot(path=str(SHOTS / "shared-plan-top.png"))  # the first screen, as the README shows it
+        customer.screenshot(path=str(SHOTS / "shared-plan-top.png"))  # the first screen, as docs/onboarding.md shows it
         objective = customer.locator("div.objective").filter(has=customer.get_by_role("button", name="Validate")).first
         objective_title = objective.locator("h3").inner_text()
         objective.get_by_role("button", name="Validate").click()

@@ -104,3 +104,26 @@ def test_a_missing_pg_dump_is_a_clear_error(monkeypatch, tmp_path) -> None:
 
 def test_libpq_url_drops_the_driver_and_keeps_credentials() -> None:
     assert backup._libpq_url("postgresql+psycopg://u:p%40ss@db:5433/journey") == "postgresql://u:p%40ss@db:5433/journey"
+
+
+def test_a_sqlite_backup_runs_beside_a_writer_and_holds_only_what_was_committed(tmp_path) -> None:
+    import sqlite3
+
+    source = tmp_path / "live.db"
+    writer = sqlite3.connect(source, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")  # as journey opens it
+        writer.execute("CREATE TABLE t (v TEXT)")
+        writer.execute("INSERT INTO t VALUES ('committed')")
+        writer.execute("BEGIN IMMEDIATE")  # a write in flight, holding the write lock, while the backup runs
+        writer.execute("INSERT INTO t VALUES ('uncommitted')")
+        backup.backup(f"sqlite:///{source}", tmp_path / "copy.db")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT v FROM t").fetchall() == [("committed",)]
+    finally:
+        copy.close()

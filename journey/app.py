@@ -13,7 +13,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from journey import db
-from journey.api_docs import mount_api_docs
+from journey.api_docs import describe_api, mount_api_docs
 from journey.config import Settings, get_settings
 from journey.errors import JourneyError
 from journey.http_context import HEADER as REQUEST_ID_HEADER
@@ -140,6 +140,7 @@ def create_app(*, start_runner: bool = True, bind_host: str | None = None) -> Fa
     app.state.bind_host = bind_host
     app.add_middleware(RequestContext)
     mount_api_docs(app)
+    describe_api(app)
     if not start_runner:
         from journey.runner import NullDispatcher
 

@@ -117,8 +117,8 @@ def error_statuses(method: str, path: str, operation: dict) -> set[int]:
     has_input = bool(operation.get("parameters") or operation.get("requestBody"))
     if path.startswith("/api/"):
         codes = {401, 503} | ({422} if has_input else set()) | ({404} if "{" in path else set())
-        if path.startswith("/api/portal"):
-            codes |= {410, 429} | ({403} if method == "patch" else set())
+        if path.startswith("/api/portal"):  # an unknown link is a 404, a revoked or expired one a 410
+            codes |= {404, 410, 429} | ({403} if method == "patch" else set())
         elif method != "get" or path in FORBIDDEN_READS:
             codes.add(403)
         return codes | ({409} if (method, path) in CONFLICTS else set())

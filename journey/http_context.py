@@ -33,10 +33,17 @@ def request_id(given: str | None) -> str:
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's path template (`/api/accounts/{account_id}`); a mount's prefix; `unmatched`."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) and path else "unmatched"
+    """The matched route's path template (`/api/accounts/{ref}`); a mount's prefix (`/static`); the path of a
+    plain route without parameters (FastAPI's `/openapi.json`); else `unmatched` (never a raw path)."""
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str) and path:
+        return path
+    if scope.get("endpoint") is not None:
+        if scope.get("root_path"):
+            return str(scope["root_path"])
+        if not scope.get("path_params"):
+            return str(scope.get("path", "unmatched"))
+    return "unmatched"
 
 
 class RequestContext:

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-future lint unit install install-dev postgres browser clean bench reliability docs
+.PHONY: run test test-future lint unit install install-dev postgres browser promtool clean bench reliability docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,17 @@ browser:
 	      || echo "could not install chromium: browser tests will skip (and fail where CI=true)" >&2; \
 	  else echo "chromium is missing and we are not root: browser tests will skip (and fail where CI=true)" >&2; fi; }
 
-test: install-dev lint postgres browser
+# promtool checks deploy/prometheus/alerts.yml (tests/integration/test_metrics.py): taken from Debian's prometheus
+# package, unpacked into .venv/bin (`apt-get download`, no root, nothing installed or started system-wide).
+promtool: | $(BIN)/python
+	@command -v promtool >/dev/null 2>&1 || [ -x $(BIN)/promtool ] || { \
+	  tmp=$$(mktemp -d); \
+	  (cd $$tmp && apt-get download -q prometheus >/dev/null 2>&1 && dpkg -x prometheus_*.deb x \
+	    && cp x/usr/bin/promtool $(CURDIR)/$(BIN)/promtool) \
+	    || echo "could not fetch promtool: its check of the alert rules will skip (and fail where CI=true)" >&2; \
+	  rm -rf $$tmp; }
+
+test: install-dev lint postgres browser promtool
 	@$(BIN)/python -m pytest -m "not reliability" $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest ran no tests: that proves nothing, failing" >&2; fi; exit $$rc
 

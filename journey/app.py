@@ -13,9 +13,11 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from journey import db
-from journey.api_docs import mount_api_docs
+from journey.api_docs import describe_api, mount_api_docs
 from journey.config import Settings, get_settings
 from journey.errors import JourneyError
+from journey.http_context import HEADER as REQUEST_ID_HEADER
+from journey.http_context import RequestContext, current_request_id
 from journey.logs import install_masking, masked_path
 
 log = structlog.get_logger("journey.app")
@@ -57,7 +59,9 @@ def _install_error_handlers(app: FastAPI) -> None:
             return problem(503, "database_unavailable", "the database cannot be reached; retry later",
                            {"Retry-After": "30"})
         log.exception("request.failed", path=masked_path(request.url.path))
-        return problem(500, "internal", "unexpected error; it has been logged")
+        rid = current_request_id()
+        return problem(500, "internal", "unexpected error; it has been logged",
+                       {REQUEST_ID_HEADER: rid} if rid else None)
 
 
 def _start_runner(app: FastAPI, settings: Settings) -> None:
@@ -134,7 +138,9 @@ def create_app(*, start_runner: bool = True, bind_host: str | None = None) -> Fa
                   description="Post-signature customer journeys: onboarding plans, handoff packets, "
                               "reviews and health, started by CRM webhooks.", docs_url=None, redoc_url=None)
     app.state.bind_host = bind_host
+    app.add_middleware(RequestContext)
     mount_api_docs(app)
+    describe_api(app)
     if not start_runner:
         from journey.runner import NullDispatcher
 
@@ -180,6 +186,7 @@ def _operations(app: FastAPI) -> None:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
         from journey.metrics import REGISTRY, scrape_allowed
+        from journey.metrics_db import register
 
         if not scrape_allowed(authorization=authorization, token=get_settings().metrics_token,
                               bind_host=app.state.bind_host, client_host=request.client.host if request.client
@@ -187,4 +194,5 @@ def _operations(app: FastAPI) -> None:
             raise MetricsRefused("send 'Authorization: Bearer <JOURNEY_METRICS_TOKEN>' (set it on the server), "
                                  "or scrape from loopback a server bound to loopback",
                                  headers={"WWW-Authenticate": "Bearer"})
+        register()
         return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

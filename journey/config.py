@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     smtp_from: str = "journey@localhost"
     outbox_max_attempts: int = 8
     log_level: str = "INFO"
+    log_format: str | None = Field(default=None, description="json (one JSON object a line) or console (coloured "
+                                   "text); unset: console in development, json otherwise")
     token_days: int = Field(default=90, ge=1, le=3650, description="how long a new API token works (days)")
     metrics_token: str | None = Field(default=None, description="bearer token Prometheus sends to /metrics; "
                                       "unset: /metrics answers only on a server bound to loopback")
@@ -96,6 +98,25 @@ class Settings(BaseSettings):
     def _known_orchestrator(cls, value: str) -> str:
         if value not in {"prefect", "inline"}:
             raise ValueError("JOURNEY_ORCHESTRATOR must be 'prefect' or 'inline'")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("JOURNEY_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().lower()
+        if value not in {"json", "console"}:
+            raise ValueError("JOURNEY_LOG_FORMAT must be 'json' or 'console' (unset: console in development, "
+                             "json otherwise)")
         return value
 
     @field_validator("environment")
@@ -139,6 +160,10 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def resolved_log_format(self) -> str:
+        return self.log_format or ("console" if self.is_development else "json")
 
     @property
     def allowed_domains(self) -> frozenset[str]:

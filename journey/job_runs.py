@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from journey.models import JobRun
 
+HEARTBEAT_SECONDS = 60  # an interval job's success is written to job_run at most this often
+
 
 def cron_trigger(trigger: dict[str, Any]) -> CronTrigger:
     """The APScheduler trigger of a job's `{"trigger": "cron", ...}` fields."""
@@ -26,6 +28,10 @@ def missed_fire(trigger: CronTrigger, *, last_run: datetime, now: datetime) -> d
     """The first fire time after `last_run` if it is already past (the job missed it), else None."""
     fire = trigger.get_next_fire_time(last_run, last_run)
     return fire if fire is not None and fire <= now else None
+
+
+def last_runs(session: Session) -> dict[str, datetime]:
+    return {job_id: at for job_id, at in session.execute(select(JobRun.job_id, JobRun.last_run_at))}
 
 
 def last_run(session: Session, job_id: str) -> datetime | None:

@@ -1,12 +1,21 @@
-"""Logging for the long-running commands (serve, scheduler, worker): structlog at JOURNEY_LOG_LEVEL.
+"""Logging for the long-running commands (serve, scheduler, worker): structlog at JOURNEY_LOG_LEVEL, as JSON
+lines (JOURNEY_LOG_FORMAT=json, the default outside development) or coloured console text.
 
-Every line goes through :func:`mask_secrets`: the Salesforce path token (it is part of the webhook URL)
-and the configured secrets never reach a log, and a traceback is printed without its frames' locals
-(structlog's rich tracebacks would otherwise show a request's token or the settings object).
+:func:`configure` makes one pipeline for every line of the process: journey's structlog loggers and the standard
+library's (uvicorn, Prefect, APScheduler, SQLAlchemy) alike end in one handler on the root logger whose
+`structlog.stdlib.ProcessorFormatter` adds the time, level, logger name and the context bound with
+`structlog.contextvars` (request_id, event_id, deal_id, account_id), then renders. Prefect's own logging setup
+(run at its import, in this process and in its flow-run subprocesses) reads `prefect_logging.yml`, which keeps
+its API handlers (the Prefect UI's logs) and sends everything else to this pipeline.
+
+Every line goes through :func:`mask_secrets`: the Salesforce path token (it is part of the webhook URL), share
+and sign-in link tokens, and the configured secrets never reach a log, and a traceback is printed without its
+frames' locals (structlog's rich tracebacks would otherwise show a request's token or the settings object).
 """
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import traceback
@@ -16,11 +25,18 @@ from typing import Any
 
 import structlog
 
+from journey.config import get_settings
+
 MASK = "***"
 SECRET_SETTINGS = ("secret_key", "salesforce_path_token", "hubspot_client_secret", "hubspot_access_token",
-                   "pipedrive_password", "pipedrive_api_token", "webhook_secret")
+                   "pipedrive_password", "pipedrive_api_token", "webhook_secret", "salesforce_client_secret",
+                   "metrics_token", "slack_webhook_url", "smtp_url")
 _SALESFORCE_PATH = re.compile(r"(/webhooks/salesforce/)[^/?#\s\"'<>]+")
 _SHARE_PATH = re.compile(r"(/p/)sp_[^/?#\s\"'<>]+")  # a customer's share link: its token is its key
+_SIGNIN_PATH = re.compile(r"(/signin/link/)[^/?#\s\"'<>]+")  # a sign-in link's token signs its holder in
+PREFECT_LOGGING = os.path.join(os.path.dirname(__file__), "prefect_logging.yml")
+FORMATS = ("json", "console")
+_HANDLER_NAME = "journey"
 _PLAIN = (int, float, bool, type(None))
 
 
@@ -34,13 +50,60 @@ class _Stderr:
         sys.stderr.flush()
 
 
-def configure(level: str) -> None:
-    """Drop events below `level` (INFO by default): a sweep that found nothing logs at debug."""
+def _numeric(level: str) -> int:
     numeric = logging.getLevelName(level.upper())
-    if not isinstance(numeric, int):
-        numeric = logging.INFO
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(numeric))
-    install_masking()
+    return numeric if isinstance(numeric, int) else logging.INFO
+
+
+def _renderer(fmt: str) -> Any:
+    if fmt == "console":
+        return structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    return structlog.processors.JSONRenderer()
+
+
+def formatter(fmt: str) -> logging.Formatter:
+    """The formatter of the one root handler: every record, structlog's or the standard library's, rendered
+    with its context, its secrets masked."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.contextvars.merge_contextvars, structlog.stdlib.add_logger_name,
+                           structlog.stdlib.add_log_level, structlog.stdlib.ExtraAdder()],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.TimeStamper(fmt="iso", utc=True), mask_secrets, _renderer(fmt)])
+
+
+def configure(level: str, fmt: str = "json") -> logging.Handler:
+    """Route every log line of this process through one pipeline at `level` (a sweep that found nothing logs
+    at debug), rendered as `fmt` (json or console) on stderr. Idempotent: the handler is replaced."""
+    numeric = _numeric(level)
+    structlog.configure(
+        processors=[structlog.contextvars.merge_contextvars, structlog.stdlib.add_logger_name,
+                    structlog.stdlib.add_log_level, mask_secrets,
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(), wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        cache_logger_on_first_use=False)
+    handler = logging.StreamHandler(_Stderr())  # type: ignore[arg-type]
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(formatter(fmt))
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
+    root.setLevel(numeric)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "apscheduler"):
+        logger = logging.getLogger(name)
+        logger.handlers, logger.propagate = [], True
+    logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))  # "Running job ..." every second
+    # Prefect reads it when imported, here and in the flow-run subprocesses it starts (they inherit it)
+    os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", PREFECT_LOGGING)
+    return handler
+
+
+def prefect_handler() -> logging.Handler:
+    """The root handler `prefect_logging.yml` names: this process's pipeline, configured from the settings if
+    nothing configured it yet (a flow-run subprocess Prefect started)."""
+    for handler in logging.getLogger().handlers:
+        if handler.get_name() == _HANDLER_NAME:
+            return handler
+    settings = get_settings()
+    return configure(settings.log_level, settings.resolved_log_format)
 
 
 @contextmanager
@@ -48,8 +111,9 @@ def on_stderr(level: str) -> Iterator[None]:
     """Log to stderr at `level` for the length of a command whose stdout is its result; the previous
     configuration is back afterwards (a command run in-process, by a test, leaves nothing behind)."""
     before = structlog.get_config()
-    configure(level)
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(_Stderr()))  # type: ignore[arg-type]
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(_numeric(level)),
+                        logger_factory=structlog.PrintLoggerFactory(_Stderr()))  # type: ignore[arg-type]
+    install_masking()
     try:
         yield
     finally:
@@ -64,8 +128,11 @@ def install_masking() -> None:
 
 
 def masked_path(path: str) -> str:
-    """A URL or path with the Salesforce webhook's secret path segment, or a share link's token, replaced by ***."""
-    return _SHARE_PATH.sub(rf"\g<1>{MASK}", _SALESFORCE_PATH.sub(rf"\g<1>{MASK}", path))
+    """A URL or path with the Salesforce webhook's secret path segment, or a share or sign-in link's token,
+    replaced by ***."""
+    for pattern in (_SALESFORCE_PATH, _SHARE_PATH, _SIGNIN_PATH):
+        path = pattern.sub(rf"\g<1>{MASK}", path)
+    return path
 
 
 def mask(text: str, secrets: list[str]) -> str:
@@ -100,8 +167,6 @@ def mask_secrets(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str,
 
 def _configured_secrets() -> list[str]:
     try:
-        from journey.config import get_settings
-
         settings = get_settings()
     except Exception:  # noqa: BLE001 - logging must work even with settings that do not load
         return []

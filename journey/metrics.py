@@ -1,13 +1,39 @@
-"""Prometheus counters per webhook source: received, duplicate, rejected (by reason), processed, dead; CRM
-writes; and who may scrape them."""
+"""Prometheus metrics of this process: the standard process and Python collectors, HTTP requests per route
+template and status class, counters per webhook source (received, duplicate, rejected by reason), inbox event
+outcomes and CRM writes run here; and who may scrape them.
+
+Counters live in the process that counts: in scaled-out mode flows run in `journey worker`'s flow-run
+subprocesses, so `journey_event_outcome_total` of an API process counts only what it ran itself. The cluster's
+truth (backlogs, dead letters, events by status, the scheduler's heartbeats) is read from the database at scrape
+time by `journey.metrics_db`, which any API process serves alike. See docs/notes-observe.md.
+"""
 from __future__ import annotations
 
 import hmac
 import ipaddress
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+)
 
+disable_created_metrics()  # no `_created` series beside every counter and histogram
 REGISTRY = CollectorRegistry()
+for _standard in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):  # process_*, python_info, python_gc_*
+    REGISTRY.register(_standard)
+_HTTP = Histogram("journey_http_request_duration_seconds", "HTTP requests by method, route template and status "
+                  "class (2xx, 4xx...), from the first byte received to the last sent",
+                  ["method", "route", "status"], registry=REGISTRY,
+                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+
+def http_request(method: str, route: str, status: int, seconds: float) -> None:
+    _HTTP.labels(method, route, f"{status // 100}xx").observe(seconds)
 _RECEIVED = Counter("journey_webhook_received_total", "Deliveries stored in the inbox", ["source"],
                     registry=REGISTRY)
 _DUPLICATE = Counter("journey_webhook_duplicate_total", "Deliveries already in the inbox", ["source"],

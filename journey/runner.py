@@ -7,6 +7,7 @@ re-run after a crash completes without doubling anything.
 """
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 import traceback
@@ -73,7 +74,13 @@ def still_pending(batch: list[tuple[int, str]]) -> list[tuple[int, str]]:
 
 
 def process_event(event_id: int, event_type: str, *, settings: Settings, mode: str | None = None) -> str:
-    """Run one claimed event to its outcome: processed, ignored, retry later, or dead."""
+    """Run one claimed event to its outcome: processed, ignored, retry later, or dead. Its log lines carry the
+    event's context (event, deal and account ids), in a context of their own that ends with the run."""
+    return contextvars.copy_context().run(_process_event, event_id, event_type, settings=settings, mode=mode)
+
+
+def _process_event(event_id: int, event_type: str, *, settings: Settings, mode: str | None) -> str:
+    structlog.contextvars.bind_contextvars(**steps.event_context(event_id))
     started = time.monotonic()
     try:
         handled = orchestrator.run_flow(event_type, event_id, mode=mode or settings.orchestrator)
@@ -87,18 +94,17 @@ def process_event(event_id: int, event_type: str, *, settings: Settings, mode: s
     except DealNotKnownYet as exc:
         outcome = steps.defer_event(event_id, event_type, str(exc), settings.wait_for_signed_hours)
     except UpstreamUnavailable as exc:  # a CRM API is down: wait for it (Retry-After), don't burn the attempts
-        log.warning("event.upstream_unavailable", event_id=event_id, type=event_type, error=str(exc),
-                    retry_after=exc.retry_after)
+        log.warning("event.upstream_unavailable", error=str(exc), retry_after=exc.retry_after)
         dead = steps.fail_event(event_id, f"{type(exc).__name__}: {exc}", settings.upstream_max_attempts,
                                 upstream=True, retry_after=exc.retry_after)
         outcome = "dead" if dead else "retry"
     except Exception as exc:  # noqa: BLE001 - any failure of a flow is recorded on its event
         error = f"{type(exc).__name__}: {exc}"
-        log.warning("event.failed", event_id=event_id, type=event_type, error=error,
-                    trace=traceback.format_exc(limit=3))
+        log.warning("event.failed", error=error, trace=traceback.format_exc(limit=3))
         dead = steps.fail_event(event_id, error, settings.event_max_attempts)
         outcome = "dead" if dead else "retry"
     metrics.outcome(steps.event_source(event_id), event_type, outcome, time.monotonic() - started)
+    log.debug("event.done", outcome=outcome, seconds=round(time.monotonic() - started, 3))
     return outcome
 
 

@@ -4,7 +4,9 @@ Truth lives in the database (review reminder rows, reviews, the inbox), never in
 scheduler keeps its few jobs in memory and runs each interval job at start (catching up on everything
 that fell due while it was down) and then on its interval, with `coalesce=True`, `max_instances=1` and
 no misfire grace limit. Cron jobs (nightly, weekly) record their last successful run in `job_run`; at
-start, one whose latest fire time came after that run (missed while no scheduler ran) runs once.
+start, one whose latest fire time came after that run (missed while no scheduler ran) runs once. Interval
+jobs record theirs too, at most once a minute (job_runs.HEARTBEAT_SECONDS): `/metrics` reads `job_run` to
+tell a silent scheduler (journey.metrics_db).
 Jobs are one-line triggers into services; each opens its own transaction per batch, and every claim
 is a single SQL statement, so a job can re-run, overlap a second scheduler or crash half-way without
 sending anything twice.
@@ -62,21 +64,29 @@ def _did_something(result: object) -> bool:
 
 
 def _logged(job: JobSpec, wake: Callable[[], None] | None) -> Callable[[], None]:
-    """The job, its failures logged (it runs again next time); a cron job's success is recorded."""
+    """The job, its failures logged (it runs again next time); its success is recorded (an interval job's at
+    most every job_runs.HEARTBEAT_SECONDS). Its log lines carry `job`."""
     actor = Actor(ActorKind.scheduler, job.name)
+    recorded: list[datetime] = []
 
     def run() -> None:
+        with structlog.contextvars.bound_contextvars(job=job.name):
+            _run()
+
+    def _run() -> None:
         started = utcnow()
         try:
             result = run_job(job, now=started, actor=actor, wake=wake)
-            if job.is_cron:
+            beat = not recorded or (started - recorded[-1]).total_seconds() >= job_runs.HEARTBEAT_SECONDS
+            if job.is_cron or beat:
                 with db.transaction() as session:
                     job_runs.record_run(session, job_id=job.name, at=started)
+                recorded[:] = [started]
         except Exception:  # noqa: BLE001 - a failing job must not stop the others; it runs again next time
-            log.exception("job.failed", job=job.name)
+            log.exception("job.failed")
             return
         if result:
-            (log.info if _did_something(result) else log.debug)("job.done", job=job.name, result=result)
+            (log.info if _did_something(result) else log.debug)("job.done", result=result)
 
     return run
 

@@ -8,6 +8,8 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import structlog
+
 from journey import db
 from journey.audit import Actor
 from journey.deals import repository as deals_repository
@@ -45,6 +47,25 @@ def event_source(event_id: int) -> str:
             return event.source if event else "unknown"
     except Exception:  # noqa: BLE001 - a metric label never fails the event
         return "unknown"
+
+
+def event_context(event_id: int) -> dict[str, Any]:
+    """What the logs of an event's run carry: its id, source and type, the CRM's deal id and, once the deal is
+    known here, its deal and account ids. Never fails (the run records its own errors)."""
+    context: dict[str, Any] = {"event_id": event_id}
+    try:
+        with db.transaction(writer=False) as session:
+            event = inbox_repository.get(session, event_id)
+            if event is None:
+                return context
+            context.update(source=event.source, event_type=event.type, crm_deal=event.subject)
+            deal = (deals_repository.deal_by_crm(session, source=event.source, external_id=event.subject)
+                    if event.subject else None)
+            if deal is not None:
+                context.update(deal_id=deal.id, account_id=deal.account_id)
+    except Exception:  # noqa: BLE001, S110 - a log's context never fails the event (its run records the error)
+        pass
+    return context
 
 
 def describe_event(event_id: int) -> str:
@@ -85,6 +106,7 @@ def open_journey(event_id: int) -> int:
         signed = DealSigned.model_validate(data)
         opened = deals_service.record_signed_deal(session, source=source, occurred_at=occurred_at,
                                                   signed=signed, actor=FLOW_ACTOR)
+        structlog.contextvars.bind_contextvars(deal_id=opened.deal_id, account_id=opened.account_id)
         inbox_repository.wake_subject(session, source=source, subject=signed.deal.id, now=utcnow())
         return opened.journey_id
 

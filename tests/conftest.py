@@ -126,6 +126,23 @@ def _isolated_settings(monkeypatch, tmp_path) -> Iterator[None]:
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _logging_restored(monkeypatch) -> Iterator[None]:
+    """A test that configures logging (`journey serve` run in-process, the log tests) leaves nothing behind:
+    structlog's configuration, the root logger's handlers and level, the bound context, Prefect's settings path."""
+    import logging
+
+    import structlog
+
+    config, root = structlog.get_config(), logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    monkeypatch.delenv("PREFECT_LOGGING_SETTINGS_PATH", raising=False)
+    yield
+    structlog.configure(**config)
+    structlog.contextvars.clear_contextvars()
+    root.handlers, root.level = handlers, level
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request, tmp_path_factory) -> str:
     """A migrated database of each kind, once per test session."""

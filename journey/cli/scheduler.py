@@ -20,7 +20,7 @@ def run(poll: float = typer.Option(2.0, help="seconds between leader checks (and
     from journey.scheduler import SchedulerService
 
     settings = get_settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.resolved_log_format)
     service = SchedulerService(settings, poll=poll)
     stopped = threading.Event()
 

@@ -61,7 +61,7 @@ def serve(*, host: str, port: int) -> None:
     if problem:  # every delivery would fail: refuse to start rather than answer errors
         typer.secho(f"error: {problem}", fg="red", err=True)
         raise typer.Exit(2)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.resolved_log_format)
     if settings.is_sqlite:
         migrations.upgrade()
     local = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only to reach ourselves
@@ -73,10 +73,13 @@ def serve(*, host: str, port: int) -> None:
     typer.echo(f"journey serving on {base}  (API docs: {base}/docs; {settings.environment})")
     signal.signal(signal.SIGTERM, _exit_cleanly)
     url_file = private_dir(settings.data_dir) / URL_FILE
-    url_file.write_text(base + "\n")
+    url_file.write_text(base + "
+")
     try:
+        # log_config=None: uvicorn's loggers keep journey's pipeline (logs.configure); its access log stays off,
+        # journey's own `http.request` line carries the request id, the route and a masked path instead
         uvicorn.run(create_app(bind_host=host), host=host, port=port, log_level=settings.log_level.lower(),
-                    access_log=False, timeout_graceful_shutdown=STOP_REQUESTS_SECONDS)
+                    log_config=None, access_log=False, timeout_graceful_shutdown=STOP_REQUESTS_SECONDS)
     finally:
         url_file.unlink(missing_ok=True)
 

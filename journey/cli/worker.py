@@ -13,7 +13,7 @@ def worker(concurrency: int = typer.Option(4, min=1, max=64, help="flow runs at 
     from journey.config import get_settings
 
     settings = get_settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.resolved_log_format)
     if not os.environ.get("PREFECT_API_URL"):
         raise typer.BadParameter("set PREFECT_API_URL to the Prefect server (e.g. http://127.0.0.1:4200/api)")
     if settings.is_sqlite:

@@ -116,14 +116,16 @@ def _settle(session: Any, plan: Planned, outcome: Outcome | None, *, now: dateti
     if outcome.result == "retry" and claim.attempts < MAX_ATTEMPTS:
         wait = domain.backoff(claim.attempts, outcome.retry_after)
         repository.record(session, claim, due_at=now + wait, error=outcome.error)
-        log.info("writeback.retry", crm=claim.crm, record=claim.object_id, error=outcome.error)
+        log.info("writeback.retry", crm=claim.crm, record=claim.object_id, account_id=claim.account_id,
+                 deal_id=claim.deal_id, error=outcome.error)
         metrics.crm_write(claim.crm, "retry")
         return "retry"
     error = outcome.error or "refused"
     if outcome.result == "retry":
         error = f"gave up after {claim.attempts} attempts: {error}"
     repository.record(session, claim, status="dead", error=error)
-    log.warning("writeback.dead", crm=claim.crm, record=claim.object_id, error=error)
+    log.warning("writeback.dead", crm=claim.crm, record=claim.object_id, account_id=claim.account_id,
+                deal_id=claim.deal_id, error=error)
     metrics.crm_write(claim.crm, "dead")
     return "dead"
 

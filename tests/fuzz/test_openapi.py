@@ -27,9 +27,13 @@ def _is_problem(response) -> bool:  # type: ignore[no-untyped-def]
 
 
 def _check(case, headers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
+
     response = case.call(headers=headers)
     where = f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
     assert response.status_code < 500, where
+    # every status and content type the server answers is the one /openapi.json documents (journey.api_docs)
+    case.validate_response(response, checks=[status_code_conformance, content_type_conformance])
     path = case.operation.path
     if response.status_code >= 400 and path.startswith(("/api/", "/webhooks/")) and "salesforce" not in path:
         assert _is_problem(response), where

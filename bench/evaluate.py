@@ -152,8 +152,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=1, help="cost arms alternate; medians of the rounds")
     parser.add_argument("--inline", action="store_true", help="also the arm evaluating in each request")
-    parser.add_argument("--set", action="append", default=[], metavar="JOURNEY_X=VALUE",
-                        help="a setting for the evaluate-on-change arm, to try another (default: none)")
+    parser.add_argument("--arm", action="append", default=[], metavar="NAME:JOURNEY_X=V[,JOURNEY_Y=W]",
+                        help="one more evaluate-on-change arm with other settings (e.g. the former defaults)")
     parser.add_argument("--full", action="store_true", help="10,000 signals over 1,000 accounts, 40 trials, 2 rounds")
     parser.add_argument("--no-record", action="store_true", help="do not write bench/RESULTS.md")
     args = parser.parse_args()
@@ -170,7 +170,10 @@ def main() -> None:
     print("\n".join(rows), flush=True)
 
     arms = {"store only (nothing evaluated)": {"JOURNEY_SCHEDULER": "0"},
-            "evaluate on change (default)": dict(s.split("=", 1) for s in args.set)}
+            "evaluate on change (default)": {}}
+    for extra in args.arm:
+        name, _, settings = extra.partition(":")
+        arms[name] = dict(s.split("=", 1) for s in settings.split(",") if s)
     if args.inline:
         arms["evaluate in each request"] = {"JOURNEY_EVALUATE_INLINE_MAX_ACCOUNTS": "1000000"}
     runs: dict[str, list[tuple[float, float, int]]] = {arm: [] for arm in arms}

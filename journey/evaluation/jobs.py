@@ -1,11 +1,13 @@
 """The evaluate-on-change sweep: take the accounts whose inputs moved off the work list and evaluate
 them, 500 per transaction (the claim and the evaluation commit together; a crash puts them back).
 
-Scheduled every JOURNEY_EVALUATE_INTERVAL_SECONDS (1 s). It waits for a burst to end: an account is
-taken once nothing moved it for JOURNEY_EVALUATE_QUIET_SECONDS (1 s), or once it has waited
-JOURNEY_EVALUATE_MAX_WAIT_SECONDS (10 s) however busy it stays; so 10,000 signals sent in batches for
-1,000 accounts are about one evaluation per account, not one per batch. Run by hand (`journey jobs run
-evaluate_changed_accounts`) it takes everything pending at once.
+Scheduled every JOURNEY_EVALUATE_INTERVAL_SECONDS (0.25 s). It waits for a burst to end: every marked
+account is taken once nothing at all was marked for JOURNEY_EVALUATE_SETTLE_SECONDS (0.25 s: the burst is
+over); while the list stays busy, an account is taken once nothing moved it for
+JOURNEY_EVALUATE_QUIET_SECONDS (1 s), or once it has waited JOURNEY_EVALUATE_MAX_WAIT_SECONDS (10 s)
+however busy it stays. So 10,000 signals sent in batches for 1,000 accounts are about one evaluation per
+account, not one per batch, and the last one is evaluated a quarter of a second after the burst. Run by
+hand (`journey jobs run evaluate_changed_accounts`) it takes everything pending at once.
 """
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ def evaluate_changed_accounts(ctx: JobContext) -> dict[str, int]:
     settings = get_settings()
     quiet = timedelta(seconds=settings.evaluate_quiet_seconds if ctx.debounce else 0)
     longest = timedelta(seconds=settings.evaluate_max_wait_seconds if ctx.debounce else 0)
-    total, window = service.Evaluated(), {"quiet_since": ctx.now - quiet, "waiting_since": ctx.now - longest}
+    settle = timedelta(seconds=settings.evaluate_settle_seconds if ctx.debounce else 0)
+    total = service.Evaluated()
+    window = {"quiet_since": ctx.now - quiet, "waiting_since": ctx.now - longest, "settled_since": ctx.now - settle}
     with ctx.transaction(writer=False) as session:
         due = repository.any_due(session, **window)
     while due:

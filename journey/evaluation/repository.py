@@ -5,8 +5,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from journey.models import PendingEvaluation
 
@@ -34,25 +34,31 @@ def mark(session: Session, account_ids: Iterable[int], *, now: datetime) -> int:
     return len(ids)
 
 
-def _due(quiet_since: datetime, waiting_since: datetime) -> Any:
-    return or_(PendingEvaluation.last_marked_at <= quiet_since, PendingEvaluation.first_marked_at <= waiting_since)
+def _due(quiet_since: datetime, waiting_since: datetime, settled_since: datetime | None) -> Any:
+    due = [PendingEvaluation.last_marked_at <= quiet_since, PendingEvaluation.first_marked_at <= waiting_since]
+    if settled_since is not None:  # nothing at all marked since: the burst is over, every account is due
+        newer = aliased(PendingEvaluation)
+        due.append(~exists().where(newer.last_marked_at > settled_since))
+    return or_(*due)
 
 
-def any_due(session: Session, *, quiet_since: datetime, waiting_since: datetime) -> bool:
-    """A read before the claim: the sweep runs every second, and an empty list must not take SQLite's
-    write lock from the requests every second."""
-    stmt = select(PendingEvaluation.account_id).where(_due(quiet_since, waiting_since)).limit(1)
+def any_due(session: Session, *, quiet_since: datetime, waiting_since: datetime,
+            settled_since: datetime | None = None) -> bool:
+    """A read before the claim: the sweep runs several times a second, and an empty list must not take
+    SQLite's write lock from the requests each time."""
+    stmt = select(PendingEvaluation.account_id).where(_due(quiet_since, waiting_since, settled_since)).limit(1)
     return session.scalar(stmt) is not None
 
 
 def claim(session: Session, *, quiet_since: datetime, waiting_since: datetime, limit: int,
-          account_ids: Sequence[int] | None = None) -> list[int]:
-    """Take up to `limit` accounts off the list, in one statement: those unchanged since `quiet_since`
-    (a burst is over) or waiting since `waiting_since` (a long burst does not starve them).
+          settled_since: datetime | None = None, account_ids: Sequence[int] | None = None) -> list[int]:
+    """Take up to `limit` accounts off the list, in one statement: every account once nothing at all was
+    marked since `settled_since` (a burst is over), else those unchanged since `quiet_since` (a busy list
+    does not hold a quiet account) or waiting since `waiting_since` (a long burst does not starve them).
 
     The caller evaluates them in the same transaction: a rollback puts them back. PostgreSQL: `FOR
     UPDATE SKIP LOCKED`, so concurrent sweeps take disjoint sets; SQLite: `BEGIN IMMEDIATE` serialises."""
-    due = (select(PendingEvaluation.account_id).where(_due(quiet_since, waiting_since))
+    due = (select(PendingEvaluation.account_id).where(_due(quiet_since, waiting_since, settled_since))
            .order_by(PendingEvaluation.first_marked_at, PendingEvaluation.account_id).limit(limit))
     if account_ids is not None:
         due = due.where(PendingEvaluation.account_id.in_(account_ids))

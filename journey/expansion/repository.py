@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from journey.db import among
 from journey.expansion.domain import UpcomingReview
 from journey.kit import as_utc
 from journey.models import Account, Deal, HealthScore, Reminder, Review, Signal
@@ -20,14 +21,15 @@ def account_ids_with_am(session: Session, after_id: int, limit: int) -> list[int
 
 
 def accounts(session: Session, account_ids: Sequence[int]) -> dict[int, Any]:
-    stmt = select(Account.id, Account.name, Account.csm_id, Account.am_id).where(Account.id.in_(account_ids))
+    stmt = (select(Account.id, Account.name, Account.csm_id, Account.am_id)
+            .where(among(session, Account.id, account_ids)))
     return {r.id: r for r in session.execute(stmt)}
 
 
 def last_reminder_at(session: Session, account_ids: Sequence[int], kinds: Sequence[str]
                      ) -> dict[tuple[int, str], datetime]:
     stmt = (select(Reminder.account_id, Reminder.kind, func.max(Reminder.created_at))
-            .where(Reminder.account_id.in_(account_ids), Reminder.kind.in_(kinds))
+            .where(among(session, Reminder.account_id, account_ids), Reminder.kind.in_(kinds))
             .group_by(Reminder.account_id, Reminder.kind))
     return {(a, k): at for a, k, at in session.execute(stmt)}
 
@@ -40,7 +42,7 @@ def seat_usage(session: Session, account_ids: Sequence[int], *, for_days: int, n
     every few days still cover the whole period)."""
     since = now - timedelta(days=for_days + 7)
     stmt = (select(Signal.account_id, func.min(Signal.value), func.min(Signal.at))
-            .where(Signal.account_id.in_(account_ids), Signal.metric == "active_users", Signal.at > since,
+            .where(among(session, Signal.account_id, account_ids), Signal.metric == "active_users", Signal.at > since,
                    Signal.at <= now).group_by(Signal.account_id))
     out = {}
     for account_id, low, first in session.execute(stmt):
@@ -53,7 +55,7 @@ def seat_usage(session: Session, account_ids: Sequence[int], *, for_days: int, n
 def next_reviews(session: Session, account_ids: Sequence[int], *, today: date, until: date
                  ) -> dict[int, UpcomingReview]:
     stmt = (select(Review.id, Review.account_id, Review.kind, Review.title, Review.due_on)
-            .where(Review.account_id.in_(account_ids), Review.due_on >= today, Review.due_on <= until,
+            .where(among(session, Review.account_id, account_ids), Review.due_on >= today, Review.due_on <= until,
                    Review.status.in_(["proposed", "scheduled"])).order_by(Review.due_on, Review.id))
     out: dict[int, UpcomingReview] = {}
     for r in session.execute(stmt):
@@ -63,7 +65,7 @@ def next_reviews(session: Session, account_ids: Sequence[int], *, today: date, u
 
 def contract_ends(session: Session, account_ids: Sequence[int], today: date) -> dict[int, date]:
     stmt = (select(Deal.account_id, func.min(Deal.contract_end))
-            .where(Deal.account_id.in_(account_ids), Deal.status == "won", Deal.contract_end >= today)
+            .where(among(session, Deal.account_id, account_ids), Deal.status == "won", Deal.contract_end >= today)
             .group_by(Deal.account_id))
     return dict(session.execute(stmt).tuples().all())
 
@@ -77,7 +79,7 @@ def stored_health(session: Session, account_ids: Sequence[int], *, band: str, or
     `band`, and of `or_ids` whatever their band (the contributions are read only for those)."""
     stmt = (select(HealthScore.account_id, HealthScore.band, HealthScore.score, HealthScore.band_changed_at,
                    HealthScore.contributions)
-            .where(HealthScore.account_id.in_(account_ids),
+            .where(among(session, HealthScore.account_id, account_ids),
                    or_(HealthScore.band == band, HealthScore.account_id.in_(or_ids))))
     return {r.account_id: r for r in session.execute(stmt)}
 
@@ -85,7 +87,7 @@ def stored_health(session: Session, account_ids: Sequence[int], *, band: str, or
 def escalations_open_since(session: Session, account_ids: Sequence[int], *, now: datetime) -> dict[int, datetime]:
     """When the open escalation of each account opened: the first `escalation_open` signal at 1 after the
     last one at 0 (accounts whose latest says closed, or that never sent one, are not in the answer)."""
-    escalation = (Signal.account_id.in_(account_ids), Signal.metric == "escalation_open", Signal.at <= now)
+    escalation = (among(session, Signal.account_id, account_ids), Signal.metric == "escalation_open", Signal.at <= now)
     closed = (select(Signal.account_id, func.max(Signal.at).label("at")).where(*escalation, Signal.value < 0.5)
               .group_by(Signal.account_id).subquery())
     stmt = (select(Signal.account_id, func.min(Signal.at))

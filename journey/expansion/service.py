@@ -3,6 +3,7 @@ messages in the caller's transaction (flush, never commit)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from journey.expansion import domain, repository
 from journey.health import repository as health_repository
 from journey.kpis import opportunities
 from journey.notify import emails
+from journey.notify import repository as notify_repository
 from journey.notify import service as notify_service
 
 if TYPE_CHECKING:
@@ -54,15 +56,16 @@ def raise_risk_alerts(session: Session, *, changes: Sequence[ScoreChange], now: 
         return raised
     last = repository.last_reminder_at(session, list(alerts), ["risk.turned_red", "risk.dropped"])
     members = members_by_id(session, {accounts[a].csm_id for a in alerts})
+    pending = []
     for account_id, alert in alerts.items():
         recent = last.get((account_id, alert.kind))
         if alert.kind == "risk.dropped" and recent and now - recent < timedelta(days=policy.cooldown_days):
             continue
         account = accounts[account_id]
-        raised += _remind(session, kind=alert.kind, member=members[account.csm_id], account=account,
-                          reason=alert.reason, dedupe_key=f"{alert.kind}:{account_id}:{now.date().isoformat()}",
-                          now=now, channels=policy.channels, subject=f"Health alert: {account.name}")
-    return raised
+        pending.append(_Pending(alert.kind, members[account.csm_id], account, alert.reason,
+                                f"{alert.kind}:{account_id}:{now.date().isoformat()}", tuple(policy.channels),
+                                f"Health alert: {account.name}"))
+    return raised + _remind_all(session, pending, now=now)
 
 
 def raise_unresolved_alerts(session: Session, *, account_ids: Sequence[int], now: datetime) -> int:
@@ -78,7 +81,7 @@ def raise_unresolved_alerts(session: Session, *, account_ids: Sequence[int], now
     accounts = repository.accounts(session, list(candidates))
     last = repository.last_reminder_at(session, list(candidates), ["risk.unresolved"])
     members = members_by_id(session, {a.csm_id for a in accounts.values() if a.csm_id})
-    raised = 0
+    pending = []
     for account_id in sorted(candidates):
         account, health, since = accounts[account_id], stored.get(account_id), escalations.get(account_id)
         recent = last.get((account_id, "risk.unresolved"))
@@ -91,10 +94,10 @@ def raise_unresolved_alerts(session: Session, *, account_ids: Sequence[int], now
             costs=domain.top_costs(health.contributions) if health else ())
         alert = domain.unresolved_risk(state, today=now.date(), policy=policy)
         if alert is not None:
-            raised += _remind(session, kind=alert.kind, member=members[account.csm_id], account=account,
-                              reason=alert.reason, dedupe_key=f"{alert.kind}:{account_id}:{now.date().isoformat()}",
-                              now=now, channels=policy.channels, subject=f"Still at risk: {account.name}")
-    return raised
+            pending.append(_Pending(alert.kind, members[account.csm_id], account, alert.reason,
+                                    f"{alert.kind}:{account_id}:{now.date().isoformat()}", tuple(policy.channels),
+                                    f"Still at risk: {account.name}"))
+    return _remind_all(session, pending, now=now)
 
 
 # ------------------------------------------------------------------------------------------ expansion
@@ -107,7 +110,7 @@ def evaluate_rules(session: Session, *, account_ids: Sequence[int], now: datetim
     accounts = repository.accounts(session, account_ids)
     last = repository.last_reminder_at(session, account_ids, [f"expansion.{r.name}" for r in rules.rules])
     members = members_by_id(session, {a.am_id for a in accounts.values() if a.am_id})
-    raised = 0
+    pending, titles = [], []
     for account_id, state in states.items():
         am = members.get(accounts[account_id].am_id)
         if am is None:
@@ -117,13 +120,13 @@ def evaluate_rules(session: Session, *, account_ids: Sequence[int], now: datetim
             recent = last.get((account_id, kind))
             if trigger.cooldown and recent and now - recent < timedelta(days=trigger.rule.cooldown_days):
                 continue
-            raised += _remind(session, kind=kind, member=am, account=accounts[account_id], reason=trigger.reason,
-                              dedupe_key=f"{kind}:{account_id}:{trigger.period}", now=now,
-                              channels=trigger.rule.channels, details=trigger.details,
-                              subject=f"Expansion: {accounts[account_id].name}",
-                              review_id=trigger.details.get("review_id"))
-            opportunities.raise_opportunity(session, account_id=account_id, title=trigger.rule.name.replace("_", " ")
-                                            .capitalize(), source="rule", now=now)
+            pending.append(_Pending(kind, am, accounts[account_id], trigger.reason,
+                                    f"{kind}:{account_id}:{trigger.period}", tuple(trigger.rule.channels),
+                                    f"Expansion: {accounts[account_id].name}", trigger.details,
+                                    trigger.details.get("review_id")))
+            titles.append((account_id, trigger.rule.name.replace("_", " ").capitalize()))
+    raised = _remind_all(session, pending, now=now)
+    opportunities.raise_rule_opportunities(session, wanted=titles, now=now)
     return raised
 
 
@@ -161,20 +164,45 @@ def account_states(session: Session, *, account_ids: Sequence[int], now: datetim
 
 
 # -------------------------------------------------------------------------------------------- sending
-def _remind(session: Session, *, kind: str, member: Any, account: Any, reason: str, dedupe_key: str, now: datetime,
-            channels: Sequence[str], subject: str, details: dict[str, Any] | None = None,
-            review_id: int | None = None) -> int:
-    attachments = _review_attachment(session, review_id, now) if review_id else []
-    health = health_repository.health_refs(session, [account.id]).get(account.id)
-    message = emails.render("reminder", subject=subject, reason=reason,
-                            account={"id": account.id, "name": account.name},
-                            health={"score": health[0], "band": health[1]} if health else None,
-                            attachments=attachments,
-                            attachments_note="The review's calendar invitation is attached." if attachments else None)
-    created = notify_service.remind(session, kind=kind, assignee=member, account_id=account.id, due_at=now,
-                                    reason=reason, dedupe_key=dedupe_key, now=now, subject=subject,
-                                    details=details or {}, message=message, channels=tuple(channels))
-    return 0 if created is None else 1
+@dataclass(frozen=True)
+class _Pending:  # a reminder a rule wants raised: written by `_remind_all` unless its dedupe key is used
+    kind: str
+    member: Any
+    account: Any
+    reason: str
+    dedupe_key: str
+    channels: tuple[str, ...]
+    subject: str
+    details: dict[str, Any] | None = None
+    review_id: int | None = None
+
+
+def _remind_all(session: Session, pending: Sequence[_Pending], *, now: datetime) -> int:
+    """Raise a batch of reminders set-based: one read of the dedupe keys already used (a rule firing again
+    renders nothing), one read of the accounts' health, the message of each new one rendered from the
+    compiled template, then one multi-row insert of reminders and one of outbox messages. How many were new."""
+    if not pending:
+        return 0
+    used = notify_repository.used_dedupe_keys(session, [p.dedupe_key for p in pending])
+    fresh = [p for p in pending if p.dedupe_key not in used]
+    if not fresh:
+        return 0
+    health = health_repository.health_refs(session, {p.account.id for p in fresh})
+    items = []
+    for p in fresh:
+        attachments = _review_attachment(session, p.review_id, now) if p.review_id else []
+        score = health.get(p.account.id)
+        message = emails.render("reminder", subject=p.subject, reason=p.reason,
+                                account={"id": p.account.id, "name": p.account.name},
+                                health={"score": score[0], "band": score[1]} if score else None,
+                                attachments=attachments,
+                                attachments_note="The review's calendar invitation is attached." if attachments
+                                else None)
+        items.append(notify_service.Reminding(
+            kind=p.kind, assignee=p.member, account_id=p.account.id, due_at=now, reason=p.reason,
+            dedupe_key=p.dedupe_key, subject=p.subject, details=p.details or {}, message=message,
+            channels=p.channels))
+    return len(notify_service.remind_many(session, items, now=now))
 
 
 def _review_attachment(session: Session, review_id: int, now: datetime) -> list[dict[str, Any]]:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from journey.calendar import WorkCalendar
-from journey.health.scorecards import PLAN_METRICS, Factor, Lateness, Scorecard, Threshold
+from journey.health.plan import DueTask, plan_detail, plan_value
+from journey.health.scorecards import PLAN_METRICS, Factor, Scorecard, Threshold
 
 
 @dataclass(frozen=True)
@@ -232,73 +232,6 @@ def enough_evidence(evidence: float, min_weight_with_data: float) -> bool:
 def score(signals: Iterable[SignalPoint], card: Scorecard, now: datetime) -> HealthResult:
     """(signals, scorecard, now) -> score, band, contributions in points, missing inputs."""
     return score_summaries(summarise(signals, windows=card.windows, now=now), card, now)
-
-
-# ------------------------------------------------------------------------------------------------- plan
-LATENESS_HORIZON = timedelta(days=180)  # lateness is counted up to here: beyond every card's full penalty
-
-
-@dataclass(frozen=True)
-class DueTask:  # a plan task due so far: done (late or not) or still open past its due date
-    days_late: int  # calendar days after its due date it was done, or has been open; 0 when on time
-    business_days_late: int
-    open: bool
-
-
-def due_tasks(tasks: Iterable[tuple[date, date | None]], *, today: date,
-              calendar: WorkCalendar) -> tuple[DueTask, ...]:
-    """The tasks due by `today`, from (due_on, done_on or None) of the tasks not skipped: one done by today
-    counts if it was due by today, an open one if it was due before today (due today is not late yet).
-    A task done after `today` was open on `today` (the back-test scores past days)."""
-    out = []
-    for due_on, done_on in tasks:
-        done = done_on is not None and done_on <= today
-        if due_on > today or (due_on == today and not done):
-            continue
-        end = done_on if done and done_on is not None else today
-        late = max(0, (end - due_on).days)
-        business = calendar.business_days_between(due_on, min(end, due_on + LATENESS_HORIZON)) if late else 0
-        out.append(DueTask(late, max(0, business), not done))
-    return tuple(out)
-
-
-def task_penalty(business_days_late: int, lateness: Lateness) -> float:
-    """0 within the grace period, then growing by 1 / full_penalty_business_days a business day, up to 1."""
-    beyond = max(0, business_days_late - lateness.grace_business_days)
-    return min(1.0, beyond / lateness.full_penalty_business_days)
-
-
-def plan_value(factor: Factor, tasks: Sequence[DueTask]) -> float | None:
-    """`plan_on_time`: 1 - the mean penalty of the tasks due so far (without `lateness`: the share done by
-    their due date). `tasks_overdue`: open tasks late beyond the grace (without: past their due date).
-    None before any task is due."""
-    if not tasks:
-        return None
-    lateness = factor.lateness
-    if factor.metric == "tasks_overdue":  # every open task due so far is past due: without lateness, all count
-        grace = lateness.grace_business_days if lateness else -1
-        return float(sum(1 for t in tasks if t.open and t.business_days_late > grace))
-    if lateness is None:
-        return sum(1 for t in tasks if t.days_late == 0) / len(tasks)
-    return 1 - sum(task_penalty(t.business_days_late, lateness) for t in tasks) / len(tasks)
-
-
-def plan_detail(factor: Factor, tasks: Sequence[DueTask]) -> str:
-    """The plan factor's value in words: how many of the tasks due are late, and how late."""
-    due = len(tasks)
-    if factor.lateness is None:
-        late = [t for t in tasks if t.days_late > 0]
-        return f"{len(late)} of {due} task{'s' if due != 1 else ''} due {'is' if len(late) == 1 else 'are'} late"
-    grace = factor.lateness.grace_business_days
-    late = [t for t in tasks if t.business_days_late > grace]
-    if factor.metric == "tasks_overdue":
-        late = [t for t in late if t.open]
-        return f"{len(late)} open task{'s' if len(late) != 1 else ''} more than {grace} business days late"
-    if not late:
-        return f"none of {due} task{'s' if due != 1 else ''} due is more than {grace} business days late"
-    worst = max(t.business_days_late for t in late)
-    return (f"{len(late)} of {due} task{'s' if due != 1 else ''} due {'is' if len(late) == 1 else 'are'} "
-            f"{grace + 1}+ business days late (up to {worst})")
 
 
 # --------------------------------------------------------------------------------------------- override

@@ -54,7 +54,8 @@ def overridden(override: Override) -> str:
 
 
 def plan_sentence(c: Contribution) -> str:
-    """'2 of 9 tasks due are 3+ business days late (up to 5): 6.0 / 27.0 points lost (plan_on_time)'."""
+    """'7 of 9 tasks due are on time (grace 2 business days); 2 late by 3+ business days (up to 5 business
+    days): 6.0 / 27.0 points lost (plan_on_time)'."""
     return f"{c.detail}: {c.cost:.1f} / {c.weight:.1f} points lost ({c.factor})"
 
 

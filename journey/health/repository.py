@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, func, join, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
+from journey.db import among
 from journey.health.domain import HistoryPoint, MetricSummary, SignalPoint, WindowAgg
 from journey.kit import row_id
 from journey.models import (
@@ -93,7 +94,7 @@ def signal_points(session: Session, account_ids: Sequence[int], *, since: dateti
     stale = sorted(set(stale_metrics))
     after = or_(Signal.at > since, Signal.metric.in_(stale)) if stale else Signal.at > since
     stmt = (select(Signal.account_id, Signal.metric, Signal.value, Signal.at)
-            .where(Signal.account_id.in_(account_ids), Signal.at <= until, after))
+            .where(among(session, Signal.account_id, account_ids), Signal.at <= until, after))
     out: dict[int, list[SignalPoint]] = defaultdict(list)
     for account_id, metric, value, at in session.execute(stmt):
         out[account_id].append(SignalPoint(metric, float(value), at if at.tzinfo is UTC else _aware(at)))
@@ -106,12 +107,12 @@ def stage_facts(session: Session, account_ids: Sequence[int]) -> dict[int, dict[
     first_value = (select(Journey.account_id.label("account_id"), func.min(Milestone.completed_at).label("at"))
                    .join(Milestone, Milestone.journey_id == Journey.id)
                    .where(Milestone.value_milestone.is_(True), Milestone.completed_at.is_not(None),
-                          Journey.account_id.in_(account_ids))
+                          among(session, Journey.account_id, account_ids))
                    .group_by(Journey.account_id).subquery())
     stmt = (select(Account.id, Account.segment, Account.region, Account.timezone, first_value.c.at, Journey.signed_on)
             .outerjoin(first_value, first_value.c.account_id == Account.id)
             .outerjoin(Journey, Journey.account_id == Account.id)
-            .where(Account.id.in_(account_ids)).order_by(Account.id, Journey.signed_on))
+            .where(among(session, Account.id, account_ids)).order_by(Account.id, Journey.signed_on))
     out: dict[int, dict[str, Any]] = {}
     for account_id, segment, region, timezone, value_at, signed_on in session.execute(stmt):
         fact = out.setdefault(account_id, {"segment": segment, "signed": [], "region": region, "timezone": timezone,
@@ -132,15 +133,15 @@ def account_facts(session: Session, account_ids: Sequence[int]) -> dict[int, dic
     reached = (select(Journey.account_id.label("account_id"), literal(1).label("reached"))
                .join(Milestone, Milestone.journey_id == Journey.id)
                .where(Milestone.value_milestone.is_(True), Milestone.completed_at.is_not(None),
-                      Journey.account_id.in_(account_ids))
+                      among(session, Journey.account_id, account_ids))
                .group_by(Journey.account_id).subquery())
     signed = (select(Journey.account_id.label("account_id"), func.max(Journey.signed_on).label("signed_on"))
-              .where(Journey.account_id.in_(account_ids)).group_by(Journey.account_id).subquery())
+              .where(among(session, Journey.account_id, account_ids)).group_by(Journey.account_id).subquery())
     stmt = (select(Account.id, Account.segment, Account.region, Account.timezone, Account.csm_id, signed.c.signed_on,
                    reached.c.reached)
             .outerjoin(signed, signed.c.account_id == Account.id)
             .outerjoin(reached, reached.c.account_id == Account.id)
-            .where(Account.id.in_(account_ids)))
+            .where(among(session, Account.id, account_ids)))
     return {r.id: {"segment": r.segment, "signed_on": r.signed_on, "value_reached": bool(r.reached),
                    "region": r.region, "timezone": r.timezone, "csm_id": r.csm_id} for r in session.execute(stmt)}
 
@@ -187,9 +188,9 @@ def _latest_rows(session: Session, account_ids: Sequence[int], metrics: set[str]
     if session.get_bind().dialect.name == "postgresql":
         row = seek.lateral("latest")
         return (select(Account.id, names.c.metric, row.c.value, row.c.at)
-                .select_from(pairs.join(row, true())).where(Account.id.in_(account_ids)))
+                .select_from(pairs.join(row, true())).where(among(session, Account.id, account_ids)))
     ids = select(seek.with_only_columns(latest.id).scalar_subquery()).select_from(pairs).where(
-        Account.id.in_(account_ids))
+        among(session, Account.id, account_ids))
     return select(Signal.account_id, Signal.metric, Signal.value, Signal.at).where(Signal.id.in_(ids))
 
 
@@ -208,7 +209,7 @@ def _window_aggs(session: Session, account_ids: Sequence[int], wanted: Mapping[s
         cols += [func.count(value), func.sum(value)] + ([func.min(value), func.max(value)] if extremes else [])
     reach = or_(*(and_(Signal.metric.in_(sorted(names)), Signal.at > now - timedelta(days=w))
                   for w, names in sorted(by_reach.items())))
-    stmt = (select(*cols).where(Signal.account_id.in_(account_ids), reach, Signal.at <= now)
+    stmt = (select(*cols).where(among(session, Signal.account_id, account_ids), reach, Signal.at <= now)
             .group_by(Signal.account_id, Signal.metric))
     width = 4 if extremes else 2
     out: dict[tuple[int, str], dict[int, WindowAgg]] = {}
@@ -238,7 +239,7 @@ def plan_tasks(session: Session, account_ids: Sequence[int], due_by: date) -> di
     `done_at`, None while open; a task marked done without a time counts as done on its due date."""
     stmt = (select(Journey.account_id, PlanTask.due_on, PlanTask.status, PlanTask.done_at)
             .join(PlanTask, PlanTask.journey_id == Journey.id)
-            .where(Journey.account_id.in_(account_ids), PlanTask.status != TaskStatus.skipped,
+            .where(among(session, Journey.account_id, account_ids), PlanTask.status != TaskStatus.skipped,
                    PlanTask.due_on <= due_by))
     out: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
     for account_id, due_on, status, done_at in session.execute(stmt):
@@ -249,7 +250,7 @@ def plan_tasks(session: Session, account_ids: Sequence[int], due_by: date) -> di
 
 def packet_signals(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, float]]:
     stmt = (select(HandoffPacket.account_id, func.max(HandoffPacket.completeness))
-            .where(HandoffPacket.account_id.in_(account_ids)).group_by(HandoffPacket.account_id))
+            .where(among(session, HandoffPacket.account_id, account_ids)).group_by(HandoffPacket.account_id))
     return {a: {"packet_completeness": float(c)} for a, c in session.execute(stmt)}
 
 
@@ -257,7 +258,7 @@ def review_signals(session: Session, account_ids: Sequence[int], today: date) ->
     """`reviews_held`: held / (held + missed) of the reviews due by today."""
     held = Review.status == "held"
     stmt = (select(Review.account_id, func.count(case((held, 1))), func.count(case((Review.status == "missed", 1))))
-            .where(Review.account_id.in_(account_ids), Review.due_on <= today).group_by(Review.account_id))
+            .where(among(session, Review.account_id, account_ids), Review.due_on <= today).group_by(Review.account_id))
     out: dict[int, dict[str, float]] = {}
     for account_id, held_count, missed_count in session.execute(stmt):
         if held_count + missed_count:
@@ -270,7 +271,7 @@ def last_meetings(session: Session, account_ids: Sequence[int], now: datetime) -
     the `meeting` a days-since-last factor reads when no newer `meeting` signal was sent."""
     when = func.coalesce(Review.held_at, Review.starts_at)
     stmt = (select(Review.account_id, func.max(when))
-            .where(Review.account_id.in_(account_ids), Review.status == "held", when <= now)
+            .where(among(session, Review.account_id, account_ids), Review.status == "held", when <= now)
             .group_by(Review.account_id))
     return {account_id: _aware(at) for account_id, at in session.execute(stmt) if at is not None}
 
@@ -286,10 +287,10 @@ def objective_signals(session: Session, account_ids: Sequence[int]) -> dict[int,
                                             order_by=(ObjectiveProgress.at.desc(), ObjectiveProgress.id.desc()))
                      .label("rn"))
               .join(Objective, Objective.id == ObjectiveProgress.objective_id)
-              .where(Objective.account_id.in_(account_ids)).subquery())
+              .where(among(session, Objective.account_id, account_ids)).subquery())
     stmt = (select(Objective.account_id, Objective.baseline, Objective.target, Objective.status, latest.c.value)
             .outerjoin(latest, and_(latest.c.objective_id == Objective.id, latest.c.rn == 1))
-            .where(Objective.account_id.in_(account_ids), Objective.active.is_(True)))
+            .where(among(session, Objective.account_id, account_ids), Objective.active.is_(True)))
     progress: dict[int, list[float]] = defaultdict(list)
     for account_id, baseline, target, status, value in session.execute(stmt):
         if status == "achieved":
@@ -301,7 +302,7 @@ def objective_signals(session: Session, account_ids: Sequence[int]) -> dict[int,
 
 def deal_seats(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, float]]:
     """Seats bought, from the deals (used when no `seats` signal was sent)."""
-    stmt = (select(Deal.account_id, func.sum(Deal.seats)).where(Deal.account_id.in_(account_ids),
+    stmt = (select(Deal.account_id, func.sum(Deal.seats)).where(among(session, Deal.account_id, account_ids),
                                                                 Deal.seats.is_not(None), Deal.status == "won")
             .group_by(Deal.account_id))
     return {a: {"seats": float(s)} for a, s in session.execute(stmt) if s}
@@ -311,7 +312,7 @@ def deal_seats(session: Session, account_ids: Sequence[int]) -> dict[int, dict[s
 def scores_of(session: Session, account_ids: Sequence[int]) -> dict[int, Any]:
     """The stored (account_id, score, band, previous_band, band_changed_at) by account."""
     stmt = (select(HealthScore.account_id, HealthScore.score, HealthScore.band, HealthScore.previous_band,
-                   HealthScore.band_changed_at).where(HealthScore.account_id.in_(account_ids)))
+                   HealthScore.band_changed_at).where(among(session, HealthScore.account_id, account_ids)))
     return {r.account_id: r for r in session.execute(stmt)}
 
 
@@ -351,10 +352,11 @@ def factors_before(session: Session, account_ids: Sequence[int], day: date, *, i
     last day before it that has them). One statement per batch."""
     on_or_before = HealthHistory.day <= day if inclusive else HealthHistory.day < day
     last_day = (select(HealthHistory.account_id, func.max(HealthHistory.day).label("day"))
-                .where(HealthHistory.account_id.in_(account_ids), on_or_before)
+                .where(among(session, HealthHistory.account_id, account_ids), on_or_before)
                 .group_by(HealthHistory.account_id).subquery())
     with_factors = (select(HealthHistory.account_id, func.max(HealthHistory.day).label("day"))
-                    .where(HealthHistory.account_id.in_(account_ids), on_or_before, HealthHistory.factors.is_not(None))
+                    .where(among(session, HealthHistory.account_id, account_ids), on_or_before,
+                           HealthHistory.factors.is_not(None))
                     .group_by(HealthHistory.account_id).subquery())
     stmt = (select(last_day.c.account_id, last_day.c.day, HealthHistory.factors)
             .join(with_factors, with_factors.c.account_id == last_day.c.account_id)
@@ -366,7 +368,7 @@ def factors_before(session: Session, account_ids: Sequence[int], day: date, *, i
 def scores_days_ago(session: Session, account_ids: Sequence[int], day: date) -> dict[int, tuple[date, float]]:
     """Each account's (day, score) of `day`, or of the last day before it with a score, within a week."""
     stmt = (select(HealthHistory.account_id, HealthHistory.score, HealthHistory.day)
-            .where(HealthHistory.account_id.in_(account_ids), HealthHistory.day <= day,
+            .where(among(session, HealthHistory.account_id, account_ids), HealthHistory.day <= day,
                    HealthHistory.day > day - timedelta(days=7)))
     best: dict[int, tuple[date, float]] = {}
     for account_id, value, on in session.execute(stmt):
@@ -379,11 +381,12 @@ def health_refs(session: Session, account_ids: Iterable[int]) -> dict[int, tuple
     ids = list(account_ids)
     if not ids:
         return {}
-    stmt = select(HealthScore.account_id, HealthScore.score, HealthScore.band).where(HealthScore.account_id.in_(ids))
+    stmt = (select(HealthScore.account_id, HealthScore.score, HealthScore.band)
+            .where(among(session, HealthScore.account_id, ids)))
     return {a: (s, b) for a, s, b in session.execute(stmt)}
 
 
 def contact_holds(session: Session, account_ids: Sequence[int], today: date) -> set[int]:
-    stmt = select(ContactHold.account_id).where(ContactHold.account_id.in_(account_ids))
+    stmt = select(ContactHold.account_id).where(among(session, ContactHold.account_id, account_ids))
     stmt = stmt.where((ContactHold.until.is_(None)) | (ContactHold.until >= today))
     return set(session.scalars(stmt))

@@ -19,7 +19,7 @@ from journey.calendar import calendar_for
 from journey.config import get_settings
 from journey.errors import InvalidInput
 from journey.evaluation import repository as evaluation_repository
-from journey.health import domain, explanation, overrides, records, repository
+from journey.health import domain, explanation, overrides, plan, records, repository
 from journey.health.scorecards import Scorecard, load_scorecards, scorecard_for
 from journey.models import TeamMember
 from journey.writeback import service as writeback_service
@@ -171,12 +171,23 @@ def score_batch(session: Session, *, account_ids: Sequence[int], now: datetime,
         met = meetings.get(account_id)
         if met is not None and ("meeting" not in inputs or inputs["meeting"].last_at < met):  # the latest wins
             inputs["meeting"] = domain.MetricSummary.point(1.0, met, windows, now=now)
-        plan = domain.due_tasks(tasks.get(account_id, ()), today=today,
-                                calendar=calendar_for(fact["region"], fact["timezone"]))
+        due = plan.due_tasks(tasks.get(account_id, ()), today=today,
+                             calendar=calendar_for(fact["region"], fact["timezone"]))
         stage = domain.lifecycle_stage(value_reached=fact["value_reached"], signed_on=fact["signed_on"], today=today)
         card = scorecard_for(cards, segment=fact["segment"], stage=stage)
-        results[account_id] = (stage, domain.score_summaries(inputs, card, now, plan))
+        results[account_id] = (stage, domain.score_summaries(inputs, card, now, due))
     return results
+
+
+def plan_on_time_words(session: Session, *, account_id: int, today: Any) -> str | None:
+    """The account's plan punctuality in the words of its `plan_on_time` factor ("7 of 9 tasks due are on
+    time (grace 2 business days); ..."), from the same tasks and grace; None before any task is due."""
+    fact = repository.account_facts(session, [account_id]).get(account_id)
+    if fact is None:
+        return None
+    due = plan.due_tasks(repository.plan_tasks(session, [account_id], today).get(account_id, ()), today=today,
+                         calendar=calendar_for(fact["region"], fact["timezone"]))
+    return plan.on_time_words(due, plan.plan_lateness(all_scorecards(), segment=fact["segment"])) if due else None
 
 
 def contribution_dict(c: domain.Contribution) -> dict[str, Any]:

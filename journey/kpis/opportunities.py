@@ -2,6 +2,7 @@
 title while it is open), added by hand, and moved by the AM through open → proposed → won / lost."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -34,6 +35,19 @@ def raise_opportunity(session: Session, *, account_id: int, title: str, source: 
         audit.record(session, actor=actor, action="opportunity.raised", account_id=account_id,
                      subject=f"opportunity {row.id}", title=title, source=source)
     return row
+
+
+def raise_rule_opportunities(session: Session, *, wanted: Sequence[tuple[int, str]], now: datetime) -> int:
+    """`raise_opportunity` for a batch of (account id, title) an expansion rule fired for: one read of the
+    open ones, one multi-row insert of the others; how many were new. Not audited (rules are not people)."""
+    titles = {(a, " ".join(t.split())[:300]) for a, t in wanted if t.strip()}
+    if not titles:
+        return 0
+    held = repository.open_opportunity_titles(session, sorted({a for a, _ in titles}), sorted(OPEN_STAGES))
+    rows = [{"account_id": a, "title": t, "amount": None, "stage": "open", "source": "rule", "review_id": None,
+             "created_at": now, "updated_at": now, "closed_at": None} for a, t in sorted(titles - held)]
+    repository.insert_opportunities(session, rows)
+    return len(rows)
 
 
 def update_opportunity(session: Session, *, opportunity: Opportunity, amount: Decimal | None = None,

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from journey.kpis.domain import AccountFacts, Contract, Pipeline
@@ -154,6 +155,20 @@ def snapshots_of_scope(session: Session, scope: str, *, since: date, until: date
 def opportunities_of(session: Session, account_id: int) -> list[Opportunity]:
     stmt = select(Opportunity).where(Opportunity.account_id == account_id).order_by(Opportunity.id)
     return list(session.scalars(stmt))
+
+
+def open_opportunity_titles(session: Session, account_ids: Sequence[int], stages: Sequence[str]
+                            ) -> set[tuple[int, str]]:
+    """(account id, title) of the opportunities of these accounts in one of `stages`, in one statement."""
+    stmt = select(Opportunity.account_id, Opportunity.title).where(Opportunity.account_id.in_(account_ids),
+                                                                   Opportunity.stage.in_(stages))
+    return {(a, title) for a, title in session.execute(stmt)}
+
+
+def insert_opportunities(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Multi-row INSERT of opportunity rows (Core, no ORM object per row)."""
+    if rows:
+        session.execute(insert(Opportunity.__table__), list(rows))
 
 
 def opportunity(session: Session, opportunity_id: int) -> Opportunity | None:

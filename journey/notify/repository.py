@@ -29,6 +29,15 @@ def insert_reminders(session: Session, rows: Sequence[dict[str, Any]]) -> dict[s
     return {key: id_ for id_, key in session.execute(stmt, list(rows))}
 
 
+def used_dedupe_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Those of `keys` a reminder already has (one statement per 1,000 keys)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 1000):
+        found.update(session.scalars(select(Reminder.dedupe_key).where(
+            Reminder.dedupe_key.in_(keys[start:start + 1000]))))
+    return found
+
+
 def insert_messages(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert outbox rows, skipping used dedupe keys, in multi-row statements."""
     if rows:

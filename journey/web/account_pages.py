@@ -47,6 +47,8 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
     return {
         "account": account, "csm": people.get(account.csm_id or 0), "am": people.get(account.am_id or 0),
         "journey": journey, "deal": deal, "plan": plan, "packet": packet, "health": health,
+        "plan_on_time": health_service.plan_on_time_words(session, account_id=account.id, today=utcnow().date())
+        if plan else None,
         "health_ready": health_view.available(),
         "chart": charts.score_chart(health["history"]) if health else None,
         "bars": charts.contribution_bars(health["contributions"]) if health else [],

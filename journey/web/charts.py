@@ -70,13 +70,15 @@ class Bar:
 
 
 def contribution_bars(contributions: Sequence[dict]) -> list[Bar]:  # type: ignore[type-arg]
-    """One bar per factor: points earned out of the weight it carries (both in score points)."""
+    """One bar per factor: points earned out of the weight it carries (both in score points), with the
+    factor's value in words when it has them (the plan factors: the plan card's words)."""
     bars = []
     for c in contributions:
         weight = float(c.get("weight") or 0)
         points = float(c.get("points") or 0)
         value = c.get("value")
-        detail = "no data yet: its weight went to the other factors" if value is None else f"value {value:g}"
+        detail = ("no data yet: its weight went to the other factors" if value is None
+                  else c.get("detail") or f"value {value:g}")  # a plan factor says it in words (`health.plan`)
         bars.append(Bar(label=label(c.get("factor", "")), detail=detail, points=round(points, 1),
                         weight=round(weight, 1), fill=(points / weight) if weight > 0 else 0.0,
                         cost=round(weight - points, 1)))

@@ -101,9 +101,9 @@ def test_plan_lateness_costs_in_proportion(client, admin, signed, clock) -> None
     plan = factor(h, "plan_on_time")
     assert plan["value"] == pytest.approx(expected, abs=1e-4)
     assert plan["points"] == pytest.approx(27 * expected, abs=0.01)
-    assert plan["detail"] == "2 of 6 tasks due are 3+ business days late (up to 6)"
-    assert "2 of 6 tasks due are 3+ business days late (up to 6): 3.1 / 27.0 points lost (plan_on_time)" in h[
-        "explanation"]
+    words = "4 of 6 tasks due are on time (grace 2 business days); 2 late by 3+ business days (up to 6 business days)"
+    assert plan["detail"] == words
+    assert f"{words}: 3.1 / 27.0 points lost (plan_on_time)" in h["explanation"]
 
 
 @pytest.mark.clock("2026-11-23T09:00:00Z")  # the deal is signed on Friday 20 November

@@ -242,3 +242,21 @@ def test_unknown_health_is_marked_and_counted_apart_and_the_csm_sets_the_band_by
     token = web_csrf(client, path, action=f"{path}/health/override/clear")
     cleared = client.post(f"{path}/health/override/clear", data={"csrf_token": token}, follow_redirects=False)
     assert cleared.status_code == 303 and "Unknown · 100 provisional" in client.get(path).text
+
+
+@pytest.mark.clock("2026-11-23T09:00:00Z")  # the deal is signed on Friday 20 November, its first task due Tuesday
+def test_the_plan_card_counts_late_tasks_as_the_health_factor_does(client, clock) -> None:
+    from datetime import UTC, datetime
+
+    from journey.audit import Actor
+    from journey.health.jobs import recompute_all_health
+    from journey.jobs.context import JobContext
+
+    account_id = _account(client)
+    clock.move_to("2026-11-25T09:00:00Z")  # the first task is one business day late: within the grace
+    recompute_all_health(JobContext(now=datetime.now(UTC), actor=Actor.flow("test")))
+    sign_in(client, "csm@vendor.example")
+    page = client.get(f"/accounts/{account_id}").text
+    words = "1 of 1 task due is on time (grace 2 business days)"
+    assert page.count(words) == 2  # the plan card and the plan_on_time factor under the health score
+    assert "% on time" not in page

@@ -111,7 +111,9 @@ def test_a_large_batch_is_queued_and_the_sweep_evaluates_each_account_once(clien
     assert pending() == dict.fromkeys(ids, 4)
     with db.transaction(writer=False) as s:
         assert s.scalar(select(func.count()).select_from(HealthScore)) == 0  # not scored before the sweep
-    assert sweep(datetime.now(UTC))["accounts"] == 0  # the burst just happened: it waits for a quiet second
+    with db.transaction(writer=False) as s:
+        last = s.scalar(select(func.max(PendingEvaluation.last_marked_at)))
+    assert sweep(last + timedelta(seconds=0.1))["accounts"] == 0  # the burst just happened: it waits for it to settle
     done = sweep(datetime.now(UTC) + timedelta(seconds=2))
     assert done["accounts"] == 25 and pending() == {}
     with db.transaction(writer=False) as s:
@@ -121,20 +123,44 @@ def test_a_large_batch_is_queued_and_the_sweep_evaluates_each_account_once(clien
     assert sweep(datetime.now(UTC) + timedelta(seconds=3))["accounts"] == 0
 
 
-def test_the_sweep_waits_for_a_quiet_second_but_never_more_than_the_longest_wait(db_url) -> None:
+def _accounts(*names: str) -> list[int]:
     with db.transaction() as s:
-        acc = Account(crm_source="events", crm_external_id="Busy", name="Busy", timezone="UTC")
-        s.add(acc)
+        rows = [Account(crm_source="events", crm_external_id=n, name=n, timezone="UTC") for n in names]
+        s.add_all(rows)
         s.flush()
-        t0 = datetime.now(UTC)
-        evaluation_repository.mark(s, [acc.id], now=t0)
-    assert sweep(t0 + timedelta(seconds=0.5))["accounts"] == 0
+        return [a.id for a in rows]
+
+
+def _mark(account_id: int, at: datetime) -> None:
+    with db.transaction() as s:
+        evaluation_repository.mark(s, [account_id], now=at)
+
+
+def test_the_sweep_takes_everything_once_the_burst_settles_but_never_waits_more_than_the_longest_wait(db_url) -> None:
+    busy, chatty = _accounts("Busy", "Chatty")
+    t0 = datetime.now(UTC)
+    _mark(busy, t0)
+    assert sweep(t0 + timedelta(seconds=0.1))["accounts"] == 0  # marked 0.1 s ago: the burst may go on
     for seconds in (3, 6, 9.5):  # still changing every few seconds
-        with db.transaction() as s:
-            evaluation_repository.mark(s, [acc.id], now=t0 + timedelta(seconds=seconds))
-    assert sweep(t0 + timedelta(seconds=9.8))["accounts"] == 0  # changed 0.3 s ago, waited 9.8 s
-    assert sweep(t0 + timedelta(seconds=10))["accounts"] == 1  # waited 10 s: taken however busy
+        _mark(busy, t0 + timedelta(seconds=seconds))
+    _mark(chatty, t0 + timedelta(seconds=9.7))
+    assert sweep(t0 + timedelta(seconds=9.8))["accounts"] == 0  # the list is busy; Busy changed 0.3 s ago
+    _mark(chatty, t0 + timedelta(seconds=9.95))
+    assert sweep(t0 + timedelta(seconds=10))["accounts"] == 1  # Busy waited 10 s: taken however busy
+    assert list(pending()) == [chatty]
+    assert sweep(t0 + timedelta(seconds=10.3))["accounts"] == 1  # nothing marked for 0.35 s: settled
     assert pending() == {}
+
+
+def test_while_the_list_stays_busy_a_quiet_account_is_taken_after_a_quiet_second(db_url) -> None:
+    quiet, chatty = _accounts("Quiet", "Chatty")
+    t0 = datetime.now(UTC)
+    _mark(quiet, t0)
+    for seconds in (0.2, 0.4, 0.6, 0.8, 1.0, 1.15):
+        _mark(chatty, t0 + timedelta(seconds=seconds))
+    assert sweep(t0 + timedelta(seconds=0.9))["accounts"] == 0  # busy list, Quiet changed 0.9 s ago
+    assert sweep(t0 + timedelta(seconds=1.2))["accounts"] == 1  # busy list, Quiet unchanged for 1.2 s
+    assert list(pending()) == [chatty]
 
 
 @pytest.mark.clock("2027-03-01T09:00:00Z")  # after the 90-day review: its outcome can be recorded

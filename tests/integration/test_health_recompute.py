@@ -138,7 +138,8 @@ def test_internal_signals_come_from_plan_packet_and_reviews(session) -> None:
     assert result.score == pytest.approx((0.45 * (0.6 * (100 - 10 / 3) + 0.4 * 60) + 0.20 * 60) / 0.65)
     assert result.band == "green" and result.evidence == pytest.approx(0.65)
     plan = next(c for c in result.contributions if c.factor == "plan_on_time")
-    assert plan.detail == "1 of 3 tasks due is 3+ business days late (up to 3)"
+    assert plan.detail == ("2 of 3 tasks due are on time (grace 2 business days); 1 late by 3+ business days (up to 3 "
+                           "business days)")
     reviews = service.score_batch(session, account_ids=[acc.id], now=NOW + timedelta(days=400),
                                   cards=service.all_scorecards())[acc.id][1]
     assert {c.factor: c.value for c in reviews.contributions}.get("reviews_held") == pytest.approx(2 / 3)

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import holidays
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journey.calendar import WorkCalendar, calendar_for, valid_timezone
@@ -223,3 +223,14 @@ def test_outside_working_hours(region, zone, start, minutes, reasons):
 )
 def test_in_working_hours(at, expected):
     assert calendar_for("FR", "Europe/Paris").in_working_hours(datetime.fromisoformat(at)) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(region=st.sampled_from([None, "FR", "DE-BY", "US", "GB"]), a=st.dates(date(2025, 1, 1), date(2029, 12, 31)),
+       days=st.integers(-800, 800))
+def test_business_days_between_counts_each_day_as_is_business_day_does(region, a, days) -> None:
+    calendar = calendar_for(region, None)
+    b = a + timedelta(days=days)
+    first, last, sign = (a + timedelta(days=1), b, 1) if a <= b else (b, a - timedelta(days=1), -1)
+    one_by_one = sum(calendar.is_business_day(first + timedelta(days=i)) for i in range((last - first).days + 1))
+    assert calendar.business_days_between(a, b) == sign * one_by_one

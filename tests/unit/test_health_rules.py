@@ -11,18 +11,15 @@ from hypothesis import strategies as st
 from journey.calendar import WorkCalendar
 from journey.config import PROJECT_ROOT
 from journey.health.domain import (
-    DueTask,
     MetricSummary,
     Override,
     check_override,
-    due_tasks,
     effective_band,
     factor_changes,
-    plan_value,
     score_summaries,
-    task_penalty,
 )
 from journey.health.explanation import explain, since_sentence
+from journey.health.plan import DueTask, due_tasks, plan_value, task_penalty
 from journey.health.scorecards import Lateness, Scorecard, load_scorecards
 
 NOW = datetime(2027, 3, 3, 12, tzinfo=UTC)  # a Wednesday
@@ -145,8 +142,8 @@ def test_the_explanation_shows_the_formula_at_work() -> None:
     inputs = points(packet_completeness=100, escalation_open=0, active_users=40, seats=50, csm_sentiment=4)
     result = score_summaries(inputs, ONBOARDING, NOW, plan=tuple(due))
     # penalties 0.3 and 0.8 over 9 tasks due: 27 x 1.1 / 9 = 3.3 points lost
-    assert "2 of 9 tasks due are 3+ business days late (up to 10): 3.3 / 27.0 points lost (plan_on_time)" in explain(
-        result)
+    assert ("7 of 9 tasks due are on time (grace 2 business days); 2 late by 3+ business days (up to 10 business "
+            "days): 3.3 / 27.0 points lost (plan_on_time)") in explain(result)
     assert "1 open task more than 2 business days late: " in explain(result)
 
 

@@ -64,6 +64,18 @@ def test_a_factor_without_data_explains_itself() -> None:
     assert bars[1].fill == pytest.approx(0.8) and bars[1].cost == 8
 
 
+@pytest.mark.parametrize(("contribution", "detail"), [
+    ({"factor": "seat_utilisation", "value": 0.8, "weight": 40, "points": 32}, "value 0.8"),
+    ({"factor": "plan_on_time", "value": 1.0, "weight": 27, "points": 27,
+      "detail": "1 of 1 task due is on time (grace 2 business days)"},
+     "1 of 1 task due is on time (grace 2 business days)"),  # the plan card's words, not "value 1"
+    ({"factor": "plan_on_time", "value": None, "weight": 0, "points": 0, "detail": None},
+     "no data yet: its weight went to the other factors"),
+])
+def test_a_bar_says_the_factor_s_value_in_its_words(contribution, detail) -> None:
+    assert contribution_bars([contribution])[0].detail == detail
+
+
 def test_the_packet_form_drops_blank_rows_and_parses_numbers() -> None:
     fields = packet_fields(promises="SSO in Q1\n\n  Okta  ", obj_title=["Faster onboarding", ""],
                            obj_baseline=["21", ""], obj_target=["7,5", ""], obj_kpi=["days", ""],

@@ -30,7 +30,7 @@ from journey.models import (
 )
 from journey.notify.service import Reminding, remind_many
 
-HEALTH_EVERY_DAYS = 3  # a score every third day over 90 days: a line, in a fraction of a second per day
+HEALTH_EVERY_DAYS = 7  # a score a week over 90 days: a line, without scoring 90 times
 # review outcomes: (title, amount, stage) raised at a held review, by account number (others: none)
 REVIEW_OPPORTUNITIES = {
     EXPANDED: [("Analytics add-on", 9000, "won"), ("Second support team (120 seats)", 36000, "proposed")],

@@ -75,7 +75,7 @@ def _cached(cache: Cache, key: str, compute: Callable[[], dict[str, Any]]) -> di
     return figures
 
 
-Week = Annotated[str, Query(max_length=8)]
+Week = Annotated[str, Query(max_length=40)]  # longer than a week: the page says what is wrong with it
 Segment = Annotated[str, Query(max_length=64)]
 Region = Annotated[str, Query(max_length=16)]
 

@@ -94,6 +94,12 @@ def test_the_am_sets_an_opportunity_from_the_account_page(client) -> None:
     bad = client.post(f"{page}/opportunities/{row.id}", data={"amount": "twelve", "stage": "won",
                                                               "csrf_token": web_csrf(client, page)})
     assert bad.status_code == 422 and "not a number" in bad.text
+    assert 'value="twelve"' in bad.text and '<option value="won" selected>' in bad.text  # what was typed stays
+    assert "type it in the contract&#39;s currency, e.g. 12000" in bad.text and 'id="opportunity-error"' in bad.text
+    again = client.post(f"{page}/opportunities", data={"title": "Second team", "amount": "1O00",
+                                                       "csrf_token": web_csrf(client, page)})
+    assert again.status_code == 422 and 'value="Second team"' in again.text and 'value="1O00"' in again.text
+    assert "<details open>" in again.text
     won = client.post(f"{page}/opportunities/{row.id}", data={"amount": "15000", "stage": "won",
                                                               "csrf_token": web_csrf(client, page)},
                       follow_redirects=False)

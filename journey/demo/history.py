@@ -94,14 +94,14 @@ def _plans(session: Session, by_account: dict[int, Customer], now: datetime) -> 
 
 def _packets(session: Session, by_account: dict[int, Customer], members: dict[str, TeamMember],
              now: datetime) -> int:
-    """Complete packets of customers signed over two weeks ago were accepted by their CSM and AM."""
+    """Packets filled enough (60 %) of customers signed over two weeks ago were accepted by their CSM and AM."""
     rows = session.execute(
         select(HandoffPacket.id, HandoffPacket.account_id, HandoffPacket.version, HandoffPacket.completeness)
         .where(HandoffPacket.account_id.in_(list(by_account))))
     acks, accepted = [], []
     for packet_id, account_id, version, completeness in rows:
         c = by_account[account_id]
-        if completeness < 100 or c.signed_days_ago < 14:
+        if completeness < 60 or c.signed_days_ago < 14:
             continue
         at = now - timedelta(days=c.signed_days_ago - 3)
         _, csm, am = REGIONS[c.region]
@@ -134,7 +134,7 @@ def _reviews(session: Session, by_account: dict[int, Customer], now: datetime) -
         review.outcome_details = {"progress": [], "next_steps": ["Share the adoption report"],
                                   "expansion_opportunities": [t for t, _, _ in raised]}
         for title, amount, stage in raised:
-            closed = min(held + timedelta(days=30), now - timedelta(days=20)) if stage in ("won", "lost") else None
+            closed = now - timedelta(days=20) if stage in ("won", "lost") else None  # in the retention period
             opportunities.append(Opportunity(account_id=review.account_id, title=title, amount=Decimal(amount),
                                              stage=stage, source="review", review_id=review.id, created_at=held,
                                              updated_at=closed or held, closed_at=closed))

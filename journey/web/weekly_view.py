@@ -31,7 +31,8 @@ def signed(value: float | None, unit: str = "") -> str:
         return "—"
     if value == 0:
         return "no change"
-    return ("+" if value > 0 else "−") + fmt(abs(value), unit)
+    size = f"{abs(value):.1f} %" if unit == "%" and abs(value) < 1 else fmt(abs(value), unit)  # not "−0 %"
+    return ("+" if value > 0 else "−") + size
 
 
 def rows(view: dict[str, Any], table: str) -> tuple[list[str], list[list[str]]]:

@@ -67,9 +67,11 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
 @app.command()
 def demo() -> None:
     """Load the demo workspace (team and signed deals) through the real webhook route, and process it."""
+    from journey.cli.serving import _ensure_webhook_secret
+    from journey.config import get_settings
     from journey.demo import load_demo_inline
 
-    load_demo_inline()
+    load_demo_inline(prepare=lambda: _ensure_webhook_secret(get_settings()))
 
 
 app.command(help="Run journey flows for a multi-process deployment (Prefect server + PostgreSQL).")(

@@ -55,7 +55,8 @@ def weekly(session: Session, *, viewer: TeamMember, week: str | None, scope: str
         "retention": {"start": r.start, "end": r.end - timedelta(days=1), "starting_arr": float(r.starting_arr),
                       "churned_arr": float(r.churned_arr), "expansion_arr": float(r.expansion_arr),
                       "churned_accounts": r.churned_accounts, "grr": r.grr, "nrr": r.nrr},
-        "people": _people(session, this, last),
+        "figures": mine, "pipeline": _pipeline(session, viewer, in_scope),
+        "people": _people(session, this, last, scope),
         "history": _history(session, scope, monday, this if live else None),
         "attention": _attention(session, viewer, in_scope),
     }
@@ -74,14 +75,19 @@ def _kpi(key: str, label: str, unit: str, this: dict[str, Any], last: dict[str, 
             "change": domain.change(value, previous)}
 
 
-def _people(session: Session, this: dict[str, dict[str, Any]], last: dict[str, dict[str, Any]]
+def _people(session: Session, this: dict[str, dict[str, Any]], last: dict[str, dict[str, Any]], scope: str
             ) -> list[dict[str, Any]]:
-    ids = {int(s.split(":", 1)[1]) for s in this if s.startswith("member:")}
-    names = repository.member_names(session, ids)
+    """A row per CSM and AM: their whole book, or under a segment or region filter the part of it in that
+    segment or region (members with no account there are left out)."""
+    within = f"|{scope}" if scope.startswith(("segment:", "region:")) else ""
+    ids = {service.member_of(s) for s in this if s.startswith("member:") and s.endswith(within) and
+           ("|" in s) == bool(within)}
+    names = repository.member_names(session, {i for i in ids if i is not None})
     rows = []
-    for member_id in sorted(ids, key=lambda i: names.get(i, ("", ""))[0]):
+    for member_id in sorted((i for i in ids if i is not None), key=lambda i: names.get(i, ("", ""))[0]):
         name, role = names.get(member_id, (f"member {member_id}", ""))
-        mine, before = this[f"member:{member_id}"], last.get(f"member:{member_id}", {})
+        key = f"member:{member_id}{within}"
+        mine, before = this[key], last.get(key, {})
         rows.append({"member_id": member_id, "name": name, "role": role, "accounts": mine.get("accounts", 0),
                      **{key: _kpi(key, label, unit, mine, before) for key, label, unit in KPIS},
                      "arr_at_risk": _kpi("arr_at_risk", "ARR at risk", "money", mine, before)})
@@ -97,6 +103,14 @@ def _history(session: Session, scope: str, monday: date, live: dict[str, dict[st
         stored[monday] = live.get(scope, {})
     weeks = domain.previous_weeks(monday, HISTORY_WEEKS)
     return {key: [(w, stored.get(w, {}).get(key)) for w in weeks] for key, _, _ in (*KPIS, ("arr_at_risk", "", ""))}
+
+
+def _pipeline(session: Session, viewer: TeamMember, scope: Select | None) -> list[dict[str, Any]]:
+    """The open and proposed opportunities of the scope the viewer may see, largest first."""
+    visible = visible_to(select(Account.id), viewer)
+    return [{"account_id": a.id, "name": a.name, "title": o.title, "stage": o.stage, "source": o.source,
+             "amount": None if o.amount is None else float(o.amount)}
+            for o, a in repository.open_opportunities(session, visible, scope, domain.OPEN_STAGES)]
 
 
 def _attention(session: Session, viewer: TeamMember, scope: Select | None) -> list[dict[str, Any]]:

@@ -198,6 +198,17 @@ def at_risk_accounts(session: Session, visible: Select, scope: Select | None, ba
     return [(a, b, s) for a, b, s in session.execute(stmt)]
 
 
+def open_opportunities(session: Session, visible: Select, scope: Select | None, stages: Sequence[str], *,
+                       limit: int = 50) -> list[tuple[Opportunity, Account]]:
+    """(opportunity, account) of the visible accounts of the scope in one of `stages`, largest amount first."""
+    stmt = (select(Opportunity, Account).join(Account, Account.id == Opportunity.account_id)
+            .where(Opportunity.stage.in_(stages), Account.id.in_(visible.scalar_subquery()))
+            .order_by(Opportunity.amount.desc().nulls_last(), Account.name).limit(limit))
+    if scope is not None:
+        stmt = stmt.where(Account.id.in_(scope.scalar_subquery()))
+    return [(o, a) for o, a in session.execute(stmt)]
+
+
 def member_names(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}

@@ -19,16 +19,25 @@ TEAM = "team"
 
 
 def scopes_of(facts: Sequence[AccountFacts], owner_ids: Sequence[int]) -> dict[str, list[AccountFacts]]:
-    """The snapshot's scopes: the whole team, each segment, each region, and each CSM's and AM's book."""
+    """The snapshot's scopes: the whole team, each segment, each region, each CSM's and AM's book, and each
+    book within each segment and region (`member:7|segment:smb`: the per-person table under a filter)."""
     out: dict[str, list[AccountFacts]] = {TEAM: list(facts)}
     for a in facts:
-        if a.segment:
-            out.setdefault(f"segment:{a.segment}", []).append(a)
-        if a.region:
-            out.setdefault(f"region:{a.region}", []).append(a)
+        for kind, value in (("segment", a.segment), ("region", a.region)):
+            if value:
+                out.setdefault(f"{kind}:{value}", []).append(a)
     for member_id in owner_ids:
-        out[f"member:{member_id}"] = [a for a in facts if member_id in (a.csm_id, a.am_id)]
+        book = out[f"member:{member_id}"] = [a for a in facts if member_id in (a.csm_id, a.am_id)]
+        for a in book:
+            for kind, value in (("segment", a.segment), ("region", a.region)):
+                if value:
+                    out.setdefault(f"member:{member_id}|{kind}:{value}", []).append(a)
     return out
+
+
+def member_of(scope: str) -> int | None:
+    """The CSM's or AM's id of a member scope (`member:7`, `member:7|region:FR`), else None."""
+    return int(scope.split("|", 1)[0].split(":", 1)[1]) if scope.startswith("member:") else None
 
 
 def figures(kpis: domain.Kpis) -> dict[str, Any]:
@@ -59,8 +68,7 @@ def snapshot_week(session: Session, *, week: str | date, now: datetime, source: 
     for scope, values in by_scope.items():
         row = existing.get(scope)
         if row is None:
-            member_id = int(scope.split(":", 1)[1]) if scope.startswith("member:") else None
-            row = KpiSnapshot(week=name, week_start=monday, scope=scope, member_id=member_id)
+            row = KpiSnapshot(week=name, week_start=monday, scope=scope, member_id=member_of(scope))
             session.add(row)
         row.figures, row.as_of, row.taken_at, row.source = values, as_of, now, source
     session.flush()

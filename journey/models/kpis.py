@@ -13,7 +13,8 @@ from journey.models.base import Base
 
 class KpiSnapshot(Base):
     """What the five KPIs and the money figures were in one ISO week (Monday 00:00 UTC onwards), for one
-    scope: `team`, `segment:<s>`, `region:<r>` or `member:<id>`. One row per (week, scope)."""
+    scope: `team`, `segment:<s>`, `region:<r>`, `member:<id>` or a book within a segment or region
+    (`member:<id>|region:<r>`). One row per (week, scope)."""
 
     __tablename__ = "kpi_snapshot"
     __table_args__ = (UniqueConstraint("week", "scope"),)

@@ -39,7 +39,7 @@ def _number(text: str, what: str) -> float | None:
     try:
         return float(text.replace(",", "."))
     except ValueError:
-        raise ValueError(f"{what}: {text!r} is not a number") from None
+        raise ValueError(f"{what}: {text!r} is not a number (type one such as 7 or 7.5)") from None
 
 
 def to_patch(fields: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +85,18 @@ def to_form(content: dict[str, Any]) -> dict[str, Any]:
         "stakeholders": [{**blank_person, **{k: ("" if v is None else v) for k, v in s.items()}}
                          for s in content.get("stakeholders") or []] + [blank_person] * BLANK_ROWS,
     }
+
+
+def typed_form(fields: dict[str, Any]) -> dict[str, Any]:
+    """What was typed, as the form shows it (nothing parsed): the page shown again after a refusal."""
+    objectives = [{k: _column(fields, f"obj_{k}", i) for k in ("title", "kpi", "baseline", "target", "unit", "due",
+                                                               "source", "metric")}
+                  for i in range(len(fields.get("obj_title") or []))]
+    people = [{k: _column(fields, f"sh_{k}", i) for k in ("name", "email", "title", "role")}
+              for i in range(len(fields.get("sh_name") or []))]
+    return {**{name: fields.get(name) or "" for name in (*TEXT_SECTIONS, "promises", "risks")},
+            "terms": {name: fields.get(name) or "" for name in TERMS}, "objectives": objectives,
+            "stakeholders": people}
 
 
 def changed_sections(current: Any, patch: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from journey import db
 from journey.accounts import access
 from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession
-from journey.errors import Forbidden, InvalidInput, NotFound
+from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.handoff import repository as handoff_repository
 from journey.handoff import wording
 from journey.kit import MAX_ROW_ID, utcnow
@@ -88,24 +88,34 @@ def edit_page(request: Request, ref: str, viewer: PageViewer, session: ReadSessi
 
 
 @router.post("/accounts/{ref}/handoff/edit")
-def save_packet(ref: str, viewer: FormViewer, fields: packet_form.PacketFields,
+def save_packet(request: Request, ref: str, viewer: FormViewer, fields: packet_form.PacketFields,
                 base_version: Annotated[int | None, Form()] = None) -> Response:
-    """A new version with the sections the form changed (an SE may only change theirs)."""
+    """A new version with the sections the form changed (an SE may only change theirs). Refused, the form
+    comes back with what was typed and a sentence saying what to change."""
     from journey.handoff import service as handoff_service
 
     try:
-        patch = packet_form.to_patch(fields)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from exc
-    with db.transaction() as session:
-        account = visible_account(session, ref, viewer.member)
-        current = handoff_service.current_content(session, _packet(session, account))
         try:
-            changed = packet_form.changed_sections(current, patch)
+            patch = packet_form.to_patch(fields)
         except ValueError as exc:
-            raise InvalidInput(str(exc).splitlines()[0]) from exc
-        handoff_service.edit_packet(session, account_id=account.id, member=viewer.member, now=utcnow(),
-                                    patch=changed, base_version=base_version)
+            raise InvalidInput(str(exc)) from exc
+        with db.transaction() as session:
+            account = visible_account(session, ref, viewer.member)
+            current = handoff_service.current_content(session, _packet(session, account))
+            try:
+                changed = packet_form.changed_sections(current, patch)
+            except ValueError as exc:
+                raise InvalidInput(str(exc).splitlines()[0]) from exc
+            handoff_service.edit_packet(session, account_id=account.id, member=viewer.member, now=utcnow(),
+                                        patch=changed, base_version=base_version)
+    except (InvalidInput, Conflict) as exc:
+        with db.transaction(writer=False) as session:
+            account = visible_account(session, ref, viewer.member)
+            packet = _packet(session, account)
+        detail = exc.detail.rstrip(".")
+        return page(request, "packet_edit.html", viewer, status=422, account=account, packet=packet,
+                    form=packet_form.typed_form(fields), roles=packet_form.STAKEHOLDER_ROLES,
+                    error=f"Not saved: {detail}. Correct it and save again: what you typed is still here.")
     return RedirectResponse(f"/accounts/{account.id}/handoff?notice=packet_saved", status_code=303)
 
 

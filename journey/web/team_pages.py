@@ -2,7 +2,6 @@
 managers and admins)."""
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -17,11 +16,10 @@ from journey.errors import InvalidInput
 from journey.kit import utcnow
 from journey.kpis import reads
 from journey.models import TeamMember
-from journey.onboarding import lifecycle
 from journey.policy import Action, require, sees_every_account
 from journey.web import health_view, queries, weekly_view
 from journey.web.auth import PageViewer
-from journey.web.render import Clock, page
+from journey.web.render import page
 
 router = APIRouter(include_in_schema=False)
 KPI_TTL_SECONDS = 60
@@ -29,24 +27,21 @@ Cache = dict[str, tuple[float, dict[str, Any]]]
 _lock = threading.Lock()
 
 
-def kpis(session: Session, member: TeamMember, clock: Clock) -> dict[str, Any]:
-    on_time, counted = queries.plan_on_time(session, member, clock.today)
-    reached = queries.value_reached(session, member)
-    ttv = [d for d in (lifecycle.time_to_value_days(signed, done.astimezone(clock.tz).date())
-                       for signed, done in reached) if d is not None]
-    packets, completeness, accepted = queries.packet_figures(session, member)
-    count, accounts, first = queries.expansion_pipeline(session, member)
-    mix = health_view.band_mix(session, queries.book_ids(member).scalar_subquery())
-    known, unknown = health_view.mix_parts(mix)
+def cards(view: dict[str, Any]) -> dict[str, Any]:
+    """The five cards at the top of the page: this week's figures of the weekly review, for the same filter
+    (one source: the cards, the tables and the exports never disagree)."""
+    f = view["figures"]
+    known, unknown = health_view.mix_parts(f.get("health_mix"))
+    completeness = f.get("packet_completeness")
     return {
-        "journeys": queries.journeys_in_book(session, member),
-        "ttv": {"median": statistics.median(ttv) if ttv else None, "reached": len(ttv)},
-        "on_time": {"pct": round(100 * on_time / counted, 1) if counted else None, "on_time": on_time,
-                    "counted": counted},
-        "packets": {"count": packets, "completeness": round(completeness) if completeness is not None else None,
-                    "accepted": accepted},
-        "mix": None if mix is None else known, "mix_total": sum(known.values()), "mix_unknown": unknown,
-        "expansion": {"count": count, "accounts": accounts, "first": first},
+        "journeys": f.get("accounts", 0), "as_of": view["as_of"],
+        "ttv": {"median": f.get("ttv_median_days"), "reached": f.get("ttv_reached", 0)},
+        "on_time": {"pct": f.get("on_time_pct"), "on_time": f.get("on_time", 0), "counted": f.get("tasks_counted", 0)},
+        "packets": {"count": f.get("packets", 0), "completeness": None if completeness is None else round(completeness),
+                    "accepted": f.get("packets_accepted", 0)},
+        "mix": known, "mix_total": sum(known.values()), "mix_unknown": unknown,
+        "expansion": {"amount": f.get("pipeline_amount") or 0, "count": f.get("pipeline_count", 0),
+                      "accounts": len({p["account_id"] for p in view["pipeline"]}), "opportunities": view["pipeline"]},
     }
 
 
@@ -56,13 +51,6 @@ def app_cache(request: Request) -> Cache:
     if cache is None:
         cache = request.app.state.kpi_cache = {}
     return cache
-
-
-def cached_kpis(session: Session, member: TeamMember, clock: Clock, cache: Cache) -> dict[str, Any]:
-    """The KPIs, computed at most once a minute per book (they aggregate every task of every account: a
-    weekly-review figure does not need to be recomputed on each page view). In memory, per app."""
-    book = "all" if sees_every_account(member) else f"member:{member.id}"
-    return _cached(cache, book, lambda: {**kpis(session, member, clock), "as_of": utcnow()})
 
 
 def cached_weekly(session: Session, member: TeamMember, *, week: str, scope: str, cache: Cache) -> dict[str, Any]:
@@ -87,7 +75,7 @@ def _cached(cache: Cache, key: str, compute: Callable[[], dict[str, Any]]) -> di
     return figures
 
 
-Week = Annotated[str, Query(max_length=8)]
+Week = Annotated[str, Query(max_length=40)]  # longer than a week: the page says what is wrong with it
 Segment = Annotated[str, Query(max_length=64)]
 Region = Annotated[str, Query(max_length=16)]
 
@@ -96,18 +84,20 @@ Region = Annotated[str, Query(max_length=16)]
 def dashboard(request: Request, viewer: PageViewer, session: ReadSession, week: Week = "", segment: Segment = "",
               region: Region = "") -> Response:
     require(viewer.member, Action.view_team)
-    clock = Clock(viewer.tz)
-    scope = reads.scope_for(owner_id=None, segment=segment, region=region)
+    errors: dict[str, str] = {}
+    try:
+        scope = reads.scope_for(owner_id=None, segment=segment, region=region)
+    except InvalidInput:
+        scope, errors["region"] = reads.service.TEAM, ("Pick a segment or a region, not both: set one of them back "
+                                                       "to All. Showing every account meanwhile.")
     try:
         view = cached_weekly(session, viewer.member, week=week, scope=scope, cache=app_cache(request))
     except InvalidInput as exc:
-        view, error = cached_weekly(session, viewer.member, week="", scope=scope, cache=app_cache(request)), exc.detail
-    else:
-        error = None
+        view = cached_weekly(session, viewer.member, week="", scope=scope, cache=app_cache(request))
+        errors["week"] = f"{exc.detail}. Showing this week instead."
     tables = {t: weekly_view.rows(view, t) for t in weekly_view.TABLES if t != "history"}
-    figures = cached_kpis(session, viewer.member, clock, app_cache(request))
-    return page(request, "team.html", viewer, k=figures, bands=health_view.BANDS,
-                w=view, tables=tables, charts=weekly_view.charts(view), week_error=error,
+    return page(request, "team.html", viewer, k=cards(view), bands=health_view.BANDS,
+                w=view, tables=tables, charts=weekly_view.charts(view), errors=errors,
                 filters={"week": week, "segment": segment, "region": region},
                 segments=queries.segments(session, viewer.member), regions=queries.regions(session, viewer.member))
 

@@ -10,7 +10,7 @@ from typing import Any
 from journey.kpis.reads import KPIS
 from journey.web.charts import SeriesChart, series_chart
 
-TABLES = ("kpis", "money", "people", "attention", "history")
+TABLES = ("kpis", "money", "people", "pipeline", "attention", "history")
 
 
 def fmt(value: Any, unit: str = "") -> str:
@@ -31,7 +31,8 @@ def signed(value: float | None, unit: str = "") -> str:
         return "—"
     if value == 0:
         return "no change"
-    return ("+" if value > 0 else "−") + fmt(abs(value), unit)
+    size = f"{abs(value):.1f} %" if unit == "%" and abs(value) < 1 else fmt(abs(value), unit)  # not "−0 %"
+    return ("+" if value > 0 else "−") + size
 
 
 def rows(view: dict[str, Any], table: str) -> tuple[list[str], list[list[str]]]:
@@ -46,6 +47,10 @@ def rows(view: dict[str, Any], table: str) -> tuple[list[str], list[list[str]]]:
                          *(fmt(p[key]["value"], unit) for key, _, unit in KPIS),
                          fmt(p["arr_at_risk"]["value"], "money"), signed(p["arr_at_risk"]["change"], "money")]
                         for p in view["people"]]
+    if table == "pipeline":
+        return ["Account", "Opportunity", "Stage", "Amount", "Raised"], [
+            [o["name"], o["title"], o["stage"].capitalize(), fmt(o["amount"], "money"), o["source"]]
+            for o in view["pipeline"]]
     if table == "attention":
         return ["Account", "Band", "Score", "Reason"], [
             [a["name"], a["band"].replace("_", " ").capitalize(), str(a["score"]), a["reason"]]

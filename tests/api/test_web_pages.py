@@ -60,6 +60,21 @@ def test_the_ae_edits_the_packet_and_the_pair_accepts_it(client) -> None:
     assert "Accepted" in client.get(f"/accounts/{account_id}/handoff").text
 
 
+def test_a_refused_packet_edit_keeps_what_was_typed_and_says_what_to_change(client) -> None:
+    account_id = _account(client)
+    sign_in(client, "ae@vendor.example")
+    form = _edit_form(client, account_id)
+    form["risks"] = ["IT capacity\nA risk typed before the mistake"]
+    form["obj_target"] = ["seven", *form["obj_target"][1:]]
+    refused = client.post(f"/accounts/{account_id}/handoff/edit", data=form)
+    assert refused.status_code == 422
+    assert "Not saved: target of" in refused.text
+    assert "&#39;seven&#39; is not a number (type one such as 7" in refused.text
+    assert "A risk typed before the mistake" in refused.text and 'value="seven"' in refused.text
+    assert form_fields(refused.text)["obj_kpi"][0] == form["obj_kpi"][0] == "days to first ticket"  # rows as typed
+    assert "version 1" in client.get(f"/accounts/{account_id}/handoff").text  # nothing saved
+
+
 def test_sending_the_packet_back_needs_a_comment(client) -> None:
     account_id = _account(client)
     sign_in(client, "csm@vendor.example")

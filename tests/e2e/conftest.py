@@ -49,7 +49,9 @@ class Server:
 
 
 def _wait_for_demo(proc: subprocess.Popen, log: Path, base: str) -> Server:  # type: ignore[type-arg]
-    deadline = time.monotonic() + 120
+    """The demo prints its API token once everything is loaded: deals through the real inbox, then the months
+    behind them (plans, reviews, signals, reminders, KPI snapshots)."""
+    deadline = time.monotonic() + 240
     token = None
     while time.monotonic() < deadline and token is None:
         if proc.poll() is not None:
@@ -59,15 +61,7 @@ def _wait_for_demo(proc: subprocess.Popen, log: Path, base: str) -> Server:  # t
         time.sleep(0.2)
     if token is None:
         raise RuntimeError(f"the demo never loaded:\n{log.read_text()[-3000:]}")
-    server = Server(base, token, log)
-    while time.monotonic() < deadline:  # the deals go through the real inbox: wait until every plan exists
-        accounts = server.api("/api/accounts").json()["items"]
-        if len(accounts) == 3 and all(server.api(f"/api/accounts/{a['id']}/handoff").status_code == 200
-                                      and server.api(f"/api/accounts/{a['id']}/plan").status_code == 200
-                                      for a in accounts):
-            return server
-        time.sleep(0.3)
-    raise RuntimeError(f"the demo deals were not processed in time:\n{log.read_text()[-3000:]}")
+    return Server(base, token, log)
 
 
 @pytest.fixture(scope="session")

@@ -48,19 +48,21 @@ def test_a_week_that_ended_keeps_its_snapshot(client, clock) -> None:
     post_event(client, SIGNED)
     assert drain() == ["processed"]
     with db.transaction() as session:
-        assert service.snapshot_week(session, week="2026-W48", now=datetime(2026, 11, 25, 9, tzinfo=UTC)) == 5
+        assert service.snapshot_week(session, week="2026-W48", now=datetime(2026, 11, 25, 9, tzinfo=UTC)) == 9
     running = _snapshots("2026-W48")
-    assert set(running) == {"team", "segment:mid_market", "region:FR", *(k for k in running if "member:" in k)}
+    members = {k for k in running if k.startswith("member:") and "|" not in k}  # the CSM's and the AM's books...
+    assert set(running) == {"team", "segment:mid_market", "region:FR", *members,  # ...and each within the filters
+                            *(f"{m}|{f}" for m in members for f in ("segment:mid_market", "region:FR"))}
     assert running["team"]["accounts"] == 1 and running["team"]["arr"] == 48000.0
     after = datetime(2026, 12, 1, 9, tzinfo=UTC)  # the week has ended: the snapshot is taken once more...
     with db.transaction() as session:
-        assert service.snapshot_week(session, week="2026-W48", now=after) == 5
+        assert service.snapshot_week(session, week="2026-W48", now=after) == 9
     ended = _snapshots("2026-W48")
     with db.transaction() as session:  # ...then something changes, and the week keeps what was true then
         task = session.scalars(select(PlanTask).order_by(PlanTask.id)).first()
         task.status, task.done_at = "done", after
         assert service.snapshot_week(session, week="2026-W48", now=after) == 0
-        assert session.scalar(select(func.count()).select_from(KpiSnapshot)) == 5
+        assert session.scalar(select(func.count()).select_from(KpiSnapshot)) == 9
     assert _snapshots("2026-W48") == ended
 
 

@@ -130,11 +130,12 @@ def test_the_demo_creates_its_database_and_secrets_owner_only(tmp_path, monkeypa
     _env(monkeypatch, environment="development", data_dir=str(var), database_url=f"sqlite:///{var / 'demo.db'}")
     monkeypatch.delenv("JOURNEY_WEBHOOK_SECRET")  # generated, as `make run` does
     monkeypatch.setattr(demo, "demo_deals", lambda: [])  # the team and its files; the deals are tested elsewhere
-    monkeypatch.setattr(demo, "demo_signals", lambda: {"items": []})
     from journey import migrations
+    from journey.cli.serving import _ensure_webhook_secret
+    from journey.config import get_settings
 
     migrations.upgrade()
-    demo.load_demo_inline()
+    demo.load_demo_inline(prepare=lambda: _ensure_webhook_secret(get_settings()))
     assert _mode(var) == 0o700
     assert {p.name: _mode(p) for p in var.iterdir()} == {p.name: 0o600 for p in var.iterdir()}
     assert {"demo.db", "webhook_secret"} <= {p.name for p in var.iterdir()}

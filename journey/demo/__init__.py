@@ -1,0 +1,181 @@
+"""The demo workspace: a team six to nine months in. Its 30 deals (and one loss) go through the real
+webhook route, signed; the months behind them (plans, reviews, signals, reminders, KPI snapshots) are
+written by `journey.demo.history`. Every date is relative to the clock, so it never goes stale.
+
+Opt-in (`JOURNEY_DEMO=1`, which `make run` sets, or `journey demo`), development only, and only into an empty
+database: its password is published.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from journey import db
+from journey.config import get_settings
+from journey.demo import history, story
+from journey.errors import JourneyError
+from journey.kit import utcnow
+from journey.models import Account, HandoffPacket, TeamMember
+from journey.team import repository as team_repository
+from journey.team import service as team_service
+from journey.webhooks.signatures import sign
+
+DEMO_PASSWORD = "journey-demo-2026"  # noqa: S105 - a published demo login, printed at start
+DEMO_ADMIN = "admin@demo.example"
+DEMO_TEAM = [
+    ("ae@demo.example", "Alice Martin", "ae", "Europe/Paris"),
+    ("se@demo.example", "Sam Okafor", "se", "Europe/London"),
+    ("csm@demo.example", "Camille Durand", "csm", "Europe/Paris"),
+    ("csm.us@demo.example", "Chris Walker", "csm", "America/New_York"),
+    ("am@demo.example", "Morgan Lee", "am", "Europe/Paris"),
+    ("am.us@demo.example", "Ana Souza", "am", "America/New_York"),
+    ("manager@demo.example", "Max Keller", "manager", "Europe/Berlin"),
+    ("admin@demo.example", "Ada Admin", "admin", "UTC"),
+    ("revops@demo.example", "Rita Olsen", "revops", "Europe/Paris"),
+]
+
+
+def demo_deals() -> list[dict[str, Any]]:
+    """The CRM events of the story: each customer's `deal.signed`, then the churned one's `deal.lost`."""
+    now = utcnow()
+    return [*(story.deal_event(c, now) for c in story.customers()), story.churn_event(now)]
+
+
+class DemoRefused(JourneyError):
+    status_code = 409
+    code = "demo_refused"
+
+
+def is_loaded(session: Session) -> bool:
+    """Whether the demo team is in this database (its published password works)."""
+    return team_repository.by_email(session, DEMO_ADMIN) is not None
+
+
+def _is_empty(session: Session) -> bool:
+    return not session.scalar(select(exists().where(TeamMember.id.is_not(None)))) and not session.scalar(
+        select(exists().where(Account.id.is_not(None))))
+
+
+def login_visible() -> bool:
+    """The sign-in page shows the demo login only in development with JOURNEY_DEMO on, once the demo is loaded."""
+    settings = get_settings()
+    if not (settings.demo and settings.is_development):
+        return False
+    with db.transaction(writer=False) as session:
+        return is_loaded(session)
+
+
+def _create_team() -> str:
+    """The demo team and an admin API token (printed once), only into an empty database in development.
+
+    A database with any team member or account is real data: a published password never joins it.
+    """
+    if not get_settings().is_development:
+        raise DemoRefused("the demo has a published password: it loads only with JOURNEY_ENVIRONMENT=development")
+    with db.transaction() as session:
+        if not _is_empty(session):
+            raise DemoRefused("the database already has team members or accounts: the demo loads only into an "
+                              "empty one")
+        for email, name, role, tz in DEMO_TEAM:
+            team_service.create_member(session, email=email, name=name, role=role, password=DEMO_PASSWORD,
+                                       timezone=tz)
+        return team_service.create_token(session, email=DEMO_ADMIN, label="demo")
+
+
+def _send_deals(post: Callable[[bytes, dict[str, str]], int], events: list[dict[str, Any]] | None = None
+                ) -> list[int]:
+    secret = get_settings().webhook_secret
+    if not secret:
+        raise SystemExit("the demo needs JOURNEY_WEBHOOK_SECRET (journey serve generates one)")
+    codes = []
+    for event in demo_deals() if events is None else events:
+        body = json.dumps(event, ensure_ascii=False).encode()
+        msg_id, ts = f"msg_demo_{uuid.uuid4().hex}", int(time.time())
+        headers = {"webhook-id": msg_id, "webhook-timestamp": str(ts), "content-type": "application/json",
+                   "webhook-signature": sign(secret=secret, msg_id=msg_id, timestamp=ts, body=body)}
+        codes.append(post(body, headers))
+    return codes
+
+
+def _history() -> dict[str, int]:
+    with db.transaction() as session:
+        return history.build(session, people=story.customers(), now=utcnow())
+
+
+def _announce(base: str, token: str) -> None:
+    typer.echo(f"\ndemo workspace loaded: sign in at {base} as csm@demo.example / {DEMO_PASSWORD}\n"
+               f"  (also ae@, am@, manager@, admin@, revops@demo.example, same password)\n"
+               f"  API: curl -H 'Authorization: Bearer {token}' {base}/api/accounts\n")
+
+
+def _journeys_opened(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(HandoffPacket)) or 0
+
+
+def load_demo_when_ready(base: str) -> None:
+    """From `journey serve`: wait for the server, post the demo deals to it like a CRM would, wait for the
+    flows to open every journey, then write the months behind them."""
+    import httpx
+
+    for _ in range(200):
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    with db.transaction(writer=False) as session:
+        loaded = is_loaded(session)
+    if loaded:
+        typer.echo(f"demo workspace already loaded: sign in at {base} as csm@demo.example / {DEMO_PASSWORD}")
+        return
+    try:
+        token = _create_team()
+    except DemoRefused as exc:
+        typer.secho(f"demo: not loaded: {exc.detail}", fg="yellow", err=True)
+        return
+    events = demo_deals()
+    post = lambda body, headers: httpx.post(base + "/webhooks/events", content=body,  # noqa: E731
+                                            headers=headers, timeout=30).status_code
+    _send_deals(post, [e for e in events if e["type"] == "deal.signed"])
+    signed = sum(e["type"] == "deal.signed" for e in events)
+    for _ in range(1200):  # the journeys open in the background; the loss and the history need them
+        with db.transaction(writer=False) as session:
+            if _journeys_opened(session) >= signed:
+                break
+        time.sleep(0.25)
+    _send_deals(post, [e for e in events if e["type"] != "deal.signed"])
+    time.sleep(1)  # the loss pauses its journey; the history does not depend on it
+    typer.echo(f"demo: {_history()}")
+    _announce(base, token)
+
+
+def load_demo_inline(*, prepare: Callable[[], None] | None = None) -> None:
+    """`journey demo`: post through the app in-process, run the flows until the inbox is drained, then write
+    the months behind the deals. `prepare` runs first (the CLI passes what makes a webhook secret)."""
+    from fastapi.testclient import TestClient
+
+    from journey.app import create_app
+    from journey.runner import claim_batch, process_event
+
+    started = time.perf_counter()
+    token = _create_team()  # refused outside development or into a database with data, before anything is written
+    if prepare is not None:
+        prepare()
+    with TestClient(create_app(start_runner=False)) as client:
+        codes = _send_deals(lambda body, headers: client.post("/webhooks/events", content=body,
+                                                              headers=headers).status_code)
+    outcomes: dict[str, int] = {}
+    while batch := claim_batch(20):
+        for event_id, event_type in batch:
+            outcome = str(process_event(event_id, event_type, settings=get_settings()))
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    typer.echo(f"demo events: {len(codes)} sent ({', '.join(f'{n} {o}' for o, n in sorted(outcomes.items()))})")
+    typer.echo(f"demo: {_history()} in {time.perf_counter() - started:.1f} s")
+    _announce("http://127.0.0.1:8000", token)

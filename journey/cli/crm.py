@@ -106,16 +106,17 @@ def _setup_pipedrive(settings, write_back, crm_setup, writers, values) -> None: 
     api = PipedriveApi(base_url=settings.pipedrive_api_base, transport=writers.transports.get("pipedrive"),
                        token=_require(settings.pipedrive_api_token, "JOURNEY_PIPEDRIVE_API_TOKEN"))
     try:
-        keys = crm_setup.setup_pipedrive(api, list(values), write_back.objects)
+        keys = crm_setup.setup_pipedrive(api, list(values), ("deal", "company"))
     finally:
         api.close()
-    deal_keys = keys.get("deal") or {}
-    typer.echo("# paste under write_back.fields in templates/crm/pipedrive.yaml (deal field keys);")
-    typer.echo("# the organization fields have keys of their own: " + ", ".join(
-        f"{v}={k}" for v, k in (keys.get("company") or {}).items()))
+    typer.echo("# paste under write_back: in templates/crm/pipedrive.yaml (deal and organization fields have "
+               "keys of their own)")
     typer.echo("write_back:\n  fields:")
-    for value, key in deal_keys.items():
-        typer.echo(f"    {value}: {key}")
+    for object_type, name in (("deal", "deal"), ("company", "organization")):
+        if keys.get(object_type):
+            typer.echo(f"    {name}:")
+            for value, key in keys[object_type].items():
+                typer.echo(f"      {value}: {key}")
 
 
 def _setup_salesforce(settings, write_back, crm_setup, writers) -> None:  # type: ignore[no-untyped-def]

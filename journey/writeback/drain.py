@@ -96,7 +96,7 @@ def _drain_crm(crm: str, writer: Writer, write_back: WriteBack, *, clock: Callab
 def _plan(claim: Claim, facts: Mapping[int, domain.AccountFacts], write_back: WriteBack, now: datetime) -> Planned:
     account = facts.get(claim.account_id) or domain.AccountFacts(account_id=claim.account_id)
     values = domain.journey_values(account, claim.deal_id if claim.object_type == "deal" else None, now=now)
-    properties = domain.crm_properties(values, write_back.fields)
+    properties = domain.crm_properties(values, write_back.fields_for(claim.object_type))
     return Planned(claim, properties, domain.changed(properties, claim.sent_values))
 
 
@@ -171,5 +171,6 @@ def _would_write(session: Any, refs: Sequence[repository.ObjectRef], crms: Mappi
         account = facts.get(ref.account_id) or domain.AccountFacts(account_id=ref.account_id)
         values = domain.journey_values(account, ref.deal_id if ref.object_type == "deal" else None, now=now)
         shown.append({"crm": ref.crm, "object_type": ref.object_type, "object_id": ref.object_id,
-                      "account_id": ref.account_id, "properties": domain.crm_properties(values, crms[ref.crm].fields)})
+                      "account_id": ref.account_id, "properties": domain.crm_properties(values,
+                                                                             crms[ref.crm].fields_for(ref.object_type))})
     return shown

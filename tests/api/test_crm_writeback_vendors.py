@@ -28,7 +28,8 @@ from tests.fixtures.crm.fake_writers import (
 pytestmark = [pytest.mark.usefixtures("db_url"), pytest.mark.clock("2026-11-23T09:00:00Z")]
 SF_URL = f"/webhooks/salesforce/{p.SALESFORCE_TOKEN}"
 OPP = p.opportunity("0065g00000AAAAA1")
-KEYS = {"health_band": "b" * 40, "plan_status": "c" * 40, "csm_email": None}
+KEYS = {"health_band": "b" * 40, "plan_status": "c" * 40, "csm_email": None}  # deal fields
+ORG_KEYS = {"health_band": "e" * 40, "url": "f" * 40}  # organization fields: keys of their own
 
 
 @pytest.fixture(autouse=True)
@@ -39,8 +40,9 @@ def settings(monkeypatch, tmp_path):
     templates = tmp_path / "templates"
     shutil.copytree(PROJECT_ROOT / "templates", templates)
     pipedrive = templates / "crm" / "pipedrive.yaml"
-    text = pipedrive.read_text().replace("  fields: {}\n", "  fields:\n" + "".join(
-        f"    {k}: {v or 'null'}\n" for k, v in KEYS.items()))
+    text = pipedrive.read_text().replace("    deal: {}\n", "    deal:\n" + "".join(
+        f"      {k}: {v or 'null'}\n" for k, v in KEYS.items())).replace("    organization: {}\n", (
+        "    organization:\n" + "".join(f"      {k}: {v}\n" for k, v in ORG_KEYS.items())))
     Path(pipedrive).write_text(text)
     for key, value in {"TEMPLATES_DIR": str(templates), "SALESFORCE_ORG_ID": p.SALESFORCE_ORG,
                        "SALESFORCE_PATH_TOKEN": p.SALESFORCE_TOKEN, "SALESFORCE_CLIENT_ID": SF_CLIENT_ID,
@@ -138,12 +140,16 @@ def test_salesforce_echo_of_our_write_starts_nothing(client, admin, fakes) -> No
 
 
 # ------------------------------------------------------------------------------------------------- Pipedrive
-def test_pipedrive_custom_fields_written_and_a_turned_off_value_is_not(client, fakes) -> None:
+def test_pipedrive_deal_and_organization_written_once_with_their_own_keys(client, fakes) -> None:
     _, pipedrive, _ = fakes
     _sign_pipedrive(client)
-    assert _write()["written"] == 1
-    assert [(kind, object_id) for kind, object_id, _ in pipedrive.patches] == [("deals", "812")]
+    assert _write()["written"] == 2
+    assert sorted((kind, object_id) for kind, object_id, _ in pipedrive.patches) == [("deals", "812"),
+                                                                                    ("organizations", "77")]
     assert set(pipedrive.records["deals"]["812"]) == {"b" * 40, "c" * 40}  # csm_email: null is not written
+    organization = pipedrive.records["organizations"]["77"]
+    assert set(organization) == {"e" * 40, "f" * 40}  # the url clears (no JOURNEY_PUBLIC_BASE_URL here)
+    assert _write()["written"] == 0 and len(pipedrive.patches) == 2  # nothing changed: no second write
 
 
 def test_pipedrive_rate_limit_is_waited_for_and_a_deleted_deal_is_dead(client, fakes) -> None:
@@ -178,10 +184,16 @@ def test_setup_pipedrive_creates_the_fields_once_and_prints_their_keys(fakes) ->
     _, pipedrive, _ = fakes
     first = CliRunner().invoke(app, ["crm", "setup", "pipedrive"])
     assert first.exit_code == 0, first.output
-    keys = [line.split(": ")[1] for line in first.output.splitlines() if line.startswith("    ")]
-    assert len(keys) == 14 and all(len(k) == 40 for k in keys)
+    lines = first.output.splitlines()
+    keys = [line.split(": ")[1] for line in lines if line.startswith("      ")]
+    assert len(keys) == 28 and all(len(k) == 40 for k in keys)
+    assert "    deal:" in lines and "    organization:" in lines
+    deal_keys = set(keys[:14]) & {f["key"] for f in pipedrive.fields["/v1/dealFields"]}
+    org_keys = set(keys[14:]) & {f["key"] for f in pipedrive.fields["/v1/organizationFields"]}
+    assert len(deal_keys) == 14 and len(org_keys) == 14  # each object's keys, printed under its name
     again = CliRunner().invoke(app, ["crm", "setup", "pipedrive"])
     assert again.output == first.output and len(pipedrive.fields["/v1/dealFields"]) == 14
+    assert len(pipedrive.fields["/v1/organizationFields"]) == 14
     score = next(f for f in pipedrive.fields["/v1/dealFields"] if f["name"] == "journey Health score")
     assert score["field_type"] == "double"
 

@@ -79,6 +79,30 @@ def setup(crm: str = typer.Argument(..., help="hubspot, salesforce or pipedrive"
     except CrmApiError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
+    finally:
+        _discover(crm, write_back)
+
+
+def _discover(crm: str, write_back) -> None:  # type: ignore[no-untyped-def]
+    """Ask the CRM who journey is there (its echo is then recognised without any setting) and say so."""
+    from journey.kit import utcnow
+    from journey.writeback import identity, writers
+
+    writer = writers.writers_from_settings({crm: write_back}).get(crm)
+    if writer is None:
+        return
+    try:
+        found = identity.learn(crm, writer, utcnow(), again=True)
+    finally:
+        writer.close()
+    setting = "JOURNEY_" + identity.OVERRIDES[crm].upper()
+    if identity.configured(crm):
+        typer.echo(f"{identity.WHAT[crm]}: {found} (from {setting})")
+    elif found:
+        typer.echo(f"discovered {identity.WHAT[crm]}: {found} (kept; {setting} overrides it)")
+    else:
+        typer.echo(f"could not discover the {identity.WHAT[crm]}: set {setting} so journey knows its own "
+                   "changes coming back")
 
 
 def _require(value: str | None, name: str) -> str:
@@ -136,8 +160,6 @@ def _setup_salesforce(settings, write_back, crm_setup, writers) -> None:  # type
         missing = crm_setup.check_salesforce(writer, write_back)
     finally:
         writer.close()
-    if writer.user_id:
-        typer.echo(f"integration user: {writer.user_id} (set JOURNEY_SALESFORCE_INTEGRATION_USER_ID to it)")
     if missing:
         typer.echo("missing: " + ", ".join(missing))
         raise typer.Exit(1)

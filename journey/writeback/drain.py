@@ -20,7 +20,7 @@ from journey import db, metrics
 from journey.adapters.crm.write_mapping import WriteBack
 from journey.adapters.crm.writer import Outcome, RecordUpdate, Writer
 from journey.config import get_settings
-from journey.writeback import domain, repository
+from journey.writeback import domain, identity, repository
 from journey.writeback.repository import Claim
 from journey.writeback.service import enabled_crms
 from journey.writeback.writers import writers_from_settings
@@ -49,6 +49,7 @@ def drain_writeback(now: datetime, *, writers: Mapping[str, Writer] | None = Non
     try:
         for crm, writer in writers.items():
             if crm in crms:
+                identity.learn(crm, writer, now)  # once: who journey is there, to recognise its echo
                 _drain_crm(crm, writer, crms[crm], clock=clock, batch=batch, lease=lease, counts=counts)
     finally:
         if own:

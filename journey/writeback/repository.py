@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from journey.models import (
     Account,
+    CrmIdentity,
     CrmWrite,
     Deal,
     HandoffPacket,
@@ -300,3 +301,16 @@ def count_accounts(session: Session, *, crms: Sequence[str]) -> int:
     stmt = select(func.count()).select_from(Account).where(
         or_(Account.crm_source.in_(crms), Account.id.in_(select(Deal.account_id).where(Deal.crm_source.in_(crms)))))
     return int(session.scalar(stmt) or 0)
+
+
+def identity(session: Session, crm: str) -> str | None:
+    """journey's own id in the CRM, as learned from it (None: not learned yet)."""
+    return session.scalar(select(CrmIdentity.integration_id).where(CrmIdentity.crm == crm))
+
+
+def save_identity(session: Session, crm: str, integration_id: str, now: datetime) -> None:
+    row = session.get(CrmIdentity, crm)
+    if row is None:
+        session.add(CrmIdentity(crm=crm, integration_id=integration_id, learned_at=now))
+    else:
+        row.integration_id, row.learned_at = integration_id, now

@@ -182,9 +182,18 @@ def test_a_refused_token_is_dead_for_every_record_with_the_reason(client, hubspo
     assert "refused the token (401)" in _rows()[("company", "9001")].error
 
 
+def _identity() -> str | None:
+    from journey.writeback import repository
+
+    with db.transaction(writer=False) as session:
+        return repository.identity(session, "hubspot")
+
+
 def test_our_own_writes_echo_starts_nothing(client, admin, hubspot):
+    """No JOURNEY_HUBSPOT_APP_ID: the app id is learned from the token's info before the first write."""
     _sign(client)
     _write()
+    assert _identity() == "1160452"
     echo = p.hubspot_event(1001, value="72", event_id=9, at=p.T0 + 5000, prop="journey_health_score")
     echo.update(changeSource="INTEGRATION", sourceId="1160452")
     _post(client, echo)
@@ -260,3 +269,26 @@ def test_the_admin_inbox_shows_the_lag_per_crm_and_resends_a_dead_write(client, 
     action = f"/admin/crm-writes/{dead.id}/resend"
     r = client.post(action, data={"csrf_token": web_csrf(client, "/admin/inbox", action)}, follow_redirects=False)
     assert r.status_code == 303 and _rows()[("deal", "1001")].status == "pending"
+
+
+@pytest.mark.parametrize("private_info", [True, False])
+def test_another_apps_change_of_a_journey_property_is_an_edit_not_our_echo(client, admin, hubspot, private_info):
+    """The private app's id comes from the private-apps token info, else the OAuth v1 token metadata; an
+    INTEGRATION change made by another app is then someone else's edit."""
+    hubspot.private_info = private_info
+    _sign(client)
+    _write()
+    assert _identity() == "1160452"
+    edit = p.hubspot_event(1001, value="done", event_id=11, at=p.T0 + 7000, prop="journey_plan_status")
+    edit.update(changeSource="INTEGRATION", sourceId="999")
+    _post(client, edit)
+    drain()
+    event = client.get("/api/events?limit=10", headers=admin).json()["items"][-1]
+    assert "journey_plan_status edited in the CRM" in event["error"]
+
+
+def test_setup_hubspot_prints_the_app_it_discovered(hubspot):
+    from journey.cli import app
+
+    out = CliRunner().invoke(app, ["crm", "setup", "hubspot"])
+    assert out.exit_code == 0 and "discovered private app id: 1160452" in out.output

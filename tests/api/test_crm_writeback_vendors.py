@@ -48,10 +48,9 @@ def settings(monkeypatch, tmp_path):
                        "SALESFORCE_PATH_TOKEN": p.SALESFORCE_TOKEN, "SALESFORCE_CLIENT_ID": SF_CLIENT_ID,
                        "SALESFORCE_CLIENT_SECRET": SF_CLIENT_SECRET,
                        "SALESFORCE_INSTANCE_URL": "https://acme.my.salesforce.test",
-                       "SALESFORCE_INTEGRATION_USER_ID": SF_USER, "PIPEDRIVE_USER": p.PIPEDRIVE_USER,
+                       "PIPEDRIVE_USER": p.PIPEDRIVE_USER,
                        "PIPEDRIVE_PASSWORD": p.PIPEDRIVE_PASSWORD, "PIPEDRIVE_API_TOKEN": PD_TOKEN,
-                       "PIPEDRIVE_API_BASE": "https://api.pipedrive.test", "PIPEDRIVE_INTEGRATION_USER_ID": "9100"
-                       }.items():
+                       "PIPEDRIVE_API_BASE": "https://api.pipedrive.test"}.items():  # no integration ids: learned
         monkeypatch.setenv(f"JOURNEY_{key}", value)
     monkeypatch.setattr(salesforce_writer, "_TOKENS", {})
     get_settings.cache_clear()
@@ -129,10 +128,22 @@ def test_salesforce_deleted_opportunity_is_dead_and_the_account_is_still_written
     assert dead.status == "dead" and dead.error.startswith("ENTITY_IS_DELETED: entity is deleted")
 
 
-def test_salesforce_echo_of_our_write_starts_nothing(client, admin, fakes) -> None:
+def _identity(crm: str) -> str | None:
+    from journey.writeback import repository
+
+    with db.transaction(writer=False) as session:
+        return repository.identity(session, crm)
+
+
+@pytest.mark.parametrize("identity_url", [True, False])
+def test_salesforce_echo_of_our_write_starts_nothing(client, admin, fakes, identity_url) -> None:
+    """No JOURNEY_SALESFORCE_INTEGRATION_USER_ID: the run-as user is learned from the token's identity URL, or
+    from /services/oauth2/userinfo when the token answer has none."""
     salesforce, _, _ = fakes
+    salesforce.identity_url = identity_url
     _sign_salesforce(client)
     _write()
+    assert _identity("salesforce") == SF_USER
     _sign_salesforce(client, LastModifiedById=SF_USER, LastModifiedDate="2026-11-23T09:00:05.000Z")
     event = client.get("/api/events?limit=10", headers=admin).json()["items"][-1]
     assert event["status"] == "ignored" and "own write-back" in event["error"]
@@ -168,6 +179,7 @@ def test_pipedrive_rate_limit_is_waited_for_and_a_deleted_deal_is_dead(client, f
 def test_pipedrive_echo_of_our_write_starts_nothing(client, admin, fakes) -> None:
     _sign_pipedrive(client)
     _write()
+    assert _identity("pipedrive") == "9100"  # /v1/users/me, no JOURNEY_PIPEDRIVE_INTEGRATION_USER_ID
     echo = p.pipedrive_v1()
     echo["meta"].update(change_source="api", user_id=9100, timestamp_micro=1795189600123456)
     echo["previous"] = {**echo["current"], "c" * 40: None}
@@ -213,3 +225,34 @@ def test_setup_salesforce_lists_the_fields_and_names_the_missing_ones(fakes) -> 
     assert "missing: Account.journey_url__c" in out.output and SF_USER in out.output
     salesforce.missing = {}
     assert CliRunner().invoke(app, ["crm", "setup", "salesforce"]).exit_code == 0
+
+
+def test_pipedrive_another_integrations_api_change_is_not_taken_for_our_echo(client, admin, fakes) -> None:
+    """The token's user is known: an API change of journey's field by another user is an edit, undone."""
+    _sign_pipedrive(client)
+    _write()
+    edit = p.pipedrive_v1()
+    edit["meta"].update(change_source="api", user_id=5555, timestamp_micro=1795189600123456)
+    edit["previous"] = {**edit["current"], "c" * 40: "on_time"}
+    edit["current"]["c" * 40] = "done"
+    assert client.post("/webhooks/pipedrive", content=p.dumps(edit), headers=p.basic()).status_code == 202
+    drain()
+    event = client.get("/api/events?limit=10", headers=admin).json()["items"][-1]
+    assert "own write-back" not in (event["error"] or "") and "edited in the CRM" in event["error"]
+    assert _rows("pipedrive")[("deal", "812")].status == "pending"  # journey writes its value back
+
+
+def test_setup_prints_what_it_discovered_and_a_setting_overrides_it(fakes, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from journey.cli import app
+    from journey.config import get_settings
+
+    out = CliRunner().invoke(app, ["crm", "setup", "pipedrive"])
+    assert "discovered API token's user id: 9100" in out.output and _identity("pipedrive") == "9100"
+    out = CliRunner().invoke(app, ["crm", "setup", "salesforce"])
+    assert f"discovered integration (run-as) user id: {SF_USER}" in out.output
+    monkeypatch.setenv("JOURNEY_PIPEDRIVE_INTEGRATION_USER_ID", "7")
+    get_settings.cache_clear()
+    out = CliRunner().invoke(app, ["crm", "setup", "pipedrive"])
+    assert "API token's user id: 7 (from JOURNEY_PIPEDRIVE_INTEGRATION_USER_ID)" in out.output

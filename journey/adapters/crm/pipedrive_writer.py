@@ -30,6 +30,11 @@ class PipedriveWriter:
     def close(self) -> None:
         self.api.close()
 
+    def whoami(self) -> str | None:
+        """The API token's user: `GET /v1/users/me` answers `{"success": true, "data": {"id", "email", ...}}`."""
+        user = self.api.request("GET", "/v1/users/me").get("data") or {}
+        return str(user["id"]) if isinstance(user, dict) and user.get("id") else None
+
     def write(self, updates: Sequence[RecordUpdate]) -> dict[Key, Outcome]:
         """Record by record; a refused token or a CRM that is down settles the rest without more calls."""
         outcomes: dict[Key, Outcome] = {}

@@ -42,6 +42,10 @@ class Writer(Protocol):
 
     def write(self, updates: Sequence[RecordUpdate]) -> dict[Key, Outcome]: ...
 
+    def whoami(self) -> str | None:
+        """journey's own id in the CRM (whose changes are journey's echo); CrmApiError when it cannot say."""
+        ...
+
     def close(self) -> None: ...
 
 

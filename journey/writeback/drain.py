@@ -114,6 +114,12 @@ def _settle(session: Any, plan: Planned, outcome: Outcome | None, *, now: dateti
                           lag_seconds=lag, attempts=0, error=None, pending_if_changed=next_turn)
         metrics.crm_write(claim.crm, "written", lag)
         return "written"
+    if outcome.result == "defer":  # held back before the CRM's rate limit: a later drain sends it
+        repository.record(session, claim, due_at=now + timedelta(seconds=outcome.retry_after or 60),
+                          attempts=claim.attempts - 1, error=outcome.error)
+        log.info("writeback.deferred", crm=claim.crm, record=claim.object_id, reason=outcome.error)
+        metrics.crm_write(claim.crm, "deferred")
+        return "deferred"
     if outcome.result == "retry" and claim.attempts < MAX_ATTEMPTS:
         wait = domain.backoff(claim.attempts, outcome.retry_after)
         repository.record(session, claim, due_at=now + wait, error=outcome.error)

@@ -292,3 +292,46 @@ def test_setup_hubspot_prints_the_app_it_discovered(hubspot):
 
     out = CliRunner().invoke(app, ["crm", "setup", "hubspot"])
     assert out.exit_code == 0 and "discovered private app id: 1160452" in out.output
+
+
+LOW_WINDOW = {"X-HubSpot-RateLimit-Max": "100", "X-HubSpot-RateLimit-Remaining": "3",
+              "X-HubSpot-RateLimit-Interval-Milliseconds": "10000", "X-HubSpot-RateLimit-Daily": "250000",
+              "X-HubSpot-RateLimit-Daily-Remaining": "200000"}
+
+
+def test_a_nearly_spent_rate_window_is_waited_for_before_the_next_call_not_after_a_429(client, hubspot):
+    _sign(client)
+    _sign(client, 1002)
+    hubspot.headers = LOW_WINDOW
+    assert _write()["written"] == 3
+    calls = [r.url.path for r in hubspot.requests if "/batch/update" in r.url.path or "/oauth/" in r.url.path]
+    assert len(calls) == 3  # the app's id, the deals, the companies: no 429 in between
+    assert hubspot.slept == [10.0, 10.0]  # a window's wait before each call after the first
+
+
+def test_a_nearly_spent_daily_limit_defers_the_rest_to_a_later_drain_and_loses_nothing(client, hubspot, clock):
+    _sign(client)
+    _sign(client, 1002)
+    assert _write()["written"] == 3
+    with db.transaction() as session:  # everything is to be written again (as a nightly sync does)
+        from journey.writeback import repository
+
+        rows = session.scalars(select(CrmWrite)).all()
+        refs = [repository.ObjectRef(r.crm, r.object_type, r.object_id, r.account_id, r.deal_id) for r in rows]
+        repository.mark(session, refs, now=utcnow())
+        repository.forget_sent(session, refs)
+    clock.shift(timedelta(seconds=31))
+    hubspot.headers = {**LOW_WINDOW, "X-HubSpot-RateLimit-Remaining": "90", "X-HubSpot-RateLimit-Daily-Remaining": "40"}
+    before = len(hubspot.batch_calls)
+    result = _write()
+    assert (result["written"], result["deferred"], result["retry"], result["dead"]) == (2, 1, 0, 0)
+    assert len(hubspot.batch_calls) == before + 1  # the deals went; the company's call was not made
+    company = _rows()[("company", "9001")]
+    assert company.status == "pending" and company.attempts == 0 and "daily limit" in company.error
+    clock.shift(timedelta(minutes=30))
+    assert _write()["written"] == 0 and len(hubspot.batch_calls) == before + 1  # still waiting its turn
+    clock.shift(timedelta(minutes=31))
+    hubspot.headers = {}
+    assert _write()["written"] == 1
+    assert {r.status for r in _rows().values()} == {"idle"}
+    assert hubspot.written["companies"]["9001"] == _current("company", "9001")

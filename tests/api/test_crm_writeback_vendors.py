@@ -256,3 +256,13 @@ def test_setup_prints_what_it_discovered_and_a_setting_overrides_it(fakes, monke
     get_settings.cache_clear()
     out = CliRunner().invoke(app, ["crm", "setup", "pipedrive"])
     assert "API token's user id: 7 (from JOURNEY_PIPEDRIVE_INTEGRATION_USER_ID)" in out.output
+
+
+def test_pipedrive_nearly_spent_window_is_waited_for_before_each_write(client, fakes) -> None:
+    _, pipedrive, slept = fakes
+    _sign_pipedrive(client)
+    pipedrive.headers = {"x-ratelimit-limit": "20", "x-ratelimit-remaining": "1", "x-ratelimit-reset": "2",
+                         "x-daily-requests-left": "9000"}
+    assert _write()["written"] == 2
+    assert slept == [2.0, 2.0]  # after /v1/users/me and after the deal's PATCH: no 429 reached
+    assert len(pipedrive.patches) == 2

@@ -41,7 +41,8 @@ class PipedriveWriter:
         stop: Outcome | None = None
         for update in updates:
             outcomes[update.key] = stop or self._one(update)
-            if outcomes[update.key].result == "retry" or "refused the token" in (outcomes[update.key].error or ""):
+            if outcomes[update.key].result in ("retry", "defer") or "refused the token" in (
+                    outcomes[update.key].error or ""):
                 stop = outcomes[update.key]
         return outcomes
 

@@ -266,3 +266,25 @@ def test_pipedrive_nearly_spent_window_is_waited_for_before_each_write(client, f
     assert _write()["written"] == 2
     assert slept == [2.0, 2.0]  # after /v1/users/me and after the deal's PATCH: no 429 reached
     assert len(pipedrive.patches) == 2
+
+
+def test_the_admin_inbox_shows_each_crms_lag(client, fakes, clock) -> None:
+    from datetime import timedelta
+
+    from journey.writeback import repository
+    from tests.builders import member_with_password, sign_in
+
+    _sign_salesforce(client)
+    _sign_pipedrive(client)
+    clock.shift(timedelta(seconds=12))  # the changes wait 12 s for the drain
+    assert _write()["written"] == 4
+    with db.transaction(writer=False) as session:
+        lags = {c["crm"]: (c["idle"], c["lag_avg"], c["lag_max"]) for c in repository.summary(session)}
+    assert set(lags) == {"salesforce", "pipedrive"}
+    assert all(idle == 2 and avg >= 12 and peak >= avg for idle, avg, peak in lags.values())
+    member_with_password("root@vendor.example", "admin")
+    sign_in(client, "root@vendor.example")
+    page = client.get("/admin/inbox").text
+    rows = page[page.index("CRM write-back"):]
+    assert "<td>pipedrive</td>" in rows and "<td>salesforce</td>" in rows
+    assert rows.count(" s / ") == 2  # a lag for each CRM

@@ -288,3 +288,19 @@ def test_the_admin_inbox_shows_each_crms_lag(client, fakes, clock) -> None:
     rows = page[page.index("CRM write-back"):]
     assert "<td>pipedrive</td>" in rows and "<td>salesforce</td>" in rows
     assert rows.count(" s / ") == 2  # a lag for each CRM
+
+
+def test_salesforce_api_requests_nearly_used_up_defer_the_account_to_a_later_drain(client, fakes, clock) -> None:
+    from datetime import timedelta
+
+    salesforce, _, _ = fakes
+    _sign_salesforce(client)
+    salesforce.headers = {"Sforce-Limit-Info": "api-usage=14900/15000"}
+    result = _write()
+    assert (result["written"], result["deferred"], result["retry"]) == (1, 1, 0)
+    assert len(salesforce.collection_calls) == 1  # the Opportunity went; the Account's call was not made
+    account = _rows("salesforce")[("company", OPP["AccountId"])]
+    assert account.status == "pending" and account.attempts == 0 and "14900/15000" in account.error
+    clock.shift(timedelta(hours=1, seconds=1))
+    salesforce.headers = {"Sforce-Limit-Info": "api-usage=200/15000"}  # the rolling day moved on
+    assert _write()["written"] == 1 and {r.status for r in _rows("salesforce").values()} == {"idle"}

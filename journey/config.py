@@ -74,16 +74,18 @@ class Settings(BaseSettings):
     # write-back to the CRM (templates/crm/<crm>.yaml `write_back:`)
     write_back_min_interval: float = Field(default=30, ge=0, description="seconds between two writes to one "
                                            "CRM record (changes in between are coalesced)")
-    hubspot_app_id: str | None = Field(default=None, description="optional: the private app's id, to tell our "
-                                       "own writes (webhook sourceId) from other integrations'")
+    hubspot_app_id: str | None = Field(default=None, description="optional: the private app's id (journey learns "
+                                       "it from the token; this overrides it), to tell its own writes' echo")
     salesforce_client_id: str | None = None
     salesforce_client_secret: str | None = None
     salesforce_instance_url: str | None = Field(default=None, description="https://<domain>.my.salesforce.com")
     salesforce_api_version: str = "v62.0"
-    salesforce_integration_user_id: str | None = Field(default=None, description="the run-as user of the client "
-                                                       "credentials flow: its changes are journey's own echo")
-    pipedrive_integration_user_id: str | None = Field(default=None, description="the API token's user: its "
-                                                      "changes are journey's own echo")
+    salesforce_integration_user_id: str | None = Field(default=None, description="optional: the run-as user of "
+                                                       "the client credentials flow (learned from the token; "
+                                                       "this overrides it): its changes are journey's echo")
+    pipedrive_integration_user_id: str | None = Field(default=None, description="optional: the API token's user "
+                                                      "(learned from /v1/users/me; this overrides it): its "
+                                                      "changes are journey's echo")
     smtp_url: str | None = None
     slack_webhook_url: str | None = None
     smtp_from: str = "journey@localhost"

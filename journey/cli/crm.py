@@ -79,6 +79,30 @@ def setup(crm: str = typer.Argument(..., help="hubspot, salesforce or pipedrive"
     except CrmApiError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
+    finally:
+        _discover(crm, write_back)
+
+
+def _discover(crm: str, write_back) -> None:  # type: ignore[no-untyped-def]
+    """Ask the CRM who journey is there (its echo is then recognised without any setting) and say so."""
+    from journey.kit import utcnow
+    from journey.writeback import identity, writers
+
+    writer = writers.writers_from_settings({crm: write_back}).get(crm)
+    if writer is None:
+        return
+    try:
+        found = identity.learn(crm, writer, utcnow(), again=True)
+    finally:
+        writer.close()
+    setting = "JOURNEY_" + identity.OVERRIDES[crm].upper()
+    if identity.configured(crm):
+        typer.echo(f"{identity.WHAT[crm]}: {found} (from {setting})")
+    elif found:
+        typer.echo(f"discovered {identity.WHAT[crm]}: {found} (kept; {setting} overrides it)")
+    else:
+        typer.echo(f"could not discover the {identity.WHAT[crm]}: set {setting} so journey knows its own "
+                   "changes coming back")
 
 
 def _require(value: str | None, name: str) -> str:
@@ -106,16 +130,17 @@ def _setup_pipedrive(settings, write_back, crm_setup, writers, values) -> None: 
     api = PipedriveApi(base_url=settings.pipedrive_api_base, transport=writers.transports.get("pipedrive"),
                        token=_require(settings.pipedrive_api_token, "JOURNEY_PIPEDRIVE_API_TOKEN"))
     try:
-        keys = crm_setup.setup_pipedrive(api, list(values), write_back.objects)
+        keys = crm_setup.setup_pipedrive(api, list(values), ("deal", "company"))
     finally:
         api.close()
-    deal_keys = keys.get("deal") or {}
-    typer.echo("# paste under write_back.fields in templates/crm/pipedrive.yaml (deal field keys);")
-    typer.echo("# the organization fields have keys of their own: " + ", ".join(
-        f"{v}={k}" for v, k in (keys.get("company") or {}).items()))
+    typer.echo("# paste under write_back: in templates/crm/pipedrive.yaml (deal and organization fields have "
+               "keys of their own)")
     typer.echo("write_back:\n  fields:")
-    for value, key in deal_keys.items():
-        typer.echo(f"    {value}: {key}")
+    for object_type, name in (("deal", "deal"), ("company", "organization")):
+        if keys.get(object_type):
+            typer.echo(f"    {name}:")
+            for value, key in keys[object_type].items():
+                typer.echo(f"      {value}: {key}")
 
 
 def _setup_salesforce(settings, write_back, crm_setup, writers) -> None:  # type: ignore[no-untyped-def]
@@ -135,8 +160,6 @@ def _setup_salesforce(settings, write_back, crm_setup, writers) -> None:  # type
         missing = crm_setup.check_salesforce(writer, write_back)
     finally:
         writer.close()
-    if writer.user_id:
-        typer.echo(f"integration user: {writer.user_id} (set JOURNEY_SALESFORCE_INTEGRATION_USER_ID to it)")
     if missing:
         typer.echo("missing: " + ", ".join(missing))
         raise typer.Exit(1)

@@ -18,10 +18,10 @@ from journey.models.plans import Milestone, PlanSlip, PlanTask
 from journey.models.reviews import Review, ReviewReminder
 from journey.models.team import ApiToken, TeamMember
 from journey.models.web import SigninLink, WebSession
-from journey.models.writeback import CrmWrite
+from journey.models.writeback import CrmIdentity, CrmWrite
 
 __all__ = [
-    "CrmDealStage", "CrmWrite", "KpiSnapshot", "Opportunity", "ShareLink", "TaskComment", "TaskSlip",
+    "CrmDealStage", "CrmIdentity", "CrmWrite", "KpiSnapshot", "Opportunity", "ShareLink", "TaskComment", "TaskSlip",
     "ContactHold", "HealthHistory", "HealthOverride", "HealthScore", "Signal",
     "AccountOwner", "Objective", "ObjectiveProgress",
     "Account", "ActorKind", "ApiToken", "AuditEntry", "Base", "Deal", "DealStatus", "EventStatus",

@@ -39,3 +39,15 @@ class CrmWrite(Base):
     lag_seconds: Mapped[float | None]
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class CrmIdentity(Base):
+    """Who journey is in one CRM, learned from the CRM itself (`journey crm setup`, or the first write-back):
+    the Salesforce run-as user, the HubSpot private app's id, the Pipedrive API token's user. Its changes
+    coming back as webhooks are journey's own echo."""
+
+    __tablename__ = "crm_identity"
+
+    crm: Mapped[str] = mapped_column(String(32), primary_key=True)
+    integration_id: Mapped[str] = mapped_column(String(200))
+    learned_at: Mapped[datetime]

@@ -20,7 +20,7 @@ from journey import db, metrics
 from journey.adapters.crm.write_mapping import WriteBack
 from journey.adapters.crm.writer import Outcome, RecordUpdate, Writer
 from journey.config import get_settings
-from journey.writeback import domain, repository
+from journey.writeback import domain, identity, repository
 from journey.writeback.repository import Claim
 from journey.writeback.service import enabled_crms
 from journey.writeback.writers import writers_from_settings
@@ -49,6 +49,7 @@ def drain_writeback(now: datetime, *, writers: Mapping[str, Writer] | None = Non
     try:
         for crm, writer in writers.items():
             if crm in crms:
+                identity.learn(crm, writer, now)  # once: who journey is there, to recognise its echo
                 _drain_crm(crm, writer, crms[crm], clock=clock, batch=batch, lease=lease, counts=counts)
     finally:
         if own:
@@ -96,7 +97,7 @@ def _drain_crm(crm: str, writer: Writer, write_back: WriteBack, *, clock: Callab
 def _plan(claim: Claim, facts: Mapping[int, domain.AccountFacts], write_back: WriteBack, now: datetime) -> Planned:
     account = facts.get(claim.account_id) or domain.AccountFacts(account_id=claim.account_id)
     values = domain.journey_values(account, claim.deal_id if claim.object_type == "deal" else None, now=now)
-    properties = domain.crm_properties(values, write_back.fields)
+    properties = domain.crm_properties(values, write_back.fields_for(claim.object_type))
     return Planned(claim, properties, domain.changed(properties, claim.sent_values))
 
 
@@ -113,6 +114,12 @@ def _settle(session: Any, plan: Planned, outcome: Outcome | None, *, now: dateti
                           lag_seconds=lag, attempts=0, error=None, pending_if_changed=next_turn)
         metrics.crm_write(claim.crm, "written", lag)
         return "written"
+    if outcome.result == "defer":  # held back before the CRM's rate limit: a later drain sends it
+        repository.record(session, claim, due_at=now + timedelta(seconds=outcome.retry_after or 60),
+                          attempts=claim.attempts - 1, error=outcome.error)
+        log.info("writeback.deferred", crm=claim.crm, record=claim.object_id, reason=outcome.error)
+        metrics.crm_write(claim.crm, "deferred")
+        return "deferred"
     if outcome.result == "retry" and claim.attempts < MAX_ATTEMPTS:
         wait = domain.backoff(claim.attempts, outcome.retry_after)
         repository.record(session, claim, due_at=now + wait, error=outcome.error)
@@ -173,5 +180,6 @@ def _would_write(session: Any, refs: Sequence[repository.ObjectRef], crms: Mappi
         account = facts.get(ref.account_id) or domain.AccountFacts(account_id=ref.account_id)
         values = domain.journey_values(account, ref.deal_id if ref.object_type == "deal" else None, now=now)
         shown.append({"crm": ref.crm, "object_type": ref.object_type, "object_id": ref.object_id,
-                      "account_id": ref.account_id, "properties": domain.crm_properties(values, crms[ref.crm].fields)})
+                      "account_id": ref.account_id, "properties": domain.crm_properties(values,
+                                                                             crms[ref.crm].fields_for(ref.object_type))})
     return shown

@@ -12,32 +12,35 @@ from sqlalchemy.orm import Session
 from journey.adapters.crm import echoes
 from journey.config import get_settings
 from journey.models import InboundEvent
-from journey.writeback import service
+from journey.writeback import identity, service
 
 ECHO = "journey's own write-back coming back from the CRM: nothing to do"
 ONLY_OURS = "only journey's own properties changed"
 
 
-def observe(event: InboundEvent) -> echoes.Observation | None:
-    """What the notification says about journey's properties, or None (not about them, or no write-back)."""
+def observe(session: Session, event: InboundEvent) -> echoes.Observation | None:
+    """What the notification says about journey's properties, or None (not about them, or no write-back).
+
+    journey's own id in the CRM is the one learned from it (`identity`), or the setting that overrides it."""
     settings = get_settings()
     write_back = service.enabled_crms(settings).get(event.source)
     if write_back is None:
         return None
     payload: Any = json.loads(event.payload)
     properties = write_back.properties()
+    ours = identity.integration_id(session, event.source)
     if event.source == "hubspot":
-        return echoes.hubspot(payload, properties, app_id=settings.hubspot_app_id)
+        return echoes.hubspot(payload, properties, app_id=ours)
     if event.source == "salesforce":
-        return echoes.salesforce(payload, properties, integration_user=settings.salesforce_integration_user_id)
+        return echoes.salesforce(payload, properties, integration_user=ours)
     if event.source == "pipedrive":
-        return echoes.pipedrive(payload, properties, integration_user=settings.pipedrive_integration_user_id)
+        return echoes.pipedrive(payload, properties, integration_user=ours)
     return None
 
 
-def skip_reason(event: InboundEvent) -> str | None:
+def skip_reason(session: Session, event: InboundEvent) -> str | None:
     """Why the notification must start nothing (our echo, or only journey's fields changed), else None."""
-    seen = observe(event)
+    seen = observe(session, event)
     if seen is None:
         return None
     if seen.echo:
@@ -47,7 +50,7 @@ def skip_reason(event: InboundEvent) -> str | None:
 
 def handle(session: Session, event: InboundEvent) -> str | None:
     """Like :func:`skip_reason`, and a person's edit of journey's properties is recorded and undone."""
-    seen = observe(event)
+    seen = observe(session, event)
     if seen is None:
         return None
     if seen.echo:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from journey.models import (
     Account,
+    CrmIdentity,
     CrmWrite,
     Deal,
     HandoffPacket,
@@ -189,16 +190,20 @@ def rows(session: Session, *, status: str | None, crm: str | None = None, accoun
 
 def summary(session: Session) -> list[dict[str, Any]]:
     """Per CRM: rows by status, and the lag (seconds) of the last acknowledged writes: average and maximum."""
-    stmt = (select(CrmWrite.crm, CrmWrite.status, func.count(), func.avg(CrmWrite.lag_seconds),
-                   func.max(CrmWrite.lag_seconds)).group_by(CrmWrite.crm, CrmWrite.status))
+    stmt = (select(CrmWrite.crm, CrmWrite.status, func.count(), func.sum(CrmWrite.lag_seconds),
+                   func.count(CrmWrite.lag_seconds), func.max(CrmWrite.lag_seconds))
+            .group_by(CrmWrite.crm, CrmWrite.status))
     result: dict[str, dict[str, Any]] = {}
-    for crm, status, count, avg, peak in session.execute(stmt):
+    lags: dict[str, tuple[float, int]] = {}
+    for crm, status, count, total, measured, peak in session.execute(stmt):
         entry = result.setdefault(crm, {"crm": crm, "pending": 0, "idle": 0, "dead": 0, "lag_avg": None,
                                         "lag_max": None})
         entry[status] = count
-        if peak is not None:
+        if measured:
+            before = lags.get(crm, (0.0, 0))
+            lags[crm] = (before[0] + float(total), before[1] + int(measured))
             entry["lag_max"] = max(entry["lag_max"] or 0.0, float(peak))
-            entry["lag_avg"] = float(avg) if entry["lag_avg"] is None else (entry["lag_avg"] + float(avg)) / 2
+            entry["lag_avg"] = lags[crm][0] / lags[crm][1]
     return sorted(result.values(), key=lambda e: e["crm"])
 
 
@@ -300,3 +305,16 @@ def count_accounts(session: Session, *, crms: Sequence[str]) -> int:
     stmt = select(func.count()).select_from(Account).where(
         or_(Account.crm_source.in_(crms), Account.id.in_(select(Deal.account_id).where(Deal.crm_source.in_(crms)))))
     return int(session.scalar(stmt) or 0)
+
+
+def identity(session: Session, crm: str) -> str | None:
+    """journey's own id in the CRM, as learned from it (None: not learned yet)."""
+    return session.scalar(select(CrmIdentity.integration_id).where(CrmIdentity.crm == crm))
+
+
+def save_identity(session: Session, crm: str, integration_id: str, now: datetime) -> None:
+    row = session.get(CrmIdentity, crm)
+    if row is None:
+        session.add(CrmIdentity(crm=crm, integration_id=integration_id, learned_at=now))
+    else:
+        row.integration_id, row.learned_at = integration_id, now

@@ -38,7 +38,7 @@ def enabled_crms(settings: Settings | None = None) -> dict[str, WriteBack]:
         if not credentials_set(vendor, settings):
             continue
         write_back = mapping_for(vendor, settings.templates_dir).write_back
-        if write_back.enabled and write_back.fields and write_back.objects:
+        if write_back.enabled and write_back.objects:
             found[vendor] = write_back
     return found
 

@@ -182,9 +182,18 @@ def test_a_refused_token_is_dead_for_every_record_with_the_reason(client, hubspo
     assert "refused the token (401)" in _rows()[("company", "9001")].error
 
 
+def _identity() -> str | None:
+    from journey.writeback import repository
+
+    with db.transaction(writer=False) as session:
+        return repository.identity(session, "hubspot")
+
+
 def test_our_own_writes_echo_starts_nothing(client, admin, hubspot):
+    """No JOURNEY_HUBSPOT_APP_ID: the app id is learned from the token's info before the first write."""
     _sign(client)
     _write()
+    assert _identity() == "1160452"
     echo = p.hubspot_event(1001, value="72", event_id=9, at=p.T0 + 5000, prop="journey_health_score")
     echo.update(changeSource="INTEGRATION", sourceId="1160452")
     _post(client, echo)
@@ -260,3 +269,69 @@ def test_the_admin_inbox_shows_the_lag_per_crm_and_resends_a_dead_write(client, 
     action = f"/admin/crm-writes/{dead.id}/resend"
     r = client.post(action, data={"csrf_token": web_csrf(client, "/admin/inbox", action)}, follow_redirects=False)
     assert r.status_code == 303 and _rows()[("deal", "1001")].status == "pending"
+
+
+@pytest.mark.parametrize("private_info", [True, False])
+def test_another_apps_change_of_a_journey_property_is_an_edit_not_our_echo(client, admin, hubspot, private_info):
+    """The private app's id comes from the private-apps token info, else the OAuth v1 token metadata; an
+    INTEGRATION change made by another app is then someone else's edit."""
+    hubspot.private_info = private_info
+    _sign(client)
+    _write()
+    assert _identity() == "1160452"
+    edit = p.hubspot_event(1001, value="done", event_id=11, at=p.T0 + 7000, prop="journey_plan_status")
+    edit.update(changeSource="INTEGRATION", sourceId="999")
+    _post(client, edit)
+    drain()
+    event = client.get("/api/events?limit=10", headers=admin).json()["items"][-1]
+    assert "journey_plan_status edited in the CRM" in event["error"]
+
+
+def test_setup_hubspot_prints_the_app_it_discovered(hubspot):
+    from journey.cli import app
+
+    out = CliRunner().invoke(app, ["crm", "setup", "hubspot"])
+    assert out.exit_code == 0 and "discovered private app id: 1160452" in out.output
+
+
+LOW_WINDOW = {"X-HubSpot-RateLimit-Max": "100", "X-HubSpot-RateLimit-Remaining": "3",
+              "X-HubSpot-RateLimit-Interval-Milliseconds": "10000", "X-HubSpot-RateLimit-Daily": "250000",
+              "X-HubSpot-RateLimit-Daily-Remaining": "200000"}
+
+
+def test_a_nearly_spent_rate_window_is_waited_for_before_the_next_call_not_after_a_429(client, hubspot):
+    _sign(client)
+    _sign(client, 1002)
+    hubspot.headers = LOW_WINDOW
+    assert _write()["written"] == 3
+    calls = [r.url.path for r in hubspot.requests if "/batch/update" in r.url.path or "/oauth/" in r.url.path]
+    assert len(calls) == 3  # the app's id, the deals, the companies: no 429 in between
+    assert hubspot.slept == [10.0, 10.0]  # a window's wait before each call after the first
+
+
+def test_a_nearly_spent_daily_limit_defers_the_rest_to_a_later_drain_and_loses_nothing(client, hubspot, clock):
+    _sign(client)
+    _sign(client, 1002)
+    assert _write()["written"] == 3
+    with db.transaction() as session:  # everything is to be written again (as a nightly sync does)
+        from journey.writeback import repository
+
+        rows = session.scalars(select(CrmWrite)).all()
+        refs = [repository.ObjectRef(r.crm, r.object_type, r.object_id, r.account_id, r.deal_id) for r in rows]
+        repository.mark(session, refs, now=utcnow())
+        repository.forget_sent(session, refs)
+    clock.shift(timedelta(seconds=31))
+    hubspot.headers = {**LOW_WINDOW, "X-HubSpot-RateLimit-Remaining": "90", "X-HubSpot-RateLimit-Daily-Remaining": "40"}
+    before = len(hubspot.batch_calls)
+    result = _write()
+    assert (result["written"], result["deferred"], result["retry"], result["dead"]) == (2, 1, 0, 0)
+    assert len(hubspot.batch_calls) == before + 1  # the deals went; the company's call was not made
+    company = _rows()[("company", "9001")]
+    assert company.status == "pending" and company.attempts == 0 and "daily limit" in company.error
+    clock.shift(timedelta(minutes=30))
+    assert _write()["written"] == 0 and len(hubspot.batch_calls) == before + 1  # still waiting its turn
+    clock.shift(timedelta(minutes=31))
+    hubspot.headers = {}
+    assert _write()["written"] == 1
+    assert {r.status for r in _rows().values()} == {"idle"}
+    assert hubspot.written["companies"]["9001"] == _current("company", "9001")

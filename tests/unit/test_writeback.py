@@ -91,10 +91,38 @@ def _mapping(tmp_path: Path, vendor: str, text: str):  # type: ignore[no-untyped
 
 def test_write_back_defaults_null_turns_a_value_off_and_salesforce_suffixes(tmp_path) -> None:
     mapping = _mapping(tmp_path, "hubspot", "write_back:\n  fields:\n    csm_email: null\n    health_score: hs_x\n")
-    fields = mapping.write_back.fields
+    fields = mapping.write_back.fields_for("deal")
     assert fields["health_score"] == "hs_x" and "csm_email" not in fields and fields["url"] == "journey_url"
-    assert _mapping(tmp_path, "salesforce", "").write_back.fields["plan_status"] == "journey_plan_status__c"
+    assert mapping.write_back.fields_for("company") == fields  # the flat form maps every object alike
+    salesforce = _mapping(tmp_path, "salesforce", "").write_back
+    assert salesforce.fields_for("company")["plan_status"] == "journey_plan_status__c"
     assert _mapping(tmp_path, "pipedrive", "write_back:\n  enabled: false\n").write_back.enabled is False
+
+
+def test_write_back_per_object_fields_for_pipedrive_deals_and_organizations(tmp_path) -> None:
+    text = ("write_back:\n  fields:\n    deal:\n      health_score: " + "d" * 40 + "\n      url: " + "u" * 40 +
+            "\n    organization:\n      health_score: " + "o" * 40 + "\n")
+    write_back = _mapping(tmp_path, "pipedrive", text).write_back
+    assert write_back.objects == ("deal", "company")
+    assert write_back.fields_for("deal") == {"health_score": "d" * 40, "url": "u" * 40}
+    assert write_back.fields_for("company") == {"health_score": "o" * 40}
+    assert write_back.properties() == {"d" * 40, "u" * 40, "o" * 40}
+    deals_only = _mapping(tmp_path, "pipedrive", "write_back:\n  fields:\n    deal: {health_band: " + "b" * 40 + "}\n")
+    assert deals_only.write_back.objects == ("deal",)  # no organization field: organizations are not written
+    assert _mapping(tmp_path, "pipedrive", "").write_back.objects == ()  # no key yet: nothing to write
+    hubspot = _mapping(tmp_path, "hubspot", "write_back:\n  fields:\n    company: {health_score: null}\n").write_back
+    assert "health_score" not in hubspot.fields_for("company") and hubspot.fields_for("deal")["health_score"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("write_back:\n  fields:\n    deal: {}\n    health_score: x\n", "'health_score' is not an object"),
+    ("write_back:\n  fields:\n    deal: [a]\n", "write_back.fields.deal must map journey values"),
+    ("write_back:\n  fields:\n    company: {health: x}\n", "write_back.fields.company: unknown journey value"),
+])
+def test_write_back_per_object_problems(tmp_path, text, message) -> None:
+    with pytest.raises(MappingError) as caught:
+        _mapping(tmp_path, "pipedrive", text)
+    assert message in str(caught.value)
 
 
 def test_write_back_problems_name_the_line(tmp_path) -> None:

@@ -30,7 +30,7 @@ def setup_hubspot(api: HubSpotApi, write_back: WriteBack) -> list[str]:
         path = {"deal": "deals", "company": "companies"}[object_type]
         lines.append(_create(api, f"/crm/v3/properties/{path}/groups", {"name": GROUP, "label": "journey",
                                                                          "displayOrder": -1}, f"{path}: group"))
-        for value, prop in write_back.fields.items():
+        for value, prop in write_back.fields_for(object_type).items():
             kind, field = HUBSPOT_TYPES.get(KINDS.get(value, ""), ("string", "text"))
             body = {"name": prop, "label": f"journey: {LABELS[value]}", "type": kind, "fieldType": field,
                     "groupName": GROUP, "description": f"Written by journey ({value}); edits are overwritten."}
@@ -70,7 +70,7 @@ def setup_pipedrive(api: PipedriveApi, values: list[str], objects: tuple[str, ..
 def salesforce_fields(write_back: WriteBack) -> list[tuple[str, str, str]]:
     """(object, field API name, type) of each custom field to create."""
     return [(SOBJECTS[o], prop, SALESFORCE_TYPES.get(KINDS.get(value, ""), "Text(255)"))
-            for o in write_back.objects for value, prop in write_back.fields.items()]
+            for o in write_back.objects for value, prop in write_back.fields_for(o).items()]
 
 
 def check_salesforce(writer: SalesforceWriter, write_back: WriteBack) -> list[str]:
@@ -83,5 +83,5 @@ def check_salesforce(writer: SalesforceWriter, write_back: WriteBack) -> list[st
             raise CrmApiError(f"Salesforce answered {response.status_code} to describe {sobject}: "
                               f"{response.text[:300]}")
         names = {f.get("name") for f in response.json().get("fields") or []}
-        missing += [f"{sobject}.{prop}" for prop in write_back.fields.values() if prop not in names]
+        missing += [f"{sobject}.{prop}" for prop in write_back.fields_for(object_type).values() if prop not in names]
     return missing

@@ -3,6 +3,9 @@
 
 A short outage is ridden out here (seconds); a longer one raises :class:`CrmApiUnavailable`, which the
 inbox turns into a long backoff (minutes to an hour, honouring `Retry-After`) instead of a dead letter.
+Every answer's rate-limit headers are read (`ratelimit.throttle`): when a window is nearly spent the next
+call first waits for it to reset (up to `max_wait`); a longer wait raises :class:`CrmApiThrottled` instead
+of calling, so the caller defers its remaining work.
 """
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from typing import Any
 
 import httpx
 
+from journey.adapters.crm.ratelimit import GO, Throttle, throttle
 from journey.errors import UpstreamUnavailable
+from journey.kit import utcnow
 
 
 class CrmApiError(Exception):
@@ -21,6 +26,10 @@ class CrmApiError(Exception):
 
 class CrmApiUnavailable(UpstreamUnavailable, CrmApiError):
     """A CRM API is down, unreachable or rate-limiting us: try again later (after `retry_after` seconds)."""
+
+
+class CrmApiThrottled(CrmApiUnavailable):
+    """journey holds back before the CRM's rate limit is reached: no call was made; try after `retry_after`."""
 
 
 class CrmApiNotFound(CrmApiError):
@@ -43,6 +52,8 @@ class JsonApi:
                                     timeout=httpx.Timeout(10.0, connect=5.0))
         self._attempts, self._max_wait = attempts, max_wait
         self._sleep = sleep or time.sleep
+        self.throttled: Throttle = GO  # what the last answer's rate-limit headers ask of the next call
+        self.paused = 0.0  # seconds waited before calls because a window was nearly spent
 
     def close(self) -> None:
         self._client.close()
@@ -53,7 +64,9 @@ class JsonApi:
 
     def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The response once it is neither a 429 nor a 5xx (those wait and retry, honouring `Retry-After` and
-        the vendors' rate-limit headers); CrmApiUnavailable when waiting longer is needed."""
+        the vendors' rate-limit headers); CrmApiUnavailable when waiting longer is needed, CrmApiThrottled
+        (no call made) when the last answer said the rate limit is nearly reached for longer than `max_wait`."""
+        self._hold_back()
         for attempt in range(1, self._attempts + 1):
             try:
                 response = self._client.request(method, path, **kwargs)
@@ -70,8 +83,20 @@ class JsonApi:
                                            "attempts", retry_after=retry_after)
                 self._sleep(wait)
                 continue
+            self.throttled = throttle(response.headers, now=utcnow())
             return response
         raise self.error("unreachable")  # pragma: no cover
+
+    def _hold_back(self) -> None:
+        wait = self.throttled.wait
+        if wait <= 0:
+            return
+        if wait > self._max_wait:
+            raise CrmApiThrottled(f"{self.vendor}: {self.throttled.reason}; the rest waits {int(wait)} s",
+                                  retry_after=wait)
+        self._sleep(wait)
+        self.paused += wait
+        self.throttled = GO
 
     def _answer(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
         if response.status_code == 404:

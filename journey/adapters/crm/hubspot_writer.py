@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -45,7 +46,22 @@ class HubSpotWriter:
     def __init__(self, *, base_url: str, token: str, transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None] | None = None, max_wait: float = 10.0) -> None:
         self.api = HubSpotApi(base_url=base_url, token=token, transport=transport, sleep=sleep, max_wait=max_wait)
+        self._token = token
         self.calls = 0
+
+    def whoami(self) -> str | None:
+        """The private app's id: `POST /oauth/v2/private-apps/get/access-token-info` `{"tokenKey"}` answers
+        `{"userId", "hubId", "appId", "scopes"}`; for an OAuth token, `GET /oauth/v1/access-tokens/{token}`
+        answers `{"app_id", "hub_id", "user_id", ...}` (HubSpot "OAuth tokens v1: get token metadata")."""
+        response = self.api.send("POST", "/oauth/v2/private-apps/get/access-token-info",
+                                 json={"tokenKey": self._token})
+        if response.status_code == 200 and _field(response, "appId"):
+            return _field(response, "appId")
+        response = self.api.send("GET", f"/oauth/v1/access-tokens/{quote(self._token, safe='')}")
+        if response.status_code == 200 and _field(response, "app_id"):
+            return _field(response, "app_id")
+        raise CrmApiError(f"HubSpot did not say which app the token belongs to ({response.status_code}): "
+                          f"{error_text(_json(response))}")
 
     def close(self) -> None:
         self.api.close()
@@ -89,6 +105,12 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return response.text[:500]
+
+
+def _field(response: httpx.Response, name: str) -> str | None:
+    answer = _json(response)
+    value = answer.get(name) if isinstance(answer, dict) else None
+    return str(value) if value not in (None, "") else None
 
 
 def _unknown_property(answer: Any) -> bool:

@@ -30,13 +30,19 @@ class PipedriveWriter:
     def close(self) -> None:
         self.api.close()
 
+    def whoami(self) -> str | None:
+        """The API token's user: `GET /v1/users/me` answers `{"success": true, "data": {"id", "email", ...}}`."""
+        user = self.api.request("GET", "/v1/users/me").get("data") or {}
+        return str(user["id"]) if isinstance(user, dict) and user.get("id") else None
+
     def write(self, updates: Sequence[RecordUpdate]) -> dict[Key, Outcome]:
         """Record by record; a refused token or a CRM that is down settles the rest without more calls."""
         outcomes: dict[Key, Outcome] = {}
         stop: Outcome | None = None
         for update in updates:
             outcomes[update.key] = stop or self._one(update)
-            if outcomes[update.key].result == "retry" or "refused the token" in (outcomes[update.key].error or ""):
+            if outcomes[update.key].result in ("retry", "defer") or "refused the token" in (
+                    outcomes[update.key].error or ""):
                 stop = outcomes[update.key]
         return outcomes
 

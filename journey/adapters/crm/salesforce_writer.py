@@ -79,6 +79,20 @@ class SalesforceWriter:
         _TOKENS[self._key] = str(body["access_token"])
         return _TOKENS[self._key]
 
+    def whoami(self) -> str | None:
+        """The run-as user: the token answer's identity URL (`.../id/<org id>/<user id>`), else
+        `GET /services/oauth2/userinfo` (OpenID Connect: `{"user_id", "organization_id", ...}`)."""
+        self.token()
+        if self.user_id:
+            return self.user_id
+        response = self.call("GET", "/services/oauth2/userinfo")
+        body = _json(response)
+        if response.status_code != 200 or not isinstance(body, dict) or not body.get("user_id"):
+            raise SalesforceError(f"Salesforce did not say who the integration user is ({response.status_code}): "
+                                  f"{error_text(body)}")
+        self.user_id = str(body["user_id"])
+        return self.user_id
+
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """An authenticated call; a 401 fetches a new token once and tries again."""
         response = self.api.send(method, path, headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)

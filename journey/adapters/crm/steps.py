@@ -57,7 +57,7 @@ def fetch_crm_details(event_id: int) -> dict[str, Any] | None:
     is set). A change older than the one applied to the deal is not worth a call: the apply step ignores it."""
     with db.transaction(writer=False) as session:
         event = _load(session, event_id)
-        if incoming.skip_reason(event):
+        if incoming.skip_reason(session, event):
             return None
         source, payload = event.source, json.loads(event.payload)
         wanted = _may_sign(event, payload)

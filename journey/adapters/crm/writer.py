@@ -3,7 +3,8 @@
 A writer only talks to its CRM. It answers per record (`written`, `dead` with the CRM's own words, `retry`
 after some seconds), so a deleted deal or a refused value never holds back the other records of a batch;
 a refusal of the whole call (a bad token) is `dead` for every record, a CRM that is down or rate-limiting
-us beyond a short wait is `retry` for every record.
+us beyond a short wait is `retry` for every record, and records held back because the CRM's rate limit is
+nearly reached are `defer` (sent in a later drain, not counted as a failed attempt).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from journey.adapters.crm.http import CrmApiUnavailable
+from journey.adapters.crm.http import CrmApiThrottled, CrmApiUnavailable
 
 Key = tuple[str, str]  # (object type, object id)
 
@@ -29,7 +30,7 @@ class RecordUpdate:
 
 @dataclass(frozen=True)
 class Outcome:
-    result: str  # written, dead, retry
+    result: str  # written, dead, retry, defer (held back before the CRM's rate limit: not an attempt)
     error: str | None = None
     retry_after: float | None = None
 
@@ -42,6 +43,10 @@ class Writer(Protocol):
 
     def write(self, updates: Sequence[RecordUpdate]) -> dict[Key, Outcome]: ...
 
+    def whoami(self) -> str | None:
+        """journey's own id in the CRM (whose changes are journey's echo); CrmApiError when it cannot say."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -50,7 +55,7 @@ def everyone(updates: Sequence[RecordUpdate], outcome: Outcome) -> dict[Key, Out
 
 
 def unavailable(exc: CrmApiUnavailable) -> Outcome:
-    return Outcome("retry", str(exc), exc.retry_after)
+    return Outcome("defer" if isinstance(exc, CrmApiThrottled) else "retry", str(exc), exc.retry_after)
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -5,7 +5,7 @@ outcomes and CRM writes run here; and who may scrape them.
 Counters live in the process that counts: in scaled-out mode flows run in `journey worker`'s flow-run
 subprocesses, so `journey_event_outcome_total` of an API process counts only what it ran itself. The cluster's
 truth (backlogs, dead letters, events by status, the scheduler's heartbeats) is read from the database at scrape
-time by `journey.metrics_db`, which any API process serves alike. See docs/notes-observe.md.
+time by `journey.metrics_db`, which any API process serves alike. The operations docs list every metric.
 """
 from __future__ import annotations
 

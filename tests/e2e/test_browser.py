@@ -134,7 +134,7 @@ def test_a_manager_reads_the_weekly_review_with_its_week_over_week_changes(open_
     manager.select_option("select[name=segment]", "enterprise")
     manager.get_by_role("button", name="Show").click()
     manager.wait_for_url(re.compile(r"segment=enterprise"))
-    assert "Enterprise segment" in manager.locator(".eyebrow").first.inner_text()
+    assert "ENTERPRISE SEGMENT · 7 ACCOUNTS" in manager.locator(".eyebrow").first.inner_text()  # shown in capitals
     assert "Initech Ltd" not in manager.locator("section.weekly").inner_text()  # an SMB account
     manager.goto("/team#weekly")
     shot(manager, "team-weekly")

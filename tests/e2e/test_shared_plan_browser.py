@@ -9,7 +9,7 @@ import pytest
 from tests.e2e.conftest import LAPTOP, SHOTS, shot
 
 pytestmark = pytest.mark.browser
-ACCOUNT = "Société Générale d'Exemple"
+ACCOUNT = "Duff Brewing"  # signed 18 days ago: an assumed objective to validate, customer tasks ahead
 
 
 def test_the_customer_works_the_shared_plan_and_the_csm_sees_it(open_as, browser, server) -> None:

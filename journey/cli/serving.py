@@ -73,8 +73,7 @@ def serve(*, host: str, port: int) -> None:
     typer.echo(f"journey serving on {base}  (API docs: {base}/docs; {settings.environment})")
     signal.signal(signal.SIGTERM, _exit_cleanly)
     url_file = private_dir(settings.data_dir) / URL_FILE
-    url_file.write_text(base + "
-")
+    url_file.write_text(base + "\n")
     try:
         # log_config=None: uvicorn's loggers keep journey's pipeline (logs.configure); its access log stays off,
         # journey's own `http.request` line carries the request id, the route and a masked path instead

@@ -21,6 +21,7 @@ from journey.adapters import orchestrator
 from journey.config import Settings, get_settings
 from journey.deals.service import DealNotKnownYet
 from journey.errors import ServiceUnavailable, UpstreamUnavailable
+from journey.inbox import report
 from journey.inbox import repository as inbox_repository
 from journey.inbox.domain import submission_key
 from journey.kit import utcnow
@@ -41,13 +42,12 @@ def release_all_leases() -> int:
 
 
 def process_event_here(event_id: int, event_type: str) -> str:
-    """Run one claimed event inside a batch flow run: as a subflow with its steps as tasks under a
-    Prefect server, as plain calls on the embedded temporary server. An event another run already
-    finished (a re-submitted batch) is left alone."""
+    """Run one claimed event inside a batch flow run, its flow's steps as plain calls (a subflow and task
+    runs per event cost more than the event, bench/RESULTS.md). An event another run already finished
+    (a re-submitted batch) is left alone."""
     if not still_pending([(event_id, event_type)]):
         return "skipped"
-    mode = "prefect" if orchestrator.server_mode() else "inline"
-    return process_event(event_id, event_type, settings=get_settings(), mode=mode)
+    return process_event(event_id, event_type, settings=get_settings(), mode="inline")
 
 
 def process_batch(batch: list[tuple[int, str]], *, settings: Settings) -> dict[int, str]:
@@ -292,7 +292,8 @@ def submit_due(settings: Settings) -> int:
         return 0
     key = submission_key(marks)
     try:
-        run_id = orchestrator.submit_batch(batch, idempotency_key=key, name=steps.describe_batch(batch))
+        run_id = orchestrator.submit_batch(batch, idempotency_key=key, name=steps.describe_batch(batch),
+                                           tags=report.batch_tags(batch))
     except Exception:
         release(batch)
         raise

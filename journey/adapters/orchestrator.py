@@ -95,9 +95,10 @@ def run_batch(events: list[tuple[int, str]]) -> dict[int, str]:
 
     token = INLINE.set(not os.environ.get("PREFECT_API_URL"))
     try:
-        return _engine_call(lambda: process_inbox(events))
+        state = _engine_call(lambda: process_inbox(events, return_state=True))
     finally:
         INLINE.reset(token)
+    return state.result(raise_on_failure=False)  # Failed when an event failed: its outcome says so
 
 
 def server_mode() -> bool:
@@ -112,7 +113,8 @@ class NotDeployed(RuntimeError):
     """No `journey worker` has registered the deployment yet."""
 
 
-def submit_batch(events: list[tuple[int, str]], *, idempotency_key: str, name: str | None = None) -> str:
+def submit_batch(events: list[tuple[int, str]], *, idempotency_key: str, name: str | None = None,
+                 tags: list[str] | None = None) -> str:
     """Ask the Prefect server for one `process-inbox` run of these events; its flow run id.
 
     The server keeps one run per deployment and idempotency key (docs/engine-facts.md: even from 10 concurrent
@@ -123,7 +125,8 @@ def submit_batch(events: list[tuple[int, str]], *, idempotency_key: str, name: s
 
     try:
         run = run_deployment(DEPLOYMENT, parameters={"events": [list(e) for e in events]}, timeout=0,
-                             idempotency_key=idempotency_key, as_subflow=False, flow_run_name=name)
+                             idempotency_key=idempotency_key, as_subflow=False, flow_run_name=name,
+                             tags=tags)
     except ObjectNotFound as exc:
         raise NotDeployed(f"deployment {DEPLOYMENT} not found: start `journey worker`") from exc
     return str(run.id)

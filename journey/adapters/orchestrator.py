@@ -173,6 +173,25 @@ def queued_batches(*, pending_for_less_than: timedelta) -> list[list[int]]:
             offset += 200
 
 
+def runs_waiting() -> int:
+    """How many `process-inbox` runs wait for a worker (Scheduled, Late included)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    with get_client(sync_client=True) as client:
+        return client.count_flow_runs(
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[DEPLOYMENT.partition("/")[2]])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+                any_=[StateType.SCHEDULED]))))
+
+
 def _engine_call(call: Callable[[], Any]) -> Any:
     """Call a flow with the flow-run heartbeat off: it costs ~1 s per synchronous run (docs/engine-facts.md)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings

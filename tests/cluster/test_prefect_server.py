@@ -364,3 +364,30 @@ def test_a_worker_killed_while_it_holds_a_run_loses_and_doubles_nothing(client, 
             select(func.count()).select_from(Journey)) == deals
         assert s.scalar(select(func.count()).select_from(Review)) == 3 * deals
         assert s.scalar(select(func.count()).where(AuditEntry.action == "journey.opened")) == deals
+
+
+def test_a_batch_with_a_failed_event_ends_failed_naming_it_and_its_neighbour_is_done(client, prefect_server,
+                                                                                     monkeypatch) -> None:
+    """The batch flow a worker runs, run here against the server (so a step can be made to fail)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    import flows.deal_signed as flow_module
+    from journey.adapters import orchestrator
+    from journey.runner import claim_batch
+
+    monkeypatch.setenv("PREFECT_API_URL", prefect_server)
+    post_event(client, deal_signed("D-OK", "C-OK"), msg_id="fine")
+    post_event(client, deal_signed("D-BAD", "C-BAD"), msg_id="broken")
+    fine, broken = (e.id for e in _events())
+    real = flow_module.open_journey
+    monkeypatch.setattr(flow_module, "open_journey", lambda event_id: 1 / 0 if event_id == broken else real(event_id))
+    batch = claim_batch(10)
+    with temporary_settings({PREFECT_API_URL: prefect_server}):
+        outcomes = orchestrator.run_batch(batch)
+    assert outcomes == {fine: "processed", broken: "retry"}
+    (run,) = [r for r in _runs_of("process-inbox") if {e[0] for e in r.parameters["events"]} == {fine, broken}]
+    assert (run.state_type.value, run.state.message) == ("FAILED", f"1 of 2 events failed: {broken} (retry)")
+    assert run.run_count == 1  # nothing retried the batch, so nothing re-ran the event that was done
+    assert [(e.id, str(e.status), e.attempts) for e in _events()] == [(fine, "processed", 1), (broken, "pending", 1)]
+    assert wait_until(lambda: any(f"event {broken} deal.signed D-BAD: retry" in line and "ZeroDivisionError" in line
+                                  for line in _log_lines([run.id])), timeout=30, step=1)

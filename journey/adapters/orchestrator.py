@@ -98,7 +98,10 @@ def run_batch(events: list[tuple[int, str]]) -> dict[int, str]:
         state = _engine_call(lambda: process_inbox(events, return_state=True))
     finally:
         INLINE.reset(token)
-    return state.result(raise_on_failure=False)  # Failed when an event failed: its outcome says so
+    outcomes = state.result(raise_on_failure=False)  # Failed when an event failed: its outcome says so
+    if not isinstance(outcomes, dict):  # the flow itself failed, not one of its events
+        raise outcomes if isinstance(outcomes, Exception) else RuntimeError(f"process-inbox ended {state!r}")
+    return outcomes
 
 
 def server_mode() -> bool:

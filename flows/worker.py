@@ -1,10 +1,11 @@
 """`journey worker`: run the server's `process-inbox` flow runs inside this long-lived process.
 
-Prefect's `serve` (and its process workers) start a new Python interpreter for every flow run: ~2 s of CPU to
-import Prefect and journey again, paid per batch (docs/engine-facts.md). This worker keeps what `serve` gives
-(the deployment registered, runs picked up from the server's queue, a run taken by one worker only) and runs
-each flow run in a thread of its own process instead, with `prefect.flow_engine.run_flow` (what the spawned
-interpreter would have called): the flow run's states, name, tags and logs are the same in Prefect's UI.
+Prefect's `serve` (and its process workers) start a new Python interpreter for every flow run, which imports
+Prefect and journey again for each batch (2-3x the embedded cost per journey here, bench/RESULTS.md). This
+worker keeps what `serve` gives (the deployment registered, runs picked up from the server's queue, a run taken
+by one worker only) and runs each flow run in a thread of its own process instead, with
+`prefect.flow_engine.run_flow` (what the spawned interpreter would have called): the flow run's states, name,
+tags and logs are the same in Prefect's UI.
 
 A run is taken the way Prefect's runner takes one: by proposing Pending, which the server refuses when another
 worker was first. A worker SIGKILLed mid-run leaves its run Running on the server, as before: its events'

@@ -10,7 +10,7 @@ def worker(concurrency: int = typer.Option(4, min=1, max=64, help="flow runs at 
            poll_seconds: int = typer.Option(1, min=1, max=60, help="how often to look for submitted runs"),
            process_per_run: bool = typer.Option(False, "--process-per-run",
                                                 help="run each batch in a new Python process (Prefect's `serve`): "
-                                                     "isolated, but ~2 s of CPU per batch"),
+                                                     "isolated, but 2-3x the CPU per journey"),
            metrics_host: str = typer.Option("127.0.0.1", help="address of this worker's /metrics"),
            metrics_port: int = typer.Option(0, min=0, max=65535,
                                             help="serve this worker's event counters on /metrics at this port "

@@ -21,8 +21,16 @@ from typing import Any
 from uuid import UUID
 
 import structlog
+from prefect.client.orchestration import get_client
+from prefect.exceptions import Abort
+from prefect.flow_engine import run_flow
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from prefect.states import Pending
+from prefect.utilities.engine import propose_state_sync
 
+import journey.runner  # noqa: F401 - what a batch runs, loaded at start: not in the first run's lease window
 from flows.deploy import deployments
+from flows.inbox_batch import process_inbox
 
 log = structlog.get_logger("journey.worker")
 REGISTERED = "Your deployments are being served"  # what `serve` prints; scripts wait for it
@@ -44,8 +52,6 @@ class InProcessWorker:
 
     def serve(self) -> None:
         """Register the deployment, then take and run its scheduled runs until stopped (blocks)."""
-        from prefect.client.orchestration import get_client
-
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         deployment_id = deployments()[0].apply()
@@ -82,10 +88,6 @@ class InProcessWorker:
 
 def _take(client: Any, flow_run_id: UUID) -> bool:
     """Propose Pending: the server accepts it for one worker only (another one took the run otherwise)."""
-    from prefect.exceptions import Abort
-    from prefect.states import Pending
-    from prefect.utilities.engine import propose_state_sync
-
     try:
         return propose_state_sync(client, Pending(), flow_run_id=flow_run_id).is_pending()
     except Abort:
@@ -94,11 +96,6 @@ def _take(client: Any, flow_run_id: UUID) -> bool:
 
 def _execute(run: Any) -> None:
     """Run the flow run to its final state here, as the interpreter `serve` spawns would (heartbeat off)."""
-    from prefect.flow_engine import run_flow
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    from flows.inbox_batch import process_inbox
-
     try:
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             state = run_flow(process_inbox, flow_run=run, parameters=run.parameters, return_type="state")

@@ -3,8 +3,10 @@
     .venv/bin/python -m bench.scale [--deals 1000] [--phase all|bench|reliability] [--timeout 2400] [--lease 30]
 
 bench:        the same N signed deals processed (a) by one `journey serve` on PostgreSQL calling the flow
-              steps directly (no Prefect), (b) through a Prefect server with 1 worker, (c) with 2 workers;
-              throughput of each and the per-journey cost of Prefect orchestration as a ratio to (a).
+              steps directly (no Prefect), then through a Prefect server with 1 and 2 workers (b) running
+              each batch's flow run in the worker's own process (the default), (c) in a new process per
+              run (`journey worker --process-per-run`, Prefect's `serve`); throughput of each and the
+              per-journey cost of Prefect orchestration as a ratio to (a).
 reliability:  N deals posted concurrently (16 senders) across both API processes of a 2-worker cluster;
               mid-run one worker is SIGKILLed with every process it started (Prefect runs each flow run
               in a session of its own, so its process group is not enough), a second `journey scheduler
@@ -57,13 +59,13 @@ def _fresh_dbs(tag: str) -> tuple[str, str]:
 
 
 @contextmanager
-def cluster(tag: str, *, workers: int, lease: float = 180):
+def cluster(tag: str, *, workers: int, lease: float = 180, worker_args: str = ""):
     journey_db, prefect_db = _fresh_dbs(tag)
     work = Path(tempfile.mkdtemp(prefix=f"journey-scale-{tag}-"))
     env = {**os.environ, "CLUSTER_DIR": str(work), "CLUSTER_WORKERS": str(workers),
            "JOURNEY_SERVER_LEASE_SECONDS": str(lease), "JOURNEY_SCHEDULER_INTERVAL_SECONDS": "5",
            "CLUSTER_API_PORTS": "8011 8012", "CLUSTER_PREFECT_PORT": "4211", "CLUSTER_JOURNEY_DB": journey_db,
-           "CLUSTER_PREFECT_DB": prefect_db, "JOURNEY_WEBHOOK_SECRET": SECRET}
+           "CLUSTER_PREFECT_DB": prefect_db, "JOURNEY_WEBHOOK_SECRET": SECRET, "CLUSTER_WORKER_ARGS": worker_args}
     script = str(ROOT / "deploy" / "local-cluster.sh")
     try:
         subprocess.run([script, "up"], env=env, check=True, cwd=ROOT, timeout=600)
@@ -163,6 +165,10 @@ def wait_processed(db: str, n: int, timeout: float, on_progress=None) -> float: 
     raise SystemExit(f"only {counts(db)['processed']} of {n} processed in {timeout:.0f} s")
 
 
+WORKER_MODES = {"running batches in its own process": "",
+                "starting a process per batch (`--process-per-run`)": "--process-per-run"}
+
+
 def phase_bench(n: int, timeout: float) -> None:
     results = {}
     with plain_server("plain") as s:
@@ -170,12 +176,14 @@ def phase_bench(n: int, timeout: float) -> None:
         send(s["ports"], n, "plain")
         results["no Prefect: `journey serve`, steps as plain calls"] = (
             time.monotonic() - t0 + wait_processed(s["db"], n, timeout), counts(s["db"]))
-    for workers in (1, 2):
-        with cluster(f"w{workers}", workers=workers) as c:
-            t0 = time.monotonic()
-            send(c["ports"], n, f"w{workers}")
-            results[f"Prefect server, {workers} worker{'s' if workers > 1 else ''} (2 APIs)"] = (
-                time.monotonic() - t0 + wait_processed(c["db"], n, timeout), counts(c["db"]))
+    for how, args in WORKER_MODES.items():
+        for workers in (1, 2):
+            tag = f"w{workers}{'p' if args else ''}"
+            with cluster(tag, workers=workers, worker_args=args) as c:
+                t0 = time.monotonic()
+                send(c["ports"], n, tag)
+                results[f"Prefect server, {workers} worker{'s' if workers > 1 else ''} {how} (2 APIs)"] = (
+                    time.monotonic() - t0 + wait_processed(c["db"], n, timeout), counts(c["db"]))
     base = next(iter(results.values()))[0]
     rows = [f"| {arm} | {n} | {secs:.0f} s | {n / secs:.1f} | {1000 * secs / n:.0f} ms | {secs / base:.2f}x | "
             f"{cnt['journeys']} |" for arm, (secs, cnt) in results.items()]

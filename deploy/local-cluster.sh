@@ -7,7 +7,8 @@
 #     deploy/local-cluster.sh status   which processes are alive
 # Databases `journey_cluster` and `prefect_cluster` are created on the local PostgreSQL if missing.
 # Settings: CLUSTER_DIR, CLUSTER_WORKERS (2), CLUSTER_API_PORTS ("8001 8002"), CLUSTER_PREFECT_PORT (4200),
-# CLUSTER_JOURNEY_DB, CLUSTER_PREFECT_DB, CLUSTER_PG (postgresql://postgres@127.0.0.1:5432).
+# CLUSTER_JOURNEY_DB, CLUSTER_PREFECT_DB, CLUSTER_PG (postgresql://postgres@127.0.0.1:5432),
+# CLUSTER_WORKER_ARGS (more `journey worker` options, e.g. --process-per-run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG=${CLUSTER_PG:-postgresql://postgres@127.0.0.1:5432}
@@ -59,7 +60,7 @@ up() {
   PREFECT_SERVER_DATABASE_CONNECTION_URL="postgresql+asyncpg://${PG#postgresql://}/$PREFECT_DB" \
     start prefect-server $BIN/prefect server start --host 127.0.0.1 --port "$PREFECT_PORT"
   wait_http "http://127.0.0.1:${PREFECT_PORT}/api/health" 120
-  for n in $(seq 1 "$WORKERS"); do start "worker-$n" $BIN/journey worker --concurrency 2; done
+  for n in $(seq 1 "$WORKERS"); do start "worker-$n" $BIN/journey worker --concurrency 2 ${CLUSTER_WORKER_ARGS:-}; done
   for port in "${API_PORTS[@]}"; do start "api-$port" $BIN/journey serve --host 127.0.0.1 --port "$port"; done
   start scheduler $BIN/journey scheduler run
   for port in "${API_PORTS[@]}"; do wait_http "http://127.0.0.1:$port/readyz" 60; done

@@ -1,9 +1,9 @@
 """Deployments as code, served by `journey worker` (Prefect server mode).
 
-One deployment, `process-inbox/journey`: a run per batch of inbox events claimed by an API process.
-Inside it every event is its own subflow run (deal-signed, deal-updated, ... named after the deal) with
-its steps as retried tasks, so Prefect's UI shows each journey, its tasks, retries and failures, while
-the cost of starting a flow-run process (~1 s here, docs/engine-facts.md) is paid once per batch, not per deal.
+One deployment, `process-inbox/journey`: a run per batch of inbox events claimed by an API process, its
+events run as plain calls inside it (flows/inbox_batch.py). `journey worker` runs these flow runs in its own
+long-lived process (flows/worker.py); `journey worker --process-per-run` serves them with Prefect's `serve`,
+which starts a new Python process per run (2-3x the CPU per journey here, bench/RESULTS.md).
 
 No deployment-wide `concurrency_limit`: it would cap the whole cluster (two workers with --concurrency 2
 would still run 2 batches in all). Each worker caps its own runs (`serve(limit=...)`), so the cluster runs

@@ -22,6 +22,7 @@ from journey.adapters import orchestrator
 from journey.config import Settings, get_settings
 from journey.deals.service import DealNotKnownYet
 from journey.errors import ServiceUnavailable, UpstreamUnavailable
+from journey.inbox import report
 from journey.inbox import repository as inbox_repository
 from journey.inbox.domain import submission_key
 from journey.kit import utcnow
@@ -42,13 +43,12 @@ def release_all_leases() -> int:
 
 
 def process_event_here(event_id: int, event_type: str) -> str:
-    """Run one claimed event inside a batch flow run: as a subflow with its steps as tasks under a
-    Prefect server, as plain calls on the embedded temporary server. An event another run already
-    finished (a re-submitted batch) is left alone."""
+    """Run one claimed event inside a batch flow run, its flow's steps as plain calls (a subflow and task
+    runs per event cost more than the event, bench/RESULTS.md). An event another run already finished
+    (a re-submitted batch) is left alone."""
     if not still_pending([(event_id, event_type)]):
         return "skipped"
-    mode = "prefect" if orchestrator.server_mode() else "inline"
-    return process_event(event_id, event_type, settings=get_settings(), mode=mode)
+    return process_event(event_id, event_type, settings=get_settings(), mode="inline")
 
 
 def process_batch(batch: list[tuple[int, str]], *, settings: Settings) -> dict[int, str]:
@@ -233,6 +233,9 @@ class EmbeddedRunner(_Dispatcher):
         log.info("runner.engine_ready", seconds=round(time.monotonic() - started, 1))
 
 
+RUNS_WAITING_MAX = 2  # server mode: submit no batch while this many runs wait for a worker
+
+
 def server_lease() -> timedelta:
     return timedelta(seconds=get_settings().server_lease_seconds)
 
@@ -261,6 +264,9 @@ class PrefectSubmitter(_Dispatcher):
             except Exception as exc:  # noqa: BLE001 - the server is away: submitting may still work
                 log.warning("submitter.renewal_failed", error=f"{type(exc).__name__}: {exc}")
             try:
+                if self.workers_busy():
+                    self._stopping.wait(self.settings.runner_poll_seconds)
+                    continue
                 submitted = self.submit_once()
             except Exception as exc:  # noqa: BLE001 - the server or the database is away: try again soon
                 log.warning("submitter.error", error=f"{type(exc).__name__}: {exc}")
@@ -268,6 +274,11 @@ class PrefectSubmitter(_Dispatcher):
                 self._stopping.wait(5)
             if not submitted:
                 self._sleep(self.settings.runner_poll_seconds * 4)
+
+    def workers_busy(self) -> bool:
+        """Runs wait for a worker already: leave the due events in the inbox, where the next claim takes them
+        as one bigger batch (a flow run costs about as much for 1 event as for 50: bench/RESULTS.md)."""
+        return orchestrator.runs_waiting() >= RUNS_WAITING_MAX
 
     def submit_once(self) -> int:
         return submit_due(self.settings)
@@ -298,7 +309,8 @@ def submit_due(settings: Settings) -> int:
         return 0
     key = submission_key(marks)
     try:
-        run_id = orchestrator.submit_batch(batch, idempotency_key=key, name=steps.describe_batch(batch))
+        run_id = orchestrator.submit_batch(batch, idempotency_key=key, name=steps.describe_batch(batch),
+                                           tags=report.batch_tags(batch))
     except Exception:
         release(batch)
         raise

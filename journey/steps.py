@@ -77,14 +77,15 @@ def describe_event(event_id: int) -> str:
 
 
 def describe_batch(events: list[tuple[int, str]], shown: int = 3) -> str:
-    """A readable name for a batch's flow run: its first deals and their accounts."""
+    """A readable name for a batch's flow run, searchable by deal in Prefect's UI: its first deals with their
+    accounts, then the other deals."""
     if not events:
         return "inbox batch (empty)"
     with db.transaction(writer=False) as session:
-        labels = [_deal_and_account(session, e) if (e := inbox_repository.get(session, i)) else f"event {i}"
-                  for i, _ in events[:shown]]
-    more = f", +{len(events) - shown} more" if len(events) > shown else ""
-    return f"inbox batch of {len(events)}: " + ", ".join(labels) + more
+        rows = [inbox_repository.get(session, i) for i, _ in events]
+        labels = [(_deal_and_account(session, e) if n < shown else e.subject or f"event {e.id}")
+                  if e else f"event {i}" for n, ((i, _), e) in enumerate(zip(events, rows, strict=True))]
+    return f"inbox batch of {len(events)}: " + ", ".join(dict.fromkeys(labels))
 
 
 def _deal_and_account(session, event) -> str:  # type: ignore[no-untyped-def]

@@ -95,9 +95,13 @@ def run_batch(events: list[tuple[int, str]]) -> dict[int, str]:
 
     token = INLINE.set(not os.environ.get("PREFECT_API_URL"))
     try:
-        return _engine_call(lambda: process_inbox(events))
+        state = _engine_call(lambda: process_inbox(events, return_state=True))
     finally:
         INLINE.reset(token)
+    outcomes = state.result(raise_on_failure=False)  # Failed when an event failed: its outcome says so
+    if not isinstance(outcomes, dict):  # the flow itself failed, not one of its events
+        raise outcomes if isinstance(outcomes, Exception) else RuntimeError(f"process-inbox ended {state!r}")
+    return outcomes
 
 
 def server_mode() -> bool:
@@ -112,7 +116,8 @@ class NotDeployed(RuntimeError):
     """No `journey worker` has registered the deployment yet."""
 
 
-def submit_batch(events: list[tuple[int, str]], *, idempotency_key: str, name: str | None = None) -> str:
+def submit_batch(events: list[tuple[int, str]], *, idempotency_key: str, name: str | None = None,
+                 tags: list[str] | None = None) -> str:
     """Ask the Prefect server for one `process-inbox` run of these events; its flow run id.
 
     The server keeps one run per deployment and idempotency key (docs/engine-facts.md: even from 10 concurrent
@@ -123,7 +128,8 @@ def submit_batch(events: list[tuple[int, str]], *, idempotency_key: str, name: s
 
     try:
         run = run_deployment(DEPLOYMENT, parameters={"events": [list(e) for e in events]}, timeout=0,
-                             idempotency_key=idempotency_key, as_subflow=False, flow_run_name=name)
+                             idempotency_key=idempotency_key, as_subflow=False, flow_run_name=name,
+                             tags=tags)
     except ObjectNotFound as exc:
         raise NotDeployed(f"deployment {DEPLOYMENT} not found: start `journey worker`") from exc
     return str(run.id)
@@ -168,6 +174,25 @@ def queued_batches(*, pending_for_less_than: timedelta) -> list[list[int]]:
             if len(runs) < 200:
                 return batches
             offset += 200
+
+
+def runs_waiting() -> int:
+    """How many `process-inbox` runs wait for a worker (Scheduled, Late included)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    with get_client(sync_client=True) as client:
+        return client.count_flow_runs(
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[DEPLOYMENT.partition("/")[2]])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+                any_=[StateType.SCHEDULED]))))
 
 
 def _engine_call(call: Callable[[], Any]) -> Any:

@@ -167,6 +167,16 @@ def _runs_of(flow_name: str) -> list[Any]:
                                                sort=FlowRunSort.ID_DESC, limit=200))
 
 
+def _log_lines(flow_run_ids: list[Any]) -> list[str]:
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    def read(c: Any) -> list[str]:
+        return [log.message for log in c.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=flow_run_ids)),
+                                                    limit=200, offset=0)]
+
+    return _prefect(read)
+
+
 # The acceptance: phases of deliveries, each processed before the next is posted.
 SCENARIO: list[list[tuple[str, dict[str, Any]]]] = [
     [("early-update", event("deal.updated", {"deal": {"id": "D-2002", "expected_go_live": "2027-03-15"}},
@@ -263,10 +273,17 @@ def test_the_acceptance_through_a_prefect_server_matches_the_embedded_mode(clien
     assert [j["status"] for j in scaled["D-2002"]] == ["paused"]
     assert {r["status"] for r in scaled["C-88"]["reviews"]} == {"cancelled"}
     assert [j["go_live_on"] for j in scaled["D-2002"]] == ["2027-03-15"]  # the early update won
-    names = {r.name for r in _runs_of("deal-signed")} | {r.name for r in _runs_of("deal-updated")}
-    assert {"deal.signed · D-1001 · Société Acme — Ünïcødé 🚀", "deal.signed · D-2002 · Beta GmbH",
-            "deal.updated · D-1001 · Société Acme — Ünïcødé 🚀"} <= names  # readable in Prefect's UI
-    assert any(r.name.startswith("inbox batch of ") and "D-1001" in r.name for r in _runs_of("process-inbox"))
+    batches = _runs_of("process-inbox")  # readable in Prefect's UI: names, tags, one log line per event
+    assert any(r.name.startswith("inbox batch of ") and "D-1001 · Société Acme — Ünïcødé 🚀" in r.name
+               and "D-2002 · Beta GmbH" in r.name for r in batches)
+    assert any({"journey", "source:events", "type:deal.signed"} <= set(r.tags) for r in batches)
+    assert {r.state_type.value for r in batches} == {"COMPLETED"}
+    assert _runs_of("deal-signed") == []  # no subflow per event
+    account = client.get("/api/accounts/crm:events:C-77", headers=admin).json()["id"]
+    wanted = [f"deal.signed D-1001: processed; account /accounts/{account}", "deal.updated D-1001: processed",
+              "deal.lost D-2002: processed"]  # each event's outcome, logged by the run (sent in batches)
+    assert wait_until(lambda: all(any(w in line for line in _log_lines([r.id for r in batches])) for w in wanted),
+                      timeout=30, step=1), _log_lines([r.id for r in batches])
 
 
 def test_a_claim_is_one_run_and_a_run_waiting_for_a_worker_keeps_its_events(client, start_worker,
@@ -347,3 +364,30 @@ def test_a_worker_killed_while_it_holds_a_run_loses_and_doubles_nothing(client, 
             select(func.count()).select_from(Journey)) == deals
         assert s.scalar(select(func.count()).select_from(Review)) == 3 * deals
         assert s.scalar(select(func.count()).where(AuditEntry.action == "journey.opened")) == deals
+
+
+def test_a_batch_with_a_failed_event_ends_failed_naming_it_and_its_neighbour_is_done(client, prefect_server,
+                                                                                     monkeypatch) -> None:
+    """The batch flow a worker runs, run here against the server (so a step can be made to fail)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    import flows.deal_signed as flow_module
+    from journey.adapters import orchestrator
+    from journey.runner import claim_batch
+
+    monkeypatch.setenv("PREFECT_API_URL", prefect_server)
+    post_event(client, deal_signed("D-OK", "C-OK"), msg_id="fine")
+    post_event(client, deal_signed("D-BAD", "C-BAD"), msg_id="broken")
+    fine, broken = (e.id for e in _events())
+    real = flow_module.open_journey
+    monkeypatch.setattr(flow_module, "open_journey", lambda event_id: 1 / 0 if event_id == broken else real(event_id))
+    batch = claim_batch(10)
+    with temporary_settings({PREFECT_API_URL: prefect_server}):
+        outcomes = orchestrator.run_batch(batch)
+    assert outcomes == {fine: "processed", broken: "retry"}
+    (run,) = [r for r in _runs_of("process-inbox") if {e[0] for e in r.parameters["events"]} == {fine, broken}]
+    assert (run.state_type.value, run.state.message) == ("FAILED", f"1 of 2 events failed: {broken} (retry)")
+    assert run.run_count == 1  # nothing retried the batch, so nothing re-ran the event that was done
+    assert [(e.id, str(e.status), e.attempts) for e in _events()] == [(fine, "processed", 1), (broken, "pending", 1)]
+    assert wait_until(lambda: any(f"event {broken} deal.signed D-BAD: retry" in line and "ZeroDivisionError" in line
+                                  for line in _log_lines([run.id])), timeout=30, step=1)

@@ -32,5 +32,5 @@ def test_a_batch_is_named_after_its_first_deals(client) -> None:
     for n in range(5):
         post_event(client, deal_signed(f"D-{n}", f"C-{n}", account={"name": f"Client {n}"}))
     assert steps.describe_batch(_events()) == (
-        "inbox batch of 5: D-0 · Client 0, D-1 · Client 1, D-2 · Client 2, +2 more")
+        "inbox batch of 5: D-0 · Client 0, D-1 · Client 1, D-2 · Client 2, D-3, D-4")  # every deal
     assert steps.describe_batch(_events()[:1]) == "inbox batch of 1: D-0 · Client 0"

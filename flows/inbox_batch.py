@@ -7,20 +7,18 @@ outcome; one event failing never fails its neighbours.
 from __future__ import annotations
 
 from prefect import flow
+from prefect.runtime import flow_run
+
+from flows.events import leases_held, process_event_here
+from flows.steps import describe_batch
 
 
 def _batch_name() -> str:
-    from prefect.runtime import flow_run
-
-    from journey import steps
-
-    return steps.describe_batch([(int(e[0]), str(e[1])) for e in flow_run.parameters.get("events") or []])
+    return describe_batch([(int(e[0]), str(e[1])) for e in flow_run.parameters.get("events") or []])
 
 
 @flow(name="process-inbox", flow_run_name=_batch_name, validate_parameters=False)
 def process_inbox(events: list[tuple[int, str]]) -> dict[int, str]:
-    from journey.runner import leases_held, process_event_here
-
     outcomes = {}
     with leases_held([e[0] for e in events]) as unfinished:  # still working on these: don't re-submit them
         for event_id, event_type in events:

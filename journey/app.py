@@ -13,10 +13,21 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from journey import db
+from journey.adapters.orchestrator import server_mode
 from journey.api_docs import mount_api_docs
 from journey.config import Settings, get_settings
 from journey.errors import JourneyError
 from journey.logs import install_masking, masked_path
+
+
+class NullDispatcher:
+    """Stands in for the runner where flows run elsewhere (JOURNEY_RUNNER=0)."""
+
+    engine_state = "off"
+
+    def notify(self, event_id: int | None = None) -> None:
+        return None
+
 
 log = structlog.get_logger("journey.app")
 
@@ -61,12 +72,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _start_runner(app: FastAPI, settings: Settings) -> None:
-    from journey.adapters.orchestrator import server_mode
-    from journey.runner import EmbeddedRunner, NullDispatcher, PrefectSubmitter, release_all_leases
-
     if not settings.runner:
         app.state.dispatcher = NullDispatcher()
         return
+    # here, not at the top: flows import Prefect (~0.8 s), which an app without its runner never needs
+    from flows.runner import EmbeddedRunner, PrefectSubmitter, release_all_leases
+
     if server_mode():
         submitter = PrefectSubmitter(settings)  # flows run in `journey worker` processes
         submitter.start()
@@ -136,8 +147,6 @@ def create_app(*, start_runner: bool = True, bind_host: str | None = None) -> Fa
     app.state.bind_host = bind_host
     mount_api_docs(app)
     if not start_runner:
-        from journey.runner import NullDispatcher
-
         app.state.dispatcher = NullDispatcher()
     _install_error_handlers(app)
     for router in (webhooks, hubspot_webhooks, salesforce_webhooks, pipedrive_webhooks,

@@ -5,11 +5,15 @@ database: its password is published.
 """
 from __future__ import annotations
 
+import base64
 import json
+import os
+import secrets
 import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import typer
@@ -17,9 +21,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from journey import db
-from journey.config import get_settings
+from journey.config import Settings, get_settings
 from journey.errors import JourneyError
+from journey.files import write_private_once
 from journey.kit import utcnow
+from journey.kpis import opportunities
+from journey.kpis import service as kpis_service
 from journey.models import Account, TeamMember
 from journey.team import repository as team_repository
 from journey.team import service as team_service
@@ -171,11 +178,6 @@ def _send_deals(post: Callable[[bytes, dict[str, str]], int]) -> list[int]:
 
 def _weekly_review() -> None:
     """Opportunities for the AM, then 12 weeks of KPI snapshots so the weekly review has a history."""
-    from decimal import Decimal
-
-    from journey.kpis import opportunities
-    from journey.kpis import service as kpis_service
-
     now = utcnow()
     with db.transaction() as session:
         ids = {n: session.scalar(select(Account.id).where(Account.domain == domain))
@@ -228,25 +230,30 @@ def load_demo_when_ready(base: str) -> None:
     _weekly_review()
 
 
-def load_demo_inline() -> None:
-    """`journey demo`: post through the app in-process, then run the flows until the inbox is drained."""
-    from fastapi.testclient import TestClient
+def ensure_webhook_secret(settings: Settings) -> None:
+    """The demo needs a signing secret: generate one into the data folder if none is configured."""
+    if settings.webhook_secret:
+        return
+    path = settings.data_dir / "webhook_secret"
+    secret = write_private_once(path, "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+    os.environ["JOURNEY_WEBHOOK_SECRET"] = secret
+    get_settings.cache_clear()
+    typer.echo(f"webhook secret: generated into {path} (set JOURNEY_WEBHOOK_SECRET to use your own)")
 
-    from journey.app import create_app
-    from journey.runner import claim_batch, process_event
+
+def load_demo_inline(*, create_app: Callable[..., Any], drain: Callable[[], list[tuple[int, str, str]]]) -> None:
+    """`journey demo`: post through the app (`create_app`) in-process, then run the flows until the inbox is
+    drained (`drain`: the runner's, which the command hands over)."""
+    from fastapi.testclient import TestClient  # lazy: only `journey demo` needs the test client (httpx)
 
     token = _create_team()  # refused outside development or into a database with data, before anything is written
-    if get_settings().webhook_secret is None:
-        from journey.cli.serving import _ensure_webhook_secret
-
-        _ensure_webhook_secret(get_settings())
+    ensure_webhook_secret(get_settings())
     with TestClient(create_app(start_runner=False)) as client:
         codes = _send_deals(lambda body, headers: client.post("/webhooks/events", content=body,
                                                               headers=headers).status_code)
     typer.echo(f"demo deals sent: {codes}")
-    while batch := claim_batch(20):
-        for event_id, event_type in batch:
-            typer.echo(f"event {event_id} {event_type}: {process_event(event_id, event_type, settings=get_settings())}")
+    for event_id, event_type, outcome in drain():
+        typer.echo(f"event {event_id} {event_type}: {outcome}")
     with TestClient(create_app(start_runner=False)) as client:
         r = client.post("/api/signals", json=demo_signals(), headers={"Authorization": f"Bearer {token}"})
         typer.echo(f"demo signals: {r.status_code} {r.text[:200]}")

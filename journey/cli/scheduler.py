@@ -43,10 +43,10 @@ def jobs() -> None:
     (`journey jobs list` describes them; `journey jobs run NAME` runs one now)."""
     from journey.config import get_settings
     from journey.jobs.registry import jobs_for
-    from journey.scheduler import inbox_owner
+    from journey.scheduler import inbox_owner, inbox_submitter
 
     settings = get_settings()
-    for job in jobs_for(settings):
+    for job in jobs_for(settings, submit=inbox_submitter()):
         trigger = ", ".join(f"{k}={v}" for k, v in job.trigger.fields().items())
         typer.echo(f"{job.name}\t{trigger}")
     typer.echo(f"# {inbox_owner(settings)}")

@@ -51,7 +51,7 @@ class FakeHubSpot:
 
 @pytest.fixture
 def fake_hubspot(monkeypatch):
-    from journey.adapters.crm import steps
+    from flows import crm_steps as steps
 
     fake = FakeHubSpot({"1001": p.hubspot_deal(1001), "1002": p.hubspot_deal(1002)})
     monkeypatch.setattr(steps, "hubspot_transport", httpx.MockTransport(fake))
@@ -149,7 +149,7 @@ def _make_due(event_id: int) -> None:
 
 def test_hubspot_rate_limit_waits_for_retry_after_without_dead_lettering_then_signs(client, admin, monkeypatch,
                                                                                     fake_hubspot):
-    from journey.adapters.crm import steps
+    from flows import crm_steps as steps
     from journey.config import get_settings
 
     monkeypatch.setenv("JOURNEY_EVENT_MAX_ATTEMPTS", "1")  # an ordinary failure would be dead at once
@@ -174,7 +174,8 @@ def test_hubspot_rate_limit_waits_for_retry_after_without_dead_lettering_then_si
 
 
 def test_hubspot_outage_backs_off_longer_each_time_then_dead_letters(client, admin, monkeypatch):
-    from journey.adapters.crm import http, steps
+    from flows import crm_steps as steps
+    from journey.adapters.crm import http
     from journey.config import get_settings
 
     monkeypatch.setattr(steps, "hubspot_transport", httpx.MockTransport(lambda r: httpx.Response(503)))
@@ -380,7 +381,7 @@ def _member(email: str):
 
 
 def test_pipedrive_v2_with_api_token_reads_the_owner_and_the_organisation(client, admin, monkeypatch) -> None:
-    from journey.adapters.crm import steps
+    from flows import crm_steps as steps
     from journey.config import get_settings
     from tests.unit.test_crm_connectors import FakePipedrive
 

@@ -128,8 +128,8 @@ def _submit_until(done: Callable[[list[InboundEvent]], bool], timeout: float = 1
     """Submit and renew leases like an API process does, until `done(events)`."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from flows.runner import PrefectSubmitter
     from journey.config import get_settings
-    from journey.runner import PrefectSubmitter
 
     submitter, errors = PrefectSubmitter(get_settings()), []
     deadline = time.monotonic() + timeout

@@ -13,6 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from flows.steps import FLOW_ACTOR, EventGone
 from journey import db
 from journey.adapters.crm import hubspot, pipedrive, repository, salesforce
 from journey.adapters.crm.common import (
@@ -32,7 +33,6 @@ from journey.inbox import repository as inbox_repository
 from journey.kit import utcnow
 from journey.models import InboundEvent, JourneyStatus
 from journey.reviews import service as reviews_service
-from journey.steps import FLOW_ACTOR, EventGone
 from journey.writeback import incoming
 
 # Test seams: httpx transports for the vendors' APIs (httpx.MockTransport in tests); None = the network.

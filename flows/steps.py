@@ -1,12 +1,12 @@
 """The steps of the journey flows. Each step is one entry point: it opens one transaction, calls
 services, commits, and is idempotent, so a flow re-run after a crash finishes the work without
-doubling it. Flows in `flows/` call these in business order; steps take ids and plain values.
+doubling it. The flows call these in business order; steps take ids and plain values.
 """
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from journey import db
 from journey.audit import Actor
@@ -16,13 +16,20 @@ from journey.deals.events import DealLost, DealSigned, DealUpdated
 from journey.errors import NotFound
 from journey.handoff import service as handoff_service
 from journey.inbox import repository as inbox_repository
-from journey.inbox import service as inbox_service
 from journey.kit import utcnow
 from journey.models import Account, EventStatus, Journey
 from journey.onboarding import service as onboarding_service
 from journey.reviews import service as reviews_service
+from journey.team import ownership
 
 FLOW_ACTOR = Actor.flow("journey-flows")
+
+
+class Finished(NamedTuple):
+    """What a flow made of its event, recorded by flows/events.py: processed, or ignored and why."""
+
+    status: EventStatus = EventStatus.processed
+    note: str | None = None
 
 
 class EventGone(NotFound):
@@ -35,16 +42,6 @@ def _event(session, event_id: int) -> tuple[str, dict[str, Any], datetime]:  # t
         raise EventGone(f"no inbound event {event_id}")
     body = json.loads(event.payload)
     return event.source, body.get("data") or {}, event.occurred_at or event.received_at
-
-
-def event_source(event_id: int) -> str:
-    """The source an inbox event came from (for metrics); "unknown" if it cannot be read."""
-    try:
-        with db.transaction(writer=False) as session:
-            event = inbox_repository.get(session, event_id)
-            return event.source if event else "unknown"
-    except Exception:  # noqa: BLE001 - a metric label never fails the event
-        return "unknown"
 
 
 def describe_event(event_id: int) -> str:
@@ -144,36 +141,8 @@ def pause_journey(event_id: int) -> int | None:
         return journey.id
 
 
-def finish_event(event_id: int, status: str = EventStatus.processed.value, note: str | None = None) -> None:
-    with db.transaction() as session:
-        inbox_repository.finish(session, event_id, status=EventStatus(status), now=utcnow(), error=note)
-
-
-def defer_event(event_id: int, event_type: str, reason: str, max_wait_hours: float) -> str:
-    """An event that must wait for its deal.signed: retried without counting as a failure."""
-    expired = EventStatus.ignored if event_type == "deal.lost" else EventStatus.dead
-    with db.transaction() as session:
-        return inbox_service.defer_event(session, event_id=event_id, reason=reason, now=utcnow(),
-                                         max_wait=timedelta(hours=max_wait_hours), expired=expired)
-
-
-def fail_event(event_id: int, error: str, max_attempts: int, *, upstream: bool = False,
-               retry_after: float | None = None) -> bool:
-    """Record a failed attempt (an `upstream` one waits longer); True when the event became a dead letter."""
-    with db.transaction() as session:
-        return inbox_service.record_failure(session, event_id=event_id, error=error, max_attempts=max_attempts,
-                                            now=utcnow(), upstream=upstream, retry_after=retry_after)
-
-
-def journey_status(journey_id: int) -> str:
-    with db.transaction(writer=False) as session:
-        return str(session.get_one(Journey, journey_id).status)
-
-
 def assign_account_owners(journey_id: int) -> dict[str, int | None]:
     """The CSM and AM the CRM named, else chosen by the roster's rules (why is in the audit trail)."""
-    from journey.team import ownership
-
     with db.transaction() as session:
         account_id = session.get_one(Journey, journey_id).account_id
         return ownership.assign_owners(session, account_id=account_id, actor=FLOW_ACTOR, now=utcnow())

@@ -1,6 +1,7 @@
 """The import graph of `journey` and `flows`, read from the source with `ast` (nothing is imported).
 
     python scripts/import_graph.py            # cycles, function-level imports, module sizes
+    python scripts/import_graph.py --check    # the same, failing on a cycle or a module over 400 lines (make lint)
     python scripts/import_graph.py --dot      # the package-level graph in Graphviz's language
 
 A cycle counts every import, at module level or inside a function: a function-level import that dodges a
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dot", action="store_true", help="print the package graph for Graphviz")
     parser.add_argument("--list", action="store_true", help="list every function-level import")
+    parser.add_argument("--check", action="store_true", help="fail on an import cycle or a module over the limit")
     args = parser.parse_args(argv)
     graph = build()
     if args.dot:
@@ -163,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"modules over {MAX_LINES} lines: {len(too_long)}")
     for name, lines in too_long:
         print(f"  {name}: {lines}")
-    return 0
+    return 1 if args.check and (found or too_long) else 0
 
 
 if __name__ == "__main__":

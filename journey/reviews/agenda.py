@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from journey.calendar import WorkCalendar, calendar_for
 from journey.config import PROJECT_ROOT, get_settings
 from journey.handoff import repository as handoff_repository
+from journey.health import scores as health_scores
 from journey.kit import utcnow
 from journey.models import Account, Deal, Journey, Review, Stakeholder, TeamMember
 from journey.objectives import service as objectives_service
@@ -108,9 +109,7 @@ def _when(review: Review, calendar: WorkCalendar) -> str:
 
 def _health(session: Session, *, account_id: int) -> dict[str, Any] | None:
     """The account's score with its explanation and the three factors that cost the most points."""
-    from journey.health import service as health_service
-
-    h = health_service.account_health(session, account_id=account_id, now=utcnow())
+    h = health_scores.account_health(session, account_id=account_id, now=utcnow())
     scored = [c for c in h["contributions"] if c.get("points") is not None and c.get("weight")]
     if not scored:
         return None

@@ -47,7 +47,6 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
     return {
         "account": account, "csm": people.get(account.csm_id or 0), "am": people.get(account.am_id or 0),
         "journey": journey, "deal": deal, "plan": plan, "packet": packet, "health": health,
-        "health_ready": health_view.available(),
         "chart": charts.score_chart(health["history"]) if health else None,
         "bars": charts.contribution_bars(health["contributions"]) if health else [],
         "objectives": objectives_view.of_account(session, account.id, packet),

@@ -45,7 +45,7 @@ def book(request: Request, viewer: PageViewer, session: ReadSession, q: Annotate
                 filtered=bool(params), segments=queries.segments(session, viewer.member),
                 attention_choices=queries.ATTENTION, health_choices=health_view.FILTER_BANDS,
                 summary=queries.book_summary(session, viewer.member, today),
-                health_ready=health_view.available(), to_complete=queries.packets_to_complete(session, viewer.member))
+                to_complete=queries.packets_to_complete(session, viewer.member))
 
 
 @router.get("/reminders")

@@ -1,8 +1,4 @@
-"""Health as the pages show it: band, score and 30-day trend per account, history and contributions.
-
-The health tables arrive with the health issue (journey/models/health.py); until that module exists the
-pages say that health is not computed yet instead of showing a made-up score.
-"""
+"""Health as the pages show it: band, score and 30-day trend per account, history and contributions."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -10,12 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from journey.health import service as health_service
+from journey.health import scores as health_scores
+from journey.models import health
 
-BANDS = ("healthy", "watch", "at_risk", "critical")
 FILTER_BANDS = {"red": "Red", "yellow": "Yellow", "green": "Green", "unknown": "Unknown (too little data)"}
 
 
@@ -26,21 +22,8 @@ class HealthSummary:
     trend: float | None  # points gained (+) or lost (-) over 30 days
 
 
-def _models() -> Any:
-    try:
-        from journey.models import health
-    except ImportError:
-        return None
-    return health
-
-
-def available() -> bool:
-    return _models() is not None
-
-
 def scores(session: Session, account_ids: Sequence[int], today: date | None = None) -> dict[int, HealthSummary]:
-    health = _models()
-    if health is None or not account_ids:
+    if not account_ids:
         return {}
     score = health.HealthScore
     current = {h.account_id: h for h in session.execute(
@@ -61,13 +44,10 @@ def scores(session: Session, account_ids: Sequence[int], today: date | None = No
 def detail(session: Session, account_id: int, now: datetime | None = None) -> dict[str, Any] | None:
     """The current score with its contributions, its explanation (override and what moved in a week
     included) and the last 180 days of history, or None."""
-    health = _models()
-    if health is None:
-        return None
     current = session.get(health.HealthScore, account_id)
     if current is None:
         return None
-    read = health_service.account_health(session, account_id=account_id, now=now or datetime.now(UTC))
+    read = health_scores.account_health(session, account_id=account_id, now=now or datetime.now(UTC))
     stmt = (select(health.HealthHistory).where(health.HealthHistory.account_id == account_id)
             .order_by(health.HealthHistory.day.desc()).limit(180))
     history = list(reversed(session.scalars(stmt).all()))
@@ -85,11 +65,6 @@ def mix_parts(mix: dict[str, int] | None) -> tuple[dict[str, int], int]:
 
 def band_mix(session: Session, account_ids_stmt: Any) -> dict[str, int] | None:
     """How many accounts of the (visible) book sit in each band; None before health exists."""
-    health = _models()
-    if health is None:
-        return None
-    from sqlalchemy import func
-
     stmt = (select(health.HealthScore.band, func.count()).where(health.HealthScore.account_id.in_(account_ids_stmt))
             .group_by(health.HealthScore.band))
     return {band: int(n) for band, n in session.execute(stmt)}

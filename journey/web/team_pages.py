@@ -106,7 +106,7 @@ def dashboard(request: Request, viewer: PageViewer, session: ReadSession, week: 
         error = None
     tables = {t: weekly_view.rows(view, t) for t in weekly_view.TABLES if t != "history"}
     figures = cached_kpis(session, viewer.member, clock, app_cache(request))
-    return page(request, "team.html", viewer, k=figures, bands=health_view.BANDS,
+    return page(request, "team.html", viewer, k=figures,
                 w=view, tables=tables, charts=weekly_view.charts(view), week_error=error,
                 filters={"week": week, "segment": segment, "region": region},
                 segments=queries.segments(session, viewer.member), regions=queries.regions(session, viewer.member))

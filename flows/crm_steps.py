@@ -28,7 +28,6 @@ from journey.adapters.crm.mapping import CrmMapping, mapping_for
 from journey.config import get_settings
 from journey.deals import repository as deals_repository
 from journey.deals import service as deals_service
-from journey.handoff import service as handoff_service
 from journey.inbox import repository as inbox_repository
 from journey.kit import utcnow
 from journey.models import InboundEvent, JourneyStatus
@@ -252,9 +251,3 @@ def _pause(session, *, source: str, change: StageChange, reason: str) -> dict[st
     reviews_service.cancel_future_reviews(session, journey_id=journey.id, actor=FLOW_ACTOR, now=utcnow())
     return {"action": "pause", "journey_id": journey.id, "note": reason}
 
-
-def open_handoff_packet(journey_id: int, data: dict[str, Any]) -> bool:
-    """Version 1 of the packet from the normalised deal (the raw CRM payload is not the generic envelope)."""
-    with db.transaction() as session:
-        return handoff_service.open_packet(session, journey_id=journey_id, deal_data=data, actor=FLOW_ACTOR,
-                                           now=utcnow())

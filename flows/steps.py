@@ -75,15 +75,16 @@ def _deal_and_account(session, event) -> str:  # type: ignore[no-untyped-def]
     return " · ".join(p for p in parts if p)
 
 
-def open_journey(event_id: int) -> int:
-    """Record the signed deal (account, people, deal) and its one journey; the journey's id."""
+def open_journey(event_id: int) -> tuple[int, dict[str, Any]]:
+    """Record the signed deal (account, people, deal) and its one journey: the journey's id, and the deal as
+    the event carried it, read once here and handed to the next steps."""
     with db.transaction() as session:
         source, data, occurred_at = _event(session, event_id)
         signed = DealSigned.model_validate(data)
         opened = deals_service.record_signed_deal(session, source=source, occurred_at=occurred_at,
                                                   signed=signed, actor=FLOW_ACTOR)
         inbox_repository.wake_subject(session, source=source, subject=signed.deal.id, now=utcnow())
-        return opened.journey_id
+        return opened.journey_id, data
 
 
 def build_onboarding_plan(journey_id: int) -> bool:
@@ -91,9 +92,9 @@ def build_onboarding_plan(journey_id: int) -> bool:
         return onboarding_service.build_plan(session, journey_id=journey_id, actor=FLOW_ACTOR)
 
 
-def open_handoff_packet(journey_id: int, event_id: int) -> bool:
+def open_handoff_packet(journey_id: int, data: dict[str, Any]) -> bool:
+    """Version 1 of the packet from the deal's data (the envelope's, or the CRM deal normalised)."""
     with db.transaction() as session:
-        _, data, _ = _event(session, event_id)
         return handoff_service.open_packet(session, journey_id=journey_id, deal_data=data, actor=FLOW_ACTOR,
                                            now=utcnow())
 

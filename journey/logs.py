@@ -16,6 +16,8 @@ from typing import Any
 
 import structlog
 
+from journey.config import get_settings
+
 MASK = "***"
 SECRET_SETTINGS = ("secret_key", "salesforce_path_token", "hubspot_client_secret", "hubspot_access_token",
                    "pipedrive_password", "pipedrive_api_token", "webhook_secret")
@@ -100,8 +102,6 @@ def mask_secrets(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str,
 
 def _configured_secrets() -> list[str]:
     try:
-        from journey.config import get_settings
-
         settings = get_settings()
     except Exception:  # noqa: BLE001 - logging must work even with settings that do not load
         return []

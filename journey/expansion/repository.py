@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from journey.expansion.domain import UpcomingReview
+from journey.health.repository import _aware
 from journey.kit import as_utc
 from journey.models import Account, Deal, HealthScore, Reminder, Review, Signal
 
@@ -44,8 +45,6 @@ def seat_usage(session: Session, account_ids: Sequence[int], *, for_days: int, n
                    Signal.at <= now).group_by(Signal.account_id))
     out = {}
     for account_id, low, first in session.execute(stmt):
-        from journey.health.repository import _aware
-
         out[account_id] = (float(low), min(for_days, (now - _aware(first)).days))
     return out
 

@@ -17,9 +17,11 @@ from journey.errors import InvalidInput
 from journey.evaluation import repository as evaluation_repository
 from journey.expansion import service as expansion_service
 from journey.health import domain, overrides, records, repository
+from journey.health.backtest import Scored
 from journey.health.scorecards import Scorecard, scorecard_for
 from journey.health.scores import ScoreChange, all_scorecards, band_names, score_batch
 from journey.models import TeamMember
+from journey.objectives import service as objectives_service
 from journey.writeback import service as writeback_service
 
 INTERNAL_METRICS = frozenset({"plan_on_time", "tasks_overdue", "packet_completeness", "reviews_held",
@@ -68,7 +70,6 @@ def record_signals(session: Session, *, items: Sequence[SignalIn], source: str, 
 
 def _objective_progress(session: Session, rows: list[dict[str, Any]], *, actor: Actor, now: datetime) -> int:
     """Signals of a metric an objective names are that objective's measured progress (before rescoring)."""
-    from journey.objectives import service as objectives_service
 
     points = [objectives_service.SignalPoint(ref=r["external_id"], account_id=r["account_id"], metric=r["metric"],
                                              value=r["value"], at=r["at"]) for r in rows]
@@ -148,7 +149,6 @@ def backtest(session: Session, *, outcomes: Sequence[Any], card: Scorecard | Non
     versions can be compared; `cards` replaces the whole shipped set (an older version of every card).
     Internal signals (plan, packet, reviews, objectives) are not kept per day: they drop out here.
     Signals are read per batch of 500 accounts, not per outcome."""
-    from journey.health.backtest import Scored
 
     rule = _ScoringRule(_with_candidate(cards or all_scorecards(), card))
     found = repository.account_ids_by_ref(session, (o.account for o in outcomes))

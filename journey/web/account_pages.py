@@ -20,6 +20,7 @@ from journey.kpis import repository as kpis_repository
 from journey.models import Account
 from journey.onboarding import golive
 from journey.onboarding import reads as onboarding_reads
+from journey.onboarding import service as onboarding_service
 from journey.policy import Action
 from journey.reviews import repository as reviews_repository
 from journey.web import charts, health_view, objectives_view, queries, worked_view
@@ -68,7 +69,6 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
 def update_task(ref: str, task_id: RowId, viewer: FormViewer, action: Annotated[str, Form(max_length=16)] = "done",
                 reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Start, check off, skip or reopen a task through the onboarding service, which owns the rules."""
-    from journey.onboarding import service as onboarding_service
 
     with db.transaction() as session:
         account = access.account_for(session, ref, viewer.member, Action.complete_task)

@@ -15,6 +15,7 @@ from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession
 from journey.errors import Forbidden, InvalidInput, NotFound
 from journey.handoff import repository as handoff_repository
+from journey.handoff import service as handoff_service
 from journey.handoff import wording
 from journey.kit import MAX_ROW_ID, utcnow
 from journey.models import Account, Deal, HandoffPacket, PacketVersion
@@ -91,7 +92,6 @@ def edit_page(request: Request, ref: str, viewer: PageViewer, session: ReadSessi
 def save_packet(ref: str, viewer: FormViewer, fields: packet_form.PacketFields,
                 base_version: Annotated[int | None, Form()] = None) -> Response:
     """A new version with the sections the form changed (an SE may only change theirs)."""
-    from journey.handoff import service as handoff_service
 
     try:
         patch = packet_form.to_patch(fields)
@@ -112,8 +112,6 @@ def save_packet(ref: str, viewer: FormViewer, fields: packet_form.PacketFields,
 @router.post("/accounts/{ref}/handoff/acknowledgements")
 def acknowledge(ref: str, viewer: FormViewer, decision: Annotated[str, Form()] = "accept",
                 comment: Annotated[str, Form(max_length=4000)] = "") -> Response:
-    from journey.handoff import service as handoff_service
-
     if decision not in ("accept", "return"):
         raise InvalidInput("decision must be accept or return")
     with db.transaction() as session:

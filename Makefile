@@ -33,8 +33,11 @@ run: install
 	$(RUN_ENV) $(BIN)/journey db upgrade
 	$(RUN_ENV) $(BIN)/journey serve --host $(HOST) --port $(PORT)
 
+# ruff, the layers (import-linter contracts in pyproject.toml), and no import cycle nor module over 400 lines.
 lint: install-dev
-	$(BIN)/ruff check journey flows tests bench
+	$(BIN)/ruff check journey flows tests bench scripts/import_graph.py
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/import_graph.py --check
 
 postgres:
 	@bash scripts/ensure-postgres.sh

@@ -30,8 +30,9 @@ def _load(n: int, tag: str) -> None:
 
 def _drain(arm: str) -> tuple[int, float]:
     """(journeys, seconds) to process everything due, as the embedded runner does for this arm."""
+    from flows.events import process_event
+    from flows.runner import claim_batch, process_batch
     from journey.config import get_settings
-    from journey.runner import claim_batch, process_batch, process_event
 
     settings = get_settings().model_copy(update={"orchestrator": "inline" if arm == "inline" else "prefect"})
     done, t0 = 0, time.perf_counter()

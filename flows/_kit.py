@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from prefect import task
+from prefect.runtime import flow_run
 
+from flows.steps import describe_event
 from journey.adapters.orchestrator import INLINE
 
 P = ParamSpec("P")
@@ -31,8 +33,4 @@ def step(name: str, *, retries: int = 2) -> Callable[[Callable[P, R]], Callable[
 
 def run_name() -> str:
     """A readable flow-run name for Prefect's UI: the event type and the deal it is about."""
-    from prefect.runtime import flow_run
-
-    from journey import steps
-
-    return steps.describe_event(int(flow_run.parameters["event_id"]))
+    return describe_event(int(flow_run.parameters["event_id"]))

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows import crm_steps
 from flows._kit import run_name, step
-from flows.deal_signed import assign_account_owners, build_onboarding_plan, schedule_reviews
+from flows.deal_signed import assign_account_owners, build_onboarding_plan, open_handoff_packet, schedule_reviews
 from flows.deal_updated import move_plan_to_go_live, move_reviews_to_go_live
-from journey import steps
-from journey.adapters.crm import steps as crm_steps
+from flows.steps import Finished
 from journey.models import EventStatus
 
 # no task retries: an API outage goes back to the inbox, which waits minutes to hours (Retry-After)
 fetch_crm_details = step("fetch-crm-details", retries=0)(crm_steps.fetch_crm_details)
 apply_stage_change = step("apply-stage-change")(crm_steps.apply_stage_change)
-open_handoff_packet = step("open-handoff-packet")(crm_steps.open_handoff_packet)
 
 
 @flow(name="crm-deal", flow_run_name=run_name)
-def crm_deal(event_id: int) -> str:
+def crm_deal(event_id: int) -> Finished:
     bundle = fetch_crm_details(event_id)
     outcome = apply_stage_change(event_id, bundle)
     if outcome["action"] == "sign":
@@ -33,5 +32,4 @@ def crm_deal(event_id: int) -> str:
         move_plan_to_go_live(update["journey_id"], update["go_live"], update["reason"])
         move_reviews_to_go_live(update["journey_id"], update["go_live"])
     status = EventStatus.ignored if outcome["action"] == "ignore" else EventStatus.processed
-    steps.finish_event(event_id, status.value, outcome.get("note"))
-    return str(outcome["action"])
+    return Finished(status, outcome.get("note"))

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows import steps
 from flows._kit import run_name, step
-from journey import steps
+from flows.steps import Finished
 
 open_journey = step("open-journey")(steps.open_journey)
 assign_account_owners = step("assign-account-owners")(steps.assign_account_owners)
@@ -14,11 +15,10 @@ schedule_reviews = step("schedule-reviews")(steps.schedule_reviews)
 
 
 @flow(name="deal-signed", flow_run_name=run_name)
-def deal_signed(event_id: int) -> int:
-    journey_id = open_journey(event_id)
+def deal_signed(event_id: int) -> Finished:
+    journey_id, data = open_journey(event_id)
     assign_account_owners(journey_id)
     build_onboarding_plan(journey_id)
-    open_handoff_packet(journey_id, event_id)
+    open_handoff_packet(journey_id, data)
     schedule_reviews(journey_id)
-    steps.finish_event(event_id)
-    return journey_id
+    return Finished()

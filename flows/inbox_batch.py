@@ -12,25 +12,22 @@ from __future__ import annotations
 import logging
 
 from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
+from flows.events import leases_held, process_event_here
+from flows.steps import describe_batch
 from journey.config import get_settings
 from journey.inbox import report
 
 
 def _batch_name() -> str:
-    from prefect.runtime import flow_run
-
-    from journey import steps
-
-    return steps.describe_batch([(int(e[0]), str(e[1])) for e in flow_run.parameters.get("events") or []])
+    return describe_batch([(int(e[0]), str(e[1])) for e in flow_run.parameters.get("events") or []])
 
 
 @flow(name="process-inbox", flow_run_name=_batch_name, validate_parameters=False)
 def process_inbox(events: list[tuple[int, str]]) -> State:
     """The final state carries the outcomes ({event id: outcome}) as its data, Completed or Failed."""
-    from journey.runner import leases_held, process_event_here
-
     logger, base_url = get_run_logger(), get_settings().public_base_url
     outcomes = {}
     with leases_held([e[0] for e in events]) as unfinished:  # still working on these: don't re-submit them

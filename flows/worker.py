@@ -9,7 +9,7 @@ tags and logs are the same in Prefect's UI.
 
 A run is taken the way Prefect's runner takes one: by proposing Pending, which the server refuses when another
 worker was first. A worker SIGKILLed mid-run leaves its run Running on the server, as before: its events'
-leases lapse and the API processes claim and submit them again (journey/runner.py).
+leases lapse and the API processes claim and submit them again (flows/runner.py).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from prefect.states import Pending
 from prefect.utilities.engine import propose_state_sync
 
-import journey.runner  # noqa: F401 - what a batch runs, loaded at start: not in the first run's lease window
+import flows.routing  # noqa: F401 - what a batch runs, loaded at start: not in the first run's lease window
 from flows.deploy import deployments
 from flows.inbox_batch import process_inbox
 

@@ -13,12 +13,47 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from journey import db
+from journey.accounts.endpoints import router as accounts
+from journey.adapters.orchestrator import server_mode
 from journey.api_docs import describe_api, mount_api_docs
 from journey.config import Settings, get_settings
+from journey.deals.endpoints import router as journeys
 from journey.errors import JourneyError
+from journey.handoff.endpoints import router as handoff
+from journey.health.endpoints import router as health
 from journey.http_context import HEADER as REQUEST_ID_HEADER
 from journey.http_context import RequestContext, current_request_id
+from journey.inbox.endpoints import router as inbox
+from journey.kpis.endpoints import router as kpis
 from journey.logs import install_masking, masked_path
+from journey.metrics import REGISTRY, scrape_allowed
+from journey.metrics_db import register
+from journey.migrations import current_revision, head_revision
+from journey.notify.endpoints import router as reminders
+from journey.objectives.endpoints import router as objectives
+from journey.onboarding.endpoints import router as plan
+from journey.portal.endpoints import router as portal
+from journey.portal.pages import router as portal_pages
+from journey.reviews.endpoints import router as reviews
+from journey.scheduler import SchedulerService
+from journey.team.endpoints import router as team
+from journey.web.errors import error_page, is_page
+from journey.web.routes import mount_web
+from journey.webhooks.endpoints import router as webhooks
+from journey.webhooks.hubspot import router as hubspot_webhooks
+from journey.webhooks.pipedrive import router as pipedrive_webhooks
+from journey.webhooks.salesforce import router as salesforce_webhooks
+from journey.worked.endpoints import router as worked
+
+
+class NullDispatcher:
+    """Stands in for the runner where flows run elsewhere (JOURNEY_RUNNER=0)."""
+
+    engine_state = "off"
+
+    def notify(self, event_id: int | None = None) -> None:
+        return None
+
 
 log = structlog.get_logger("journey.app")
 
@@ -30,8 +65,6 @@ def problem(status: int, code: str, detail: str, headers: dict[str, str] | None 
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    from journey.web.errors import error_page, is_page
-
     @app.exception_handler(JourneyError)
     async def _journey_error(request: Request, exc: JourneyError) -> Response:
         if is_page(request):
@@ -65,12 +98,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _start_runner(app: FastAPI, settings: Settings) -> None:
-    from journey.adapters.orchestrator import server_mode
-    from journey.runner import EmbeddedRunner, NullDispatcher, PrefectSubmitter, release_all_leases
-
     if not settings.runner:
         app.state.dispatcher = NullDispatcher()
         return
+    # here, not at the top: flows import Prefect (~0.8 s), which an app without its runner never needs
+    from flows.runner import EmbeddedRunner, PrefectSubmitter, release_all_leases
+
     if server_mode():
         submitter = PrefectSubmitter(settings)  # flows run in `journey worker` processes
         submitter.start()
@@ -87,8 +120,6 @@ def _start_scheduler(app: FastAPI, settings: Settings) -> None:
     """The embedded default (SQLite) runs the one scheduler as a thread of this process."""
     app.state.scheduler = None
     if settings.is_sqlite and settings.scheduler:
-        from journey.scheduler import SchedulerService
-
         app.state.scheduler = SchedulerService(settings, wake=app.state.dispatcher.notify)
         app.state.scheduler.start()
 
@@ -114,24 +145,6 @@ class MetricsRefused(JourneyError):
 def create_app(*, start_runner: bool = True, bind_host: str | None = None) -> FastAPI:
     """The app; `bind_host` is the interface `journey serve` listens on (None: unknown), which decides who may
     read `/metrics` without JOURNEY_METRICS_TOKEN."""
-    from journey.accounts.endpoints import router as accounts
-    from journey.deals.endpoints import router as journeys
-    from journey.handoff.endpoints import router as handoff
-    from journey.health.endpoints import router as health
-    from journey.inbox.endpoints import router as inbox
-    from journey.kpis.endpoints import router as kpis
-    from journey.notify.endpoints import router as reminders
-    from journey.objectives.endpoints import router as objectives
-    from journey.onboarding.endpoints import router as plan
-    from journey.portal.endpoints import router as portal
-    from journey.portal.pages import router as portal_pages
-    from journey.reviews.endpoints import router as reviews
-    from journey.team.endpoints import router as team
-    from journey.webhooks.endpoints import router as webhooks
-    from journey.webhooks.hubspot import router as hubspot_webhooks
-    from journey.webhooks.pipedrive import router as pipedrive_webhooks
-    from journey.webhooks.salesforce import router as salesforce_webhooks
-    from journey.worked.endpoints import router as worked
 
     install_masking()
     app = FastAPI(title="journey", version="0.1.0", lifespan=_lifespan if start_runner else None,
@@ -142,15 +155,12 @@ def create_app(*, start_runner: bool = True, bind_host: str | None = None) -> Fa
     mount_api_docs(app)
     describe_api(app)
     if not start_runner:
-        from journey.runner import NullDispatcher
-
         app.state.dispatcher = NullDispatcher()
     _install_error_handlers(app)
     for router in (webhooks, hubspot_webhooks, salesforce_webhooks, pipedrive_webhooks,
                    accounts, plan, handoff, reviews, journeys, inbox, health, reminders, objectives, team, kpis,
                    worked, portal, portal_pages):
         app.include_router(router)
-    from journey.web.routes import mount_web
 
     mount_web(app)
     _operations(app)
@@ -164,8 +174,6 @@ def _operations(app: FastAPI) -> None:
 
     @app.get("/readyz", tags=["operations"])
     def readyz() -> JSONResponse:
-        from journey.migrations import current_revision, head_revision
-
         try:
             with db.get_engine(writer=False).connect() as conn:
                 conn.execute(text("SELECT 1"))
@@ -184,9 +192,6 @@ def _operations(app: FastAPI) -> None:
         """Prometheus text, for `Authorization: Bearer $JOURNEY_METRICS_TOKEN`; without that setting, only
         from loopback to a server bound to loopback."""
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-        from journey.metrics import REGISTRY, scrape_allowed
-        from journey.metrics_db import register
 
         if not scrape_allowed(authorization=authorization, token=get_settings().metrics_token,
                               bind_host=app.state.bind_host, client_host=request.client.host if request.client

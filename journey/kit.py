@@ -6,6 +6,8 @@ import hashlib
 import secrets
 from datetime import UTC, datetime
 
+from journey.errors import InvalidInput
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -43,8 +45,6 @@ def decode_cursor(cursor: str | None) -> int:
             raise ValueError(last_id)
         return last_id
     except (ValueError, UnicodeDecodeError) as exc:
-        from journey.errors import InvalidInput
-
         raise InvalidInput("cursor is not one this API gave out") from exc
 
 

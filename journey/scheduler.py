@@ -45,6 +45,15 @@ ADVISORY_LOCK_KEY = zlib.crc32(b"journey.scheduler")  # one leader per database
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
 
 
+def inbox_submitter() -> Callable[[Settings], int] | None:
+    """In server mode, what the `submit_due_inbox` job submits with: the runner's `submit_due` (flows/)."""
+    if not server_mode():
+        return None
+    from flows.runner import submit_due  # here, not at the top: flows import Prefect (~0.8 s)
+
+    return submit_due
+
+
 def inbox_owner(settings: Settings, *, wake: Callable[[], None] | None = None) -> str:
     """Who retries inbox events in this deployment, in words (`journey scheduler jobs` prints it)."""
     if wake is not None:
@@ -233,7 +242,7 @@ class SchedulerService(threading.Thread):
                  jobs: list[JobSpec] | None = None) -> None:
         super().__init__(name="journey-scheduler", daemon=True)
         self.settings, self.poll, self.wake = settings, poll, wake
-        self.jobs = jobs if jobs is not None else jobs_for(settings, wake=wake)
+        self.jobs = jobs if jobs is not None else jobs_for(settings, wake=wake, submit=inbox_submitter())
         self.leading = threading.Event()
         self._stopping = threading.Event()
         self._lock = leader_lock(settings)

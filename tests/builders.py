@@ -62,8 +62,9 @@ def post_event(client, payload: dict[str, Any], msg_id: str | None = None):  # t
 
 def drain() -> list[str]:
     """Process every due inbox event inline, the way the embedded runner does; their outcomes."""
+    from flows.events import process_event
+    from flows.runner import claim_batch
     from journey.config import get_settings
-    from journey.runner import claim_batch, process_event
 
     outcomes = []
     while batch := claim_batch(50):

@@ -1,17 +1,14 @@
 """How an inbox event's flow is run: through Prefect's engine (default) or inline (`.fn`, no engine).
 
-`journey` never imports `flows` at module level: the flow for an event type is looked up by name here,
-when it is first needed, so `journey --help` and the web app start without importing Prefect.
+An adapter: it talks to Prefect and never imports `flows/`; the flow to run is handed to it by `flows/`.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
 from journey.config import Settings
@@ -21,21 +18,6 @@ INLINE: ContextVar[bool] = ContextVar("journey_inline_steps", default=False)
 engine when there is no Prefect server (PREFECT_API_URL unset). On the temporary SQLite server each task
 run costs ~150 ms and stalls for seconds on its write lock (bench/RESULTS.md): the flow run is still
 recorded, the steps are not. With a real server (`journey worker`) every step is a retried task."""
-
-FLOW_FOR_TYPE: dict[str, str] = {
-    "deal.signed": "flows.deal_signed:deal_signed",
-    "deal.updated": "flows.deal_updated:deal_updated",
-    "deal.lost": "flows.deal_lost:deal_lost",
-    # CRM notifications (journey/adapters/crm): HubSpot, Salesforce Outbound Messages, Pipedrive v1 / v2
-    "deal.creation": "flows.crm_deal:crm_deal",
-    "deal.propertyChange": "flows.crm_deal:crm_deal",
-    "outbound.Opportunity": "flows.crm_deal:crm_deal",
-    "added.deal": "flows.crm_deal:crm_deal",
-    "updated.deal": "flows.crm_deal:crm_deal",
-    "create.deal": "flows.crm_deal:crm_deal",
-    "change.deal": "flows.crm_deal:crm_deal",
-}
-
 
 def prepare_prefect_environment(settings: Settings) -> None:
     """Keep Prefect's own state under our data folder and off the network (before importing it)."""
@@ -60,39 +42,23 @@ def stop_temporary_server() -> None:
     SubprocessASGIServer().stop()  # one instance per port; the temporary server's is the one without
 
 
-@cache
-def flow_for(event_type: str) -> Any | None:
-    target = FLOW_FOR_TYPE.get(event_type)
-    if target is None:
-        return None
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def run_flow(event_type: str, event_id: int, *, mode: str) -> bool:
-    """Run the event's flow to the end (raising what it raised); False when no flow handles the type."""
-    flow = flow_for(event_type)
-    if flow is None:
-        return False
+def run_flow(flow: Any, event_id: int, *, mode: str) -> Any:
+    """Run the event's flow to the end: what it returned (raising what it raised)."""
     if mode == "inline":
         token = INLINE.set(True)
         try:
-            flow.fn(event_id)
+            return flow.fn(event_id)
         finally:
             INLINE.reset(token)
-        return True
     token = INLINE.set(not os.environ.get("PREFECT_API_URL"))
     try:
-        _engine_call(lambda: flow(event_id, return_state=False))
+        return _engine_call(lambda: flow(event_id, return_state=False))
     finally:
         INLINE.reset(token)
-    return True
 
 
-def run_batch(events: list[tuple[int, str]]) -> dict[int, str]:
+def run_batch(process_inbox: Any, events: list[tuple[int, str]]) -> dict[int, str]:
     """Run a batch of inbox events through one `process-inbox` flow run of Prefect's engine."""
-    from flows.inbox_batch import process_inbox
-
     token = INLINE.set(not os.environ.get("PREFECT_API_URL"))
     try:
         state = _engine_call(lambda: process_inbox(events, return_state=True))

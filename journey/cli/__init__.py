@@ -67,11 +67,11 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
 @app.command()
 def demo() -> None:
     """Load the demo workspace (team and signed deals) through the real webhook route, and process it."""
-    from journey.cli.serving import _ensure_webhook_secret
-    from journey.config import get_settings
+    from flows.runner import drain_inline  # here, not at the top: flows import Prefect (~0.8 s)
+    from journey.app import create_app
     from journey.demo import load_demo_inline
 
-    load_demo_inline(prepare=lambda: _ensure_webhook_secret(get_settings()))
+    load_demo_inline(create_app=create_app, drain=drain_inline)
 
 
 app.command(help="Run journey flows for a multi-process deployment (Prefect server + PostgreSQL).")(

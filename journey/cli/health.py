@@ -113,7 +113,7 @@ def override(account: str = ACCOUNT_ARG,
     from datetime import timedelta
 
     from journey import db
-    from journey.health import service
+    from journey.health import scores, service
     from journey.kit import utcnow
 
     if not clear and (not band or not reason):
@@ -127,7 +127,7 @@ def override(account: str = ACCOUNT_ARG,
         else:
             held = service.override_band(session, account=acc, member=member, band=band.strip().lower(),
                                          reason=reason, expires_on=now.date() + timedelta(days=days), now=now)
-        health = service.account_health(session, account_id=acc.id, now=now)
+        health = scores.account_health(session, account_id=acc.id, now=now)
     if clear:
         typer.echo(f"{acc.name}: override removed; band {health['band']} ({health['score']:.0f}/100)")
     else:

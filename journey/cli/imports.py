@@ -24,6 +24,7 @@ def import_deals(
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from flows.events import process_inline  # here, not at the top: flows import Prefect (~0.8 s)
     from journey.adapters.crm.mapping import MappingError
     from journey.imports import columns, deals
     from journey.imports.csvfile import CsvFile, UnreadableFile
@@ -39,7 +40,8 @@ def import_deals(
     with Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=console) as progress:
         task = progress.add_task(escape(file.name), total=total)
-        summary = deals.import_deals(source, bound=bound, progress=lambda: progress.advance(task))
+        summary = deals.import_deals(source, bound=bound, progress=lambda: progress.advance(task),
+                                     process=process_inline)
     console.print(f"{summary.created} created, {summary.known} already known, {summary.rejected} rejected"
                   + (f", {summary.failed} failed (see journey events list --status dead)" if summary.failed else "")
                   + f"  [dim](deals addressed as crm:{summary.source}:<id>)[/]")

@@ -15,8 +15,9 @@ def jobs_list(as_json: bool = typer.Option(False, "--json", help="print the jobs
 
     from journey.config import get_settings
     from journey.jobs.registry import jobs_for
+    from journey.scheduler import inbox_submitter
 
-    jobs = jobs_for(get_settings())
+    jobs = jobs_for(get_settings(), submit=inbox_submitter())
     if as_json:
         typer.echo(json.dumps([{"name": j.name, "description": j.description, "schedule": j.trigger.describe(),
                                 "trigger": j.trigger.fields()} for j in jobs], indent=2))
@@ -43,9 +44,10 @@ def jobs_run(name: str = typer.Argument(..., help="a job of `journey jobs list`"
     from journey.jobs.registry import describe_result, jobs_for, run_job
     from journey.kit import utcnow
     from journey.models import ActorKind
+    from journey.scheduler import inbox_submitter
 
     settings = get_settings()
-    jobs = {j.name: j for j in jobs_for(settings)}
+    jobs = {j.name: j for j in jobs_for(settings, submit=inbox_submitter())}
     job = jobs.get(name.strip())
     if job is None:
         typer.secho(f"error: no job {name!r}; the jobs are: {', '.join(jobs)}", fg="red", err=True)

@@ -43,16 +43,17 @@ def jobs(as_json: bool = typer.Option(False, "--json", help='print {"jobs": [...
     (`journey jobs list` describes them; `journey jobs run NAME` runs one now)."""
     from journey.config import get_settings
     from journey.jobs.registry import jobs_for
-    from journey.scheduler import inbox_owner
+    from journey.scheduler import inbox_owner, inbox_submitter
 
     settings = get_settings()
+    specs = jobs_for(settings, submit=inbox_submitter())
     if as_json:
         import json
 
-        typer.echo(json.dumps({"jobs": [{"name": j.name, "trigger": j.trigger.fields()} for j in jobs_for(settings)],
+        typer.echo(json.dumps({"jobs": [{"name": j.name, "trigger": j.trigger.fields()} for j in specs],
                                "inbox": inbox_owner(settings)}, indent=2))
         return
-    for job in jobs_for(settings):
+    for job in specs:
         trigger = ", ".join(f"{k}={v}" for k, v in job.trigger.fields().items())
         typer.echo(f"{job.name}\t{trigger}")
     typer.echo(f"# {inbox_owner(settings)}")

@@ -1,32 +1,20 @@
 """`journey serve`: migrations (embedded SQLite), the demo when asked for (development only), then uvicorn."""
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 import signal
 import threading
 from types import FrameType
 
 import typer
 
+from journey import demo
 from journey.config import Settings, get_settings
-from journey.files import private_dir, write_private_once
+from journey.files import private_dir
 from journey.webhooks.signatures import check_secret
 
 STOP_REQUESTS_SECONDS = 3  # at shutdown, how long requests in flight may take before they are cut
 URL_FILE = "server_url"  # in the data folder while serving: where scripts/send_event.py finds this server
-
-
-def _ensure_webhook_secret(settings: Settings) -> None:
-    """The demo needs a signing secret: generate one into the data folder if none is configured."""
-    if settings.webhook_secret:
-        return
-    path = settings.data_dir / "webhook_secret"
-    secret = write_private_once(path, "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
-    os.environ["JOURNEY_WEBHOOK_SECRET"] = secret
-    get_settings.cache_clear()
-    typer.echo(f"webhook secret: generated into {path} (set JOURNEY_WEBHOOK_SECRET to use your own)")
 
 
 def _development_base_url(settings: Settings, base: str) -> None:
@@ -40,14 +28,12 @@ def _development_base_url(settings: Settings, base: str) -> None:
 
 
 def _start_demo(settings: Settings, base: str) -> None:
-    from journey.demo import load_demo_when_ready
-
     if not settings.is_development:
         typer.secho("demo: not loaded: JOURNEY_DEMO=1 needs JOURNEY_ENVIRONMENT=development (it has a published "
                     "password)", fg="yellow", err=True)
         return
-    _ensure_webhook_secret(settings)
-    threading.Thread(target=load_demo_when_ready, args=(base,), daemon=True, name="journey-demo").start()
+    demo.ensure_webhook_secret(settings)
+    threading.Thread(target=demo.load_demo_when_ready, args=(base,), daemon=True, name="journey-demo").start()
 
 
 def serve(*, host: str, port: int) -> None:

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from journey.calendar import valid_timezone
+
 Text = str
 
 
@@ -70,8 +72,6 @@ class AccountFields(_Model):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
-        from journey.calendar import valid_timezone
-
         if value is not None and not valid_timezone(value):
             raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Paris")
         return value

@@ -17,6 +17,7 @@ from journey.errors import NotFound
 from journey.kit import utcnow
 from journey.models import Account, Deal, DealStatus, Journey, JourneyStatus, Role, Stakeholder
 from journey.playbooks import playbook_for
+from journey.reviews import service as reviews_service
 from journey.team import service as team_service
 from journey.writeback import service as writeback_service
 
@@ -84,7 +85,6 @@ def record_signed_deal(session: Session, *, source: str, signed: DealSigned, occ
 
 def resume_journey(session: Session, *, journey: Journey, actor: Actor, now: datetime) -> None:
     """The deal is signed again after a loss: the journey resumes and its cancelled reviews come back."""
-    from journey.reviews import service as reviews_service
 
     journey.status, journey.paused_at = JourneyStatus.active, None
     audit.record(session, actor=actor, action="journey.resumed", account_id=journey.account_id,

@@ -7,7 +7,10 @@ database: its password is published.
 """
 from __future__ import annotations
 
+import base64
 import json
+import os
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -18,9 +21,10 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from journey import db
-from journey.config import get_settings
+from journey.config import Settings, get_settings
 from journey.demo import history, story
 from journey.errors import JourneyError
+from journey.files import write_private_once
 from journey.kit import utcnow
 from journey.models import Account, HandoffPacket, TeamMember
 from journey.team import repository as team_repository
@@ -156,26 +160,31 @@ def load_demo_when_ready(base: str) -> None:
     _announce(base, token)
 
 
-def load_demo_inline(*, prepare: Callable[[], None] | None = None) -> None:
-    """`journey demo`: post through the app in-process, run the flows until the inbox is drained, then write
-    the months behind the deals. `prepare` runs first (the CLI passes what makes a webhook secret)."""
-    from fastapi.testclient import TestClient
+def ensure_webhook_secret(settings: Settings) -> None:
+    """The demo needs a signing secret: generate one into the data folder if none is configured."""
+    if settings.webhook_secret:
+        return
+    path = settings.data_dir / "webhook_secret"
+    secret = write_private_once(path, "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+    os.environ["JOURNEY_WEBHOOK_SECRET"] = secret
+    get_settings.cache_clear()
+    typer.echo(f"webhook secret: generated into {path} (set JOURNEY_WEBHOOK_SECRET to use your own)")
 
-    from journey.app import create_app
-    from journey.runner import claim_batch, process_event
+
+def load_demo_inline(*, create_app: Callable[..., Any], drain: Callable[[], list[tuple[int, str, str]]]) -> None:
+    """`journey demo`: post through the app (`create_app`) in-process, run the flows until the inbox is drained
+    (`drain`: the runner's, which the command hands over), then write the months behind the deals."""
+    from fastapi.testclient import TestClient  # lazy: only `journey demo` needs the test client (httpx)
 
     started = time.perf_counter()
     token = _create_team()  # refused outside development or into a database with data, before anything is written
-    if prepare is not None:
-        prepare()
+    ensure_webhook_secret(get_settings())
     with TestClient(create_app(start_runner=False)) as client:
         codes = _send_deals(lambda body, headers: client.post("/webhooks/events", content=body,
                                                               headers=headers).status_code)
     outcomes: dict[str, int] = {}
-    while batch := claim_batch(20):
-        for event_id, event_type in batch:
-            outcome = str(process_event(event_id, event_type, settings=get_settings()))
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    for _event_id, _event_type, outcome in drain():
+        outcomes[str(outcome)] = outcomes.get(str(outcome), 0) + 1
     typer.echo(f"demo events: {len(codes)} sent ({', '.join(f'{n} {o}' for o, n in sorted(outcomes.items()))})")
     typer.echo(f"demo: {_history()} in {time.perf_counter() - started:.1f} s")
     _announce("http://127.0.0.1:8000", token)

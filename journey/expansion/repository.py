@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from journey.db import among
 from journey.expansion.domain import UpcomingReview
+from journey.health.repository import _aware
 from journey.kit import as_utc
 from journey.models import Account, Deal, HealthScore, Reminder, Review, Signal
 
@@ -46,8 +47,6 @@ def seat_usage(session: Session, account_ids: Sequence[int], *, for_days: int, n
                    Signal.at <= now).group_by(Signal.account_id))
     out = {}
     for account_id, low, first in session.execute(stmt):
-        from journey.health.repository import _aware
-
         out[account_id] = (float(low), min(for_days, (now - _aware(first)).days))
     return out
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -15,13 +15,12 @@ from journey.accounts.repository import members_by_id
 from journey.config import get_settings
 from journey.expansion import domain, repository
 from journey.health import repository as health_repository
+from journey.health.scores import ScoreChange
 from journey.kpis import opportunities
 from journey.notify import emails
 from journey.notify import repository as notify_repository
 from journey.notify import service as notify_service
-
-if TYPE_CHECKING:
-    from journey.health.service import ScoreChange
+from journey.reviews.invitations import ics_for
 
 
 @lru_cache(maxsize=4)
@@ -208,10 +207,6 @@ def _remind_all(session: Session, pending: Sequence[_Pending], *, now: datetime)
 def _review_attachment(session: Session, review_id: int, now: datetime) -> list[dict[str, Any]]:
     review = repository.review(session, review_id)
     if review is None:
-        return []
-    try:
-        from journey.reviews.invitations import ics_for
-    except ImportError:  # invitations not built in this deployment: the reminder goes without the .ics
         return []
     ics, method = ics_for(session, review=review, now=now)
     return [{"filename": f"review-{review_id}.ics", "content_type": f"text/calendar; method={method}",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from journey.expansion.domain import load_rules
 from journey.health.scorecards import ScorecardError, load_scorecard, load_scorecards
 
 
@@ -29,8 +30,6 @@ def check_health_config(templates_dir: Path) -> list[str]:
                                     "(used for every segment no card lists)")
     rules = templates_dir / "reminders" / "expansion.yaml"
     if rules.exists():
-        from journey.expansion.domain import load_rules
-
         try:
             load_rules(rules)
         except ScorecardError as exc:

@@ -10,7 +10,7 @@ from journey.audit import Actor
 from journey.config import get_settings
 from journey.deps import CurrentMember, ReadSession
 from journey.evaluation import service as evaluation_service
-from journey.health import service
+from journey.health import scores, service
 from journey.health.schemas import HealthRead, OverrideIn, OverrideRead, SignalBatch, SignalsAccepted
 from journey.kit import utcnow
 
@@ -50,7 +50,7 @@ def get_health(ref: str, session: ReadSession, member: CurrentMember) -> HealthR
     """The score, its band and scorecard version, each factor's points, what is missing, 90 days of history
     and the 7- and 30-day trends."""
     account = visible_account(session, ref, member)
-    return HealthRead.of(service.account_health(session, account_id=account.id, now=utcnow()))
+    return HealthRead.of(scores.account_health(session, account_id=account.id, now=utcnow()))
 
 
 @router.put("/accounts/{ref}/health/override", response_model=OverrideRead)

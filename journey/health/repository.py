@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import String, and_, case, func, join, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
+from journey.accounts.repository import visible_to
 from journey.db import among
 from journey.health.domain import HistoryPoint, MetricSummary, SignalPoint, WindowAgg
-from journey.kit import row_id
+from journey.kit import as_utc, row_id
 from journey.models import (
     Account,
     ContactHold,
@@ -34,6 +35,7 @@ from journey.models import (
     TaskStatus,
     TeamMember,
 )
+from journey.policy import Action
 
 
 def _insert(session: Session, model: type):  # type: ignore[no-untyped-def]
@@ -57,8 +59,6 @@ def insert_signals(session: Session, rows: Sequence[dict[str, Any]]) -> int:
 def account_ids_by_ref(session: Session, refs: Iterable[str], *, member: TeamMember | None = None) -> dict[str, int]:
     """`{ref: account id}` for the refs that exist (`"42"` or `"crm:<source>:<external id>"`), and that
     `member` may send signals for when given. A ref that cannot name an account is simply absent."""
-    from journey.accounts.repository import visible_to
-    from journey.policy import Action
 
     def scoped(stmt: Any) -> Any:
         return stmt if member is None else visible_to(stmt, member, Action.post_signals)
@@ -226,8 +226,6 @@ def _window_aggs(session: Session, account_ids: Sequence[int], wanted: Mapping[s
 
 
 def _aware(value: datetime | str) -> datetime:
-    from journey.kit import as_utc
-
     if isinstance(value, str):  # SQLite aggregates hand back the stored text
         value = datetime.fromisoformat(value)
     return as_utc(value)
@@ -235,7 +233,7 @@ def _aware(value: datetime | str) -> datetime:
 
 def plan_tasks(session: Session, account_ids: Sequence[int], due_by: date) -> dict[int, list[tuple[date, date | None]]]:
     """(due_on, done_on) of every task due by `due_by` and not skipped, per account: the plan factors weigh
-    each one by how late it was done or has been open (`domain.due_tasks`). `done_on` is the UTC date of
+    each one by how late it was done or has been open (`plan.due_tasks`). `done_on` is the UTC date of
     `done_at`, None while open; a task marked done without a time counts as done on its due date."""
     stmt = (select(Journey.account_id, PlanTask.due_on, PlanTask.status, PlanTask.done_at)
             .join(PlanTask, PlanTask.journey_id == Journey.id)

@@ -12,7 +12,7 @@ a grace period in business days and the lateness at which a task costs all it ca
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -223,10 +223,6 @@ def scorecard_for(cards: Sequence[Scorecard], *, segment: str | None, stage: str
         raise ScorecardError([(None, f"no scorecard for segment {segment!r} at stage {stage!r} and no "
                                      "scorecard without segments for that stage")])
     return fallback[0]
-
-
-def cards_by_key(cards: Sequence[Scorecard]) -> Mapping[tuple[str | None, str], Scorecard]:
-    return {(seg, c.stage): c for c in cards for seg in (c.segments or (None,))}
 
 
 def _norm(segment: str) -> str:

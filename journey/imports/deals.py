@@ -22,6 +22,7 @@ from journey import db
 from journey.adapters.crm import repository as crm_repository
 from journey.adapters.crm.common import Applied, StageChange, decide
 from journey.adapters.crm.mapping import VENDORS, mapping_for
+from journey.config import get_settings
 from journey.deals import repository as deals_repository
 from journey.deals.events import DealSigned
 from journey.imports.columns import Bound, bind, detect, load_layout, row_to_signed
@@ -44,8 +45,6 @@ class Summary:
 def prepare(file: CsvFile, *, mapping_file: Path | None = None, templates_dir: Path | None = None) -> Bound:
     """The file's layout (from its headers, or the `--mapping` file) bound to its headers, with the source's
     `templates/crm` mapping; LayoutError or MappingError (file and line) when either cannot be used."""
-    from journey.config import get_settings
-
     headers = file.headers
     layout = load_layout(mapping_file) if mapping_file else detect(headers)
     crm = None
@@ -55,7 +54,7 @@ def prepare(file: CsvFile, *, mapping_file: Path | None = None, templates_dir: P
 
 
 def import_deals(file: CsvFile, *, bound: Bound | None = None,
-                 progress: Callable[[], None] = lambda: None) -> Summary:
+                 progress: Callable[[], None] = lambda: None, process: Callable[[int, str], str]) -> Summary:
     """Store every signed row once, then run each new event's flow; what happened to each row."""
     bound = bound or prepare(file)
     summary = Summary(source=bound.source)
@@ -70,7 +69,7 @@ def import_deals(file: CsvFile, *, bound: Bound | None = None,
         else:
             new_events.append(outcome)
         progress()
-    summary.created, summary.failed = _process(new_events)
+    summary.created, summary.failed = _process(new_events, process)
     return summary
 
 
@@ -128,13 +127,9 @@ def _record_stage(session: Session, *, source: str, deal_id: str, verdict: Verdi
                               stage=verdict.stage, won=True, occurred_at=occurred_at, event_id=event_id)
 
 
-def _process(event_ids: list[int]) -> tuple[int, int]:
-    """Run the deal.signed flow of each new event here (no Prefect engine); (journeys opened, failures)."""
-    from journey.config import get_settings
-    from journey.runner import process_event
-
-    settings = get_settings()
-    outcomes = [process_event(i, "deal.signed", settings=settings, mode="inline") for i in event_ids]
+def _process(event_ids: list[int], process: Callable[[int, str], str]) -> tuple[int, int]:
+    """Run the deal.signed flow of each new event with `process`; (journeys opened, failures)."""
+    outcomes = [process(i, "deal.signed") for i in event_ids]
     return outcomes.count("processed"), len(outcomes) - outcomes.count("processed")
 
 

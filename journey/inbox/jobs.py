@@ -2,10 +2,11 @@
 to the Prefect server. Either way the events are leased by single-statement claims: never run twice."""
 from __future__ import annotations
 
-from journey.config import get_settings
+from collections.abc import Callable
+
+from journey.config import Settings, get_settings
 from journey.inbox import repository
 from journey.jobs.context import JobContext
-from journey.runner import submit_due
 
 
 def sweep_inbox(ctx: JobContext) -> dict[str, int]:
@@ -17,16 +18,17 @@ def sweep_inbox(ctx: JobContext) -> dict[str, int]:
     return {"due": due}
 
 
-def submit_due_inbox(ctx: JobContext) -> dict[str, int]:
+def submit_due_inbox(ctx: JobContext, *, submit: Callable[[Settings], int]) -> dict[str, int]:
     """Server mode: submit every due inbox event to the Prefect server, batch by batch, like the API
     processes' submitters (whose claims this one can never duplicate); catches retries when no API
-    process polls (all run with JOURNEY_RUNNER=0, or none is up). A dry run counts them."""
+    process polls (all run with JOURNEY_RUNNER=0, or none is up). A dry run counts them. `submit` is the
+    runner's (flows/runner.py: submit_due), handed over by the scheduler that registers the job."""
     settings = get_settings()
     if ctx.dry_run:
         with ctx.transaction() as session:
             return {"due": repository.count_due(session, now=ctx.now)}
     submitted = 0
-    while (batch := submit_due(settings)) > 0:
+    while (batch := submit(settings)) > 0:
         submitted += batch
         ctx.advance(batch)
         if batch < settings.runner_batch_size:

@@ -89,3 +89,9 @@ def replay_event(session: Session, *, event_id: int, now: datetime) -> None:
     if event.status == EventStatus.pending:
         raise Conflict(f"event {event_id} is already waiting to be processed")
     repository.requeue(session, event_id, now=now)
+
+
+def finish_event(session: Session, *, event_id: int, status: EventStatus, now: datetime,
+                 note: str | None = None) -> None:
+    """The event's flow ran to its end: processed, or ignored (with the reason)."""
+    repository.finish(session, event_id, status=status, now=now, error=note)

@@ -6,6 +6,7 @@ the audit trail differs (`scheduler` or `cli`). Every function takes a `JobConte
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -73,10 +74,12 @@ class JobSpec:
         return isinstance(self.trigger, Cron)
 
 
-def jobs_for(settings: Settings, *, wake: Callable[[], None] | None = None) -> list[JobSpec]:
+def jobs_for(settings: Settings, *, wake: Callable[[], None] | None = None,
+             submit: Callable[[Settings], int] | None = None) -> list[JobSpec]:
     """The jobs of this deployment: with `wake` (the embedded server) the inbox sweep wakes its runner;
-    in server mode the scheduler submits due inbox events to Prefect; otherwise each `journey serve`
-    polls its inbox itself and no inbox job is needed."""
+    in server mode the scheduler submits due inbox events to Prefect with `submit` (flows/runner.py's
+    submit_due, which the caller hands over); otherwise each `journey serve` polls its inbox itself and no
+    inbox job is needed."""
     sweep = Every(settings.scheduler_interval_seconds)
     jobs = [
         JobSpec("evaluate_changed_accounts", "rescore the accounts whose inputs moved (signals, a task, a review "
@@ -91,8 +94,10 @@ def jobs_for(settings: Settings, *, wake: Callable[[], None] | None = None) -> l
         jobs.append(JobSpec("sweep_inbox", "wake this server's runner for due inbox events (retries)", Every(30),
                             sweep_inbox))
     elif server_mode():
+        if submit is None:
+            raise ValueError("server mode: jobs_for() needs the inbox submitter (flows.runner.submit_due)")
         jobs.append(JobSpec("submit_due_inbox", "submit due inbox events (retries) to the Prefect server",
-                            Every(30), submit_due_inbox))
+                            Every(30), functools.partial(submit_due_inbox, submit=submit)))
     return jobs + [
         JobSpec("remind_incomplete_packets", "remind AEs of incomplete handoff packets (account working hours, "
                 "every few business days)", Every(3600), remind_incomplete_packets),

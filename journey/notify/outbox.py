@@ -24,8 +24,9 @@ from datetime import datetime, timedelta
 import structlog
 
 from journey import db
+from journey.config import get_settings
 from journey.notify import repository
-from journey.notify.senders import Outgoing, PermanentFailure, RetryLater, Sender, Unconfirmed
+from journey.notify.senders import Outgoing, PermanentFailure, RetryLater, Sender, Unconfirmed, senders_from_settings
 
 log = structlog.get_logger("journey.outbox")
 LEASE = timedelta(minutes=5)  # far above one send's own timeouts (Slack 10 s, SMTP 20 s per step)
@@ -40,8 +41,6 @@ def drain_outbox(now: datetime, *, senders: Mapping[str, Sender] | None = None, 
                  max_attempts: int | None = None, lease: timedelta = LEASE) -> dict[str, int]:
     """Send every message due at `now`: counts of sent, retry, dead, unconfirmed, skipped (channel not
     configured) and lost (another drainer took it over after our lease ran out)."""
-    from journey.config import get_settings
-    from journey.notify.senders import senders_from_settings
 
     senders = senders_from_settings() if senders is None else senders
     max_attempts = max_attempts or get_settings().outbox_max_attempts

@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 
+from journey.config import get_settings
+
 
 class PermanentFailure(Exception):
     """Retrying will not help: the message becomes a dead letter."""
@@ -203,8 +205,6 @@ class SlackSender:
 
 
 def senders_from_settings() -> dict[str, Sender]:
-    from journey.config import get_settings
-
     settings = get_settings()
     senders: dict[str, Sender] = {}
     if settings.smtp_url:

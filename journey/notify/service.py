@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from journey.db import insert_ignoring_duplicates
+from journey.errors import Conflict, NotFound
 from journey.models import OutboxMessage, TeamMember
 from journey.notify import repository
 
@@ -90,7 +91,6 @@ def _outbox_row(*, channel: str, recipient: str, message: Message | None, dedupe
 
 def resend_message(session: Session, *, message_id: int, now: datetime) -> None:
     """A person's decision to send an unconfirmed (or dead) message again: due at once, one more attempt."""
-    from journey.errors import Conflict, NotFound
 
     row = repository.message(session, message_id)
     if row is None:

@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from journey.accounts.repository import members_by_id
 from journey.calendar import calendar_for
 from journey.handoff import repository as handoff_repository
 from journey.models import Account, Journey, Milestone, PlanTask, TeamMember
@@ -118,6 +119,4 @@ def _team(csm_id: int | None, email: str | None, rows: Sequence[tuple[Sequence[l
 
 
 def _members(session: Session, ids: set[int]) -> Sequence[TeamMember]:
-    from journey.accounts.repository import members_by_id
-
     return list(members_by_id(session, ids).values())

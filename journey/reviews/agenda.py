@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journey.calendar import WorkCalendar, calendar_for
 from journey.config import PROJECT_ROOT, get_settings
 from journey.handoff import repository as handoff_repository
+from journey.health import scores as health_scores
 from journey.kit import utcnow
-from journey.models import Account, Deal, Journey, Review, Stakeholder, TeamMember
+from journey.models import Account, Deal, Journey, Review, TeamMember
 from journey.objectives import service as objectives_service
 from journey.reviews import repository
 from journey.reviews.agenda_domain import CustomerAgenda, InternalAgenda, customer_agenda, latest_progress
@@ -43,8 +43,7 @@ def attendees_of(session: Session, review: Review) -> list[Attendee]:
     deal = session.get_one(Deal, journey.deal_id)
     team_ids = {"csm": account.csm_id, "am": account.am_id, "ae": deal.ae_id, "se": deal.se_id}
     members = repository.members_by_ids(session, [i for i in team_ids.values() if i])
-    people = list(session.scalars(select(Stakeholder).where(Stakeholder.account_id == account.id)
-                                  .order_by(Stakeholder.id)))
+    people = repository.stakeholders_of(session, account.id)
     found: list[Attendee] = []
     for role in review.attendees or []:
         if role in INTERNAL_ROLES:
@@ -108,9 +107,7 @@ def _when(review: Review, calendar: WorkCalendar) -> str:
 
 def _health(session: Session, *, account_id: int) -> dict[str, Any] | None:
     """The account's score with its explanation and the three factors that cost the most points."""
-    from journey.health import service as health_service
-
-    h = health_service.account_health(session, account_id=account_id, now=utcnow())
+    h = health_scores.account_health(session, account_id=account_id, now=utcnow())
     scored = [c for c in h["contributions"] if c.get("points") is not None and c.get("weight")]
     if not scored:
         return None

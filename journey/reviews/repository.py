@@ -9,7 +9,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from journey.db import insert_ignoring_duplicates
-from journey.models import Account, Review, ReviewReminder, Role, TeamMember
+from journey.models import Account, Review, ReviewReminder, Role, Stakeholder, TeamMember
 
 ACTIVE = ("proposed", "scheduled")
 
@@ -140,3 +140,9 @@ def claim_missed(session: Session, *, ended_before: datetime, now: datetime, lim
         .execution_options(synchronize_session=False)
     ).all()
     return sorted(r[0] for r in rows)
+
+
+def stakeholders_of(session: Session, account_id: int) -> list[Stakeholder]:
+    """The customer's people on the account, in the order they were recorded."""
+    return list(session.scalars(select(Stakeholder).where(Stakeholder.account_id == account_id)
+                                .order_by(Stakeholder.id)))

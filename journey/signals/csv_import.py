@@ -13,6 +13,8 @@ from pydantic import ValidationError
 
 from journey import db
 from journey.audit import Actor
+from journey.evaluation import service as evaluation_service
+from journey.health import repository, service
 from journey.health.schemas import SignalItem
 from journey.health.service import SignalIn
 from journey.imports.csvfile import CsvFile
@@ -55,9 +57,6 @@ def _rows(file: CsvFile, summary: ImportSummary) -> Iterator[tuple[int, SignalIn
 
 
 def import_signals(file: CsvFile, *, progress: Callable[[int], None] | None = None) -> ImportSummary:
-    from journey.evaluation import service as evaluation_service
-    from journey.health import repository, service
-
     summary = ImportSummary()
     actor = Actor(ActorKind.cli, "journey import signals")
     batch: list[tuple[int, SignalIn]] = []

@@ -14,12 +14,14 @@ from journey.accounts import access
 from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession, RowId
 from journey.handoff import repository as handoff_repository
+from journey.health import scores as health_scores
 from journey.health import service as health_service
 from journey.kit import utcnow
 from journey.kpis import repository as kpis_repository
 from journey.models import Account
 from journey.onboarding import golive
 from journey.onboarding import reads as onboarding_reads
+from journey.onboarding import service as onboarding_service
 from journey.policy import Action
 from journey.reviews import repository as reviews_repository
 from journey.web import charts, health_view, objectives_view, queries, worked_view
@@ -47,9 +49,8 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
     return {
         "account": account, "csm": people.get(account.csm_id or 0), "am": people.get(account.am_id or 0),
         "journey": journey, "deal": deal, "plan": plan, "packet": packet, "health": health,
-        "plan_on_time": health_service.plan_on_time_words(session, account_id=account.id, today=utcnow().date())
+        "plan_on_time": health_scores.plan_on_time_words(session, account_id=account.id, today=utcnow().date())
         if plan else None,
-        "health_ready": health_view.available(),
         "chart": charts.score_chart(health["history"]) if health else None,
         "bars": charts.contribution_bars(health["contributions"]) if health else [],
         "objectives": objectives_view.of_account(session, account.id, packet),
@@ -71,7 +72,6 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
 def update_task(ref: str, task_id: RowId, viewer: FormViewer, action: Annotated[str, Form(max_length=16)] = "done",
                 reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Start, check off, skip or reopen a task through the onboarding service, which owns the rules."""
-    from journey.onboarding import service as onboarding_service
 
     with db.transaction() as session:
         account = access.account_for(session, ref, viewer.member, Action.complete_task)

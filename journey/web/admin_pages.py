@@ -14,6 +14,7 @@ from journey.kit import decode_cursor, encode_cursor, utcnow
 from journey.policy import Action, can, require
 from journey.web import queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
+from journey.web.render import page
 from journey.writeback import repository as writeback_repository
 from journey.writeback import service as writeback_service
 
@@ -34,8 +35,6 @@ InboxViewer = Annotated[Viewer, Depends(inbox_viewer)]
 @router.get("/admin/inbox")
 def inbox(request: Request, viewer: InboxViewer, session: ReadSession, tab: str = "all",
           cursor: Annotated[str | None, Query(max_length=40)] = None) -> Response:
-    from journey.web.render import page
-
     tab = tab if tab in TABS else "all"
     rows = queries.events_page(session, tab, before_id=decode_cursor(cursor), limit=PAGE_SIZE)
     counts = inbox_repository.counts_by_status(session)

@@ -14,6 +14,7 @@ from journey.web import health_view, queries
 from journey.web import service as web_service
 from journey.web.auth import FormViewer, PageViewer
 from journey.web.render import Clock, page
+from journey.web.signin_pages import safe_next
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -45,7 +46,7 @@ def book(request: Request, viewer: PageViewer, session: ReadSession, q: Annotate
                 filtered=bool(params), segments=queries.segments(session, viewer.member),
                 attention_choices=queries.ATTENTION, health_choices=health_view.FILTER_BANDS,
                 summary=queries.book_summary(session, viewer.member, today),
-                health_ready=health_view.available(), to_complete=queries.packets_to_complete(session, viewer.member))
+                to_complete=queries.packets_to_complete(session, viewer.member))
 
 
 @router.get("/reminders")
@@ -63,7 +64,6 @@ def close_reminder(reminder_id: RowId, viewer: FormViewer, action: Annotated[str
     with db.transaction() as session:
         web_service.close_reminder(session, reminder_id=reminder_id, member=viewer.member, status=status,
                                    now=utcnow())
-    from journey.web.signin_pages import safe_next
 
     target = safe_next(back)
     sep = "&" if "?" in target else "?"

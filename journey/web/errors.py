@@ -6,6 +6,10 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from journey.deps import read_session
+from journey.web.auth import optional_viewer
+from journey.web.render import page
+
 NOT_PAGES = ("/api", "/webhooks", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json", "/static")
 TITLES = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 409: "Not possible yet",
           410: "This link no longer works", 422: "Something is not right", 429: "Slow down",
@@ -22,12 +26,8 @@ def error_page(request: Request, status: int, code: str, detail: str,
     if code == "sign_in_required":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
-    from journey.web.render import page
 
     try:
-        from journey.deps import read_session
-        from journey.web.auth import optional_viewer
-
         gen = read_session()
         viewer = optional_viewer(request, next(gen))
         gen.close()

@@ -1,8 +1,4 @@
-"""Health as the pages show it: band, score and 30-day trend per account, history and contributions.
-
-The health tables arrive with the health issue (journey/models/health.py); until that module exists the
-pages say that health is not computed yet instead of showing a made-up score.
-"""
+"""Health as the pages show it: band, score and 30-day trend per account, history and contributions."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -10,12 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.health import service as health_service
+from journey.health import read_repository, repository
+from journey.health import scores as health_scores
 
-BANDS = ("healthy", "watch", "at_risk", "critical")
 FILTER_BANDS = {"red": "Red", "yellow": "Yellow", "green": "Green", "unknown": "Unknown (too little data)"}
 
 
@@ -26,51 +21,26 @@ class HealthSummary:
     trend: float | None  # points gained (+) or lost (-) over 30 days
 
 
-def _models() -> Any:
-    try:
-        from journey.models import health
-    except ImportError:
-        return None
-    return health
-
-
-def available() -> bool:
-    return _models() is not None
-
-
 def scores(session: Session, account_ids: Sequence[int], today: date | None = None) -> dict[int, HealthSummary]:
-    health = _models()
-    if health is None or not account_ids:
+    if not account_ids:
         return {}
-    score = health.HealthScore
-    current = {h.account_id: h for h in session.execute(
-        select(score.account_id, score.score, score.band).where(score.account_id.in_(account_ids)))}
+    current = read_repository.current_scores(session, account_ids)
     if not current:
         return {}
-    since = (today or date.today()) - timedelta(days=30)
-    first: dict[int, float] = {}
-    stmt = (select(health.HealthHistory.account_id, health.HealthHistory.score)
-            .where(health.HealthHistory.account_id.in_(list(current)), health.HealthHistory.day >= since)
-            .order_by(health.HealthHistory.day))
-    for account_id, score in session.execute(stmt):
-        first.setdefault(account_id, score)
-    return {a: HealthSummary(score=h.score, band=h.band,
-                             trend=round(h.score - first[a], 1) if a in first else None) for a, h in current.items()}
+    first = read_repository.first_scores_since(session, list(current),
+                                               (today or date.today()) - timedelta(days=30))
+    return {a: HealthSummary(score=score, band=band, trend=round(score - first[a], 1) if a in first else None)
+            for a, (score, band) in current.items()}
 
 
 def detail(session: Session, account_id: int, now: datetime | None = None) -> dict[str, Any] | None:
     """The current score with its contributions, its explanation (override and what moved in a week
     included) and the last 180 days of history, or None."""
-    health = _models()
-    if health is None:
-        return None
-    current = session.get(health.HealthScore, account_id)
+    current = repository.stored_score(session, account_id)
     if current is None:
         return None
-    read = health_service.account_health(session, account_id=account_id, now=now or datetime.now(UTC))
-    stmt = (select(health.HealthHistory).where(health.HealthHistory.account_id == account_id)
-            .order_by(health.HealthHistory.day.desc()).limit(180))
-    history = list(reversed(session.scalars(stmt).all()))
+    read = health_scores.account_health(session, account_id=account_id, now=now or datetime.now(UTC))
+    history = read_repository.recent_history(session, account_id, days=180)
     return {"score": current, "history": [(h.day, h.score, h.band) for h in history],
             "band": read["band"], "provisional": read["provisional"], "override": read["override"],
             "explanation": read["explanation"].split("; "),
@@ -83,13 +53,6 @@ def mix_parts(mix: dict[str, int] | None) -> tuple[dict[str, int], int]:
     return {b: n for b, n in mix.items() if b != "unknown"}, mix.get("unknown", 0)
 
 
-def band_mix(session: Session, account_ids_stmt: Any) -> dict[str, int] | None:
-    """How many accounts of the (visible) book sit in each band; None before health exists."""
-    health = _models()
-    if health is None:
-        return None
-    from sqlalchemy import func
-
-    stmt = (select(health.HealthScore.band, func.count()).where(health.HealthScore.account_id.in_(account_ids_stmt))
-            .group_by(health.HealthScore.band))
-    return {band: int(n) for band, n in session.execute(stmt)}
+def band_mix(session: Session, account_ids_stmt: Any) -> dict[str, int]:
+    """How many accounts of the (visible) book sit in each band."""
+    return read_repository.band_counts(session, account_ids_stmt)

@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journey.handoff import repository as handoff_repository
-from journey.models import HandoffPacket, Objective, ObjectiveProgress
+from journey.models import HandoffPacket
+from journey.objectives import repository as objectives_repository
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,9 @@ def progress(baseline: float | None, target: float | None, latest: float | None)
 
 def of_account(session: Session, account_id: int, packet: HandoffPacket | None) -> list[ObjectiveView]:
     """Tracked objectives with their latest measure; before tracking starts, those of the packet."""
-    rows = session.scalars(select(Objective).where(Objective.account_id == account_id, Objective.active.is_(True))
-                           .order_by(Objective.id)).all()
+    rows = objectives_repository.of_account(session, account_id)
     if rows:
-        latest = _latest_progress(session, [o.id for o in rows])
+        latest = {p.objective_id: p for p in objectives_repository.progress_of(session, [o.id for o in rows])}
         return [ObjectiveView(title=o.title, kpi=o.kpi, baseline=o.baseline, target=o.target, unit=o.unit,
                               due_on=o.due_on, source=o.source, status=o.status,
                               latest=latest[o.id].value if o.id in latest else None,
@@ -55,8 +54,3 @@ def of_account(session: Session, account_id: int, packet: HandoffPacket | None) 
                           source=o.get("source", "sales_assumed"), status=None, latest=None, measured_at=None,
                           progress=None) for o in items]
 
-
-def _latest_progress(session: Session, objective_ids: list[int]) -> dict[int, ObjectiveProgress]:
-    stmt = (select(ObjectiveProgress).where(ObjectiveProgress.objective_id.in_(objective_ids))
-            .order_by(ObjectiveProgress.at))
-    return {p.objective_id: p for p in session.scalars(stmt)}

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Form
 
+from journey.handoff import domain
+
 STAKEHOLDER_ROLES = ("executive_sponsor", "champion", "day_to_day", "technical", "billing", "other")
 TEXT_SECTIONS = ("why_bought", "alternatives", "technical_scope", "se_notes")
 TERMS = ("amount", "currency", "contract_start", "contract_end", "seats", "expected_go_live")
@@ -102,7 +104,6 @@ def typed_form(fields: dict[str, Any]) -> dict[str, Any]:
 def changed_sections(current: Any, patch: dict[str, Any]) -> dict[str, Any]:
     """Only the sections whose value the form changed, compared after the domain's own validation (so
     "48000" and "48000.00" are the same amount); an SE's save then touches only the SE's sections."""
-    from journey.handoff import domain
 
     before = current.model_dump(mode="json")
     after = domain.apply_patch(current, patch).model_dump(mode="json")

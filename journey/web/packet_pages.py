@@ -15,6 +15,7 @@ from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession
 from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.handoff import repository as handoff_repository
+from journey.handoff import service as handoff_service
 from journey.handoff import wording
 from journey.kit import MAX_ROW_ID, utcnow
 from journey.models import Account, Deal, HandoffPacket, PacketVersion
@@ -92,8 +93,6 @@ def save_packet(request: Request, ref: str, viewer: FormViewer, fields: packet_f
                 base_version: Annotated[int | None, Form()] = None) -> Response:
     """A new version with the sections the form changed (an SE may only change theirs). Refused, the form
     comes back with what was typed and a sentence saying what to change."""
-    from journey.handoff import service as handoff_service
-
     try:
         try:
             patch = packet_form.to_patch(fields)
@@ -122,8 +121,6 @@ def save_packet(request: Request, ref: str, viewer: FormViewer, fields: packet_f
 @router.post("/accounts/{ref}/handoff/acknowledgements")
 def acknowledge(ref: str, viewer: FormViewer, decision: Annotated[str, Form()] = "accept",
                 comment: Annotated[str, Form(max_length=4000)] = "") -> Response:
-    from journey.handoff import service as handoff_service
-
     if decision not in ("accept", "return"):
         raise InvalidInput("decision must be accept or return")
     with db.transaction() as session:

@@ -16,6 +16,8 @@ from journey.errors import InvalidInput
 from journey.kit import utcnow
 from journey.models import Account, Review
 from journey.policy import Action
+from journey.reviews import agenda as agenda_service
+from journey.reviews import invitations, lifecycle
 from journey.reviews.endpoints import review_for
 from journey.web import queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
@@ -43,8 +45,6 @@ def reviews(request: Request, viewer: PageViewer, session: ReadSession, show: st
 
 @router.get("/reviews/{review_id}.ics")
 def review_ics(review_id: RowId, viewer: PageViewer, session: ReadSession) -> Response:
-    from journey.reviews import invitations
-
     review, _ = _review(session, review_id, viewer)
     ics, method = invitations.ics_for(session, review=review, now=utcnow())
     return Response(ics, media_type=f"text/calendar; charset=utf-8; method={method}",
@@ -59,7 +59,6 @@ def review_page(request: Request, review_id: RowId, viewer: PageViewer, session:
 def _review_page(request: Request, session: Session, review_id: int, viewer: Viewer, *, status: int = 200,
                  error: str | None = None, typed: dict[str, Any] | None = None) -> Response:
     """The review with its agenda; after a refused outcome, the reason and what the user typed."""
-    from journey.reviews import agenda as agenda_service
 
     review, account = _review(session, review_id, viewer)
     agenda = agenda_service.build_agenda(session, review=review)
@@ -76,7 +75,6 @@ def schedule(review_id: RowId, viewer: FormViewer, starts_at: Annotated[str, For
              outside_working_hours: Annotated[bool, Form()] = False) -> Response:
     """Book the review; the time is read in the viewer's time zone, as the form shows it. A time outside
     the account's working hours needs the form's "the customer asked for this time" box ticked."""
-    from journey.reviews import lifecycle
 
     with db.transaction() as session:
         review, _ = _review(session, review_id, viewer, Action.book_review)
@@ -99,7 +97,6 @@ def record_outcome(request: Request, review_id: RowId, viewer: FormViewer, notes
                    ) -> Response:
     """Hold the review. A refusal (no notes, a value that is not a number, a review that has not started)
     shows the page again with the reason and everything typed, so nothing has to be written twice."""
-    from journey.reviews import lifecycle
 
     try:
         with db.transaction() as session:
@@ -138,8 +135,6 @@ def _progress(objective: list[str], value: list[str], comment: list[str]) -> lis
 
 @router.post("/reviews/{review_id}/cancel")
 def cancel(review_id: RowId, viewer: FormViewer) -> Response:
-    from journey.reviews import lifecycle
-
     with db.transaction() as session:
         review, _ = _review(session, review_id, viewer, Action.cancel_review)
         lifecycle.cancel_review(session, review=review, actor=Actor.user(viewer.member.email), now=utcnow())

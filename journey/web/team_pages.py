@@ -96,7 +96,7 @@ def dashboard(request: Request, viewer: PageViewer, session: ReadSession, week: 
         view = cached_weekly(session, viewer.member, week="", scope=scope, cache=app_cache(request))
         errors["week"] = f"{exc.detail}. Showing this week instead."
     tables = {t: weekly_view.rows(view, t) for t in weekly_view.TABLES if t != "history"}
-    return page(request, "team.html", viewer, k=cards(view), bands=health_view.BANDS,
+    return page(request, "team.html", viewer, k=cards(view),
                 w=view, tables=tables, charts=weekly_view.charts(view), errors=errors,
                 filters={"week": week, "segment": segment, "region": region},
                 segments=queries.segments(session, viewer.member), regions=queries.regions(session, viewer.member))

@@ -1,6 +1,6 @@
 """CRM notifications about journey's own properties: our echo starts nothing, a person's edit is undone.
 
-Called by the CRM flow's steps before anything else reads the notification (`journey.adapters.crm.steps`).
+Called by the CRM flow's steps before anything else reads the notification (`flows/crm_steps.py`).
 """
 from __future__ import annotations
 

@@ -136,8 +136,8 @@ def test_salesforce_bad_input(client, admin, case, fields) -> None:
 @pytest.fixture
 def pipedrive_go_live(monkeypatch, tmp_path):
     """The mapping a user writes to feed go-live from a custom field (templates/crm/pipedrive.yaml's example)."""
+    from flows import crm_steps as steps
     from journey.adapters.crm import mapping as crm_mapping
-    from journey.adapters.crm import steps
 
     path = tmp_path / "pipedrive.yaml"
     path.write_text(f"fields:\n  account.name: org_name\n  owners.ae: user_id\n"

@@ -33,7 +33,7 @@ def crm_settings(monkeypatch):
 
 @pytest.fixture
 def hubspot(monkeypatch):
-    from journey.adapters.crm import steps
+    from flows import crm_steps as steps
     from journey.writeback import writers
 
     fake = FakeHubSpotCrm()

@@ -58,7 +58,7 @@ def settings(monkeypatch, tmp_path):
 
 @pytest.fixture
 def fakes(monkeypatch):
-    from journey.adapters.crm import steps
+    from flows import crm_steps as steps
     from journey.writeback import writers
 
     salesforce, pipedrive = FakeSalesforce(), FakePipedrive()

@@ -128,8 +128,8 @@ def _submit_until(done: Callable[[list[InboundEvent]], bool], timeout: float = 1
     """Submit and renew leases like an API process does, until `done(events)`."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from flows.runner import PrefectSubmitter
     from journey.config import get_settings
-    from journey.runner import PrefectSubmitter
 
     submitter, errors = PrefectSubmitter(get_settings()), []
     deadline = time.monotonic() + timeout
@@ -372,8 +372,8 @@ def test_a_batch_with_a_failed_event_ends_failed_naming_it_and_its_neighbour_is_
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     import flows.deal_signed as flow_module
+    from flows.runner import claim_batch
     from journey.adapters import orchestrator
-    from journey.runner import claim_batch
 
     monkeypatch.setenv("PREFECT_API_URL", prefect_server)
     post_event(client, deal_signed("D-OK", "C-OK"), msg_id="fine")

@@ -49,7 +49,7 @@ def test_many_deliveries_of_one_deal_make_one_journey(client) -> None:
 
 
 def test_a_step_that_crashed_half_way_is_finished_once_on_retry(client, monkeypatch) -> None:
-    from journey import steps
+    from flows import steps
 
     post_event(client, deal_signed())
     real = steps.schedule_reviews

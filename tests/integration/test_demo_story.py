@@ -17,12 +17,14 @@ RISK = ("watch", "at_risk", "critical", "yellow", "red")
 
 @pytest.fixture
 def demo(db_url, monkeypatch):  # type: ignore[no-untyped-def]
+    from flows.runner import drain_inline
     from journey import demo as demo_module
+    from journey.app import create_app
     from journey.config import get_settings
 
     monkeypatch.setenv("JOURNEY_ENVIRONMENT", "development")
     get_settings.cache_clear()
-    demo_module.load_demo_inline()
+    demo_module.load_demo_inline(create_app=create_app, drain=drain_inline)
     return demo_module
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from journey import db
 from journey.expansion import service as expansion_service
-from journey.health import service
+from journey.health import scores, service
 from journey.health.service import SignalIn
 from journey.models import (
     ContactHold,
@@ -45,7 +45,7 @@ def setup(session):
 def test_no_reminder_while_an_escalation_is_open_then_one_once_resolved_and_still_green(session) -> None:
     acc, am = setup(session)
     signals(session, acc, GREEN | {"objective_progress": 1.0, "escalation_open": 1}, days_ago=2)
-    score = service.account_health(session, account_id=acc.id, now=NOW)
+    score = scores.account_health(session, account_id=acc.id, now=NOW)
     # every other factor scores 100; the escalation (60 % of support's 20 %) costs 12 points: 88, green
     assert (score["score"], score["band"]) == (88, "green")
     assert expansion_service.evaluate_rules(session, account_ids=[acc.id], now=NOW) == 0
@@ -53,7 +53,7 @@ def test_no_reminder_while_an_escalation_is_open_then_one_once_resolved_and_stil
 
     service.record_signals(session, items=[SignalIn("esc-closed", str(acc.id), "escalation_open", 0,
                                                     NOW - timedelta(days=1))], source="test", now=NOW, actor=ACTOR)
-    assert service.account_health(session, account_id=acc.id, now=NOW)["band"] == "green"
+    assert scores.account_health(session, account_id=acc.id, now=NOW)["band"] == "green"
     assert expansion_service.evaluate_rules(session, account_ids=[acc.id], now=NOW) == 1
     [reminder] = am_reminders(session, am)
     assert reminder.kind == "expansion.objectives_achieved"

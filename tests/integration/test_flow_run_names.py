@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from journey import db, steps
+from flows import steps
+from journey import db
 from journey.models import InboundEvent
 from tests.builders import deal_signed, drain, event, post_event
 

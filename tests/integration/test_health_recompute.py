@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from journey.audit import Actor
-from journey.health import domain, service
+from journey.health import domain, scores, service
 from journey.health.service import SignalIn
 from journey.models import (
     Account,
@@ -153,7 +153,7 @@ def test_history_is_one_row_per_day_and_trend_reads_it(session) -> None:
                                                SignalIn(f"s{day}", str(acc.id), "seats", 100, when)],
                                source="test", now=when, actor=ACTOR)
     service.recompute(session, account_ids=[acc.id], now=NOW, actor=ACTOR)
-    health = service.account_health(session, account_id=acc.id, now=NOW)
+    health = scores.account_health(session, account_id=acc.id, now=NOW)
     assert [h["on"] for h in health["history"]] == [date(2027, 1, 30), date(2027, 2, 22), date(2027, 3, 1)]
     # utilisation 0.9 -> 90 + 10 x 0.1/0.15 = 96.67; 0.7 -> 50 + 40 x 0.2/0.3 = 76.67; 0.5 -> 50
     assert health["trend"] == {"7d": pytest.approx(-26.7, abs=0.05), "30d": pytest.approx(-46.7, abs=0.05)}

@@ -76,7 +76,7 @@ def test_the_demo_never_joins_a_database_with_a_team_member(db_url, monkeypatch)
     with db.transaction() as session:
         team_service.create_member(session, email="real@vendor.example", name="Real", role="admin")
     with pytest.raises(demo.DemoRefused, match="already has team members"):
-        demo.load_demo_inline()
+        _load_demo_inline(demo)
     with db.transaction(writer=False) as session:
         assert not demo.is_loaded(session)
 
@@ -85,7 +85,7 @@ def test_journey_demo_refuses_production(db_url) -> None:
     from journey import db, demo
 
     with pytest.raises(demo.DemoRefused, match="JOURNEY_ENVIRONMENT=development"):
-        demo.load_demo_inline()
+        _load_demo_inline(demo)
     with db.transaction(writer=False) as session:
         assert not demo.is_loaded(session)
 
@@ -131,11 +131,17 @@ def test_the_demo_creates_its_database_and_secrets_owner_only(tmp_path, monkeypa
     monkeypatch.delenv("JOURNEY_WEBHOOK_SECRET")  # generated, as `make run` does
     monkeypatch.setattr(demo, "demo_deals", lambda: [])  # the team and its files; the deals are tested elsewhere
     from journey import migrations
-    from journey.cli.serving import _ensure_webhook_secret
-    from journey.config import get_settings
 
     migrations.upgrade()
-    demo.load_demo_inline(prepare=lambda: _ensure_webhook_secret(get_settings()))
+    _load_demo_inline(demo)
     assert _mode(var) == 0o700
     assert {p.name: _mode(p) for p in var.iterdir()} == {p.name: 0o600 for p in var.iterdir()}
     assert {"demo.db", "webhook_secret"} <= {p.name for p in var.iterdir()}
+
+
+def _load_demo_inline(demo) -> None:  # type: ignore[no-untyped-def]
+    """As `journey demo` does: the app and the runner's drain handed to the demo."""
+    from flows.runner import drain_inline
+    from journey.app import create_app
+
+    demo.load_demo_inline(create_app=create_app, drain=drain_inline)

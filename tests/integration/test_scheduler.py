@@ -329,9 +329,9 @@ def _inbox(rows: list[dict], tag: str = "m") -> list[int]:
 def test_the_standalone_scheduler_submits_due_inbox_events_beside_the_api_submitters(fast, monkeypatch) -> None:
     from typer.testing import CliRunner
 
+    from flows.runner import PrefectSubmitter, submit_due
     from journey.adapters import orchestrator
     from journey.cli import app
-    from journey.runner import PrefectSubmitter
 
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # server mode
     submitted: list[list[tuple[int, str]]] = []
@@ -350,7 +350,7 @@ def test_the_standalone_scheduler_submits_due_inbox_events_beside_the_api_submit
         {"locked_until": now + timedelta(minutes=2)},  # an API submitter's live lease
         {"locked_until": now - timedelta(seconds=1), "attempts": 1},  # a dead worker's lease
     ])
-    jobs = {job.name: job for job in jobs_for(fast)}
+    jobs = {job.name: job for job in jobs_for(fast, submit=submit_due)}
     assert "submit_due_inbox" in jobs and "sweep_inbox" not in jobs
 
     def submit_job() -> int:

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from journey.runner import LEASE
+from flows.runner import LEASE
 from tests.builders import deal_signed
 from tests.reliability import checks
 from tests.reliability.server import Delivery, Outcome, Server, free_port, orchestrator, scale, send_all, wait_until

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -222,10 +222,6 @@ def _number(raw: str) -> float | str:
         return float(raw)
     except ValueError:
         return raw
-
-
-def iso_date(value: date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 DATE_TARGETS = {"deal.contract_start", "deal.contract_end", "deal.expected_go_live"}

@@ -13,6 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from flows.steps import FLOW_ACTOR, EventGone
 from journey import db
 from journey.adapters.crm import hubspot, pipedrive, repository, salesforce
 from journey.adapters.crm.common import (
@@ -27,12 +28,10 @@ from journey.adapters.crm.mapping import CrmMapping, mapping_for
 from journey.config import get_settings
 from journey.deals import repository as deals_repository
 from journey.deals import service as deals_service
-from journey.handoff import service as handoff_service
 from journey.inbox import repository as inbox_repository
 from journey.kit import utcnow
 from journey.models import InboundEvent, JourneyStatus
 from journey.reviews import service as reviews_service
-from journey.steps import FLOW_ACTOR, EventGone
 from journey.writeback import incoming
 
 # Test seams: httpx transports for the vendors' APIs (httpx.MockTransport in tests); None = the network.
@@ -252,9 +251,3 @@ def _pause(session, *, source: str, change: StageChange, reason: str) -> dict[st
     reviews_service.cancel_future_reviews(session, journey_id=journey.id, actor=FLOW_ACTOR, now=utcnow())
     return {"action": "pause", "journey_id": journey.id, "note": reason}
 
-
-def open_handoff_packet(journey_id: int, data: dict[str, Any]) -> bool:
-    """Version 1 of the packet from the normalised deal (the raw CRM payload is not the generic envelope)."""
-    with db.transaction() as session:
-        return handoff_service.open_packet(session, journey_id=journey_id, deal_data=data, actor=FLOW_ACTOR,
-                                           now=utcnow())

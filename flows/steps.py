@@ -1,12 +1,12 @@
 """The steps of the journey flows. Each step is one entry point: it opens one transaction, calls
 services, commits, and is idempotent, so a flow re-run after a crash finishes the work without
-doubling it. Flows in `flows/` call these in business order; steps take ids and plain values.
+doubling it. The flows call these in business order; steps take ids and plain values.
 """
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 import structlog
 
@@ -18,13 +18,20 @@ from journey.deals.events import DealLost, DealSigned, DealUpdated
 from journey.errors import NotFound
 from journey.handoff import service as handoff_service
 from journey.inbox import repository as inbox_repository
-from journey.inbox import service as inbox_service
 from journey.kit import utcnow
 from journey.models import Account, EventStatus, Journey
 from journey.onboarding import service as onboarding_service
 from journey.reviews import service as reviews_service
+from journey.team import ownership
 
 FLOW_ACTOR = Actor.flow("journey-flows")
+
+
+class Finished(NamedTuple):
+    """What a flow made of its event, recorded by flows/events.py: processed, or ignored and why."""
+
+    status: EventStatus = EventStatus.processed
+    note: str | None = None
 
 
 class EventGone(NotFound):
@@ -100,8 +107,9 @@ def _deal_and_account(session, event) -> str:  # type: ignore[no-untyped-def]
     return " · ".join(p for p in parts if p)
 
 
-def open_journey(event_id: int) -> int:
-    """Record the signed deal (account, people, deal) and its one journey; the journey's id."""
+def open_journey(event_id: int) -> tuple[int, dict[str, Any]]:
+    """Record the signed deal (account, people, deal) and its one journey: the journey's id, and the deal as
+    the event carried it, read once here and handed to the next steps."""
     with db.transaction() as session:
         source, data, occurred_at = _event(session, event_id)
         signed = DealSigned.model_validate(data)
@@ -109,7 +117,7 @@ def open_journey(event_id: int) -> int:
                                                   signed=signed, actor=FLOW_ACTOR)
         structlog.contextvars.bind_contextvars(deal_id=opened.deal_id, account_id=opened.account_id)
         inbox_repository.wake_subject(session, source=source, subject=signed.deal.id, now=utcnow())
-        return opened.journey_id
+        return opened.journey_id, data
 
 
 def build_onboarding_plan(journey_id: int) -> bool:
@@ -117,9 +125,9 @@ def build_onboarding_plan(journey_id: int) -> bool:
         return onboarding_service.build_plan(session, journey_id=journey_id, actor=FLOW_ACTOR)
 
 
-def open_handoff_packet(journey_id: int, event_id: int) -> bool:
+def open_handoff_packet(journey_id: int, data: dict[str, Any]) -> bool:
+    """Version 1 of the packet from the deal's data (the envelope's, or the CRM deal normalised)."""
     with db.transaction() as session:
-        _, data, _ = _event(session, event_id)
         return handoff_service.open_packet(session, journey_id=journey_id, deal_data=data, actor=FLOW_ACTOR,
                                            now=utcnow())
 
@@ -167,36 +175,8 @@ def pause_journey(event_id: int) -> int | None:
         return journey.id
 
 
-def finish_event(event_id: int, status: str = EventStatus.processed.value, note: str | None = None) -> None:
-    with db.transaction() as session:
-        inbox_repository.finish(session, event_id, status=EventStatus(status), now=utcnow(), error=note)
-
-
-def defer_event(event_id: int, event_type: str, reason: str, max_wait_hours: float) -> str:
-    """An event that must wait for its deal.signed: retried without counting as a failure."""
-    expired = EventStatus.ignored if event_type == "deal.lost" else EventStatus.dead
-    with db.transaction() as session:
-        return inbox_service.defer_event(session, event_id=event_id, reason=reason, now=utcnow(),
-                                         max_wait=timedelta(hours=max_wait_hours), expired=expired)
-
-
-def fail_event(event_id: int, error: str, max_attempts: int, *, upstream: bool = False,
-               retry_after: float | None = None) -> bool:
-    """Record a failed attempt (an `upstream` one waits longer); True when the event became a dead letter."""
-    with db.transaction() as session:
-        return inbox_service.record_failure(session, event_id=event_id, error=error, max_attempts=max_attempts,
-                                            now=utcnow(), upstream=upstream, retry_after=retry_after)
-
-
-def journey_status(journey_id: int) -> str:
-    with db.transaction(writer=False) as session:
-        return str(session.get_one(Journey, journey_id).status)
-
-
 def assign_account_owners(journey_id: int) -> dict[str, int | None]:
     """The CSM and AM the CRM named, else chosen by the roster's rules (why is in the audit trail)."""
-    from journey.team import ownership
-
     with db.transaction() as session:
         account_id = session.get_one(Journey, journey_id).account_id
         return ownership.assign_owners(session, account_id=account_id, actor=FLOW_ACTOR, now=utcnow())

@@ -1,4 +1,5 @@
-"""The in-process runner of `journey serve`: claims due inbox events and runs their flows.
+"""The runner: claims due inbox events (leased), batches them and runs their flows (`journey serve`'s thread,
+or, in server mode, the submitter of batches to the Prefect server).
 
 A delivery is committed to the inbox before its 202; the route then wakes this thread. Work is leased
 (`locked_until`) so a crash never loses it: at start the embedded server releases every lease (it is the
@@ -7,26 +8,23 @@ re-run after a crash completes without doubling anything.
 """
 from __future__ import annotations
 
-import contextvars
 import threading
 import time
-import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import structlog
 
-from journey import db, metrics, steps
+from flows.events import process_event, process_inline, server_lease, still_pending
+from flows.inbox_batch import process_inbox
+from flows.steps import describe_batch
+from journey import db
 from journey.adapters import orchestrator
-from journey.config import Settings, get_settings
-from journey.deals.service import DealNotKnownYet
-from journey.errors import ServiceUnavailable, UpstreamUnavailable
+from journey.config import Settings
+from journey.errors import ServiceUnavailable
 from journey.inbox import report
 from journey.inbox import repository as inbox_repository
 from journey.inbox.domain import submission_key
 from journey.kit import utcnow
-from journey.models import EventStatus
 
 log = structlog.get_logger("journey.runner")
 LEASE = timedelta(minutes=5)
@@ -37,18 +35,17 @@ def claim_batch(limit: int) -> list[tuple[int, str]]:
         return inbox_repository.claim_due(session, now=utcnow(), lease=LEASE, limit=limit)
 
 
+def drain_inline(limit: int = 50) -> list[tuple[int, str, str]]:
+    """Process every due inbox event here, batch after batch, without Prefect's engine: (id, type, outcome)."""
+    done = []
+    while batch := claim_batch(limit):
+        done += [(event_id, event_type, process_inline(event_id, event_type)) for event_id, event_type in batch]
+    return done
+
+
 def release_all_leases() -> int:
     with db.transaction() as session:
         return inbox_repository.release_leases(session)
-
-
-def process_event_here(event_id: int, event_type: str) -> str:
-    """Run one claimed event inside a batch flow run, its flow's steps as plain calls (a subflow and task
-    runs per event cost more than the event, bench/RESULTS.md). An event another run already finished
-    (a re-submitted batch) is left alone."""
-    if not still_pending([(event_id, event_type)]):
-        return "skipped"
-    return process_event(event_id, event_type, settings=get_settings(), mode="inline")
 
 
 def process_batch(batch: list[tuple[int, str]], *, settings: Settings) -> dict[int, str]:
@@ -59,53 +56,12 @@ def process_batch(batch: list[tuple[int, str]], *, settings: Settings) -> dict[i
     """
     if settings.orchestrator == "prefect" and batch:
         try:
-            return orchestrator.run_batch(batch)
+            return orchestrator.run_batch(process_inbox, batch)
         except Exception as exc:  # noqa: BLE001 - the engine's failure, not an event's
             log.warning("runner.engine_failed", error=f"{type(exc).__name__}: {exc}", events=len(batch))
             batch = still_pending(batch)
     return {event_id: process_event(event_id, event_type, settings=settings, mode="inline")
             for event_id, event_type in batch}
-
-
-def still_pending(batch: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    with db.transaction(writer=False) as session:
-        return [(i, t) for i, t in batch
-                if (e := inbox_repository.get(session, i)) is not None and e.status == EventStatus.pending]
-
-
-def process_event(event_id: int, event_type: str, *, settings: Settings, mode: str | None = None) -> str:
-    """Run one claimed event to its outcome: processed, ignored, retry later, or dead. Its log lines carry the
-    event's context (event, deal and account ids), in a context of their own that ends with the run."""
-    return contextvars.copy_context().run(_process_event, event_id, event_type, settings=settings, mode=mode)
-
-
-def _process_event(event_id: int, event_type: str, *, settings: Settings, mode: str | None) -> str:
-    structlog.contextvars.bind_contextvars(**steps.event_context(event_id))
-    started = time.monotonic()
-    try:
-        handled = orchestrator.run_flow(event_type, event_id, mode=mode or settings.orchestrator)
-        if not handled:
-            steps.finish_event(event_id, EventStatus.ignored.value, f"no flow handles '{event_type}'")
-            outcome = "ignored"
-        else:
-            outcome = "processed"
-    except ServiceUnavailable:
-        raise
-    except DealNotKnownYet as exc:
-        outcome = steps.defer_event(event_id, event_type, str(exc), settings.wait_for_signed_hours)
-    except UpstreamUnavailable as exc:  # a CRM API is down: wait for it (Retry-After), don't burn the attempts
-        log.warning("event.upstream_unavailable", error=str(exc), retry_after=exc.retry_after)
-        dead = steps.fail_event(event_id, f"{type(exc).__name__}: {exc}", settings.upstream_max_attempts,
-                                upstream=True, retry_after=exc.retry_after)
-        outcome = "dead" if dead else "retry"
-    except Exception as exc:  # noqa: BLE001 - any failure of a flow is recorded on its event
-        error = f"{type(exc).__name__}: {exc}"
-        log.warning("event.failed", error=error, trace=traceback.format_exc(limit=3))
-        dead = steps.fail_event(event_id, error, settings.event_max_attempts)
-        outcome = "dead" if dead else "retry"
-    metrics.outcome(steps.event_source(event_id), event_type, outcome, time.monotonic() - started)
-    log.debug("event.done", outcome=outcome, seconds=round(time.monotonic() - started, 3))
-    return outcome
 
 
 class _Dispatcher(threading.Thread):
@@ -224,7 +180,7 @@ class EmbeddedRunner(_Dispatcher):
         """Boot Prefect's temporary server with an empty batch; the runner uses it once it answers."""
         started = time.monotonic()
         try:
-            orchestrator.run_batch([])
+            orchestrator.run_batch(process_inbox, [])
         except Exception as exc:  # noqa: BLE001 - events keep running inline
             log.warning("runner.engine_unavailable", error=f"{type(exc).__name__}: {exc}")
             self.engine_failed = True
@@ -234,10 +190,6 @@ class EmbeddedRunner(_Dispatcher):
 
 
 RUNS_WAITING_MAX = 2  # server mode: submit no batch while this many runs wait for a worker
-
-
-def server_lease() -> timedelta:
-    return timedelta(seconds=get_settings().server_lease_seconds)
 
 
 class PrefectSubmitter(_Dispatcher):
@@ -309,7 +261,7 @@ def submit_due(settings: Settings) -> int:
         return 0
     key = submission_key(marks)
     try:
-        run_id = orchestrator.submit_batch(batch, idempotency_key=key, name=steps.describe_batch(batch),
+        run_id = orchestrator.submit_batch(batch, idempotency_key=key, name=describe_batch(batch),
                                            tags=report.batch_tags(batch))
     except Exception:
         release(batch)
@@ -319,47 +271,7 @@ def submit_due(settings: Settings) -> int:
 
 
 
-@contextmanager
-def leases_held(event_ids: list[int]) -> Iterator[list[int]]:
-    """Server mode: while a batch runs, a thread renews the leases of the events it has not finished
-    (the list yielded: remove an event once done) every third of a lease, so only a dead worker's events
-    are claimed again, however long the batch takes."""
-    remaining = list(event_ids)
-    if not orchestrator.server_mode():
-        yield remaining
-        return
-    stop = threading.Event()
-
-    def renew() -> None:
-        lease = server_lease()
-        while True:
-            try:
-                with db.transaction() as session:
-                    inbox_repository.extend_leases(session, list(remaining), until=utcnow() + lease)
-            except Exception as exc:  # noqa: BLE001 - the next renewal tries again
-                log.warning("runner.lease_renewal_failed", error=f"{type(exc).__name__}: {exc}")
-            if stop.wait(lease.total_seconds() / 3):
-                return
-
-    keeper = threading.Thread(target=renew, name="journey-lease-keeper", daemon=True)
-    keeper.start()
-    try:
-        yield remaining
-    finally:
-        stop.set()
-        keeper.join()
-
-
 def release(batch: list[tuple[int, str]]) -> None:
     """Give claimed events back (their submission failed): another try can claim them at once."""
     with db.transaction() as session:
         inbox_repository.release(session, [event_id for event_id, _ in batch])
-
-
-class NullDispatcher:
-    """Stands in for the runner where flows run elsewhere (JOURNEY_RUNNER=0)."""
-
-    engine_state = "off"
-
-    def notify(self, event_id: int | None = None) -> None:
-        return None

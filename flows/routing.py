@@ -1,0 +1,27 @@
+"""Which flow handles an inbox event's type: real function references (importing this imports Prefect)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flows.crm_deal import crm_deal
+from flows.deal_lost import deal_lost
+from flows.deal_signed import deal_signed
+from flows.deal_updated import deal_updated
+
+FLOW_FOR_TYPE: dict[str, Any] = {
+    "deal.signed": deal_signed,
+    "deal.updated": deal_updated,
+    "deal.lost": deal_lost,
+    # CRM notifications (journey/adapters/crm): HubSpot, Salesforce Outbound Messages, Pipedrive v1 / v2
+    "deal.creation": crm_deal,
+    "deal.propertyChange": crm_deal,
+    "outbound.Opportunity": crm_deal,
+    "added.deal": crm_deal,
+    "updated.deal": crm_deal,
+    "create.deal": crm_deal,
+    "change.deal": crm_deal,
+}
+
+
+def flow_for(event_type: str) -> Any | None:
+    return FLOW_FOR_TYPE.get(event_type)

@@ -1,0 +1,90 @@
+"""The layer contracts of pyproject.toml (run by `make lint`) hold on the code, and fail on a violation.
+
+Each violation is planted in a copy of `journey` and `flows` in a temporary folder, which `lint-imports`
+checks with this repository's own contracts; the installed (editable) package is hidden from that process so
+the copy is the one analysed.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+RUN_LINTER = """
+import sys
+sys.meta_path = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
+sys.path[:] = [p for p in sys.path if p not in ("", {root!r})]
+from importlinter.cli import lint_imports
+sys.exit(lint_imports(config_filename="pyproject.toml", no_cache=True, no_logo=True))
+"""
+
+
+def lint(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", RUN_LINTER.format(root=str(ROOT))], cwd=folder,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("layers")
+    for package in ("journey", "flows"):
+        shutil.copytree(ROOT / package, folder / package, ignore=shutil.ignore_patterns("__pycache__", "static"))
+    shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
+    return folder
+
+
+def test_the_code_keeps_every_contract(copy: Path) -> None:
+    result = lint(copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "BROKEN" not in result.stdout and " KEPT" in result.stdout
+
+
+VIOLATIONS = {
+    "a service imports a flow": ("journey/deals/service.py", "from flows import runner",
+                                 "Only the faces (journey.app, journey.cli, journey.scheduler) import the pipeline"),
+    "a domain module opens the database": ("journey/reviews/domain.py", "from journey import db",
+                                           "Domain modules do no I/O"),
+    "a domain module reads the settings": ("journey/health/domain.py", "from journey.config import get_settings",
+                                           "Domain modules do no I/O"),
+    "a repository imports a service": ("journey/team/repository.py", "from journey.team import service",
+                                       "Repositories never import services"),
+    "a service imports an endpoint": ("journey/handoff/service.py", "from journey.handoff import endpoints",
+                                      "faces (endpoints, pages, jobs) -> services"),
+    "flows import a face": ("flows/steps.py", "from journey.web import routes", "flows/ never imports a face"),
+}
+
+
+@pytest.mark.parametrize("module,line,contract", VIOLATIONS.values(), ids=list(VIOLATIONS))
+def test_a_violation_breaks_its_contract(copy: Path, module: str, line: str, contract: str) -> None:
+    path = copy / module
+    original = path.read_text()
+    path.write_text(f"{line}  # planted by the test\n{original}")
+    try:
+        result = lint(copy)
+    finally:
+        path.write_text(original)
+    assert result.returncode == 1, result.stdout + result.stderr
+    broken = result.stdout.split("Broken contracts")[-1]
+    assert contract in " ".join(broken.split()), result.stdout
+    assert module.removesuffix(".py").replace("/", ".") in broken
+
+
+def test_the_import_graph_script_fails_on_a_cycle(tmp_path: Path) -> None:
+    for package in ("journey", "flows"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "static"))
+    script = tmp_path / "scripts" / "import_graph.py"
+    script.parent.mkdir()
+    shutil.copy(ROOT / "scripts" / "import_graph.py", script)
+    clean = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=120)
+    assert clean.returncode == 0 and "import cycles (strongly connected groups of modules): 0" in clean.stdout
+    errors = tmp_path / "journey" / "errors.py"  # journey.kit imports journey.errors
+    planted = "\n\ndef _late():\n    from journey import kit  # a cycle dodged in a function\n"
+    errors.write_text(errors.read_text() + planted)
+    broken = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=120)
+    assert broken.returncode == 1
+    assert "journey.errors <-> journey.kit" in broken.stdout

@@ -74,7 +74,12 @@ def _start_runner(app: FastAPI, settings: Settings) -> None:
         return
     if settings.is_sqlite:
         release_all_leases()  # the embedded server is the only process working this inbox
-    runner = EmbeddedRunner(settings)
+    if settings.runner_process:  # intake never waits on processing: flows run on the other core
+        from journey.runner_process import RunnerProcess
+
+        runner: RunnerProcess | EmbeddedRunner = RunnerProcess(settings)
+    else:
+        runner = EmbeddedRunner(settings)
     runner.start()
     app.state.dispatcher = runner
 
@@ -95,9 +100,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     _start_runner(app, settings)
     _start_scheduler(app, settings)
     yield
+    dispatcher = app.state.dispatcher
+    if hasattr(dispatcher, "signal_stop"):
+        dispatcher.signal_stop()  # the runner's child finishes its batch while the scheduler stops
     if app.state.scheduler is not None:
         app.state.scheduler.stop(timeout=10)
-    dispatcher = app.state.dispatcher
     if hasattr(dispatcher, "stop"):
         dispatcher.stop()
 

@@ -1,22 +1,37 @@
 """Engines and transactions. One transaction per entry point: request, flow task, CLI command, job.
 
 SQLite (the embedded default) gets WAL, a busy timeout and `BEGIN IMMEDIATE` on the writer engine, so
-concurrent writers queue on the file lock instead of failing half-way; readers use a second engine.
+concurrent writers queue on the file lock instead of failing half-way; readers use a second engine. The
+time each writer waits for the lock is counted (`journey_db_lock_wait_seconds` by process role), and a
+wait over LOCK_WAIT_WARN_SECONDS is logged: writer contention between intake and the runner is visible.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+import structlog
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from journey import metrics
 from journey.errors import ServiceUnavailable
 from journey.files import create_private_file
+
+log = structlog.get_logger("journey.db")
+LOCK_WAIT_WARN_SECONDS = 1.0
+_role = "server"
+
+
+def set_role(role: str) -> None:
+    """Name this process's writers in the lock-wait metric: `server` (journey serve) or `runner`."""
+    global _role
+    _role = role
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
@@ -37,7 +52,15 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not immediate:
+            conn.exec_driver_sql("BEGIN")
+            return
+        started = time.perf_counter()
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # waits (busy timeout) while another writer holds the lock
+        waited = time.perf_counter() - started
+        metrics.lock_wait(_role, waited)
+        if waited > LOCK_WAIT_WARN_SECONDS:
+            log.warning("db.lock_wait", role=_role, seconds=round(waited, 2))
 
     return engine
 

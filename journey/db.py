@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import structlog
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -121,3 +121,26 @@ def insert_ignoring_duplicates(session: Session, model: type, **values: object):
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)  # type: ignore[attr-defined]
     return session.execute(stmt).scalar_one_or_none()
+
+
+def insert_rows(session: Session, model: type, rows: list[dict[str, object]]) -> list[int]:
+    """Many rows of one table in one multi-row `INSERT ... RETURNING id` (not an ORM object per row); their
+    ids in the rows' order. Column defaults apply; the session's identity map is not filled."""
+    if not rows:
+        return []
+    table = model.__table__  # type: ignore[attr-defined]
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)  # Core: no ORM bulk bookkeeping
+    return list(session.execute(stmt, rows).scalars())
+
+
+def insert_rows_ignoring_duplicates(session: Session, model: type, rows: list[dict[str, object]]) -> None:
+    """Many rows by one `INSERT ... ON CONFLICT DO NOTHING` executed for all of them (executemany, batched
+    into multi-row statements where the driver allows); a row already there is left alone."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    table = model.__table__  # type: ignore[attr-defined]
+    session.execute(dialect_insert(table).on_conflict_do_nothing(), rows)  # executemany: one cached statement

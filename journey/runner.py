@@ -30,9 +30,16 @@ log = structlog.get_logger("journey.runner")
 LEASE = timedelta(minutes=5)
 
 
+_sources: dict[int, str] = {}  # the source of each event this process claimed, for its metric's label
+
+
 def claim_batch(limit: int) -> list[tuple[int, str]]:
     with db.transaction() as session:
-        return inbox_repository.claim_due(session, now=utcnow(), lease=LEASE, limit=limit)
+        claimed = inbox_repository.claim_due_with_source(session, now=utcnow(), lease=LEASE, limit=limit)
+    if len(_sources) > 10_000:
+        _sources.clear()
+    _sources.update((i, source) for i, _, source in claimed)
+    return [(i, t) for i, t, _ in claimed]
 
 
 def release_all_leases() -> int:
@@ -98,7 +105,8 @@ def process_event(event_id: int, event_type: str, *, settings: Settings, mode: s
                     trace=traceback.format_exc(limit=3))
         dead = steps.fail_event(event_id, error, settings.event_max_attempts)
         outcome = "dead" if dead else "retry"
-    metrics.outcome(steps.event_source(event_id), event_type, outcome, time.monotonic() - started)
+    source = _sources.pop(event_id, None) or steps.event_source(event_id)  # read only if claimed elsewhere
+    metrics.outcome(source, event_type, outcome, time.monotonic() - started)
     return outcome
 
 

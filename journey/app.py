@@ -87,6 +87,8 @@ def _start_runner(app: FastAPI, settings: Settings) -> None:
 def _start_scheduler(app: FastAPI, settings: Settings) -> None:
     """The embedded default (SQLite) runs the one scheduler as a thread of this process."""
     app.state.scheduler = None
+    if getattr(app.state.dispatcher, "runs_scheduler", False):
+        return  # the runner's child process runs it, away from the requests
     if settings.is_sqlite and settings.scheduler:
         from journey.scheduler import SchedulerService
 

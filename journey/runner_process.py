@@ -2,7 +2,8 @@
 
 `journey serve` answers webhooks (verify, one INSERT, commit, 202) and starts this module as a child:
 `python -m journey.runner_process`. The child runs the same `EmbeddedRunner` (and, through it, Prefect's
-temporary server) on the other core. Two pipes join them:
+temporary server) on the other core, and on SQLite the scheduler's jobs too (health recompute, reminders,
+evaluations): none of the background work shares the interpreter that answers requests. Two pipes join them:
 - wake (parent -> child): one byte per committed delivery wakes the runner at once; end of file means the
   parent is gone (or stopping), and the child stops: finishes the batch in hand, stops Prefect's server;
 - report (child -> parent): JSON lines with the flow engine's state (for /readyz) and the child's metrics
@@ -32,6 +33,7 @@ import structlog
 from journey import db, logs, metrics
 from journey.config import Settings, get_settings
 from journey.runner import EmbeddedRunner, release_all_leases
+from journey.scheduler import SchedulerService
 
 log = structlog.get_logger("journey.runner_process")
 STOP_SECONDS = 9.0  # at stop, how long the child may take (its batch, then Prefect's server) before SIGKILL
@@ -44,6 +46,7 @@ class RunnerProcess:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.runs_scheduler = settings.is_sqlite and settings.scheduler  # the embedded default's one scheduler
         self._state = "starting" if settings.orchestrator == "prefect" else "inline"
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -84,6 +87,8 @@ class RunnerProcess:
         os.set_blocking(wake_w, False)
         cmd = [sys.executable, "-m", "journey.runner_process", "--parent", str(os.getpid()),
                "--wake-fd", str(wake_r), "--report-fd", str(report_w)]
+        if self.runs_scheduler:
+            cmd.append("--scheduler")
         try:
             proc = subprocess.Popen(cmd, pass_fds=(wake_r, report_w), close_fds=True,  # noqa: S603 - our own module
                                     cwd=Path.cwd(), env=os.environ.copy())
@@ -207,7 +212,7 @@ def _die_with_parent(parent: int) -> None:
         sys.exit(0)
 
 
-def child_main(parent: int, wake_fd: int, report_fd: int) -> None:
+def child_main(parent: int, wake_fd: int, report_fd: int, *, scheduler: bool = False) -> None:
     _die_with_parent(parent)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
@@ -219,6 +224,9 @@ def child_main(parent: int, wake_fd: int, report_fd: int) -> None:
     db.set_role("runner")
     runner = EmbeddedRunner(settings)
     runner.start()
+    jobs = SchedulerService(settings, wake=runner.notify) if scheduler else None
+    if jobs is not None:
+        jobs.start()
     reported = None
     try:
         while not stopping.is_set():
@@ -237,6 +245,8 @@ def child_main(parent: int, wake_fd: int, report_fd: int) -> None:
                     break  # the parent closed the pipe (stopping) or died
                 runner.notify()
     finally:
+        if jobs is not None:
+            jobs.stop(timeout=3)
         runner.stop()
 
 
@@ -247,8 +257,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parent", type=int, required=True)
     parser.add_argument("--wake-fd", type=int, required=True)
     parser.add_argument("--report-fd", type=int, required=True)
+    parser.add_argument("--scheduler", action="store_true", help="also run the scheduler (embedded SQLite)")
     args = parser.parse_args(argv)
-    child_main(args.parent, args.wake_fd, args.report_fd)
+    child_main(args.parent, args.wake_fd, args.report_fd, scheduler=args.scheduler)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import contextlib
 import ctypes
 import json
 import os
+import queue
 import select
 import signal
 import subprocess
@@ -190,16 +191,24 @@ def _kill_tree(pid: int) -> None:
 
 
 class _Reporter:
-    """Writes JSON lines to the parent; a parent gone (broken pipe) ends nothing: the wake pipe says so."""
+    """JSON lines to the parent. `send` only queues (a flow step may call it holding SQLite's write lock, and
+    a pipe write blocks while the parent is slow to read); the child's main thread `flush`es the queue."""
 
     def __init__(self, fd: int) -> None:
         self._file = os.fdopen(fd, "wb", buffering=0)
-        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[bytes] = queue.SimpleQueue()
 
     def send(self, kind: str, **fields: Any) -> None:
-        data = (json.dumps({"kind": kind, **fields}) + "\n").encode()
-        with self._lock, contextlib.suppress(OSError, ValueError):
-            self._file.write(data)
+        self._queue.put((json.dumps({"kind": kind, **fields}) + "\n").encode())
+
+    def flush(self) -> None:
+        lines = []
+        with contextlib.suppress(queue.Empty):
+            while len(lines) < 10_000:
+                lines.append(self._queue.get_nowait())
+        if lines:
+            with contextlib.suppress(OSError, ValueError):  # the parent is gone: the wake pipe says so
+                self._file.write(b"".join(lines))
 
 
 def _die_with_parent(parent: int) -> None:
@@ -233,6 +242,7 @@ def child_main(parent: int, wake_fd: int, report_fd: int, *, scheduler: bool = F
             if runner.engine_state != reported:
                 reported = runner.engine_state
                 reporter.send("state", state=reported)
+            reporter.flush()
             if os.getppid() != parent:
                 break
             try:
@@ -248,6 +258,7 @@ def child_main(parent: int, wake_fd: int, report_fd: int, *, scheduler: bool = F
         if jobs is not None:
             jobs.stop(timeout=3)
         runner.stop()
+        reporter.flush()
 
 
 def main(argv: list[str] | None = None) -> None:

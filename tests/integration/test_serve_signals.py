@@ -137,3 +137,30 @@ def test_sigkill_of_serve_leaves_neither_its_runner_nor_prefects_server_behind(t
             with contextlib.suppress(ProcessLookupError):
                 os.kill(leftover, signal.SIGKILL)
         server.stop(signal.SIGKILL)
+
+
+@pytest.mark.real_clock
+def test_a_runner_process_that_dies_is_started_again_and_the_inbox_still_drains(tmp_path) -> None:
+    from tests.reliability import checks
+
+    server = Server(tmp_path / "serve", JOURNEY_ORCHESTRATOR="inline")
+    try:
+        server.migrate()
+        server.start(timeout=60)
+        pid = server.proc.pid
+        runners = lambda: {p for p in _descendants(pid) if b"journey.runner_process" in  # noqa: E731
+                           Path(f"/proc/{p}/cmdline").read_bytes()} if _alive(pid) else set()
+        first = wait_until(runners, timeout=30)
+        assert len(first) == 1, first
+        os.kill(first.pop(), signal.SIGKILL)
+        delivery = Delivery.of(deal_signed("AFTER-KILL", "AK-C"))
+        assert httpx.post(server.base + "/webhooks/events", content=delivery.body,
+                          headers=headers_for(delivery), timeout=30).status_code == 202  # intake never waited
+        engine = server.engine()
+        assert wait_until(lambda: checks.pending_count(engine) == 0, timeout=60), server.log_tail()
+        assert checks.journeys(engine).problems({"AFTER-KILL"}) == []
+        assert wait_until(lambda: httpx.get(server.base + "/readyz", timeout=5).json()["flow_engine"] == "inline",
+                          timeout=30)
+        assert "runner.process_exited" in server.log_tail(20_000)
+    finally:
+        server.stop(signal.SIGKILL)

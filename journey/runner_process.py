@@ -48,7 +48,7 @@ class RunnerProcess:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.runs_scheduler = settings.is_sqlite and settings.scheduler  # the embedded default's one scheduler
-        self._state = "starting" if settings.orchestrator == "prefect" else "inline"
+        self._state = "standby" if settings.orchestrator == "prefect" else "inline"
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
@@ -59,7 +59,7 @@ class RunnerProcess:
 
     @property
     def engine_state(self) -> str:
-        """As EmbeddedRunner's (inline, starting, ready, unavailable), or `restarting` while no child runs."""
+        """As EmbeddedRunner's (inline, standby, starting, ready, unavailable); `restarting` while no child runs."""
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return "restarting" if not self._stopping.is_set() else "off"
@@ -98,7 +98,7 @@ class RunnerProcess:
             os.close(report_w)
         with self._lock:
             self._proc, self._wake_w, self._report_r = proc, wake_w, report_r
-            self._state = "starting" if self.settings.orchestrator == "prefect" else "inline"
+            self._state = "standby" if self.settings.orchestrator == "prefect" else "inline"
         log.info("runner.process_started", pid=proc.pid)
 
     def _watch(self) -> None:

@@ -37,7 +37,7 @@ from journey.runner import EmbeddedRunner, release_all_leases
 from journey.scheduler import SchedulerService
 
 log = structlog.get_logger("journey.runner_process")
-STOP_SECONDS = 9.0  # at stop, how long the child may take (its batch, then Prefect's server) before SIGKILL
+STOP_SECONDS = 7.0  # at stop, how long the child may take (its batch, then Prefect's server) before SIGKILL
 RESTART_BACKOFF = (1.0, 30.0)  # a child that keeps dying is restarted after 1 s, doubling up to 30 s
 _PR_SET_PDEATHSIG = 1
 
@@ -254,10 +254,13 @@ def child_main(parent: int, wake_fd: int, report_fd: int, *, scheduler: bool = F
                 if not data:
                     break  # the parent closed the pipe (stopping) or died
                 runner.notify()
-    finally:
-        if jobs is not None:
-            jobs.stop(timeout=3)
+    finally:  # the scheduler and the runner stop side by side: the parent waits STOP_SECONDS in all
+        stopping_jobs = threading.Thread(target=jobs.stop, kwargs={"timeout": 3}) if jobs is not None else None
+        if stopping_jobs is not None:
+            stopping_jobs.start()
         runner.stop()
+        if stopping_jobs is not None:
+            stopping_jobs.join(3)
         reporter.flush()
 
 

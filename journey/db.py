@@ -123,14 +123,26 @@ def insert_ignoring_duplicates(session: Session, model: type, **values: object):
     return session.execute(stmt).scalar_one_or_none()
 
 
-def insert_rows(session: Session, model: type, rows: list[dict[str, object]]) -> list[int]:
-    """Many rows of one table in one multi-row `INSERT ... RETURNING id` (not an ORM object per row); their
-    ids in the rows' order. Column defaults apply; the session's identity map is not filled."""
+def insert_rows(session: Session, model: type, rows: list[dict[str, object]]) -> None:
+    """Many rows of one table by one INSERT executed for all of them (executemany: a C loop on SQLite,
+    multi-row statements on PostgreSQL), not an ORM object per row. Column defaults apply; the session's
+    identity map is not filled."""
+    if rows:
+        session.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+
+
+def insert_rows_returning_ids(session: Session, model: type, rows: list[dict[str, object]],
+                              key: str) -> dict[object, int]:
+    """Many rows in one multi-row `INSERT ... VALUES (...), (...) RETURNING key, id`: each new id by the row's
+    `key` column, which must tell the rows apart (RETURNING does not keep the rows' order on SQLite)."""
     if not rows:
-        return []
+        return {}
     table = model.__table__  # type: ignore[attr-defined]
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)  # Core: no ORM bulk bookkeeping
-    return list(session.execute(stmt, rows).scalars())
+    returned = session.execute(insert(table).values(rows).returning(table.c[key], table.c.id)).all()
+    ids = {row[0]: row[1] for row in returned}
+    if len(ids) != len(rows):
+        raise ValueError(f"{table.name}: the rows' {key} values are not distinct")
+    return ids
 
 
 def insert_rows_ignoring_duplicates(session: Session, model: type, rows: list[dict[str, object]]) -> None:

@@ -222,9 +222,9 @@ def _table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace)
             f"**{'met' if ratio_ok else 'missed'}** ({full['rps'] / base:.2f}x); p99 <= 50 ms at {args.rate:.0f} req/s "
             f"**{'met' if p99_ok else 'missed'}** ({full['open_p99']:.0f} ms). Intake alone keeps "
             f"{intake['rps'] / base:.2f}x (p99 {intake['open_p99']:.0f} ms); with the runner as a thread of the "
-            f"server, as before #20, {thread['rps'] / base:.2f}x (p99 {thread['open_p99']:.0f} ms): the flow steps "
-            "took the GIL from the requests. In its own process the runner competes only for the cores and for "
-            "SQLite's write lock (`journey_db_lock_wait_seconds` on /metrics counts the waits). Load average at the "
+            f"server, as before #20, {thread['rps'] / base:.2f}x (p99 {thread['open_p99']:.0f} ms). In its own "
+            "process the runner competes with intake for the cores and SQLite's write lock only, not for the GIL "
+            "(`journey_db_lock_wait_seconds` on /metrics counts the waits). Load average at the "
             f"end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on the machine skews every arm).")
 
 

@@ -16,6 +16,8 @@ import time
 BENCHES = [
     ("bench.cli_start", [], []),
     ("bench.ingest", [], ["--full"]),
+    ("bench.footprint", ["--runner-thread"], ["--runner-thread"]),  # 1,000 deals: the #20 sizes either way
+    ("bench.journey_cpu", [], ["--deals", "1000"]),
     ("bench.burst", [], ["--full"]),
     ("bench.flow_overhead", [], ["--deals", "200", "--rounds", "3"]),
     ("bench.health", ["--accounts", "2000"], ["--full"]),

@@ -29,6 +29,14 @@ from journey.kit import utcnow
 from journey.models import EventStatus
 
 log = structlog.get_logger("journey.runner")
+_sources: dict[int, str] = {}  # the source of each event this process claimed, for its metric's label
+
+
+def remember_sources(claimed: list[tuple[int, str, str]]) -> None:
+    """(id, type, source) of events just claimed: their metrics are labelled without reading them again."""
+    if len(_sources) > 10_000:
+        _sources.clear()
+    _sources.update((i, source) for i, _, source in claimed)
 
 
 def process_event_here(event_id: int, event_type: str) -> str:
@@ -58,7 +66,8 @@ def process_event(event_id: int, event_type: str, *, settings: Settings, mode: s
 
 
 def _process_event(event_id: int, event_type: str, *, settings: Settings, mode: str | None) -> str:
-    structlog.contextvars.bind_contextvars(**event_context(event_id))
+    context = event_context(event_id)
+    structlog.contextvars.bind_contextvars(**context)
     started = time.monotonic()
     flow = flow_for(event_type)
     try:
@@ -84,7 +93,8 @@ def _process_event(event_id: int, event_type: str, *, settings: Settings, mode: 
                     trace=traceback.format_exc(limit=3))
         dead = fail_event(event_id, error, settings.event_max_attempts)
         outcome = "dead" if dead else "retry"
-    metrics.outcome(event_source(event_id), event_type, outcome, time.monotonic() - started)
+    source = _sources.pop(event_id, None) or context.get("source") or event_source(event_id)
+    metrics.outcome(source, event_type, outcome, time.monotonic() - started)
     log.debug("event.done", outcome=outcome, seconds=round(time.monotonic() - started, 3))
     return outcome
 

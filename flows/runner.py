@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import structlog
 
-from flows.events import process_event, process_inline, server_lease, still_pending
+from flows.events import process_event, process_inline, remember_sources, server_lease, still_pending
 from flows.inbox_batch import process_inbox
 from flows.steps import describe_batch
 from journey import db
@@ -32,7 +32,9 @@ LEASE = timedelta(minutes=5)
 
 def claim_batch(limit: int) -> list[tuple[int, str]]:
     with db.transaction() as session:
-        return inbox_repository.claim_due(session, now=utcnow(), lease=LEASE, limit=limit)
+        claimed = inbox_repository.claim_due_with_source(session, now=utcnow(), lease=LEASE, limit=limit)
+    remember_sources(claimed)
+    return [(i, t) for i, t, _ in claimed]
 
 
 def drain_inline(limit: int = 50) -> list[tuple[int, str, str]]:
@@ -98,14 +100,16 @@ class EmbeddedRunner(_Dispatcher):
     takes CPU and SQLite's write lock from them. While deliveries keep arriving, the runner waits for a
     pause (at most INTAKE_MAX_DEFER) and takes small batches, then catches up at full batch size.
 
-    Prefect's temporary server takes 5-30 s (more on a loaded machine) to start, so it boots in a thread
-    of its own; until it answers, batches run inline, so the first journeys never wait on the engine.
+    Prefect's temporary server takes 5-30 s (more on a loaded machine) and about 230 MB to start, so it
+    boots in a thread of its own when the first batch is claimed (an idle server never pays for it); until
+    it answers, batches run inline, so the first journeys never wait on the engine.
     """
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, "journey-runner")
         self.engine_ready = threading.Event()
         self.engine_failed = False
+        self._warming: threading.Thread | None = None
         self._interrupted: list[tuple[int, str]] = []  # a batch the database went away under
         self._last_intake = 0.0
 
@@ -115,12 +119,15 @@ class EmbeddedRunner(_Dispatcher):
 
     @property
     def engine_state(self) -> str:
-        """For /readyz: `inline` (no Prefect engine), `starting` (its temporary server boots; events run
-        inline meanwhile), `ready`, or `unavailable` (it failed to start; events run inline)."""
+        """For /readyz: `inline` (no Prefect engine), `standby` (its temporary server starts with the first
+        event), `starting` (it boots; events run inline meanwhile), `ready`, or `unavailable` (it failed to
+        start; events run inline)."""
         if self.settings.orchestrator != "prefect":
             return "inline"
         if self.engine_ready.is_set():
             return "ready"
+        if self._warming is None:
+            return "standby"
         return "unavailable" if self.engine_failed else "starting"
 
     def _batch_size_after_intake_pause(self) -> int:
@@ -137,7 +144,6 @@ class EmbeddedRunner(_Dispatcher):
     def run(self) -> None:
         if self.settings.orchestrator == "prefect":
             orchestrator.prepare_prefect_environment(self.settings)
-            threading.Thread(target=self._warm_up, name="journey-engine-warm-up", daemon=True).start()
         while not self._stopping.is_set():
             try:
                 drained = self._drain_once()
@@ -158,6 +164,10 @@ class EmbeddedRunner(_Dispatcher):
         if batch:
             settings = self.settings
             if settings.orchestrator == "prefect" and not self.engine_ready.is_set():
+                if self._warming is None:
+                    self._warming = threading.Thread(target=self._warm_up, name="journey-engine-warm-up",
+                                                     daemon=True)
+                    self._warming.start()
                 settings = settings.model_copy(update={"orchestrator": "inline"})
             try:
                 outcomes = process_batch(batch, settings=settings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import structlog
@@ -38,11 +39,17 @@ class EventGone(NotFound):
     """The inbox row an event id names does not exist (anymore)."""
 
 
+@lru_cache(maxsize=64)
+def _parsed(payload: str) -> Any:
+    """A delivery's JSON, parsed once for all the steps of its flow (callers only read it)."""
+    return json.loads(payload)
+
+
 def _event(session, event_id: int) -> tuple[str, dict[str, Any], datetime]:  # type: ignore[no-untyped-def]
     event = inbox_repository.get(session, event_id)
     if event is None:
         raise EventGone(f"no inbound event {event_id}")
-    body = json.loads(event.payload)
+    body = _parsed(event.payload)
     return event.source, body.get("data") or {}, event.occurred_at or event.received_at
 
 
@@ -97,7 +104,7 @@ def describe_batch(events: list[tuple[int, str]], shown: int = 3) -> str:
 
 def _deal_and_account(session, event) -> str:  # type: ignore[no-untyped-def]
     """`D-1001 · Acme SAS`: the account named by the delivery, else the one the deal already has here."""
-    body = json.loads(event.payload)
+    body = _parsed(event.payload)
     data = body.get("data") if isinstance(body, dict) else None
     account = (data.get("account") or {}).get("name") if isinstance(data, dict) else None
     if not account and event.subject:

@@ -111,7 +111,12 @@ def _start_runner(app: FastAPI, settings: Settings) -> None:
         return
     if settings.is_sqlite:
         release_all_leases()  # the embedded server is the only process working this inbox
-    runner = EmbeddedRunner(settings)
+    if settings.runner_process:  # intake never waits on processing: flows run on the other core
+        from journey.runner_process import RunnerProcess
+
+        runner: RunnerProcess | EmbeddedRunner = RunnerProcess(settings)
+    else:
+        runner = EmbeddedRunner(settings)
     runner.start()
     app.state.dispatcher = runner
 
@@ -119,6 +124,8 @@ def _start_runner(app: FastAPI, settings: Settings) -> None:
 def _start_scheduler(app: FastAPI, settings: Settings) -> None:
     """The embedded default (SQLite) runs the one scheduler as a thread of this process."""
     app.state.scheduler = None
+    if getattr(app.state.dispatcher, "runs_scheduler", False):
+        return  # the runner's child process runs it, away from the requests
     if settings.is_sqlite and settings.scheduler:
         app.state.scheduler = SchedulerService(settings, wake=app.state.dispatcher.notify)
         app.state.scheduler.start()
@@ -130,9 +137,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     _start_runner(app, settings)
     _start_scheduler(app, settings)
     yield
+    dispatcher = app.state.dispatcher
+    if hasattr(dispatcher, "signal_stop"):
+        dispatcher.signal_stop()  # the runner's child finishes its batch while the scheduler stops
     if app.state.scheduler is not None:
         app.state.scheduler.stop(timeout=10)
-    dispatcher = app.state.dispatcher
     if hasattr(dispatcher, "stop"):
         dispatcher.stop()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from journey.kit import utcnow
@@ -32,3 +33,14 @@ def record(session: Session, *, actor: Actor, action: str, account_id: int | Non
            subject: str | None = None, **details: Any) -> None:
     session.add(AuditEntry(at=utcnow(), actor_kind=actor.kind, actor=actor.label, action=action,
                            account_id=account_id, subject=subject, details=details))
+
+
+def record_many(session: Session, *, actor: Actor, action: str, account_id: int | None,
+                entries: list[tuple[str | None, dict[str, Any]]]) -> None:
+    """One action on many subjects, (subject, details) each, in one multi-row INSERT."""
+    if not entries:
+        return
+    at = utcnow()
+    session.execute(insert(AuditEntry.__table__), [
+        {"at": at, "actor_kind": actor.kind, "actor": actor.label, "action": action, "account_id": account_id,
+         "subject": subject, "details": details} for subject, details in entries])

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     allowed_email_domains: str = Field(default="", description="comma-separated: members the CRM names from "
                                        "these domains may sign in at once; others wait for an admin")
     runner: bool = Field(default=True, description="run flows in-process (journey serve)")
+    runner_process: bool = Field(default=True, description="journey serve runs its runner in a child process "
+                                 "(the webhooks' process only stores deliveries); 0: a thread of the server")
     runner_poll_seconds: float = 0.5
     runner_batch_size: int = 50
     server_lease_seconds: float = Field(default=180, gt=0, description="server mode: how long a batch submitted to "

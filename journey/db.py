@@ -1,26 +1,40 @@
 """Engines and transactions. One transaction per entry point: request, flow task, CLI command, job.
 
 SQLite (the embedded default) gets WAL, a busy timeout and `BEGIN IMMEDIATE` on the writer engine, so
-concurrent writers queue on the file lock instead of failing half-way; readers use a second engine.
+concurrent writers queue on the file lock instead of failing half-way; readers use a second engine. The
+time each writer waits for the lock is counted (`journey_db_lock_wait_seconds` by process role), and a
+wait over LOCK_WAIT_WARN_SECONDS is logged: writer contention between intake and the runner is visible.
 """
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Integer, bindparam, create_engine, event, func, literal_column, select
+import structlog
+from sqlalchemy import Engine, Integer, bindparam, create_engine, event, func, insert, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from journey.config import get_settings
+from journey import metrics
 from journey.errors import ServiceUnavailable
 from journey.files import create_private_file
+
+log = structlog.get_logger("journey.db")
+LOCK_WAIT_WARN_SECONDS = 1.0
+_role = "server"
+
+
+def set_role(role: str) -> None:
+    """Name this process's writers in the lock-wait metric: `server` (journey serve) or `runner`."""
+    global _role
+    _role = role
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
@@ -41,7 +55,15 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not immediate:
+            conn.exec_driver_sql("BEGIN")
+            return
+        started = time.perf_counter()
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # waits (busy timeout) while another writer holds the lock
+        waited = time.perf_counter() - started
+        metrics.lock_wait(_role, waited)
+        if waited > LOCK_WAIT_WARN_SECONDS:
+            log.warning("db.lock_wait", role=_role, seconds=round(waited, 2))
 
     return engine
 
@@ -55,6 +77,8 @@ def engine_for(url: str, *, writer: bool = True) -> Engine:
 
 
 def get_engine(*, writer: bool = True) -> Engine:
+    from journey.config import get_settings
+
     url = get_settings().database_url
     return engine_for(url, writer=writer if url.startswith("sqlite") else True)
 
@@ -111,3 +135,38 @@ def among(session: Session, column: Any, ids: Iterable[int]) -> Any:
         return column == func.any(bindparam(None, values, type_=ARRAY(Integer)))
     return column.in_(select(literal_column("value", Integer)).select_from(
         func.json_each(bindparam(None, json.dumps(values)))))
+
+
+def insert_rows(session: Session, model: type, rows: list[dict[str, object]]) -> None:
+    """Many rows of one table by one INSERT executed for all of them (executemany: a C loop on SQLite,
+    multi-row statements on PostgreSQL), not an ORM object per row. Column defaults apply; the session's
+    identity map is not filled."""
+    if rows:
+        session.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+
+
+def insert_rows_returning_ids(session: Session, model: type, rows: list[dict[str, object]],
+                              key: str) -> dict[object, int]:
+    """Many rows in one multi-row `INSERT ... VALUES (...), (...) RETURNING key, id`: each new id by the row's
+    `key` column, which must tell the rows apart (RETURNING does not keep the rows' order on SQLite)."""
+    if not rows:
+        return {}
+    table = model.__table__  # type: ignore[attr-defined]
+    returned = session.execute(insert(table).values(rows).returning(table.c[key], table.c.id)).all()
+    ids = {row[0]: row[1] for row in returned}
+    if len(ids) != len(rows):
+        raise ValueError(f"{table.name}: the rows' {key} values are not distinct")
+    return ids
+
+
+def insert_rows_ignoring_duplicates(session: Session, model: type, rows: list[dict[str, object]]) -> None:
+    """Many rows by one `INSERT ... ON CONFLICT DO NOTHING` executed for all of them (executemany, batched
+    into multi-row statements where the driver allows); a row already there is left alone."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    table = model.__table__  # type: ignore[attr-defined]
+    session.execute(dialect_insert(table).on_conflict_do_nothing(), rows)  # executemany: one cached statement

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Callable
 
 from prometheus_client import (
     GC_COLLECTOR,
@@ -55,10 +56,32 @@ def rejected(source: str, reason: str) -> None:
     _REJECTED.labels(source, reason).inc()
 
 
+_LOCK_WAIT = Histogram("journey_db_lock_wait_seconds", "Time a SQLite writer waited for the write lock (BEGIN "
+                      "IMMEDIATE), by process role (server: intake and pages; runner: flows)", ["role"],
+                      buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30), registry=REGISTRY)
+_forward: Callable[[str, tuple[object, ...]], None] | None = None
+
+
+def forward_to(sink: Callable[[str, tuple[object, ...]], None] | None) -> None:
+    """In the runner's child process: send what it counts to `journey serve`, whose /metrics shows it."""
+    global _forward
+    _forward = sink
+
+
 def outcome(source: str, event_type: str, result: str, seconds: float | None = None) -> None:
+    if _forward is not None:
+        _forward("outcome", (source, event_type, result, seconds))
+        return
     _OUTCOME.labels(source, event_type, result).inc()
     if seconds is not None:
         _DURATION.labels(source).observe(seconds)
+
+
+def lock_wait(role: str, seconds: float) -> None:
+    if _forward is not None:
+        _forward("lock_wait", (role, seconds))
+        return
+    _LOCK_WAIT.labels(role).observe(seconds)
 
 
 _CRM_WRITES = Counter("journey_crm_write_total", "CRM write-back records by CRM and outcome (written, unchanged, "

@@ -1,5 +1,7 @@
 """The evaluate-on-change sweep: take the accounts whose inputs moved off the work list and evaluate
-them, 500 per transaction (the claim and the evaluation commit together; a crash puts them back).
+them, 50 per transaction (the claim and the evaluation commit together; a crash puts them back). On SQLite
+a write transaction holds the database's one write lock, and webhooks wait for it: 500 accounts held it for
+seconds under a burst of signed deals; 50 hold it for a few tens of milliseconds.
 
 Scheduled every JOURNEY_EVALUATE_INTERVAL_SECONDS (0.25 s). It waits for a burst to end: every marked
 account is taken once nothing at all was marked for JOURNEY_EVALUATE_SETTLE_SECONDS (0.25 s: the burst is
@@ -17,7 +19,7 @@ from journey.config import get_settings
 from journey.evaluation import repository, service
 from journey.jobs.context import JobContext
 
-BATCH = 500
+BATCH = 50
 
 
 def evaluate_changed_accounts(ctx: JobContext) -> dict[str, int]:

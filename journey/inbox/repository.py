@@ -32,6 +32,12 @@ def get(session: Session, event_id: int) -> InboundEvent | None:
 
 def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int) -> list[tuple[int, str]]:
     """Lease up to `limit` due pending events to the caller; two claimers never get the same row."""
+    return [(i, t) for i, t, _ in claim_due_with_source(session, now=now, lease=lease, limit=limit)]
+
+
+def claim_due_with_source(session: Session, *, now: datetime, lease: timedelta,
+                          limit: int) -> list[tuple[int, str, str]]:
+    """`claim_due`, each event with its source: (id, type, source)."""
     due = (
         select(InboundEvent.id)
         .where(InboundEvent.status == EventStatus.pending,
@@ -46,10 +52,10 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int) 
         update(InboundEvent)
         .where(InboundEvent.id.in_(due.scalar_subquery()))
         .values(locked_until=now + lease, attempts=InboundEvent.attempts + 1)
-        .returning(InboundEvent.id, InboundEvent.type)
+        .returning(InboundEvent.id, InboundEvent.type, InboundEvent.source)
         .execution_options(synchronize_session=False)
     ).all()
-    return sorted((row[0], row[1]) for row in rows)
+    return sorted((row[0], row[1], row[2]) for row in rows)
 
 
 def claim_marks(session: Session, event_ids: list[int]) -> list[tuple[int, int, datetime | None]]:

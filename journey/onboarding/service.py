@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from journey import audit
+from journey import audit, db
 from journey.accounts.access import account_for
 from journey.audit import Actor
 from journey.calendar import calendar_for
@@ -45,17 +45,16 @@ def build_plan(session: Session, *, journey_id: int, actor: Actor) -> bool:
     draft = domain.build_plan(playbook_named(journey.playbook), signed_on=journey.signed_on,
                               expected_go_live=deal.expected_go_live, calendar=calendar)
     people = {"csm": account.csm_id, "am": account.am_id, "ae": deal.ae_id, "se": deal.se_id}
-    for m in draft.milestones:
-        milestone = Milestone(journey_id=journey_id, key=m.key, name=m.name, position=m.position,
-                              value_milestone=m.value_milestone, due_on=m.due_on)
-        session.add(milestone)
-        session.flush()
-        session.add_all(PlanTask(journey_id=journey_id, milestone_id=milestone.id, key=t.key, title=t.title,
-                                 position=t.position, raci=t.raci, anchor=t.anchor,
-                                 offset_business_days=t.offset_business_days, depends_on=list(t.depends_on),
-                                 needs_packet_ack=t.needs_packet_ack, due_on=t.due_on, status=TaskStatus.todo,
-                                 assignee_id=people.get(t.raci.get("responsible")))  # by RACI and the pair
-                        for t in m.tasks)
+    milestone_ids = db.insert_rows_returning_ids(session, Milestone, [  # one INSERT per table, not an object per row
+        {"journey_id": journey_id, "key": m.key, "name": m.name, "position": m.position,
+         "value_milestone": m.value_milestone, "due_on": m.due_on, "completed_at": None} for m in draft.milestones],
+        key="key")
+    db.insert_rows(session, PlanTask, [
+        {"journey_id": journey_id, "milestone_id": milestone_id, "key": t.key, "title": t.title,
+         "position": t.position, "raci": t.raci, "anchor": t.anchor, "offset_business_days": t.offset_business_days,
+         "depends_on": list(t.depends_on), "needs_packet_ack": t.needs_packet_ack, "due_on": t.due_on,
+         "status": TaskStatus.todo, "assignee_id": people.get(t.raci.get("responsible"))}  # by RACI and the pair
+        for m in draft.milestones for milestone_id in (milestone_ids[m.key],) for t in m.tasks])
     journey.kickoff_on, journey.go_live_on = draft.kickoff_on, draft.go_live_on
     audit.record(session, actor=actor, action="plan.built", account_id=account.id,
                  subject=f"journey {journey_id}", playbook=journey.playbook,

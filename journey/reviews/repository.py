@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from journey.db import insert_ignoring_duplicates
+from journey.db import insert_ignoring_duplicates, insert_rows_ignoring_duplicates
 from journey.models import Account, Review, ReviewReminder, Role, Stakeholder, TeamMember
 
 ACTIVE = ("proposed", "scheduled")
@@ -74,6 +74,13 @@ def replace_pending_reminders(session: Session, *, review_id: int, sequence: int
     for lead, due_at in moments:
         insert_ignoring_duplicates(session, ReviewReminder, review_id=review_id, sequence=sequence,
                                    lead_days=lead, due_at=due_at, status="pending")
+
+
+def add_reminders(session: Session, plans: Iterable[tuple[int, int, Iterable[tuple[int, datetime]]]]) -> None:
+    """Pending reminders of new reviews, (review id, sequence, moments) each, in one multi-row INSERT."""
+    insert_rows_ignoring_duplicates(session, ReviewReminder, [
+        {"review_id": review_id, "sequence": sequence, "lead_days": lead, "due_at": due_at, "status": "pending"}
+        for review_id, sequence, moments in plans for lead, due_at in moments])
 
 
 def reminders_of(session: Session, review_id: int) -> Sequence[ReviewReminder]:

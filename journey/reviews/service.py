@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from journey import audit
+from journey import audit, db
 from journey.audit import Actor
 from journey.calendar import WorkCalendar, calendar_for
 from journey.models import Account, Deal, Journey, Review
@@ -35,15 +35,16 @@ def schedule_reviews(session: Session, *, journey_id: int, actor: Actor) -> bool
     drafts = domain.plan_reviews(_specs(journey), anchors=_anchors(journey, deal),
                                  calendar=calendar_for(account.region, account.timezone))
     calendar = calendar_for(account.region, account.timezone)
-    reviews = [Review(journey_id=journey_id, account_id=account.id, kind=d.kind, title=d.title,
-                      anchor=str(d.anchor), due_on=d.due_on, starts_at=d.starts_at, ends_at=d.ends_at,
-                      status=domain.ReviewStatus.PROPOSED.value, attendees=list(d.attendees),
-                      remind_days_before=list(d.remind_days_before), sequence=0)
-               for d in drafts]
-    session.add_all(reviews)
-    session.flush()
-    for review in reviews:
-        plan_reminders(session, review=review, calendar=calendar)
+    review_ids = db.insert_rows_returning_ids(session, Review, [  # one INSERT for the reviews, one for reminders
+        {"journey_id": journey_id, "account_id": account.id, "kind": d.kind, "title": d.title,
+         "anchor": str(d.anchor), "due_on": d.due_on, "starts_at": d.starts_at, "ends_at": d.ends_at,
+         "status": domain.ReviewStatus.PROPOSED.value, "attendees": list(d.attendees),
+         "remind_days_before": list(d.remind_days_before), "sequence": 0} for d in drafts], key="kind")
+    repository.add_reminders(session, [
+        (review_ids[d.kind], 0, domain.reminder_times(calendar.local_date(d.starts_at) if d.starts_at else d.due_on,
+                                                      tuple(d.remind_days_before), calendar))
+        for d in drafts])
+    writeback_service.mark_changed(session, account_ids=account.id)
     audit.record(session, actor=actor, action="reviews.scheduled", account_id=account.id,
                  subject=f"journey {journey_id}", reviews={d.kind: str(d.due_on) for d in drafts})
     session.flush()

@@ -82,6 +82,9 @@ def ensure_member(session: Session, *, email: str, name: str | None, role: Role)
     Anyone can put an email in a CRM deal, so a member created this way may not sign in until an admin allows
     it (`journey users enable`), unless their domain is in JOURNEY_ALLOWED_EMAIL_DOMAINS.
     """
+    member = repository.by_email(session, email)  # usually known already: one read, no write
+    if member is not None:
+        return member
     allowed = email.rsplit("@", 1)[-1].lower() in get_settings().allowed_domains
     repository.insert_if_new(session, email=email, name=name or email.split("@")[0], role=role,
                              can_sign_in=allowed)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from journey import audit
+from journey import audit, db
 from journey.audit import Actor
 from journey.calendar import calendar_for
 from journey.handoff import repository as handoff_repository
@@ -41,12 +41,14 @@ def sync_packet_tasks(session: Session, *, journey_id: int, actor: Actor, now: d
     existing = {t.key: t for t in tasks if t.key.startswith(from_packet.PREFIX)}
     counts = {"created": 0, "cancelled": 0, "revived": 0}
     where = {"account_id": account.id, "version": packet.version}
+    new = [item for item in wanted if item.key not in existing]
+    _create_all(session, journey, account, new, milestones, tasks, actor, where)
+    counts["created"] = len(new)
     for item in wanted:
         task = existing.get(item.key)
         if task is None:
-            _create(session, journey, account, item, milestones, tasks, actor, where)
-            counts["created"] += 1
-        elif task.status == TaskStatus.skipped and task.skip_reason == CANCELLED:
+            continue
+        if task.status == TaskStatus.skipped and task.skip_reason == CANCELLED:
             task.status, task.skip_reason = TaskStatus.todo, None
             _audit(session, actor, "task.revived_from_packet", task, where)
             counts["revived"] += 1
@@ -60,22 +62,29 @@ def sync_packet_tasks(session: Session, *, journey_id: int, actor: Actor, now: d
     return counts
 
 
-def _create(session: Session, journey: Journey, account: Account, item: PacketTask, milestones: list,  # type: ignore[type-arg]
-            tasks: list[PlanTask], actor: Actor, where: dict[str, int]) -> None:
-    key = from_packet.milestone_for(item, [(m.key, m.due_on) for m in milestones])
-    milestone = next(m for m in milestones if m.key == key)
-    position = max((t.position for t in tasks if t.milestone_id == milestone.id), default=0) + 1
+def _create_all(session: Session, journey: Journey, account: Account, items: list[PacketTask], milestones: list,  # type: ignore[type-arg]
+                tasks: list[PlanTask], actor: Actor, where: dict[str, int]) -> None:
+    """The new packet tasks in one multi-row INSERT, and their audit entries in another."""
+    if not items:
+        return
     deal = session.get(Deal, journey.deal_id)
-    owner = {"se": deal.se_id if deal else None, "ae": deal.ae_id if deal else None}.get(item.responsible,
-                                                                                         account.csm_id)
-    task = PlanTask(journey_id=journey.id, milestone_id=milestone.id, key=item.key, title=item.title,
-                    position=position, raci={"responsible": item.responsible, "accountable": "csm",
-                                             "consulted": [], "informed": ["am"]},
-                    anchor="kickoff", offset_business_days=0, depends_on=[], needs_packet_ack=False,
-                    due_on=item.due_on, status=TaskStatus.todo, assignee_id=owner or account.csm_id)
-    session.add(task)
-    tasks.append(task)
-    _audit(session, actor, "task.created_from_packet", task, where, kind=item.kind)
+    last = {m.id: max((t.position for t in tasks if t.milestone_id == m.id), default=0) for m in milestones}
+    rows = []
+    for item in items:
+        key = from_packet.milestone_for(item, [(m.key, m.due_on) for m in milestones])
+        milestone = next(m for m in milestones if m.key == key)
+        last[milestone.id] += 1
+        owner = {"se": deal.se_id if deal else None, "ae": deal.ae_id if deal else None}.get(item.responsible,
+                                                                                             account.csm_id)
+        rows.append({"journey_id": journey.id, "milestone_id": milestone.id, "key": item.key, "title": item.title,
+                     "position": last[milestone.id], "raci": {"responsible": item.responsible, "accountable": "csm",
+                                                              "consulted": [], "informed": ["am"]},
+                     "anchor": "kickoff", "offset_business_days": 0, "depends_on": [], "needs_packet_ack": False,
+                     "due_on": item.due_on, "status": TaskStatus.todo, "assignee_id": owner or account.csm_id})
+    db.insert_rows(session, PlanTask, rows)
+    audit.record_many(session, actor=actor, action="task.created_from_packet", account_id=where["account_id"],
+                      entries=[(f"task {item.key}", {"title": item.title, "packet_version": where["version"],
+                                                     "kind": item.kind}) for item in items])
 
 
 def _audit(session: Session, actor: Actor, action: str, task: PlanTask, where: dict[str, int], **more: str) -> None:

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -239,11 +240,13 @@ def test_the_second_scheduler_waits_and_takes_over(fast) -> None:
         second.stop()
 
 
-def test_the_embedded_server_runs_one_scheduler_thread_on_sqlite(fast, db_url) -> None:
+def test_the_embedded_server_runs_one_scheduler_thread_on_sqlite(fast, db_url, monkeypatch) -> None:
     from fastapi.testclient import TestClient
 
     from journey.app import create_app
 
+    monkeypatch.setenv("JOURNEY_RUNNER_PROCESS", "0")  # the runner and the scheduler as threads of the server
+    get_settings.cache_clear()
     with TestClient(create_app()) as client:
         service = client.app.state.scheduler
         if db_url.startswith("postgresql"):
@@ -253,6 +256,32 @@ def test_the_embedded_server_runs_one_scheduler_thread_on_sqlite(fast, db_url) -
         assert {"send_review_reminders", "mark_missed_reviews", "sweep_inbox", "evaluate_changed_accounts"} <= {
             j.name for j in service.jobs}
     assert not service.is_alive()
+
+
+@pytest.mark.real_clock  # the runner's process reads the machine's clock
+def test_by_default_the_runners_process_runs_the_one_scheduler_on_sqlite(fast, db_url) -> None:
+    from fastapi.testclient import TestClient
+
+    from journey.app import create_app
+    from journey.scheduler import leader_lock
+
+    def someone_leads() -> bool:
+        lock = leader_lock(fast)
+        if lock.try_acquire():
+            lock.release()
+            return False
+        return True
+
+    with TestClient(create_app()) as client:
+        assert client.app.state.scheduler is None  # not in the process that answers requests
+        child = client.app.state.dispatcher
+        assert child.pid is not None and child.runs_scheduler == db_url.startswith("sqlite")
+        if db_url.startswith("postgresql"):
+            return  # PostgreSQL deployments run `journey scheduler run` instead
+        assert wait_until(someone_leads, timeout=30, step=0.5)  # the child holds the leader's lock
+        pid = child.pid
+    assert not someone_leads()  # stopped with the server: the lock is free again
+    assert not Path(f"/proc/{pid}").exists()  # the child stopped (and was reaped) with the server
 
 
 def _nightly(runs: list, *, fail: bool = False) -> JobSpec:

@@ -108,3 +108,59 @@ def test_a_signal_to_serve_stops_prefects_temporary_server_within_10_s(tmp_path,
             with contextlib.suppress(ProcessLookupError):
                 os.kill(leftover, signal.SIGKILL)
         server.stop(signal.SIGKILL)
+
+
+@pytest.mark.real_clock
+def test_sigkill_of_serve_leaves_neither_its_runner_nor_prefects_server_behind(tmp_path) -> None:
+    """The runner runs in a child process (with Prefect's temporary server under it): a SIGKILL of the
+    main process alone, which no handler can see, must not leave them running, re-parented to init."""
+    server = Server(tmp_path / "serve", JOURNEY_ORCHESTRATOR="prefect")
+    tree: set[int] = set()
+    try:
+        server.start(timeout=60)
+        delivery = Delivery.of(deal_signed())
+        assert httpx.post(server.base + "/webhooks/events", content=delivery.body,
+                          headers=headers_for(delivery), timeout=30).status_code == 202
+        assert wait_until(lambda: _engine_state(server.base), timeout=90) == "ready", server.log_tail()
+        pid = server.proc.pid
+        tree = _descendants(pid)
+        ports = {server.port, *filter(None, map(_port_of, tree))}
+        assert len(tree) >= 2 and len(ports) > 1, f"no runner process and Prefect server among the children: {tree}"
+
+        os.kill(pid, signal.SIGKILL)  # the main process only
+        server.proc.wait(timeout=10)
+        gone = wait_until(lambda: not any(map(_alive, tree)) and not _in_session(pid), timeout=10, step=0.1)
+        assert gone, f"still running 10 s after SIGKILL: {sorted(p for p in tree if _alive(p))}"
+        assert [p for p in ports if _listening(p)] == []
+    finally:
+        for leftover in {*tree, *_in_session(server.proc.pid if server.proc else -1)}:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(leftover, signal.SIGKILL)
+        server.stop(signal.SIGKILL)
+
+
+@pytest.mark.real_clock
+def test_a_runner_process_that_dies_is_started_again_and_the_inbox_still_drains(tmp_path) -> None:
+    from tests.reliability import checks
+
+    server = Server(tmp_path / "serve", JOURNEY_ORCHESTRATOR="inline")
+    try:
+        server.migrate()
+        server.start(timeout=60)
+        pid = server.proc.pid
+        runners = lambda: {p for p in _descendants(pid) if b"journey.runner_process" in  # noqa: E731
+                           Path(f"/proc/{p}/cmdline").read_bytes()} if _alive(pid) else set()
+        first = wait_until(runners, timeout=30)
+        assert len(first) == 1, first
+        os.kill(first.pop(), signal.SIGKILL)
+        delivery = Delivery.of(deal_signed("AFTER-KILL", "AK-C"))
+        assert httpx.post(server.base + "/webhooks/events", content=delivery.body,
+                          headers=headers_for(delivery), timeout=30).status_code == 202  # intake never waited
+        engine = server.engine()
+        assert wait_until(lambda: checks.pending_count(engine) == 0, timeout=60), server.log_tail()
+        assert checks.journeys(engine).problems({"AFTER-KILL"}) == []
+        assert wait_until(lambda: httpx.get(server.base + "/readyz", timeout=5).json()["flow_engine"] == "inline",
+                          timeout=30)
+        assert "runner.process_exited" in server.log_tail(20_000)
+    finally:
+        server.stop(signal.SIGKILL)

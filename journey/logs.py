@@ -85,7 +85,10 @@ def configure(level: str, fmt: str = "json") -> logging.Handler:
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(formatter(fmt))
     root = logging.getLogger()
-    root.handlers = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
+    # ours replaced; Prefect's console handler, which its default logging config puts on the root logger when
+    # Prefect was set up before this pipeline, dropped (its lines would be printed twice, once not as JSON)
+    root.handlers = [h for h in root.handlers if h.get_name() != _HANDLER_NAME
+                     and not type(h).__module__.startswith("prefect.")] + [handler]
     root.setLevel(numeric)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "apscheduler"):
         logger = logging.getLogger(name)

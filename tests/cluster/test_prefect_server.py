@@ -327,9 +327,11 @@ def test_a_worker_killed_while_it_holds_a_run_loses_and_doubles_nothing(client, 
     from prefect.client.schemas.objects import StateType
 
     _lease(monkeypatch, 4)
-    monkeypatch.setenv("JOURNEY_RUNNER_BATCH_SIZE", "4")
+    # batches of 10 (about a second's work for a worker running them in its own process): long enough for the
+    # submitter's half-second polls to see a run working with events still pending
+    monkeypatch.setenv("JOURNEY_RUNNER_BATCH_SIZE", "10")
     first = start_worker(concurrency=1)
-    deals = 12
+    deals = 40
     for n in range(deals):
         post_event(client, deal_signed(f"D-{n}", f"C-{n}"), msg_id=f"kill-{n}")
 
@@ -372,6 +374,7 @@ def test_a_batch_with_a_failed_event_ends_failed_naming_it_and_its_neighbour_is_
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     import flows.deal_signed as flow_module
+    from flows.inbox_batch import process_inbox
     from flows.runner import claim_batch
     from journey.adapters import orchestrator
 
@@ -383,7 +386,7 @@ def test_a_batch_with_a_failed_event_ends_failed_naming_it_and_its_neighbour_is_
     monkeypatch.setattr(flow_module, "open_journey", lambda event_id: 1 / 0 if event_id == broken else real(event_id))
     batch = claim_batch(10)
     with temporary_settings({PREFECT_API_URL: prefect_server}):
-        outcomes = orchestrator.run_batch(batch)
+        outcomes = orchestrator.run_batch(process_inbox, batch)
     assert outcomes == {fine: "processed", broken: "retry"}
     (run,) = [r for r in _runs_of("process-inbox") if {e[0] for e in r.parameters["events"]} == {fine, broken}]
     assert (run.state_type.value, run.state.message) == ("FAILED", f"1 of 2 events failed: {broken} (retry)")

@@ -139,7 +139,7 @@ def test_in_server_mode_the_inbox_submitter_is_a_job_too_and_its_dry_run_submits
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
     submitted: list = []
     monkeypatch.setattr(orchestrator, "submit_batch",
-                        lambda batch, *, idempotency_key, name=None: submitted.append(batch) or "run-1")
+                        lambda batch, *, idempotency_key, name=None, tags=None: submitted.append(batch) or "run-1")
     with db.transaction() as s:
         s.add(InboundEvent(source="events", external_id="e-1", type="deal.updated", payload="{}", received_at=utcnow()))
     assert "submit_due_inbox" in jobs("list")[1]

@@ -366,7 +366,7 @@ def test_the_standalone_scheduler_submits_due_inbox_events_beside_the_api_submit
     submitted: list[list[tuple[int, str]]] = []
     lock = threading.Lock()
 
-    def submit_batch(batch, *, idempotency_key, name=None):  # type: ignore[no-untyped-def]  # the Prefect server, faked
+    def submit_batch(batch, *, idempotency_key, name=None, tags=None):  # type: ignore[no-untyped-def]  # Prefect, faked
         with lock:
             submitted.append(batch)
         return f"run-{idempotency_key}"

@@ -53,16 +53,6 @@ def _event(session, event_id: int) -> tuple[str, dict[str, Any], datetime]:  # t
     return event.source, body.get("data") or {}, event.occurred_at or event.received_at
 
 
-def event_source(event_id: int) -> str:
-    """The source an inbox event came from (for metrics); "unknown" if it cannot be read."""
-    try:
-        with db.transaction(writer=False) as session:
-            event = inbox_repository.get(session, event_id)
-            return event.source if event else "unknown"
-    except Exception:  # noqa: BLE001 - a metric label never fails the event
-        return "unknown"
-
-
 def event_context(event_id: int) -> dict[str, Any]:
     """What the logs of an event's run carry: its id, source and type, the CRM's deal id and, once the deal is
     known here, its deal and account ids. Never fails (the run records its own errors)."""

@@ -85,6 +85,17 @@ class Worker:
         self.proc.wait()
 
 
+SLOW_STEP = """
+import time
+import flows.steps as steps
+_open_journey = steps.open_journey
+def _slowly(event_id):
+    time.sleep({seconds})
+    return _open_journey(event_id)
+steps.open_journey = _slowly
+"""
+
+
 @pytest.fixture
 def start_worker(prefect_server, db_url, tmp_path, monkeypatch) -> Iterator[Callable[[], Worker]]:
     """Start `journey worker` subprocesses on the test's database; each is SIGKILLed (with its flow runs)
@@ -94,12 +105,19 @@ def start_worker(prefect_server, db_url, tmp_path, monkeypatch) -> Iterator[Call
     monkeypatch.setenv("PREFECT_API_URL", prefect_server)
     started: list[Worker] = []
 
-    def start(concurrency: int = 2, *, wait: bool = True) -> Worker:
+    def start(concurrency: int = 2, *, wait: bool = True, seconds_per_event: float = 0) -> Worker:
         """wait=False when the deployment is registered already: the caller keeps submitting meanwhile,
-        as the API processes would (leases of queued runs are renewed only while something submits)."""
+        as the API processes would (leases of queued runs are renewed only while something submits).
+        seconds_per_event: each deal.signed takes at least this long in this worker (a sitecustomize
+        slows its first step), so a test can catch a run while it works."""
         log = tmp_path / f"worker-{len(started) + 1}.log"
         env = {**os.environ, "JOURNEY_DATABASE_URL": db_url, "PREFECT_API_URL": prefect_server,
                "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_LOGGING_LEVEL": "INFO"}
+        if seconds_per_event:
+            slow = tmp_path / f"slow-{len(started) + 1}"
+            slow.mkdir()
+            (slow / "sitecustomize.py").write_text(SLOW_STEP.format(seconds=seconds_per_event))
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(slow), env.get("PYTHONPATH")]))
         proc = subprocess.Popen([str(BIN / "journey"), "worker", "--concurrency", str(concurrency)], env=env,
                                 cwd=tmp_path, stdout=open(log, "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
         started.append(Worker(proc, log))
@@ -327,11 +345,10 @@ def test_a_worker_killed_while_it_holds_a_run_loses_and_doubles_nothing(client, 
     from prefect.client.schemas.objects import StateType
 
     _lease(monkeypatch, 4)
-    # batches of 10 (about a second's work for a worker running them in its own process): long enough for the
-    # submitter's half-second polls to see a run working with events still pending
-    monkeypatch.setenv("JOURNEY_RUNNER_BATCH_SIZE", "10")
-    first = start_worker(concurrency=1)
-    deals = 40
+    monkeypatch.setenv("JOURNEY_RUNNER_BATCH_SIZE", "4")
+    # a run of 4 takes 2 s or more: the submitter's half-second polls see it working with events still pending
+    first = start_worker(concurrency=1, seconds_per_event=0.5)
+    deals = 12
     for n in range(deals):
         post_event(client, deal_signed(f"D-{n}", f"C-{n}"), msg_id=f"kill-{n}")
 

@@ -66,7 +66,7 @@ def start(work: Path, accounts: int, **env: str) -> tuple[Server, dict[str, str]
     engine.dispose()
     server.start()
     assert wait_until(lambda: httpx.get(f"{server.base}/readyz").json().get("flow_engine") in ("ready", "unavailable",
-                                                                                                 "inline"),
+                                                                                                 "inline", "standby"),
                       timeout=120, step=0.5), "the flow engine did not settle"
     auth = lambda t: {"Authorization": f"Bearer {t}"}  # noqa: E731
     return server, auth(tokens["admin"]), auth(tokens["am"]), ids
@@ -195,8 +195,8 @@ def main() -> None:
     verdict = (f"Targets: p95 <= 5 s **{'met' if worst_p95 <= 5 else 'missed'}** ({worst_p95:.2f} s); evaluate "
                f"on change <= 1.5x the import without it **{'met' if ratio <= 1.5 else 'missed'}** ({ratio:.2f}x: "
                f"{on_change:.2f} s against {base:.2f} s). What evaluation adds: rescoring and evaluating each account "
-               f"once, the quiet period the sweep waits for after a burst, and the requests it slows while it runs "
-               f"(one process, one GIL). Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
+               f"once, the quiet period the sweep waits for after a burst (the sweep "
+               f"runs in the runner's process, beside intake on the other core). Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
     record(f"Evaluate on change: latency and cost ({args.signals:,} signals, {args.accounts:,} accounts)",
            "\n".join(rows) + "\n\n" + "\n".join(cost) + f"\n\n{args.signals:,} signals over {args.accounts:,} "
            f"accounts in batches of {args.batch}, posted one after the other; medians of {args.rounds} round(s); "

@@ -196,7 +196,8 @@ def main() -> None:
                f"on change <= 1.5x the import without it **{'met' if ratio <= 1.5 else 'missed'}** ({ratio:.2f}x: "
                f"{on_change:.2f} s against {base:.2f} s). What evaluation adds: rescoring and evaluating each account "
                f"once, the quiet period the sweep waits for after a burst (the sweep "
-               f"runs in the runner's process, beside intake on the other core). Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
+               f"runs in the runner's process, beside intake on the other core). "
+               f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
     record(f"Evaluate on change: latency and cost ({args.signals:,} signals, {args.accounts:,} accounts)",
            "\n".join(rows) + "\n\n" + "\n".join(cost) + f"\n\n{args.signals:,} signals over {args.accounts:,} "
            f"accounts in batches of {args.batch}, posted one after the other; medians of {args.rounds} round(s); "

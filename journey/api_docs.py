@@ -98,6 +98,7 @@ CONFLICTS = {("put", "/api/accounts/{ref}/go-live"), ("patch", "/api/tasks/{task
              ("patch", "/api/team/{member_id}"), ("patch", "/api/portal/tasks/{task_id}"),
              ("post", "/api/portal/tasks/{task_id}/comments"),
              ("post", "/api/portal/objectives/{objective_id}/validation")}
+QUERY_LOOKUPS = {"/api/kpis/weekly"}  # `?owner=` names a member: an unknown one is a 404
 FORBIDDEN_READS = {"/api/events"}  # view_inbox: admins and revops only; other reads hide (404) rather than refuse
 SIGNATURE_NOTE = {
     "/webhooks/events": "Authenticated by its Standard Webhooks signature (`webhook-id`, `webhook-timestamp`, "
@@ -116,7 +117,8 @@ def error_statuses(method: str, path: str, operation: dict) -> set[int]:
     fuzz test check the server against them)."""
     has_input = bool(operation.get("parameters") or operation.get("requestBody"))
     if path.startswith("/api/"):
-        codes = {401, 503} | ({422} if has_input else set()) | ({404} if "{" in path else set())
+        names_one = "{" in path or path in QUERY_LOOKUPS  # a path id or a looked-up query parameter
+        codes = {401, 503} | ({422} if has_input else set()) | ({404} if names_one else set())
         if path.startswith("/api/portal"):  # an unknown link is a 404, a revoked or expired one a 410
             codes |= {404, 410, 429} | ({403} if method == "patch" else set())
         elif method != "get" or path in FORBIDDEN_READS:

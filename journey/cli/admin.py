@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from journey.cli.acting import refusals
 from journey.cli.groups import command_group
 
 db_app = command_group("The database: migrations (Alembic), backup and restore.")
@@ -44,11 +45,8 @@ def db_backup(path: Path = typer.Argument(..., help="the backup file to write (r
     from journey import backup
     from journey.config import get_settings
 
-    try:
+    with refusals():  # a BackupError: `error: ...`, exit code 1
         backup.backup(get_settings().database_url, path)
-    except backup.BackupError as exc:
-        typer.secho(f"error: {exc.detail}", fg="red", err=True)
-        raise typer.Exit(1) from exc
     typer.echo(f"database backed up to {path}")
 
 
@@ -60,11 +58,8 @@ def db_restore(path: Path = typer.Argument(..., help="a file written by `journey
     from journey import backup
     from journey.config import get_settings
 
-    try:
+    with refusals():  # a BackupError: `error: ...`, exit code 1
         backup.restore(get_settings().database_url, path, force=force)
-    except backup.BackupError as exc:
-        typer.secho(f"error: {exc.detail}", fg="red", err=True)
-        raise typer.Exit(1) from exc
     typer.echo(f"database restored from {path}")
 
 

@@ -77,6 +77,19 @@ def _engine_state(base: str) -> str | None:
     return None
 
 
+def _serving_with_prefect(server: Server) -> tuple[int, set[int], set[int]]:
+    """Start `server`, send it a deal so its runner starts Prefect's temporary server, wait for the engine:
+    the main pid, its process tree and the ports they listen on."""
+    server.start(timeout=60)
+    delivery = Delivery.of(deal_signed())
+    assert httpx.post(server.base + "/webhooks/events", content=delivery.body,
+                      headers=headers_for(delivery), timeout=30).status_code == 202
+    assert wait_until(lambda: _engine_state(server.base), timeout=90) == "ready", server.log_tail()
+    pid = server.proc.pid
+    tree = _descendants(pid)
+    return pid, tree, {server.port, *filter(None, map(_port_of, tree))}
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM])
 @pytest.mark.real_clock  # the server it starts reads the machine's clock (webhook timestamps)
 def test_a_signal_to_serve_stops_prefects_temporary_server_within_10_s(tmp_path, sig) -> None:
@@ -84,14 +97,7 @@ def test_a_signal_to_serve_stops_prefects_temporary_server_within_10_s(tmp_path,
     server.env.pop("PREFECT_HOME")  # journey's own default: under the data folder, which does not exist yet
     tree: set[int] = set()
     try:
-        server.start(timeout=60)
-        delivery = Delivery.of(deal_signed())
-        assert httpx.post(server.base + "/webhooks/events", content=delivery.body,
-                          headers=headers_for(delivery), timeout=30).status_code == 202
-        assert wait_until(lambda: _engine_state(server.base), timeout=90) == "ready", server.log_tail()
-        pid = server.proc.pid
-        tree = _descendants(pid)
-        ports = {server.port, *filter(None, map(_port_of, tree))}
+        pid, tree, ports = _serving_with_prefect(server)
         assert tree and len(ports) > 1, f"no Prefect server among the children: {tree}"
 
         os.kill(pid, sig)  # the main process only, as `kill`, systemd and Docker do
@@ -117,14 +123,7 @@ def test_sigkill_of_serve_leaves_neither_its_runner_nor_prefects_server_behind(t
     server = Server(tmp_path / "serve", JOURNEY_ORCHESTRATOR="prefect")
     tree: set[int] = set()
     try:
-        server.start(timeout=60)
-        delivery = Delivery.of(deal_signed())
-        assert httpx.post(server.base + "/webhooks/events", content=delivery.body,
-                          headers=headers_for(delivery), timeout=30).status_code == 202
-        assert wait_until(lambda: _engine_state(server.base), timeout=90) == "ready", server.log_tail()
-        pid = server.proc.pid
-        tree = _descendants(pid)
-        ports = {server.port, *filter(None, map(_port_of, tree))}
+        pid, tree, ports = _serving_with_prefect(server)
         assert len(tree) >= 2 and len(ports) > 1, f"no runner process and Prefect server among the children: {tree}"
 
         os.kill(pid, signal.SIGKILL)  # the main process only

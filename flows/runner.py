@@ -45,11 +45,6 @@ def drain_inline(limit: int = 50) -> list[tuple[int, str, str]]:
     return done
 
 
-def release_all_leases() -> int:
-    with db.transaction() as session:
-        return inbox_repository.release_leases(session)
-
-
 def process_batch(batch: list[tuple[int, str]], *, settings: Settings) -> dict[int, str]:
     """Run claimed events to their outcomes; under Prefect, as one coarse flow run for the batch.
 

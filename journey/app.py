@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import FastAPI, Header, Request
@@ -24,6 +24,7 @@ from journey.health.endpoints import router as health
 from journey.http_context import HEADER as REQUEST_ID_HEADER
 from journey.http_context import RequestContext, current_request_id
 from journey.inbox.endpoints import router as inbox
+from journey.inbox.service import release_all_leases
 from journey.kpis.endpoints import router as kpis
 from journey.logs import install_masking, masked_path
 from journey.metrics import REGISTRY, scrape_allowed
@@ -35,6 +36,7 @@ from journey.onboarding.endpoints import router as plan
 from journey.portal.endpoints import router as portal
 from journey.portal.pages import router as portal_pages
 from journey.reviews.endpoints import router as reviews
+from journey.runner_process import RunnerProcess
 from journey.scheduler import SchedulerService
 from journey.team.endpoints import router as team
 from journey.web.errors import error_page, is_page
@@ -101,21 +103,20 @@ def _start_runner(app: FastAPI, settings: Settings) -> None:
     if not settings.runner:
         app.state.dispatcher = NullDispatcher()
         return
-    # here, not at the top: flows import Prefect (~0.8 s), which an app without its runner never needs
-    from flows.runner import EmbeddedRunner, PrefectSubmitter, release_all_leases
-
     if server_mode():
+        from flows.runner import PrefectSubmitter  # lazy: flows load Prefect (~0.7 s); see below
+
         submitter = PrefectSubmitter(settings)  # flows run in `journey worker` processes
         submitter.start()
         app.state.dispatcher = submitter
         return
     if settings.is_sqlite:
         release_all_leases()  # the embedded server is the only process working this inbox
-    if settings.runner_process:  # intake never waits on processing: flows run on the other core
-        from journey.runner_process import RunnerProcess
-
-        runner: RunnerProcess | EmbeddedRunner = RunnerProcess(settings)
+    if settings.runner_process:  # intake never waits on processing: flows run on the other core, and this
+        runner: Any = RunnerProcess(settings)  # process never imports them (nor Prefect): it starts faster, smaller
     else:
+        from flows.runner import EmbeddedRunner  # lazy: loads Prefect, which an app without its runner never needs
+
         runner = EmbeddedRunner(settings)
     runner.start()
     app.state.dispatcher = runner

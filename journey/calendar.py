@@ -14,9 +14,11 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 _ONE_DAY = timedelta(days=1)
 _SATURDAY = 5
@@ -47,6 +49,8 @@ def _split_region(region: str | None) -> tuple[str, str | None] | None:
 @lru_cache(maxsize=256)
 def _holiday_source(country: str, subdiv: str | None) -> holidays.HolidayBase | None:
     """The (slow to build) holiday object for a country/subdivision, built once; ``None`` if unknown."""
+    import holidays  # lazy: ~60 ms of imports, paid by the first account with a region, not by every start
+
     try:
         return holidays.country_holidays(country, subdiv=subdiv, years=())
     except NotImplementedError:

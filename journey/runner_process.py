@@ -31,9 +31,9 @@ from typing import Any
 
 import structlog
 
-from flows.runner import EmbeddedRunner, release_all_leases
 from journey import db, logs, metrics
 from journey.config import Settings, get_settings
+from journey.inbox.service import release_all_leases
 from journey.scheduler import SchedulerService
 
 log = structlog.get_logger("journey.runner_process")
@@ -231,6 +231,8 @@ def child_main(parent: int, wake_fd: int, report_fd: int, *, scheduler: bool = F
     reporter = _Reporter(report_fd)
     metrics.forward_to(lambda kind, args: reporter.send(kind, args=list(args)))
     db.set_role("runner")
+    from flows.runner import EmbeddedRunner  # lazy: flows load Prefect (~0.7 s), which the parent must never pay
+
     runner = EmbeddedRunner(settings)
     runner.start()
     jobs = SchedulerService(settings, wake=runner.notify) if scheduler else None

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from journey import db
 from journey.errors import Conflict, NotFound
 from journey.inbox import repository
 from journey.models import EventStatus
@@ -17,6 +18,13 @@ MAX_BACKOFF = timedelta(hours=1)
 class Accepted:
     event_id: int
     duplicate: bool
+
+
+def release_all_leases() -> int:
+    """Forget every lease, in a transaction of its own: at the embedded server's start, or once its runner child
+    died (on SQLite no other process works this inbox)."""
+    with db.transaction() as session:
+        return repository.release_leases(session)
 
 
 def accept_delivery(session: Session, *, source: str, external_id: str, type: str, payload: str,

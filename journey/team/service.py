@@ -3,6 +3,7 @@ sign in, create, list and revoke tokens, find who a token belongs to."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -22,7 +23,12 @@ from journey.team.domain import TokenState, TokenView
 ROSTER_FIELDS = frozenset({"segments", "regions", "languages", "capacity_accounts", "capacity_arr", "active"})
 
 _hasher = PasswordHasher()
-_NO_SUCH_HASH = _hasher.hash("journey: no member has this password")  # verified for unknown emails: same cost
+
+
+@cache
+def _no_such_hash() -> str:
+    """Verified for unknown emails, so they cost what a known one does; hashed on first use (~0.1 s), not at import."""
+    return _hasher.hash("journey: no member has this password")
 
 
 def create_member(session: Session, *, email: str, name: str, role: str, password: str | None = None,
@@ -217,7 +223,7 @@ def authenticate(session: Session, *, email: str, password: str) -> TeamMember |
     """
     member = repository.by_email(session, email.strip())
     if member is None or not member.active or not member.can_sign_in or not member.password_hash:
-        _verify(_NO_SUCH_HASH, password)
+        _verify(_no_such_hash(), password)
         return None
     if not _verify(member.password_hash, password):
         return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import json
 import os
 import queue
@@ -234,6 +235,7 @@ def child_main(parent: int, wake_fd: int, report_fd: int, *, scheduler: bool = F
     from flows.runner import EmbeddedRunner  # lazy: flows load Prefect (~0.7 s), which the parent must never pay
 
     runner = EmbeddedRunner(settings)
+    gc.freeze()  # what start-up imported lives as long as the process: out of the cyclic collector's walks
     runner.start()
     jobs = SchedulerService(settings, wake=runner.notify) if scheduler else None
     if jobs is not None:

@@ -101,8 +101,7 @@ def _start_runner(app: FastAPI, settings: Settings) -> None:
     if not settings.runner:
         app.state.dispatcher = NullDispatcher()
         return
-    # here, not at the top: flows import Prefect (~0.8 s), which an app without its runner never needs
-    from flows.runner import EmbeddedRunner, PrefectSubmitter, release_all_leases
+    from flows.runner import EmbeddedRunner, PrefectSubmitter, release_all_leases  # lazy: flows import Prefect
 
     if server_mode():
         submitter = PrefectSubmitter(settings)  # flows run in `journey worker` processes
@@ -112,7 +111,7 @@ def _start_runner(app: FastAPI, settings: Settings) -> None:
     if settings.is_sqlite:
         release_all_leases()  # the embedded server is the only process working this inbox
     if settings.runner_process:  # intake never waits on processing: flows run on the other core
-        from journey.runner_process import RunnerProcess
+        from journey.runner_process import RunnerProcess  # lazy: it imports flows (Prefect)
 
         runner: RunnerProcess | EmbeddedRunner = RunnerProcess(settings)
     else:

@@ -9,6 +9,8 @@ cycle is still a cycle. Function-level imports of outside libraries (Prefect's ~
 apart: they are lazy on purpose. A function-level import of a journey/flows module is allowed only in the
 faces (journey/cli, whose commands import what they use so `journey --help` stays fast; journey/app.py,
 journey/scheduler.py, journey/runner_process.py), or on a line that says why: `# lazy: <reason>`.
+The web pages build no SQL: journey/web imports nothing of SQLAlchemy but the `Session` type it hands to the
+repositories (journey/web/repository.py, the sign-in sessions' own queries, excepted).
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ PACKAGES = ("journey", "flows")
 MAX_LINES = 400
 FACES = ("journey.cli", "journey.app", "journey.scheduler", "journey.runner_process")
 LAZY_MARK = "# lazy:"
+SQL_FREE = ("journey.web",)  # packages that call repositories and never build SQL themselves
+SQL_ALLOWED = frozenset({"sqlalchemy.orm.Session"})  # the transaction handle they pass down, as a type
 
 
 @dataclass
@@ -33,6 +37,7 @@ class Graph:
     nested_internal: list[tuple[str, int, str]] = field(default_factory=list)  # (module, line, target)
     nested_external: list[tuple[str, int, str]] = field(default_factory=list)
     unexplained: list[tuple[str, int, str]] = field(default_factory=list)  # nested_internal outside the faces
+    sql_outside: list[tuple[str, int, str]] = field(default_factory=list)  # SQLAlchemy in a SQL_FREE package
 
 
 def module_name(path: Path) -> str:
@@ -44,6 +49,12 @@ def module_name(path: Path) -> str:
 
 def is_face(module: str) -> bool:
     return any(module == face or module.startswith(f"{face}.") for face in FACES)
+
+
+def builds_no_sql(module: str) -> bool:
+    if module.rpartition(".")[2] == "repository":
+        return False
+    return any(module == package or module.startswith(f"{package}.") for package in SQL_FREE)
 
 
 def _resolve(graph: Graph, name: str) -> str | None:
@@ -85,9 +96,11 @@ def build(root: Path = ROOT) -> Graph:
                 continue
             resolved = [(target, _resolve(graph, target))
                         for target in _targets(node, name, path.name == "__init__.py")]
-            for _, internal in resolved:
+            for target, internal in resolved:
                 if internal is not None and internal != name:
                     graph.edges[name].add(internal)
+                if (target.split(".")[0] == "sqlalchemy" and target not in SQL_ALLOWED and builds_no_sql(name)):
+                    graph.sql_outside.append((name, node.lineno, target))
             if id(node) in nested:  # one statement, counted once
                 target, internal = resolved[0]
                 kept = graph.nested_internal if internal is not None else graph.nested_external
@@ -159,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dot", action="store_true", help="print the package graph for Graphviz")
     parser.add_argument("--list", action="store_true", help="list every function-level import")
     parser.add_argument("--check", action="store_true", help="fail on an import cycle, a module over the limit "
-                        "or an unexplained function-level import")
+                        "an unexplained function-level import or SQL built in journey/web")
     args = parser.parse_args(argv)
     graph = build()
     if args.dot:
@@ -178,11 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for module, line, target in graph.nested_internal:
             print(f"  {module}:{line} -> {target}")
+    print(f"SQLAlchemy imported in {', '.join(SQL_FREE)} (but the Session type and its repository): "
+          f"{len(graph.sql_outside)}")
+    for module, line, target in graph.sql_outside:
+        print(f"  {module}:{line} -> {target}")
     too_long = long_modules(graph)
     print(f"modules over {MAX_LINES} lines: {len(too_long)}")
     for name, lines in too_long:
         print(f"  {name}: {lines}")
-    return 1 if args.check and (found or too_long or graph.unexplained) else 0
+    return 1 if args.check and (found or too_long or graph.unexplained or graph.sql_outside) else 0
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from journey.config import PROJECT_ROOT, get_settings
 from journey.handoff import repository as handoff_repository
 from journey.health import scores as health_scores
 from journey.kit import utcnow
-from journey.models import Account, Deal, Journey, Review, TeamMember
+from journey.models import Review, TeamMember
 from journey.objectives import service as objectives_service
 from journey.reviews import repository
 from journey.reviews.agenda_domain import CustomerAgenda, InternalAgenda, customer_agenda, latest_progress
@@ -38,9 +38,7 @@ class Attendee:
 def attendees_of(session: Session, review: Review) -> list[Attendee]:
     """The review's attendee roles resolved to people: the team by account and deal, the customer by
     stakeholder role. Roles nobody fills are left out."""
-    account = session.get_one(Account, review.account_id)
-    journey = session.get_one(Journey, review.journey_id)
-    deal = session.get_one(Deal, journey.deal_id)
+    account, deal = repository.parties(session, review)
     team_ids = {"csm": account.csm_id, "am": account.am_id, "ae": deal.ae_id, "se": deal.se_id}
     members = repository.members_by_ids(session, [i for i in team_ids.values() if i])
     people = repository.stakeholders_of(session, account.id)
@@ -57,7 +55,7 @@ def attendees_of(session: Session, review: Review) -> list[Attendee]:
 
 def build_customer_agenda(session: Session, *, review: Review) -> CustomerAgenda:
     """What the customer reads: built from the packet's objectives and the last review's next steps only."""
-    account = session.get_one(Account, review.account_id)
+    account = repository.account_of(session, review)
     calendar = calendar_for(account.region, account.timezone)
     last = _last_held(session, review)
     return customer_agenda(
@@ -70,7 +68,7 @@ def build_customer_agenda(session: Session, *, review: Review) -> CustomerAgenda
 def build_agenda(session: Session, *, review: Review) -> InternalAgenda:
     """What the team prepares with: objectives with their measurements and status, health, risks, promises,
     the SE's notes and what the last review left open, expansion included."""
-    account = session.get_one(Account, review.account_id)
+    account = repository.account_of(session, review)
     calendar = calendar_for(account.region, account.timezone)
     content = _packet_content(session, review.journey_id)
     held = [r for r in repository.held_of_account(session, account.id) if r.id != review.id]

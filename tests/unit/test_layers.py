@@ -117,3 +117,15 @@ def test_the_import_graph_script_fails_on_an_unexplained_function_level_import(t
     faces = tmp_path / "journey" / "cli" / "admin.py"  # the CLI's commands import inside functions freely
     faces.write_text(faces.read_text() + planted.format(comment=""))
     assert check(script).returncode == 0
+
+
+@pytest.mark.parametrize("line", ["from sqlalchemy import select", "from sqlalchemy import func, text",
+                                  "import sqlalchemy as sa", "from sqlalchemy.orm import aliased"])
+def test_the_import_graph_script_fails_on_sql_in_the_web_pages(tmp_path: Path, line: str) -> None:
+    script = graph_script(tmp_path)
+    page = tmp_path / "journey" / "web" / "book_pages.py"
+    page.write_text(f"{line}  # planted by the test\n{page.read_text()}")
+    broken = check(script)
+    assert broken.returncode == 1, broken.stdout
+    assert "SQLAlchemy imported in journey.web (but the Session type and its repository): 0" not in broken.stdout
+    assert "journey.web.book_pages:1 -> sqlalchemy" in broken.stdout

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from journey import rendering
 from journey.calendar import WorkCalendar, calendar_for
-from journey.config import PROJECT_ROOT, get_settings
 from journey.handoff import repository as handoff_repository
 from journey.health import scores as health_scores
 from journey.kit import utcnow
@@ -138,25 +135,16 @@ def _packet_content(session: Session, journey_id: int) -> dict[str, Any]:
     return dict(version.content) if version else {}
 
 
-@lru_cache(maxsize=4)
-def _environment(templates_dir: Path) -> Environment:
-    loader = ChoiceLoader([FileSystemLoader(str(templates_dir)), FileSystemLoader(str(PROJECT_ROOT / "templates"))])
-    env = Environment(loader=loader, autoescape=select_autoescape(["html", "html.j2"]),
-                      trim_blocks=False, lstrip_blocks=False)
-    env.filters["num"] = lambda v: f"{v:g}" if isinstance(v, int | float) else v
-    return env
-
-
 def _render(name: str, agenda: Any) -> str:
-    template = _environment(get_settings().templates_dir).get_template(name)
+    template = rendering.environment("reviews", trim=False).get_template(name)
     return template.render(agenda=agenda).strip() + "\n"
 
 
 def render_agenda(agenda: InternalAgenda, *, html: bool = False) -> str:
     """The team's agenda (`reviews/agenda.md.j2` or `.html.j2`): for the app and staff only."""
-    return _render("reviews/agenda.html.j2" if html else "reviews/agenda.md.j2", agenda)
+    return _render("agenda.html.j2" if html else "agenda.md.j2", agenda)
 
 
 def render_customer_agenda(agenda: CustomerAgenda, *, html: bool = False) -> str:
     """The customer's agenda (`reviews/customer_agenda.md.j2` or `.html.j2`): what invitations carry."""
-    return _render("reviews/customer_agenda.html.j2" if html else "reviews/customer_agenda.md.j2", agenda)
+    return _render("customer_agenda.html.j2" if html else "customer_agenda.md.j2", agenda)

@@ -57,6 +57,8 @@ VIOLATIONS = {
     "a service imports an endpoint": ("journey/handoff/service.py", "from journey.handoff import endpoints",
                                       "faces (endpoints, pages, jobs) -> services"),
     "flows import a face": ("flows/steps.py", "from journey.web import routes", "flows/ never imports a face"),
+    "a package imports one above it": ("journey/notify/service.py", "from journey.reviews import repository as _r",
+                                       "Domain packages in one order"),
 }
 
 

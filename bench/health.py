@@ -188,7 +188,7 @@ def recompute(url: str) -> tuple[float, dict[str, int], int]:
     from journey.config import get_settings
     from journey.db import engine_for
     from journey.health.jobs import recompute_all_health
-    from journey.jobs.context import JobContext
+    from journey.job_context import JobContext
     from journey.models import ActorKind, Reminder
 
     os.environ["JOURNEY_DATABASE_URL"] = url

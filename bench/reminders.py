@@ -252,7 +252,7 @@ def run(url: str, reviews: int, jobstore: bool) -> list[tuple[str, Measure, str]
     from journey import migrations
     from journey.audit import Actor
     from journey.config import get_settings
-    from journey.jobs.context import JobContext
+    from journey.job_context import JobContext
     from journey.models import ActorKind
     from journey.reviews import reminders
     from journey.reviews.jobs import send_review_reminders

@@ -66,7 +66,7 @@ def seed(accounts: int) -> None:
 def run(accounts: int) -> list[str]:
     from journey.audit import Actor
     from journey.health.jobs import recompute_all_health
-    from journey.jobs.context import JobContext
+    from journey.job_context import JobContext
     from journey.writeback import writers
     from journey.writeback.drain import drain_writeback, sync_all
 

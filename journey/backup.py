@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
+from journey.db import engine_for
 from journey.errors import JourneyError
 
 SKIPPED_TABLES = frozenset({"alembic_version"})  # present in a migrated, still empty database
@@ -77,8 +78,6 @@ def backup(url: str, destination: Path) -> None:
 
 def has_rows(url: str) -> bool:
     """True when any table of the database (but Alembic's own) holds a row."""
-    from journey.db import engine_for
-
     engine = engine_for(url)
     with engine.connect() as conn:
         for name in inspect(conn).get_table_names():
@@ -99,8 +98,6 @@ def restore(url: str, source: Path, *, force: bool) -> None:
     if not force and _target_exists(url) and has_rows(url):
         raise BackupError("the database is not empty: restoring would replace its data; stop journey and "
                           "add --force to do it anyway")
-    from journey.db import engine_for
-
     engine_for.cache_clear()  # pooled connections must not outlive the old contents
     if url.startswith("sqlite"):
         target = _sqlite_path(url)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from journey import metrics
+from journey.config import get_settings
 from journey.errors import ServiceUnavailable
 from journey.files import create_private_file
 
@@ -77,8 +78,6 @@ def engine_for(url: str, *, writer: bool = True) -> Engine:
 
 
 def get_engine(*, writer: bool = True) -> Engine:
-    from journey.config import get_settings
-
     url = get_settings().database_url
     return engine_for(url, writer=writer if url.startswith("sqlite") else True)
 

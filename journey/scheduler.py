@@ -49,7 +49,7 @@ def inbox_submitter() -> Callable[[Settings], int] | None:
     """In server mode, what the `submit_due_inbox` job submits with: the runner's `submit_due` (flows/)."""
     if not server_mode():
         return None
-    from flows.runner import submit_due  # here, not at the top: flows import Prefect (~0.8 s)
+    from flows.runner import submit_due  # lazy: flows import Prefect (~0.8 s)
 
     return submit_due
 

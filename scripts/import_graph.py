@@ -6,7 +6,11 @@
 
 A cycle counts every import, at module level or inside a function: a function-level import that dodges a
 cycle is still a cycle. Function-level imports of outside libraries (Prefect's ~0.8 s, say) are listed
-apart: they are lazy on purpose.
+apart: they are lazy on purpose. A function-level import of a journey/flows module is allowed only in the
+faces (journey/cli, whose commands import what they use so `journey --help` stays fast; journey/app.py,
+journey/scheduler.py, journey/runner_process.py), or on a line that says why: `# lazy: <reason>`.
+The web pages build no SQL: journey/web imports nothing of SQLAlchemy but the `Session` type it hands to the
+repositories (journey/web/repository.py, the sign-in sessions' own queries, excepted).
 """
 from __future__ import annotations
 
@@ -20,6 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("journey", "flows")
 MAX_LINES = 400
+FACES = ("journey.cli", "journey.app", "journey.scheduler", "journey.runner_process")
+LAZY_MARK = "# lazy:"
+SQL_FREE = ("journey.web",)  # packages that call repositories and never build SQL themselves
+SQL_ALLOWED = frozenset({"sqlalchemy.orm.Session"})  # the transaction handle they pass down, as a type
 
 
 @dataclass
@@ -28,6 +36,8 @@ class Graph:
     edges: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     nested_internal: list[tuple[str, int, str]] = field(default_factory=list)  # (module, line, target)
     nested_external: list[tuple[str, int, str]] = field(default_factory=list)
+    unexplained: list[tuple[str, int, str]] = field(default_factory=list)  # nested_internal outside the faces
+    sql_outside: list[tuple[str, int, str]] = field(default_factory=list)  # SQLAlchemy in a SQL_FREE package
 
 
 def module_name(path: Path) -> str:
@@ -35,6 +45,16 @@ def module_name(path: Path) -> str:
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
+
+
+def is_face(module: str) -> bool:
+    return any(module == face or module.startswith(f"{face}.") for face in FACES)
+
+
+def builds_no_sql(module: str) -> bool:
+    if module.rpartition(".")[2] == "repository":
+        return False
+    return any(module == package or module.startswith(f"{package}.") for package in SQL_FREE)
 
 
 def _resolve(graph: Graph, name: str) -> str | None:
@@ -63,7 +83,9 @@ def build(root: Path = ROOT) -> Graph:
         for path in sorted((root / package).rglob("*.py")):
             graph.modules[module_name(path)] = path
     for name, path in graph.modules.items():
-        tree = ast.parse(path.read_text(), filename=str(path))
+        source = path.read_text()
+        lines = source.splitlines()
+        tree = ast.parse(source, filename=str(path))
         nested = {id(n) for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
                   for n in ast.walk(fn) if isinstance(n, ast.Import | ast.ImportFrom)}
         typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
@@ -74,13 +96,17 @@ def build(root: Path = ROOT) -> Graph:
                 continue
             resolved = [(target, _resolve(graph, target))
                         for target in _targets(node, name, path.name == "__init__.py")]
-            for _, internal in resolved:
+            for target, internal in resolved:
                 if internal is not None and internal != name:
                     graph.edges[name].add(internal)
+                if (target.split(".")[0] == "sqlalchemy" and target not in SQL_ALLOWED and builds_no_sql(name)):
+                    graph.sql_outside.append((name, node.lineno, target))
             if id(node) in nested:  # one statement, counted once
                 target, internal = resolved[0]
                 kept = graph.nested_internal if internal is not None else graph.nested_external
                 kept.append((name, node.lineno, internal or target))
+                if internal is not None and not is_face(name) and LAZY_MARK not in lines[node.lineno - 1]:
+                    graph.unexplained.append((name, node.lineno, internal))
     return graph
 
 
@@ -145,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dot", action="store_true", help="print the package graph for Graphviz")
     parser.add_argument("--list", action="store_true", help="list every function-level import")
-    parser.add_argument("--check", action="store_true", help="fail on an import cycle or a module over the limit")
+    parser.add_argument("--check", action="store_true", help="fail on an import cycle, a module over the limit "
+                        "an unexplained function-level import or SQL built in journey/web")
     args = parser.parse_args(argv)
     graph = build()
     if args.dot:
@@ -157,15 +184,22 @@ def main(argv: list[str] | None = None) -> int:
     for component in found:
         print("  " + " <-> ".join(component))
     print(f"function-level imports of journey/flows modules: {len(graph.nested_internal)}")
+    print(f"  of which outside the faces without a `{LAZY_MARK} <reason>` comment: {len(graph.unexplained)}")
+    for module, line, target in graph.unexplained:
+        print(f"    {module}:{line} -> {target}")
     print(f"function-level imports of outside libraries (lazy): {len(graph.nested_external)}")
     if args.list:
         for module, line, target in graph.nested_internal:
             print(f"  {module}:{line} -> {target}")
+    print(f"SQLAlchemy imported in {', '.join(SQL_FREE)} (but the Session type and its repository): "
+          f"{len(graph.sql_outside)}")
+    for module, line, target in graph.sql_outside:
+        print(f"  {module}:{line} -> {target}")
     too_long = long_modules(graph)
     print(f"modules over {MAX_LINES} lines: {len(too_long)}")
     for name, lines in too_long:
         print(f"  {name}: {lines}")
-    return 1 if args.check and (found or too_long) else 0
+    return 1 if args.check and (found or too_long or graph.unexplained or graph.sql_outside) else 0
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ def recompute(batch_size: int = typer.Option(2000, min=1, help="accounts per tra
 
     from journey.audit import Actor
     from journey.health import jobs
-    from journey.jobs.context import JobContext
+    from journey.job_context import JobContext
     from journey.kit import utcnow
     from journey.models import ActorKind
 

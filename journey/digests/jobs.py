@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from journey.digests import repository, service
-from journey.jobs.context import JobContext
+from journey.job_context import JobContext
 
 
 def send_weekly_digests(ctx: JobContext) -> dict[str, int]:

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from journey.config import get_settings
 from journey.evaluation import repository, service
-from journey.jobs.context import JobContext
+from journey.job_context import JobContext
 
 BATCH = 50
 

@@ -3,7 +3,7 @@ the safety net of evaluate-on-change for the rules time alone moves, a review co
 from __future__ import annotations
 
 from journey.expansion import repository, service
-from journey.jobs.context import JobContext
+from journey.job_context import JobContext
 
 BATCH = 2000
 

@@ -3,7 +3,7 @@ so a 100k-account recompute never holds the write lock for long and a crash lose
 from __future__ import annotations
 
 from journey.health import repository, service
-from journey.jobs.context import JobContext
+from journey.job_context import JobContext
 
 BATCH = 2000
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from journey.config import Settings, get_settings
 from journey.inbox import repository
-from journey.jobs.context import JobContext
+from journey.job_context import JobContext
 
 
 def sweep_inbox(ctx: JobContext) -> dict[str, int]:

@@ -21,7 +21,7 @@ from journey.expansion.jobs import evaluate_expansion_rules
 from journey.handoff import service as handoff_service
 from journey.health.jobs import recompute_all_health
 from journey.inbox.jobs import submit_due_inbox, sweep_inbox
-from journey.jobs.context import JobContext, dry_run_session
+from journey.job_context import JobContext, dry_run_session
 from journey.kpis import domain as kpis_domain
 from journey.kpis import service as kpis_service
 from journey.notify import outbox

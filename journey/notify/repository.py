@@ -20,6 +20,10 @@ def reminders_of(session: Session, member_id: int, *, status: str | None, after_
     return session.scalars(stmt).all()
 
 
+def reminder(session: Session, reminder_id: int) -> Reminder | None:
+    return session.get(Reminder, reminder_id)
+
+
 def insert_reminders(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Insert reminder rows, skipping used dedupe keys, in multi-row statements: {dedupe key: new id}."""
     if not rows:

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from journey import rendering
 from journey.calendar import WorkCalendar, calendar_for
-from journey.config import PROJECT_ROOT, get_settings
 from journey.handoff import repository as handoff_repository
 from journey.health import scores as health_scores
 from journey.kit import utcnow
-from journey.models import Account, Deal, Journey, Review, TeamMember
+from journey.models import Review, TeamMember
 from journey.objectives import service as objectives_service
 from journey.reviews import repository
 from journey.reviews.agenda_domain import CustomerAgenda, InternalAgenda, customer_agenda, latest_progress
@@ -38,9 +35,7 @@ class Attendee:
 def attendees_of(session: Session, review: Review) -> list[Attendee]:
     """The review's attendee roles resolved to people: the team by account and deal, the customer by
     stakeholder role. Roles nobody fills are left out."""
-    account = session.get_one(Account, review.account_id)
-    journey = session.get_one(Journey, review.journey_id)
-    deal = session.get_one(Deal, journey.deal_id)
+    account, deal = repository.parties(session, review)
     team_ids = {"csm": account.csm_id, "am": account.am_id, "ae": deal.ae_id, "se": deal.se_id}
     members = repository.members_by_ids(session, [i for i in team_ids.values() if i])
     people = repository.stakeholders_of(session, account.id)
@@ -57,7 +52,7 @@ def attendees_of(session: Session, review: Review) -> list[Attendee]:
 
 def build_customer_agenda(session: Session, *, review: Review) -> CustomerAgenda:
     """What the customer reads: built from the packet's objectives and the last review's next steps only."""
-    account = session.get_one(Account, review.account_id)
+    account = repository.account_of(session, review)
     calendar = calendar_for(account.region, account.timezone)
     last = _last_held(session, review)
     return customer_agenda(
@@ -70,7 +65,7 @@ def build_customer_agenda(session: Session, *, review: Review) -> CustomerAgenda
 def build_agenda(session: Session, *, review: Review) -> InternalAgenda:
     """What the team prepares with: objectives with their measurements and status, health, risks, promises,
     the SE's notes and what the last review left open, expansion included."""
-    account = session.get_one(Account, review.account_id)
+    account = repository.account_of(session, review)
     calendar = calendar_for(account.region, account.timezone)
     content = _packet_content(session, review.journey_id)
     held = [r for r in repository.held_of_account(session, account.id) if r.id != review.id]
@@ -140,25 +135,16 @@ def _packet_content(session: Session, journey_id: int) -> dict[str, Any]:
     return dict(version.content) if version else {}
 
 
-@lru_cache(maxsize=4)
-def _environment(templates_dir: Path) -> Environment:
-    loader = ChoiceLoader([FileSystemLoader(str(templates_dir)), FileSystemLoader(str(PROJECT_ROOT / "templates"))])
-    env = Environment(loader=loader, autoescape=select_autoescape(["html", "html.j2"]),
-                      trim_blocks=False, lstrip_blocks=False)
-    env.filters["num"] = lambda v: f"{v:g}" if isinstance(v, int | float) else v
-    return env
-
-
 def _render(name: str, agenda: Any) -> str:
-    template = _environment(get_settings().templates_dir).get_template(name)
+    template = rendering.environment("reviews", trim=False).get_template(name)
     return template.render(agenda=agenda).strip() + "\n"
 
 
 def render_agenda(agenda: InternalAgenda, *, html: bool = False) -> str:
     """The team's agenda (`reviews/agenda.md.j2` or `.html.j2`): for the app and staff only."""
-    return _render("reviews/agenda.html.j2" if html else "reviews/agenda.md.j2", agenda)
+    return _render("agenda.html.j2" if html else "agenda.md.j2", agenda)
 
 
 def render_customer_agenda(agenda: CustomerAgenda, *, html: bool = False) -> str:
     """The customer's agenda (`reviews/customer_agenda.md.j2` or `.html.j2`): what invitations carry."""
-    return _render("reviews/customer_agenda.html.j2" if html else "reviews/customer_agenda.md.j2", agenda)
+    return _render("customer_agenda.html.j2" if html else "customer_agenda.md.j2", agenda)

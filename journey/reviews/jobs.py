@@ -2,7 +2,7 @@
 transaction per batch until a batch comes back short."""
 from __future__ import annotations
 
-from journey.jobs.context import JobContext
+from journey.job_context import JobContext
 from journey.reviews import reminders
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from journey.db import insert_ignoring_duplicates, insert_rows_ignoring_duplicates
-from journey.models import Account, Review, ReviewReminder, Role, Stakeholder, TeamMember
+from journey.models import Account, Deal, Journey, Review, ReviewReminder, Role, Stakeholder, TeamMember
 
 ACTIVE = ("proposed", "scheduled")
 
@@ -41,6 +41,18 @@ def by_ids(session: Session, review_ids: Iterable[int]) -> dict[int, Review]:
     does not refresh them)."""
     stmt = select(Review).where(Review.id.in_(list(review_ids))).execution_options(populate_existing=True)
     return {r.id: r for r in session.scalars(stmt)}
+
+
+def account_of(session: Session, review: Review) -> Account:
+    return session.get_one(Account, review.account_id)
+
+
+def parties(session: Session, review: Review) -> tuple[Account, Deal]:
+    """The review's account and the deal of its journey (whose AE and SE attend)."""
+    stmt = (select(Account, Deal).join(Journey, Journey.account_id == Account.id).join(Deal, Deal.id == Journey.deal_id)
+            .where(Journey.id == review.journey_id, Account.id == review.account_id))
+    account, deal = session.execute(stmt).one()
+    return account, deal
 
 
 def accounts_by_ids(session: Session, account_ids: Iterable[int]) -> dict[int, Account]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from journey.db import insert_ignoring_duplicates
@@ -118,3 +118,16 @@ def active_admin_ids(session: Session) -> list[int]:
 
 def by_id(session: Session, member_id: int) -> TeamMember | None:
     return session.get(TeamMember, member_id)
+
+
+def by_ids(session: Session, ids: set[int]) -> dict[int, TeamMember]:
+    if not ids:
+        return {}
+    return {m.id: m for m in session.scalars(select(TeamMember).where(TeamMember.id.in_(ids)))}
+
+
+def names(session: Session, ids: set[int]) -> dict[int, Row]:
+    """(id, name) of team members, for pages that only print who someone is."""
+    if not ids:
+        return {}
+    return {m.id: m for m in session.execute(select(TeamMember.id, TeamMember.name).where(TeamMember.id.in_(ids)))}

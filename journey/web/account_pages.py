@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from journey import db
 from journey.accounts import access
+from journey.accounts import read_repository as accounts_read
 from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession, RowId
 from journey.handoff import repository as handoff_repository
@@ -19,12 +20,14 @@ from journey.health import service as health_service
 from journey.kit import utcnow
 from journey.kpis import repository as kpis_repository
 from journey.models import Account
+from journey.notify import read_repository as reminders_read
 from journey.onboarding import golive
 from journey.onboarding import reads as onboarding_reads
 from journey.onboarding import service as onboarding_service
 from journey.policy import Action
 from journey.reviews import repository as reviews_repository
-from journey.web import charts, health_view, objectives_view, queries, worked_view
+from journey.team import repository as team_repository
+from journey.web import charts, health_view, objectives_view, worked_view
 from journey.web.auth import FormViewer, PageViewer, Viewer
 from journey.web.render import Clock, page
 
@@ -39,8 +42,8 @@ def account_page(request: Request, ref: str, viewer: PageViewer, session: ReadSe
 
 def account_context(session: Session, account: Account, viewer: Viewer) -> dict[str, Any]:
     today = Clock(viewer.tz).today
-    people = queries.members(session, {i for i in (account.csm_id, account.am_id) if i})
-    journey, deal = queries.journeys(session, [account.id]).get(account.id, (None, None))
+    people = team_repository.by_ids(session, {i for i in (account.csm_id, account.am_id) if i})
+    journey, deal = accounts_read.journeys(session, [account.id]).get(account.id, (None, None))
     # The plan of the latest journey, as GET /api/accounts/{id}/plan reads it (the account is already
     # checked visible; its latest journey is the one just read, no max(id) over every journey).
     plan = onboarding_reads.plan_of(session, journey, account, today=utcnow().date()) if journey else None
@@ -55,7 +58,7 @@ def account_context(session: Session, account: Account, viewer: Viewer) -> dict[
         "bars": charts.contribution_bars(health["contributions"]) if health else [],
         "objectives": objectives_view.of_account(session, account.id, packet),
         "reviews": reviews_repository.of_account(session, account.id),
-        "reminders": queries.reminders_of_account(session, account.id),
+        "reminders": reminders_read.reminders_of_account(session, account.id),
         "may": access.may(session, account, viewer.member, Action.move_go_live, Action.complete_task,
                           Action.override_health, Action.edit_opportunity, Action.assign_task, Action.comment_task,
                           Action.manage_share_links),

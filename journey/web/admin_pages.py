@@ -8,11 +8,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from journey import db
 from journey.deps import ReadSession, RowId
+from journey.inbox import read_repository as inbox_read
 from journey.inbox import repository as inbox_repository
 from journey.inbox import service as inbox_service
 from journey.kit import decode_cursor, encode_cursor, utcnow
 from journey.policy import Action, can, require
-from journey.web import queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
 from journey.web.render import page
 from journey.writeback import repository as writeback_repository
@@ -36,9 +36,9 @@ InboxViewer = Annotated[Viewer, Depends(inbox_viewer)]
 def inbox(request: Request, viewer: InboxViewer, session: ReadSession, tab: str = "all",
           cursor: Annotated[str | None, Query(max_length=40)] = None) -> Response:
     tab = tab if tab in TABS else "all"
-    rows = queries.events_page(session, tab, before_id=decode_cursor(cursor), limit=PAGE_SIZE)
+    rows = inbox_read.events_page(session, tab, before_id=decode_cursor(cursor), limit=PAGE_SIZE)
     counts = inbox_repository.counts_by_status(session)
-    counts["duplicates"] = queries.duplicate_count(session)
+    counts["duplicates"] = inbox_read.duplicate_count(session)
     counts["all"] = sum(v for k, v in counts.items() if k in ("pending", "processed", "ignored", "dead"))
     return page(request, "inbox.html", viewer, rows=rows, tab=tab, tabs=TABS, counts=counts,
                 can_replay=can(viewer.member, Action.replay_event),

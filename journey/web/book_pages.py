@@ -8,9 +8,12 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from journey import db
+from journey.accounts import read_repository as accounts_read
 from journey.deps import ReadSession, RowId
 from journey.kit import utcnow
-from journey.web import health_view, queries
+from journey.notify import read_repository as reminders_read
+from journey.team import repository as team_repository
+from journey.web import health_view
 from journey.web import service as web_service
 from journey.web.auth import FormViewer, PageViewer
 from journey.web.render import Clock, page
@@ -26,33 +29,35 @@ def book(request: Request, viewer: PageViewer, session: ReadSession, q: Annotate
          health: Annotated[str, Query(max_length=32)] = "",
          page_no: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1) -> Response:
     today = Clock(viewer.tz).today
-    f = queries.BookFilter(q=q.strip(), segment=segment, attention=attention if attention in queries.ATTENTION else "",
-                           owner=owner if owner == "mine" else "",
-                           health=health if health in health_view.FILTER_BANDS else "")
-    accounts, total = queries.book_page(session, viewer.member, f, today, offset=(page_no - 1) * PAGE_SIZE,
-                                        limit=PAGE_SIZE)
+    f = accounts_read.BookFilter(q=q.strip(), segment=segment,
+                                 attention=attention if attention in accounts_read.ATTENTION else "",
+                                 owner=owner if owner == "mine" else "",
+                                 health=health if health in health_view.FILTER_BANDS else "")
+    accounts, total = accounts_read.book_page(session, viewer.member, f, today, offset=(page_no - 1) * PAGE_SIZE,
+                                              limit=PAGE_SIZE)
     ids = [a.id for a in accounts]
-    people = queries.names(session, {i for a in accounts for i in (a.csm_id, a.am_id) if i})
+    people = team_repository.names(session, {i for a in accounts for i in (a.csm_id, a.am_id) if i})
     rows = [{"account": a, "csm": people.get(a.csm_id or 0), "am": people.get(a.am_id or 0)} for a in accounts]
-    extras = {"tasks": queries.task_counts(session, ids, today), "reviews": queries.next_reviews(session, ids, today),
-              "reminders": queries.open_reminder_counts(session, ids),
-              "packets": queries.packet_states(session, ids), "health": health_view.scores(session, ids)}
+    extras = {"tasks": accounts_read.task_counts(session, ids, today),
+              "reviews": accounts_read.next_reviews(session, ids, today),
+              "reminders": accounts_read.open_reminder_counts(session, ids),
+              "packets": accounts_read.packet_states(session, ids), "health": health_view.scores(session, ids)}
     given = {"q": f.q, "segment": f.segment, "attention": f.attention, "owner": f.owner, "health": f.health}
     params = {k: v for k, v in given.items() if v}
     pages = {"first": (page_no - 1) * PAGE_SIZE + 1, "last": (page_no - 1) * PAGE_SIZE + len(accounts),
              "prev": urlencode({**params, "page": page_no - 1}) if page_no > 1 else None,
              "next": urlencode({**params, "page": page_no + 1}) if page_no * PAGE_SIZE < total else None}
     return page(request, "book.html", viewer, rows=rows, extras=extras, total=total, f=f, pages=pages,
-                filtered=bool(params), segments=queries.segments(session, viewer.member),
-                attention_choices=queries.ATTENTION, health_choices=health_view.FILTER_BANDS,
-                summary=queries.book_summary(session, viewer.member, today),
-                to_complete=queries.packets_to_complete(session, viewer.member))
+                filtered=bool(params), segments=accounts_read.segments(session, viewer.member),
+                attention_choices=accounts_read.ATTENTION, health_choices=health_view.FILTER_BANDS,
+                summary=accounts_read.book_summary(session, viewer.member, today),
+                to_complete=accounts_read.packets_to_complete(session, viewer.member))
 
 
 @router.get("/reminders")
 def reminders(request: Request, viewer: PageViewer, session: ReadSession, show: str = "open") -> Response:
     status = show if show in ("open", "done", "dismissed") else "open"
-    rows = queries.reminders_for(session, viewer.member, status=status)
+    rows = reminders_read.reminders_for(session, viewer.member, status=status)
     return page(request, "reminders.html", viewer, rows=rows, show=status)
 
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from journey.web.words import label
+from journey.words import label
 
 
 @dataclass(frozen=True)

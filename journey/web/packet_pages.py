@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journey import db
 from journey.accounts import access
+from journey.accounts import read_repository as accounts_read
 from journey.accounts.endpoints import visible_account
 from journey.deps import ReadSession
 from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -21,7 +21,8 @@ from journey.kit import MAX_ROW_ID, utcnow
 from journey.models import Account, Deal, HandoffPacket, PacketVersion
 from journey.objectives import repository as objectives_repository
 from journey.policy import Action, allowed, refusal
-from journey.web import packet_form, queries
+from journey.team import repository as team_repository
+from journey.web import packet_form
 from journey.web.auth import FormViewer, PageViewer, Viewer
 from journey.web.render import page
 
@@ -36,8 +37,7 @@ def _packet(session: Session, account: Account) -> HandoffPacket:
 
 
 def versions_of(session: Session, packet_id: int) -> list[PacketVersion]:
-    stmt = select(PacketVersion).where(PacketVersion.packet_id == packet_id).order_by(PacketVersion.version.desc())
-    return list(session.scalars(stmt))
+    return list(reversed(handoff_repository.versions(session, packet_id)))  # newest first
 
 
 PACKET_ACTIONS = (Action.edit_packet, Action.edit_technical_notes, Action.acknowledge_packet)
@@ -61,10 +61,11 @@ def packet_page(request: Request, ref: str, viewer: PageViewer, session: ReadSes
     shown = next((v for v in versions if v.version == (version or packet.version)), None)
     if shown is None:
         raise NotFound(f"the packet has no version {version}")
-    journey_deal = queries.journeys(session, [account.id]).get(account.id)
+    journey_deal = accounts_read.journeys(session, [account.id]).get(account.id)
     deal = journey_deal[1] if journey_deal else None
     acks = handoff_repository.acknowledgements(session, packet.id)
-    people = queries.members(session, {a.member_id for a in acks} | {i for i in (account.csm_id, account.am_id) if i})
+    owners = {i for i in (account.csm_id, account.am_id) if i}
+    people = team_repository.by_ids(session, {a.member_id for a in acks} | owners)
     return page(request, "packet.html", viewer, account=account, packet=packet, shown=shown, versions=versions,
                 content=shown.content, acks=acks, people=people, latest=shown.version == packet.version,
                 change_lines=wording.sentences(shown.changes, units={
@@ -79,7 +80,7 @@ def packet_page(request: Request, ref: str, viewer: PageViewer, session: ReadSes
 def edit_page(request: Request, ref: str, viewer: PageViewer, session: ReadSession) -> Response:
     account = visible_account(session, ref, viewer.member)
     packet = _packet(session, account)
-    journey_deal = queries.journeys(session, [account.id]).get(account.id)
+    journey_deal = accounts_read.journeys(session, [account.id]).get(account.id)
     if not permissions(session, viewer, account, journey_deal[1] if journey_deal else None)["can_edit"]:
         raise Forbidden(refusal(Action.edit_packet))
     current = handoff_repository.version(session, packet.id, packet.version)

@@ -1,23 +1,19 @@
-"""Render a page: the Jinja2 environment (autoescape on), the viewer's time zone, security headers."""
+"""Render a page: the pages' Jinja2 environment (journey/rendering.py: autoescaped), the viewer's time zone,
+security headers."""
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 
-from journey.config import PROJECT_ROOT, get_settings
+from journey import rendering
 from journey.kit import utcnow
 from journey.web.auth import Viewer
-from journey.web.words import WORDS, label
 
-INTERNAL_ROLES = {"ae", "se", "csm", "am", "manager", "admin"}
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 NOTICES = {
@@ -36,34 +32,8 @@ NOTICES = {
 }
 
 
-@lru_cache(maxsize=4)
-def _environment(override: str) -> Environment:
-    loaders = [FileSystemLoader(str(PROJECT_ROOT / "templates" / "pages"))]
-    if Path(override).is_dir() and Path(override).resolve() != (PROJECT_ROOT / "templates" / "pages").resolve():
-        loaders.insert(0, FileSystemLoader(override))
-    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = lambda v: f"{v:,.0f}" if isinstance(v, int | float) else v
-    env.filters["plain"] = lambda v: json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else v
-    env.filters["role"] = lambda v: (WORDS.get(v) or (v.upper() if v in INTERNAL_ROLES else str(v).replace("_", " ")
-                                                      )) if v else "—"
-    env.filters["todate"] = _to_date
-    env.filters["label"] = label
-    return env
-
-
-def _to_date(value: object) -> date | None:
-    """An ISO date string from a JSON document (a packet) as a date; None when it is not one."""
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
 def environment() -> Environment:
-    return _environment(str(get_settings().templates_dir / "pages"))
+    return rendering.environment("pages")
 
 
 class Clock:

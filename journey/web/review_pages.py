@@ -18,8 +18,9 @@ from journey.models import Account, Review
 from journey.policy import Action
 from journey.reviews import agenda as agenda_service
 from journey.reviews import invitations, lifecycle
+from journey.reviews import read_repository as reviews_read
+from journey.reviews import repository as reviews_repository
 from journey.reviews.endpoints import review_for
-from journey.web import queries
 from journey.web.auth import FormViewer, PageViewer, Viewer
 from journey.web.render import page
 
@@ -33,13 +34,13 @@ REVIEW_ACTIONS = (Action.book_review, Action.cancel_review, Action.record_review
 def _review(session: Session, review_id: int, viewer: Viewer,
             action: Action = Action.view_account) -> tuple[Review, Account]:
     review = review_for(session, review_id, viewer.member, action)
-    return review, session.get_one(Account, review.account_id)
+    return review, reviews_repository.account_of(session, review)
 
 
 @router.get("/reviews")
 def reviews(request: Request, viewer: PageViewer, session: ReadSession, show: str = "upcoming") -> Response:
     upcoming = show != "past"
-    rows = queries.reviews_in_book(session, viewer.member, upcoming=upcoming)
+    rows = reviews_read.reviews_in_book(session, viewer.member, upcoming=upcoming)
     return page(request, "reviews.html", viewer, rows=rows, show="upcoming" if upcoming else "past")
 
 

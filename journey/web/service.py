@@ -12,7 +12,8 @@ from journey.audit import Actor
 from journey.db import insert_ignoring_duplicates
 from journey.errors import NotFound
 from journey.kit import token_digest
-from journey.models import OutboxMessage, Reminder, TeamMember
+from journey.models import OutboxMessage, TeamMember
+from journey.notify import repository as notify_repository
 from journey.policy import Action, Resource, require
 from journey.team import repository as team_repository
 from journey.web import repository
@@ -71,13 +72,13 @@ def spend_link(session: Session, *, token: str, now: datetime) -> TeamMember | N
     member_id = repository.spend_link(session, token_digest(token), now)
     if member_id is None:
         return None
-    member = session.get(TeamMember, member_id)
+    member = team_repository.by_id(session, member_id)
     return member if member is not None and member.active and member.can_sign_in else None
 
 
 def close_reminder(session: Session, *, reminder_id: int, member: TeamMember, status: str, now: datetime) -> None:
     """Mark one of the member's own open reminders done or dismissed (someone else's is a 404)."""
-    reminder = session.get(Reminder, reminder_id)
+    reminder = notify_repository.reminder(session, reminder_id)
     if reminder is None:
         raise NotFound(f"no reminder {reminder_id} for you")
     require(member, Action.close_reminder, Resource.reminder(f"reminder {reminder_id} for you",

@@ -11,13 +11,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from journey.accounts import read_repository as accounts_read
 from journey.deps import ReadSession
 from journey.errors import InvalidInput
 from journey.kit import utcnow
 from journey.kpis import reads
 from journey.models import TeamMember
 from journey.policy import Action, require, sees_every_account
-from journey.web import health_view, queries, weekly_view
+from journey.web import health_view, weekly_view
 from journey.web.auth import PageViewer
 from journey.web.render import page
 
@@ -99,7 +100,8 @@ def dashboard(request: Request, viewer: PageViewer, session: ReadSession, week: 
     return page(request, "team.html", viewer, k=cards(view),
                 w=view, tables=tables, charts=weekly_view.charts(view), errors=errors,
                 filters={"week": week, "segment": segment, "region": region},
-                segments=queries.segments(session, viewer.member), regions=queries.regions(session, viewer.member))
+                segments=accounts_read.segments(session, viewer.member),
+                regions=accounts_read.regions(session, viewer.member))
 
 
 @router.get("/team/export.csv")

@@ -40,7 +40,7 @@ def tasks(client, headers) -> list[dict]:
 def nightly() -> None:
     from journey.audit import Actor
     from journey.health.jobs import recompute_all_health
-    from journey.jobs.context import JobContext
+    from journey.job_context import JobContext
 
     recompute_all_health(JobContext(now=datetime.now(UTC), actor=Actor.flow("test")))
 

@@ -265,7 +265,7 @@ def test_the_plan_card_counts_late_tasks_as_the_health_factor_does(client, clock
 
     from journey.audit import Actor
     from journey.health.jobs import recompute_all_health
-    from journey.jobs.context import JobContext
+    from journey.job_context import JobContext
 
     account_id = _account(client)
     clock.move_to("2026-11-25T09:00:00Z")  # the first task is one business day late: within the grace

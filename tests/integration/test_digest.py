@@ -12,7 +12,7 @@ from journey.digests import jobs
 from journey.digests import service as digests
 from journey.health import service
 from journey.health.service import SignalIn
-from journey.jobs.context import JobContext
+from journey.job_context import JobContext
 from journey.models import Account, OutboxMessage, Reminder, Role, TeamMember
 from tests.builders import deal_signed, drain, post_event
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from journey import db, job_runs
 from journey.audit import Actor
 from journey.config import get_settings
-from journey.jobs.context import JobContext
+from journey.job_context import JobContext
 from journey.jobs.registry import Cron, JobSpec, jobs_for, run_job
 from journey.kit import utcnow
 from journey.models import (

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from bench.pages import CSMS, _rows
 from journey import models
+from journey.accounts import read_repository as book_reads
 from journey.models import Account, PlanTask, Role, TeamMember
-from journey.web import queries
 
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -47,14 +47,14 @@ def _expected_counts(session: Session, account_ids: list[int]) -> dict[int, tupl
         stmt = select(PlanTask.status, PlanTask.due_on).join(models.Journey).where(
             models.Journey.account_id == account_id)
         tasks = session.execute(stmt).all()
-        open_ = [due for status, due in tasks if status in queries.OPEN_TASK]
+        open_ = [due for status, due in tasks if status in book_reads.OPEN_TASK]
         out[account_id] = (len(open_), sum(1 for due in open_ if due < TODAY))
     return out
 
 
 def test_task_counts_are_open_and_late_tasks_per_account(book: Session) -> None:
     ids = list(range(1, 121))
-    got = queries.task_counts(book, ids, TODAY)
+    got = book_reads.task_counts(book, ids, TODAY)
     expected = _expected_counts(book, ids)
     assert {a: got.get(a, (0, 0)) for a in ids} == expected
     assert any(late for _, late in expected.values()) and any(n == 0 for n, _ in expected.values())
@@ -64,9 +64,9 @@ def test_a_csms_summary_and_overdue_filter_cover_their_book_only(book: Session) 
     csm = _member(book, 3)
     mine = [a.id for a in book.scalars(select(Account).where(Account.csm_id == 3))]
     expected = _expected_counts(book, mine)
-    summary = queries.book_summary(book, csm, TODAY)
+    summary = book_reads.book_summary(book, csm, TODAY)
     assert summary["overdue_tasks"] == sum(late for _, late in expected.values())
-    rows, total = queries.book_page(book, csm, queries.BookFilter(attention="overdue"), TODAY, offset=0, limit=50)
+    rows, total = book_reads.book_page(book, csm, book_reads.BookFilter(attention="overdue"), TODAY, offset=0, limit=50)
     assert sorted(r.id for r in rows) == sorted(a for a, (_, late) in expected.items() if late)
     assert total == len(rows)
 
@@ -86,10 +86,11 @@ def test_book_queries_never_walk_every_open_task_or_review(book: Session, member
 
     event.listen(conn, "before_cursor_execute", capture)
     try:
-        rows, _ = queries.book_page(book, member, queries.BookFilter(attention=attention), TODAY, offset=0, limit=50)
-        queries.task_counts(book, [r.id for r in rows], TODAY)
-        queries.next_reviews(book, [r.id for r in rows], TODAY)
-        queries.book_summary(book, member, TODAY)
+        f = book_reads.BookFilter(attention=attention)
+        rows, _ = book_reads.book_page(book, member, f, TODAY, offset=0, limit=50)
+        book_reads.task_counts(book, [r.id for r in rows], TODAY)
+        book_reads.next_reviews(book, [r.id for r in rows], TODAY)
+        book_reads.book_summary(book, member, TODAY)
     finally:
         event.remove(conn, "before_cursor_execute", capture)
     plans = {statement: " | ".join(str(row[-1]) for row in conn.exec_driver_sql(

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from journey.calendar import calendar_for
 from journey.handoff.domain import ae_reminder_due
-from journey.handoff.rendering import md_escape
+from journey.rendering import md_escape
 
 D = date.fromisoformat
 FR = calendar_for("FR", "Europe/Paris")

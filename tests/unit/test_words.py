@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from journey.web.charts import contribution_bars
-from journey.web.words import label
+from journey.words import label
 
 
 @pytest.mark.parametrize(("code", "words"), [

@@ -1,11 +1,11 @@
-"""Every query of the web pages that no domain repository already answers: the rows of a book page,
-counts for the summary cards, an account's reminders. Each reads only a page's worth of rows, so a page
-costs the same with 10 accounts or 10,000."""
+"""The book of accounts as the pages read it: the rows of a book page (filtered, one page at a time), counts
+for the summary cards, what an account's row shows. Each reads only a page's worth of rows, so a page costs
+the same with 10 accounts or 10,000."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Row, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -14,12 +14,9 @@ from journey.accounts.repository import visible_to
 from journey.models import (
     Account,
     Deal,
-    EventStatus,
     HandoffPacket,
     HealthScore,
-    InboundEvent,
     Journey,
-    Milestone,
     PacketAcknowledgement,
     PlanTask,
     Reminder,
@@ -145,19 +142,6 @@ def journeys(session: Session, account_ids: Sequence[int]) -> dict[int, tuple[Jo
     return {j.account_id: (j, d) for j, d in session.execute(stmt)}
 
 
-def members(session: Session, ids: set[int]) -> dict[int, TeamMember]:
-    if not ids:
-        return {}
-    return {m.id: m for m in session.scalars(select(TeamMember).where(TeamMember.id.in_(ids)))}
-
-
-def names(session: Session, ids: set[int]) -> dict[int, Row]:
-    """(id, name) of team members, for pages that only print who someone is."""
-    if not ids:
-        return {}
-    return {m.id: m for m in session.execute(select(TeamMember.id, TeamMember.name).where(TeamMember.id.in_(ids)))}
-
-
 def in_book(column, member: TeamMember):  # type: ignore[no-untyped-def]
     """`column IN (the member's accounts)`, or nothing to check for those who see every account."""
     if sees_every_account(member):
@@ -218,107 +202,5 @@ def packets_to_complete(session: Session, member: TeamMember, *, limit: int = 20
     return session.execute(stmt).all()
 
 
-# -------------------------------------------------------------------------------------------- reminders
-def reminders_for(session: Session, member: TeamMember, *, status: str, limit: int = 200
-                  ) -> Sequence[tuple[Reminder, Account | None]]:
-    stmt = (select(Reminder, Account).outerjoin(Account, Account.id == Reminder.account_id)
-            .where(Reminder.assignee_id == member.id, Reminder.status == status)
-            .order_by(Reminder.due_at if status == "open" else Reminder.closed_at.desc()).limit(limit))
-    return [(r, a) for r, a in session.execute(stmt)]
-
-
-def reminders_of_account(session: Session, account_id: int) -> Sequence[tuple[Reminder, TeamMember]]:
-    stmt = (select(Reminder, TeamMember).join(TeamMember, TeamMember.id == Reminder.assignee_id)
-            .where(Reminder.account_id == account_id, Reminder.status == "open").order_by(Reminder.due_at))
-    return [(r, m) for r, m in session.execute(stmt)]
-
-
-# ---------------------------------------------------------------------------------------------- reviews
-def reviews_in_book(session: Session, member: TeamMember, *, upcoming: bool, limit: int = 100
-                    ) -> Sequence[tuple[Review, Account]]:
-    """The next (or latest) reviews of the book. One query per status, each an ordered walk of the
-    (status, due_on) index that stops at `limit`, merged here: no sort of every open review."""
-    statuses = OPEN_REVIEW if upcoming else ("held", "cancelled")
-    found: list[tuple[Review, Account]] = []
-    for status in statuses:
-        stmt = (select(Review, Account).join(Account, Account.id == Review.account_id)
-                .where(Review.status == status, in_book(Review.account_id, member))
-                .order_by(Review.due_on if upcoming else Review.due_on.desc()).limit(limit))
-        found += [(r, a) for r, a in session.execute(stmt)]
-    found.sort(key=lambda ra: (ra[0].due_on, ra[0].id), reverse=not upcoming)
-    return found[:limit]
-
-
-# ------------------------------------------------------------------------------------------------ inbox
-def events_page(session: Session, tab: str, *, before_id: int, limit: int) -> list[InboundEvent]:
-    """Newest first; `tab` is a status, `duplicates` (delivered more than once) or `all`."""
-    stmt = select(InboundEvent).order_by(InboundEvent.id.desc()).limit(limit)
-    if before_id:
-        stmt = stmt.where(InboundEvent.id < before_id)
-    if tab == "duplicates":
-        stmt = stmt.where(InboundEvent.duplicates > 0)
-    elif tab in {s.value for s in EventStatus}:
-        stmt = stmt.where(InboundEvent.status == EventStatus(tab))
-    return list(session.scalars(stmt))
-
-
-def duplicate_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(InboundEvent).where(InboundEvent.duplicates > 0)) or 0
-
-
-# -------------------------------------------------------------------------------------------- dashboard
 def book_ids(member: TeamMember) -> Select:
     return visible_to(select(Account.id), member)
-
-
-def plan_on_time(session: Session, member: TeamMember, today: date) -> tuple[int, int]:
-    """(on time, counted) over the book's tasks, as `onboarding.lifecycle.on_time_counts` counts them:
-    done tasks count (on time when done by their due date), open tasks once past due. Aggregated in SQL so
-    the page costs the same with 10,000 accounts; the done date is the UTC date (per-account pages use
-    the account's local date, which can differ by a day for tasks done near midnight)."""
-    done = PlanTask.status == TaskStatus.done
-    counted = or_(done, and_(PlanTask.status.in_(OPEN_TASK), PlanTask.due_on < today))
-    stmt = (select(func.count(), func.sum(case((and_(done, func.date(PlanTask.done_at) <= PlanTask.due_on), 1),
-                                               else_=0)))
-            .select_from(PlanTask).where(counted))
-    if not sees_every_account(member):
-        stmt = stmt.join(Journey, Journey.id == PlanTask.journey_id).where(in_book(Journey.account_id, member))
-    total, on_time = session.execute(stmt).one()
-    return int(on_time or 0), int(total or 0)
-
-
-def value_reached(session: Session, member: TeamMember) -> list[tuple[date, datetime]]:
-    """(signed on, first value milestone completed at) of every journey of the book that reached value."""
-    stmt = (select(Journey.signed_on, func.min(Milestone.completed_at))
-            .join(Milestone, Milestone.journey_id == Journey.id)
-            .where(Milestone.value_milestone.is_(True), Milestone.completed_at.is_not(None),
-                   in_book(Journey.account_id, member))
-            .group_by(Journey.id, Journey.signed_on))
-    return [(s, c) for s, c in session.execute(stmt)]
-
-
-def journeys_in_book(session: Session, member: TeamMember) -> int:
-    stmt = select(func.count()).select_from(Journey).where(in_book(Journey.account_id, member))
-    return session.scalar(stmt) or 0
-
-
-def packet_figures(session: Session, member: TeamMember) -> tuple[int, float | None, int]:
-    """(packets, mean completeness, accepted by both CSM and AM)."""
-    stmt = (select(func.count(), func.avg(HandoffPacket.completeness),
-                   func.sum(case((HandoffPacket.state == "accepted", 1), else_=0)))
-            .where(in_book(HandoffPacket.account_id, member)))
-    n, avg, accepted = session.execute(stmt).one()
-    return int(n or 0), (float(avg) if avg is not None else None), int(accepted or 0)
-
-
-def expansion_pipeline(session: Session, member: TeamMember, *, limit: int = 8
-                       ) -> tuple[int, int, list[tuple[Reminder, Account, TeamMember]]]:
-    """Open expansion reminders of the book: (count, accounts, the first few to show)."""
-    where = (Reminder.status == "open", Reminder.kind.like("expansion%"),
-             in_book(Reminder.account_id, member))
-    count, accounts = session.execute(select(func.count(), func.count(Reminder.account_id.distinct()))
-                                      .where(*where)).one()
-    stmt = (select(Reminder, Account, TeamMember).join(Account, Account.id == Reminder.account_id)
-            .join(TeamMember, TeamMember.id == Reminder.assignee_id).where(*where)
-            .order_by(Reminder.due_at).limit(limit))
-    return int(count or 0), int(accounts or 0), [(r, a, m) for r, a, m in session.execute(stmt)]

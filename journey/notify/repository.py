@@ -73,8 +73,8 @@ def _processors(model_table: Table, dialect: Dialect) -> tuple[tuple[str, Callab
 
 def _bound(session: Session, model_table: Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows as the column types would bind them (UTC timestamps, JSON), each distinct value converted
-    once per batch: a batch's reminders share their `now`s and most of their times, and converting them per
-    row through SQLAlchemy's typed executemany cost more than writing them."""
+    once per batch (empty JSON documents too): a batch's reminders share their `now`s and most of their times,
+    and converting them per row through SQLAlchemy's typed executemany cost more than writing them."""
     processors = _processors(model_table, session.get_bind().dialect)
     bound = [dict(row) for row in rows]
     for name, process in processors:
@@ -83,12 +83,13 @@ def _bound(session: Session, model_table: Table, rows: Sequence[dict[str, Any]])
             if name not in row:
                 continue
             value = row[name]
-            if isinstance(value, dict | list):  # JSON documents: unhashable, converted each
+            key = (type(value),) if isinstance(value, dict | list) and not value else value
+            if isinstance(key, dict | list):  # JSON documents are unhashable: converted each
                 row[name] = process(value)
-            elif (done := seen.get(value, seen)) is not seen:
+            elif (done := seen.get(key, seen)) is not seen:
                 row[name] = done
             else:
-                row[name] = seen[value] = process(value)
+                row[name] = seen[key] = process(value)
     return bound
 
 

@@ -36,20 +36,21 @@ class Sweep:
 def send_due_reminders(session: Session, *, now: datetime, limit: int = BATCH) -> Sweep:
     """Claim up to `limit` due reminder rows; send the ones still meaningful through `notify.remind_many`.
 
-    Set-based: one claim, one read of the reviews with their accounts and nearest due leads, one of owners,
+    Set-based: one claim, one read of the reviews with their accounts, one of owners, one of nearest due leads,
     then the reminders and their outbox messages in multi-row inserts. The sentence's time phrase is
     rendered once per distinct (start, calendar) of the batch and filled in per row."""
     claimed = repository.claim_due_reminders(session, now=now, limit=limit)
     if not claimed:
         return Sweep(0, 0, 0, 0)
-    facts = repository.reminder_facts(session, {row[1] for row in claimed}, now=now)
+    facts = repository.reminder_facts(session, {row[1] for row in claimed})
     owners = repository.members_by_ids(session, {f.owner_id for f in facts.values()})
+    nearest = repository.nearest_due_leads(session, review_ids=facts.keys(), now=now)
     outcome: dict[domain.ReminderVerdict, list[int]] = defaultdict(list)
     to_send: dict[int, notify.Reminding] = {}
     whens: dict[tuple[datetime, str | None, str | None], str] = {}
     for reminder_id, review_id, lead, sequence in claimed:
         fact = facts.get(review_id)
-        verdict = _verdict(fact, lead=lead, sequence=sequence, now=now)
+        verdict = _verdict(fact, lead=lead, sequence=sequence, now=now, nearest=nearest.get((review_id, sequence)))
         if verdict is domain.ReminderVerdict.SEND and (owner := owners.get(fact.owner_id)) is not None:
             to_send[reminder_id] = _reminding(fact, owner=owner, lead=lead, sequence=sequence, now=now, whens=whens)
             continue
@@ -65,14 +66,11 @@ def send_due_reminders(session: Session, *, now: datetime, limit: int = BATCH) -
                  len(outcome[domain.ReminderVerdict.SUPERSEDE]))
 
 
-def _verdict(fact: Any, *, lead: int, sequence: int, now: datetime) -> domain.ReminderVerdict:
+def _verdict(fact: Any, *, lead: int, sequence: int, now: datetime, nearest: int | None) -> domain.ReminderVerdict:
     """`domain.reminder_verdict` for one claimed row (`fact` from `repository.reminder_facts`, None if the review
-    is gone); the nearest due lead read is the review's current sequence's, the only one a verdict consults."""
-    if fact is None:
-        return domain.reminder_verdict(lead_days=lead, sequence=sequence, review=None, nearest_due_lead=None, now=now)
-    clock = domain.ReviewClock(domain.ReviewStatus(fact.status), fact.sequence, fact.starts_at)
-    return domain.reminder_verdict(lead_days=lead, sequence=sequence, review=clock, now=now,
-                                   nearest_due_lead=fact.nearest_due_lead if sequence == fact.sequence else None)
+    is gone)."""
+    clock = domain.ReviewClock(domain.ReviewStatus(fact.status), fact.sequence, fact.starts_at) if fact else None
+    return domain.reminder_verdict(lead_days=lead, sequence=sequence, review=clock, now=now, nearest_due_lead=nearest)
 
 
 def _reminding(fact: Any, *, owner: TeamMember, lead: int, sequence: int, now: datetime,

@@ -108,19 +108,23 @@ def claim_due_reminders(session: Session, *, now: datetime, limit: int) -> list[
     return sorted((r[0], r[1], r[2], r[3]) for r in rows)
 
 
-def reminder_facts(session: Session, review_ids: Iterable[int], *, now: datetime) -> dict[int, Any]:
+def nearest_due_leads(session: Session, *, review_ids: Iterable[int], now: datetime) -> dict[tuple[int, int], int]:
+    """Per (review, sequence): the smallest lead time already due (pending, claimed or sent). One grouped read
+    for the batch: as a sub-select correlated per review, PostgreSQL with stale statistics ANDed the status
+    index into every review's lookup (11.6 s per batch of 500 at 100k rows)."""
+    stmt = (select(ReviewReminder.review_id, ReviewReminder.sequence, func.min(ReviewReminder.lead_days))
+            .where(among(session, ReviewReminder.review_id, review_ids), ReviewReminder.due_at <= now,
+                   ReviewReminder.status.in_(("pending", "sent")))
+            .group_by(ReviewReminder.review_id, ReviewReminder.sequence))
+    return {(r[0], r[1]): r[2] for r in session.execute(stmt)}
+
+
+def reminder_facts(session: Session, review_ids: Iterable[int]) -> dict[int, Any]:
     """What sending a batch's reminders reads, in one query of plain rows (no ORM objects), by review id:
-    id, status, sequence, starts_at, title, account_id, account_name, region, timezone, owner_id (CSM, else AM)
-    and nearest_due_lead: the smallest lead time of the review's current sequence already due (pending,
-    claimed or sent), None if none is."""
-    nearest = (select(func.min(ReviewReminder.lead_days))
-               .where(ReviewReminder.review_id == Review.id, ReviewReminder.sequence == Review.sequence,
-                      ReviewReminder.due_at <= now, ReviewReminder.status.in_(("pending", "sent")))
-               .correlate(Review).scalar_subquery())
+    id, status, sequence, starts_at, title, account_id, account_name, region, timezone, owner_id (CSM, else AM)."""
     stmt = (select(Review.id, Review.status, Review.sequence, Review.starts_at, Review.title, Review.account_id,
                    Account.name.label("account_name"), Account.region, Account.timezone,
-                   func.coalesce(Account.csm_id, Account.am_id).label("owner_id"),
-                   nearest.label("nearest_due_lead"))
+                   func.coalesce(Account.csm_id, Account.am_id).label("owner_id"))
             .join(Account, Account.id == Review.account_id).where(among(session, Review.id, review_ids)))
     return {row.id: row for row in session.execute(stmt)}
 

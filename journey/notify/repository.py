@@ -1,11 +1,12 @@
 """Every query of reminders and the outbox."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, and_, func, or_, select, update
+from sqlalchemy import Dialect, Insert, Table, TableClause, and_, column, func, or_, select, table, update
 from sqlalchemy.orm import Session
 
 from journey.models import OutboxMessage, Reminder
@@ -25,12 +26,13 @@ def reminder(session: Session, reminder_id: int) -> Reminder | None:
 
 
 def insert_reminders(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Insert reminder rows, skipping used dedupe keys, in multi-row statements: {dedupe key: new id}."""
+    """Insert reminder rows, skipping used dedupe keys, in multi-row statements: {dedupe key: new id}.
+    Every row names every column it sets (column defaults are not applied)."""
     if not rows:
         return {}
-    table = Reminder.__table__
-    stmt = _insert_ignoring_duplicates(session, table).returning(table.c.id, table.c.dedupe_key)
-    return {key: id_ for id_, key in session.execute(stmt, list(rows))}
+    plain = _plain(Reminder.__table__)
+    stmt = _insert_ignoring_duplicates(session, plain).returning(plain.c.id, plain.c.dedupe_key)
+    return {key: id_ for id_, key in session.execute(stmt, _bound(session, Reminder.__table__, rows))}
 
 
 def used_dedupe_keys(session: Session, keys: Sequence[str]) -> set[str]:
@@ -43,19 +45,56 @@ def used_dedupe_keys(session: Session, keys: Sequence[str]) -> set[str]:
 
 
 def insert_messages(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert outbox rows, skipping used dedupe keys, in multi-row statements."""
+    """Insert outbox rows, skipping used dedupe keys, in multi-row statements. Every row names every column
+    it sets (column defaults are not applied)."""
     if rows:
-        session.execute(_insert_ignoring_duplicates(session, OutboxMessage.__table__), list(rows))
+        stmt = _insert_ignoring_duplicates(session, _plain(OutboxMessage.__table__))
+        session.execute(stmt, _bound(session, OutboxMessage.__table__, rows))
 
 
-def _insert_ignoring_duplicates(session: Session, table: Any) -> Insert:
+def _insert_ignoring_duplicates(session: Session, target: TableClause) -> Insert:
     """A Core `INSERT ... ON CONFLICT DO NOTHING` on the table (not the ORM class): executed with a list of
     rows it becomes batched multi-row VALUES ("insertmanyvalues"), without the ORM's per-row work."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing()
+    return insert(target).on_conflict_do_nothing()
+
+
+@lru_cache(maxsize=8)
+def _plain(model_table: Table) -> TableClause:
+    """The table's name and columns without their types: rows given to it are bound as they are, so the
+    values must already be what the driver takes (`_bound`)."""
+    return table(model_table.name, *(column(c.name) for c in model_table.c))
+
+
+@lru_cache(maxsize=16)
+def _processors(model_table: Table, dialect: Dialect) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    procs = ((c.name, c.type._cached_bind_processor(dialect)) for c in model_table.c)
+    return tuple((name, proc) for name, proc in procs if proc is not None)
+
+
+def _bound(session: Session, model_table: Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows as the column types would bind them (UTC timestamps, JSON), each distinct value converted
+    once per batch (empty JSON documents too): a batch's reminders share their `now`s and most of their times,
+    and converting them per row through SQLAlchemy's typed executemany cost more than writing them."""
+    processors = _processors(model_table, session.get_bind().dialect)
+    bound = [dict(row) for row in rows]
+    for name, process in processors:
+        seen: dict[Any, Any] = {}
+        for row in bound:
+            if name not in row:
+                continue
+            value = row[name]
+            key = (type(value),) if isinstance(value, dict | list) and not value else value
+            if isinstance(key, dict | list):  # JSON documents are unhashable: converted each
+                row[name] = process(value)
+            elif (done := seen.get(key, seen)) is not seen:
+                row[name] = done
+            else:
+                row[name] = seen[key] = process(value)
+    return bound
 
 
 def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[tuple[int, int]]:

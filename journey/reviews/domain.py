@@ -372,13 +372,24 @@ def days_until(starts_at: datetime, now: datetime, calendar: WorkCalendar) -> in
     return (calendar.local_date(starts_at) - calendar.local_date(now)).days
 
 
-def reminder_reason(*, title: str, account: str, starts_at: datetime, now: datetime, calendar: WorkCalendar,
-                    objectives: int | None = None) -> str:
-    """`Strategic review (3 months) with Acme is in 14 days: Tue 2 Mar 2027 10:00 Europe/Paris.`"""
+def reminder_when(*, starts_at: datetime, now: datetime, calendar: WorkCalendar) -> str:
+    """`in 14 days: Tue 2 Mar 2027 10:00 Europe/Paris`: the part of a reminder's sentence its time decides."""
     days = days_until(starts_at, now, calendar)
     when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
     local = starts_at.astimezone(calendar.zone)
-    text = f"{title} with {account} is {when}: {local:%a %d %b %Y %H:%M} {calendar.timezone}."
+    return f"{when}: {local:%a %d %b %Y %H:%M} {calendar.timezone}"
+
+
+def reminder_sentence(*, title: str, account: str, when: str, objectives: int | None = None) -> str:
+    """The reminder's sentence around its `reminder_when` phrase."""
+    text = f"{title} with {account} is {when}."
     if objectives:
         text += f" {objectives} objective{'s' if objectives != 1 else ''} to review."
     return text
+
+
+def reminder_reason(*, title: str, account: str, starts_at: datetime, now: datetime, calendar: WorkCalendar,
+                    objectives: int | None = None) -> str:
+    """`Strategic review (3 months) with Acme is in 14 days: Tue 2 Mar 2027 10:00 Europe/Paris.`"""
+    return reminder_sentence(title=title, account=account, objectives=objectives,
+                             when=reminder_when(starts_at=starts_at, now=now, calendar=calendar))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from journey.db import insert_ignoring_duplicates, insert_rows_ignoring_duplicates
+from journey.db import among, insert_ignoring_duplicates, insert_rows_ignoring_duplicates
 from journey.models import Account, Deal, Journey, Review, ReviewReminder, Role, Stakeholder, TeamMember
 
 ACTIVE = ("proposed", "scheduled")
@@ -121,21 +121,23 @@ def claim_due_reminders(session: Session, *, now: datetime, limit: int) -> list[
 
 
 def nearest_due_leads(session: Session, *, review_ids: Iterable[int], now: datetime) -> dict[tuple[int, int], int]:
-    """Per (review, sequence): the smallest lead time already due (pending, claimed or sent)."""
+    """Per (review, sequence): the smallest lead time already due (pending, claimed or sent). One grouped read
+    for the batch: as a sub-select correlated per review, PostgreSQL with stale statistics ANDed the status
+    index into every review's lookup (11.6 s per batch of 500 at 100k rows)."""
     stmt = (select(ReviewReminder.review_id, ReviewReminder.sequence, func.min(ReviewReminder.lead_days))
-            .where(ReviewReminder.review_id.in_(list(review_ids)), ReviewReminder.due_at <= now,
+            .where(among(session, ReviewReminder.review_id, review_ids), ReviewReminder.due_at <= now,
                    ReviewReminder.status.in_(("pending", "sent")))
             .group_by(ReviewReminder.review_id, ReviewReminder.sequence))
     return {(r[0], r[1]): r[2] for r in session.execute(stmt)}
 
 
 def reminder_facts(session: Session, review_ids: Iterable[int]) -> dict[int, Any]:
-    """What sending a review's reminder reads, for a batch in one query of plain rows (no ORM objects):
+    """What sending a batch's reminders reads, in one query of plain rows (no ORM objects), by review id:
     id, status, sequence, starts_at, title, account_id, account_name, region, timezone, owner_id (CSM, else AM)."""
     stmt = (select(Review.id, Review.status, Review.sequence, Review.starts_at, Review.title, Review.account_id,
                    Account.name.label("account_name"), Account.region, Account.timezone,
                    func.coalesce(Account.csm_id, Account.am_id).label("owner_id"))
-            .join(Account, Account.id == Review.account_id).where(Review.id.in_(list(review_ids))))
+            .join(Account, Account.id == Review.account_id).where(among(session, Review.id, review_ids)))
     return {row.id: row for row in session.execute(stmt)}
 
 

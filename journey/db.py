@@ -16,7 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, Integer, bindparam, create_engine, event, func, insert, literal_column, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -114,6 +125,19 @@ def transaction(*, writer: bool = True) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def core_transaction() -> Iterator[Connection]:
+    """`transaction()` without an ORM session, for a hot path of Core statements (the webhook intake: one
+    INSERT per request): a writer connection whose work is committed at the end of the block, or rolled back."""
+    try:
+        with get_engine().begin() as conn:
+            yield conn
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise ServiceUnavailable("the database cannot be reached; retry later") from exc
+        raise
 
 
 def insert_ignoring_duplicates(session: Session, model: type, **values: object):  # type: ignore[no-untyped-def]

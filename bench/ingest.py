@@ -9,7 +9,7 @@ rounds, with the same httpx load generator (in this process, on the same 2 cores
   start (no coordinated omission): p50, p99. Targets: the default serve >= 0.9x the minimal app; p99 <= 50 ms.
 Arms: the minimal app; journey serve with no runner (JOURNEY_RUNNER=0); the default (its runner in a process
 of its own, working on the same deliveries meanwhile); its runner as a thread of the server (before #20).
-    .venv/bin/python -m bench.ingest [--full]
+    .venv/bin/python -m bench.ingest [--full] [--no-record] [--arms minimal,intake,default]
 """
 from __future__ import annotations
 
@@ -175,8 +175,11 @@ def _journey(work: Path, *, runner: bool, thread: bool = False) -> Server:
     return server
 
 
+MINIMAL = "minimal FastAPI + INSERT"
+INTAKE = "journey serve (intake only: JOURNEY_RUNNER=0)"
 DEFAULT = "journey serve (default: runner process working meanwhile)"
 THREAD = "journey serve, runner as a thread working meanwhile (JOURNEY_RUNNER_PROCESS=0: before #20)"
+ARMS = {"minimal": MINIMAL, "intake": INTAKE, "default": DEFAULT, "thread": THREAD}
 
 
 def main() -> None:
@@ -187,30 +190,39 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--full", action="store_true", help="10,000 requests, 30 s open loop, 3 rounds")
+    parser.add_argument("--no-record", action="store_true", help="print the table, do not write bench/RESULTS.md")
+    parser.add_argument("--arms", default=",".join(ARMS),
+                        help=f"comma-separated subset of {','.join(ARMS)} (the minimal app is always run)")
     args = parser.parse_args()
     if args.full:
         args.requests, args.seconds, args.rounds = 10_000, 30, 3
     work = Path(tempfile.mkdtemp(prefix="journey-bench-ingest-"))
-    arms = {"minimal FastAPI + INSERT": lambda r: MinimalServer(work / f"min{r}"),
-            "journey serve (intake only: JOURNEY_RUNNER=0)": lambda r: _journey(work / f"in{r}", runner=False),
+    arms = {MINIMAL: lambda r: MinimalServer(work / f"min{r}"),
+            INTAKE: lambda r: _journey(work / f"in{r}", runner=False),
             DEFAULT: lambda r: _journey(work / f"full{r}", runner=True),
             THREAD: lambda r: _journey(work / f"thread{r}", runner=True, thread=True)}
+    chosen = {ARMS[name] for name in args.arms.split(",") if name in ARMS} | {MINIMAL}
+    arms = {arm: make for arm, make in arms.items() if arm in chosen}
     results: dict[str, list[dict[str, float]]] = {arm: [] for arm in arms}
     for r in range(args.rounds):
         for arm, make in arms.items():
             (work / f"min{r}").mkdir(parents=True, exist_ok=True)
             with make(r) as server:
                 results[arm].append(_measure(server.base, f"r{r}{len(results[arm])}{arm[:3]}", args))
-    record("Webhook intake: journey vs a minimal FastAPI receiver (SQLite, loopback)", _table(results, args))
+    table = _table(results, args)
+    if args.no_record:
+        print(table)
+    else:
+        record("Webhook intake: journey vs a minimal FastAPI receiver (SQLite, loopback)", table)
 
 
 def _table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace) -> str:
     med = {arm: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for arm, runs in results.items()}
-    base = med["minimal FastAPI + INSERT"]["rps"]
+    base = med[MINIMAL]["rps"]
     rows = [f"| {arm} | {m['rps']:.0f} | {m['rps'] / base:.2f}x | {m['p50']:.0f} / {m['p99']:.0f} ms | "
             f"{m['open_p50']:.0f} / {m['open_p99']:.0f} ms | {m['errors']:.0f} |" for arm, m in med.items()]
-    intake = med["journey serve (intake only: JOURNEY_RUNNER=0)"]
-    full, thread = med[DEFAULT], med[THREAD]
+    missing = {"rps": float("nan"), "open_p99": float("nan")}
+    intake, full, thread = med.get(INTAKE, missing), med.get(DEFAULT, missing), med.get(THREAD, missing)
     ratio_ok = full["rps"] / base >= 0.9
     p99_ok = full["open_p99"] <= 50
     return (f"| arm | req/s ({args.senders} senders) | ratio | p50 / p99 | p50 / p99 at {args.rate:.0f} req/s "

@@ -4,26 +4,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from journey.db import insert_ignoring_duplicates
 from journey.models import EventStatus, InboundEvent
 
+_TABLE = InboundEvent.__table__
+# Built once: the intake runs them on every delivery, so each is compiled once per engine and then found in
+# SQLAlchemy's statement cache (a Core INSERT of plain values: no ORM object, no per-request statement building)
+_INSERT = {dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_TABLE).on_conflict_do_nothing()
+           .returning(_TABLE.c.id) for dialect in (sqlite, postgresql)}
+_COUNT_DUPLICATE = (update(_TABLE)
+                    .where(_TABLE.c.source == bindparam("b_source"),
+                           _TABLE.c.external_id == bindparam("b_external_id"))
+                    .values(duplicates=_TABLE.c.duplicates + 1).returning(_TABLE.c.id))
 
-def insert(session: Session, **values: object) -> int | None:
+
+def _dialect(executor: Connection | Session) -> str:
+    return executor.dialect.name if isinstance(executor, Connection) else executor.get_bind().dialect.name
+
+
+def insert(executor: Connection | Session, **values: object) -> int | None:
     """The new event's id, or None when (source, external_id) is already in the inbox."""
-    return insert_ignoring_duplicates(session, InboundEvent, **values)
+    return executor.execute(_INSERT[_dialect(executor)], values).scalar_one_or_none()
 
 
-def count_duplicate(session: Session, *, source: str, external_id: str) -> int:
-    event_id = session.execute(
-        update(InboundEvent)
-        .where(InboundEvent.source == source, InboundEvent.external_id == external_id)
-        .values(duplicates=InboundEvent.duplicates + 1)
-        .returning(InboundEvent.id)
-    ).scalar_one()
-    return event_id
+def count_duplicate(executor: Connection | Session, *, source: str, external_id: str) -> int:
+    return executor.execute(_COUNT_DUPLICATE, {"b_source": source, "b_external_id": external_id}).scalar_one()
 
 
 def get(session: Session, event_id: int) -> InboundEvent | None:

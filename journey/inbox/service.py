@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from journey import db
@@ -27,9 +28,10 @@ def release_all_leases() -> int:
         return repository.release_leases(session)
 
 
-def accept_delivery(session: Session, *, source: str, external_id: str, type: str, payload: str,
+def accept_delivery(session: Connection | Session, *, source: str, external_id: str, type: str, payload: str,
                     subject: str | None, occurred_at: datetime | None, now: datetime) -> Accepted:
-    """Store a verified delivery once; a repeat of the same (source, delivery id) is counted, not stored."""
+    """Store a verified delivery once; a repeat of the same (source, delivery id) is counted, not stored.
+    Core statements only: the webhook endpoints call it on a bare connection (`db.core_transaction()`)."""
     event_id = repository.insert(session, source=source, external_id=external_id, type=type, payload=payload,
                                  subject=subject, occurred_at=occurred_at, received_at=now,
                                  status=EventStatus.pending, attempts=0, duplicates=0)

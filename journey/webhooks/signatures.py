@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import hmac
 import re
+from functools import lru_cache
 
 PREFIX = "whsec_"
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,3}")
@@ -23,8 +24,10 @@ class SignatureError(Exception):
     """The delivery is not proven to come from the sender; the message says why (safe to show)."""
 
 
+@lru_cache(maxsize=16)
 def secret_keys(secret: str) -> tuple[bytes, ...]:
-    """The HMAC keys a secret may stand for (one, or two for URL-safe base64); ValueError saying why not."""
+    """The HMAC keys a secret may stand for (one, or two for URL-safe base64); ValueError saying why not.
+    Decoded once per secret (every delivery checks the same one or two), not once per request."""
     raw = secret.strip().removeprefix(PREFIX)
     if not _BASE64.fullmatch(raw):
         raise ValueError("the webhook secret must be base64 (standard or URL-safe, padded or not), "

@@ -7,6 +7,7 @@ wait over LOCK_WAIT_WARN_SECONDS is logged: writer contention between intake and
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import time
 from collections.abc import Iterable, Iterator
@@ -100,9 +101,51 @@ def is_unavailable(exc: BaseException) -> bool:
     return False
 
 
+_shared: contextvars.ContextVar[Session | None] = contextvars.ContextVar("journey_shared_session", default=None)
+
+
 @contextmanager
 def transaction(*, writer: bool = True) -> Iterator[Session]:
-    """A session whose work is committed at the end of the block, or rolled back on error."""
+    """A session whose work is committed at the end of the block, or rolled back on error. Inside
+    `one_transaction()` it is that block's session (reader or writer alike: later steps see earlier writes),
+    and the outer block commits."""
+    shared = _shared.get()
+    if shared is not None:
+        yield shared
+        return
+    with _own_transaction(writer=writer) as session:
+        yield session
+
+
+@contextmanager
+def one_transaction() -> Iterator[Session]:
+    """One writer transaction for every `transaction()` opened in this block (this thread): the steps of a
+    flow that run as plain calls commit together, once, instead of one commit, one connection checkout and
+    one round of re-reads each. All of it or none: a failure rolls every step back, and since each step is
+    idempotent the retry redoes them all. Nesting joins the outer block."""
+    if _shared.get() is not None:
+        yield _shared.get()  # type: ignore[misc]
+        return
+    with _own_transaction(writer=True) as session:
+        _keep_loaded_rows(session)
+        token = _shared.set(session)
+        try:
+            yield session
+        finally:
+            _shared.reset(token)
+
+
+def _keep_loaded_rows(session: Session) -> None:
+    """Hold every row the session loads until it closes: its identity map only holds them weakly, so a row a
+    step read and let go of would be read again by the next step's `get` (SQLAlchemy's strong-referencing
+    recipe, for one session)."""
+    kept = session.info.setdefault("kept", [])
+    event.listen(session, "loaded_as_persistent", lambda _session, row: kept.append(row))
+    event.listen(session, "pending_to_persistent", lambda _session, row: kept.append(row))
+
+
+@contextmanager
+def _own_transaction(*, writer: bool) -> Iterator[Session]:
     session = _factory(get_engine(writer=writer))()
     try:
         yield session

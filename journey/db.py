@@ -190,13 +190,15 @@ def insert_rows(session: Session, model: type, rows: list[dict[str, object]]) ->
 
 def insert_rows_returning_ids(session: Session, model: type, rows: list[dict[str, object]],
                               key: str) -> dict[object, int]:
-    """Many rows in one multi-row `INSERT ... VALUES (...), (...) RETURNING key, id`: each new id by the row's
-    `key` column, which must tell the rows apart (RETURNING does not keep the rows' order on SQLite)."""
+    """Many rows by one cached `INSERT ... RETURNING key, id` executed for all of them: SQLAlchemy's
+    "insertmanyvalues" sends them as multi-row `VALUES (...), (...)` statements on SQLite and PostgreSQL,
+    without building and compiling a new statement for each set of rows as `.values(rows)` does. Each new
+    id by the row's `key` column, which must tell the rows apart."""
     if not rows:
         return {}
     table = model.__table__  # type: ignore[attr-defined]
-    returned = session.execute(insert(table).values(rows).returning(table.c[key], table.c.id)).all()
-    ids = {row[0]: row[1] for row in returned}
+    stmt = insert(table).returning(table.c[key], table.c.id)  # rows in any order: told apart by `key`
+    ids = {row[0]: row[1] for row in session.execute(stmt, rows)}
     if len(ids) != len(rows):
         raise ValueError(f"{table.name}: the rows' {key} values are not distinct")
     return ids

@@ -160,13 +160,19 @@ def _own_transaction(*, writer: bool) -> Iterator[Session]:
 
 
 def insert_ignoring_duplicates(session: Session, model: type, **values: object):  # type: ignore[no-untyped-def]
-    """`INSERT ... ON CONFLICT DO NOTHING RETURNING id` on SQLite and PostgreSQL: the new id, or None."""
-    if session.get_bind().dialect.name == "postgresql":
+    """`INSERT ... ON CONFLICT DO NOTHING RETURNING id` on SQLite and PostgreSQL: the new id, or None. One
+    statement per table and dialect, built once: its cache key is computed once, not on every call."""
+    stmt = _insert_new_row(session.get_bind().dialect.name, model)
+    return session.execute(stmt, values).scalar_one_or_none()
+
+
+@lru_cache(maxsize=128)
+def _insert_new_row(dialect: str, model: type):  # type: ignore[no-untyped-def]
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)  # type: ignore[attr-defined]
-    return session.execute(stmt).scalar_one_or_none()
+    return insert(model).on_conflict_do_nothing().returning(model.id)  # type: ignore[attr-defined]
 
 
 def among(session: Session, column: Any, ids: Iterable[int]) -> Any:

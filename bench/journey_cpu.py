@@ -83,10 +83,11 @@ def _counting_statements() -> list[int]:
 
 
 def measure(deals: int, profiled: int, lines: int) -> dict[str, object]:
-    from journey import migrations
+    from journey import logs, migrations
     from journey.config import get_settings
 
     get_settings.cache_clear()
+    logs.configure(get_settings().log_level)  # as `journey serve` does: its debug lines are dropped, not printed
     migrations.upgrade()
     _load(5, "warm")
     _drain()  # imports, caches and the first statements compiled: what a running server has already paid

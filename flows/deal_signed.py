@@ -16,9 +16,10 @@ schedule_reviews = step("schedule-reviews")(steps.schedule_reviews)
 
 @flow(name="deal-signed", flow_run_name=run_name)
 def deal_signed(event_id: int) -> Finished:
-    journey_id, data = open_journey(event_id)
-    assign_account_owners(journey_id)
-    build_onboarding_plan(journey_id)
-    open_handoff_packet(journey_id, data)
-    schedule_reviews(journey_id)
+    with steps.steps_together():  # all in the database: one transaction when the steps are plain calls
+        journey_id, data = open_journey(event_id)
+        assign_account_owners(journey_id)
+        build_onboarding_plan(journey_id)
+        open_handoff_packet(journey_id, data)
+        schedule_reviews(journey_id)
     return Finished()

@@ -11,12 +11,12 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timedelta
 
 import structlog
 
-from flows.routing import flow_for
+from flows.routing import ALL_IN_DATABASE, flow_for
 from flows.steps import Finished, event_context
 from journey import db, metrics
 from journey.adapters import orchestrator
@@ -66,17 +66,19 @@ def process_event(event_id: int, event_type: str, *, settings: Settings, mode: s
 
 
 def _process_event(event_id: int, event_type: str, *, settings: Settings, mode: str | None) -> str:
-    context = event_context(event_id)
-    structlog.contextvars.bind_contextvars(**context)
     started = time.monotonic()
     flow = flow_for(event_type)
+    context: dict[str, object] = {}
     try:
-        if flow is None:
-            finish_event(event_id, Finished(EventStatus.ignored, f"no flow handles '{event_type}'"))
-            outcome = "ignored"
-        else:
-            finish_event(event_id, orchestrator.run_flow(flow, event_id, mode=mode or settings.orchestrator))
-            outcome = "processed"
+        with _one_run(event_type, mode or settings.orchestrator):
+            context = event_context(event_id)
+            structlog.contextvars.bind_contextvars(**context)
+            if flow is None:
+                finish_event(event_id, Finished(EventStatus.ignored, f"no flow handles '{event_type}'"))
+                outcome = "ignored"
+            else:
+                finish_event(event_id, orchestrator.run_flow(flow, event_id, mode=mode or settings.orchestrator))
+                outcome = "processed"
     except ServiceUnavailable:
         raise
     except DealNotKnownYet as exc:
@@ -97,6 +99,12 @@ def _process_event(event_id: int, event_type: str, *, settings: Settings, mode: 
     metrics.outcome(source, event_type, outcome, time.monotonic() - started)
     log.debug("event.done", outcome=outcome, seconds=round(time.monotonic() - started, 3))
     return outcome
+
+
+def _one_run(event_type: str, mode: str) -> AbstractContextManager[object]:
+    """A run of a flow that only touches the database, inline: its context read, its steps and its outcome in
+    one transaction (one commit; all of it or none, and a failure is recorded after the rollback)."""
+    return db.one_transaction() if mode == "inline" and event_type in ALL_IN_DATABASE else nullcontext()
 
 
 def finish_event(event_id: int, finished: Finished | None) -> None:

@@ -23,5 +23,10 @@ FLOW_FOR_TYPE: dict[str, Any] = {
 }
 
 
+# Flows that only touch the database: run inline, their event's whole run (context read, steps, outcome) is one
+# transaction. A flow that calls out (a CRM's API) keeps a transaction per step: no lock held over the network.
+ALL_IN_DATABASE = frozenset({"deal.signed"})
+
+
 def flow_for(event_type: str) -> Any | None:
     return FLOW_FOR_TYPE.get(event_type)

@@ -1,10 +1,13 @@
 """The steps of the journey flows. Each step is one entry point: it opens one transaction, calls
 services, commits, and is idempotent, so a flow re-run after a crash finishes the work without
-doubling it. The flows call these in business order; steps take ids and plain values.
+doubling it. The flows call these in business order; steps take ids and plain values. A flow whose
+steps only touch the database runs them in `steps_together()`: as plain calls they share one
+transaction (one commit, the rows read once); as engine tasks each still commits its own.
 """
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -12,6 +15,7 @@ from typing import Any, NamedTuple
 import structlog
 
 from journey import db
+from journey.adapters.orchestrator import INLINE
 from journey.audit import Actor
 from journey.deals import repository as deals_repository
 from journey.deals import service as deals_service
@@ -37,6 +41,13 @@ class Finished(NamedTuple):
 
 class EventGone(NotFound):
     """The inbox row an event id names does not exist (anymore)."""
+
+
+def steps_together() -> AbstractContextManager[object]:
+    """One transaction for the steps a flow calls in this block while they run as plain calls (inline, or
+    the embedded engine); a no-op when they are engine tasks (each its own entry point, retried alone).
+    Only for steps that make no outside call: the SQLite write lock is held until the block ends."""
+    return db.one_transaction() if INLINE.get() else nullcontext()
 
 
 @lru_cache(maxsize=64)

@@ -7,6 +7,7 @@ wait over LOCK_WAIT_WARN_SECONDS is logged: writer contention between intake and
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import sqlite3
 import time
@@ -148,9 +149,51 @@ def is_unavailable(exc: BaseException) -> bool:
     return False
 
 
+_shared: contextvars.ContextVar[Session | None] = contextvars.ContextVar("journey_shared_session", default=None)
+
+
 @contextmanager
 def transaction(*, writer: bool = True) -> Iterator[Session]:
-    """A session whose work is committed at the end of the block, or rolled back on error."""
+    """A session whose work is committed at the end of the block, or rolled back on error. Inside
+    `one_transaction()` it is that block's session (reader or writer alike: later steps see earlier writes),
+    and the outer block commits."""
+    shared = _shared.get()
+    if shared is not None:
+        yield shared
+        return
+    with _own_transaction(writer=writer) as session:
+        yield session
+
+
+@contextmanager
+def one_transaction() -> Iterator[Session]:
+    """One writer transaction for every `transaction()` opened in this block (this thread): the steps of a
+    flow that run as plain calls commit together, once, instead of one commit, one connection checkout and
+    one round of re-reads each. All of it or none: a failure rolls every step back, and since each step is
+    idempotent the retry redoes them all. Nesting joins the outer block."""
+    if _shared.get() is not None:
+        yield _shared.get()  # type: ignore[misc]
+        return
+    with _own_transaction(writer=True) as session:
+        _keep_loaded_rows(session)
+        token = _shared.set(session)
+        try:
+            yield session
+        finally:
+            _shared.reset(token)
+
+
+def _keep_loaded_rows(session: Session) -> None:
+    """Hold every row the session loads until it closes: its identity map only holds them weakly, so a row a
+    step read and let go of would be read again by the next step's `get` (SQLAlchemy's strong-referencing
+    recipe, for one session)."""
+    kept = session.info.setdefault("kept", [])
+    event.listen(session, "loaded_as_persistent", lambda _session, row: kept.append(row))
+    event.listen(session, "pending_to_persistent", lambda _session, row: kept.append(row))
+
+
+@contextmanager
+def _own_transaction(*, writer: bool) -> Iterator[Session]:
     session = _factory(get_engine(writer=writer))()
     try:
         yield session
@@ -178,13 +221,19 @@ def core_transaction() -> Iterator[Connection]:
 
 
 def insert_ignoring_duplicates(session: Session, model: type, **values: object):  # type: ignore[no-untyped-def]
-    """`INSERT ... ON CONFLICT DO NOTHING RETURNING id` on SQLite and PostgreSQL: the new id, or None."""
-    if session.get_bind().dialect.name == "postgresql":
+    """`INSERT ... ON CONFLICT DO NOTHING RETURNING id` on SQLite and PostgreSQL: the new id, or None. One
+    statement per table and dialect, built once: its cache key is computed once, not on every call."""
+    stmt = _insert_new_row(session.get_bind().dialect.name, model)
+    return session.execute(stmt, values).scalar_one_or_none()
+
+
+@lru_cache(maxsize=128)
+def _insert_new_row(dialect: str, model: type):  # type: ignore[no-untyped-def]
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)  # type: ignore[attr-defined]
-    return session.execute(stmt).scalar_one_or_none()
+    return insert(model).on_conflict_do_nothing().returning(model.id)  # type: ignore[attr-defined]
 
 
 def among(session: Session, column: Any, ids: Iterable[int]) -> Any:
@@ -208,13 +257,15 @@ def insert_rows(session: Session, model: type, rows: list[dict[str, object]]) ->
 
 def insert_rows_returning_ids(session: Session, model: type, rows: list[dict[str, object]],
                               key: str) -> dict[object, int]:
-    """Many rows in one multi-row `INSERT ... VALUES (...), (...) RETURNING key, id`: each new id by the row's
-    `key` column, which must tell the rows apart (RETURNING does not keep the rows' order on SQLite)."""
+    """Many rows by one cached `INSERT ... RETURNING key, id` executed for all of them: SQLAlchemy's
+    "insertmanyvalues" sends them as multi-row `VALUES (...), (...)` statements on SQLite and PostgreSQL,
+    without building and compiling a new statement for each set of rows as `.values(rows)` does. Each new
+    id by the row's `key` column, which must tell the rows apart."""
     if not rows:
         return {}
     table = model.__table__  # type: ignore[attr-defined]
-    returned = session.execute(insert(table).values(rows).returning(table.c[key], table.c.id)).all()
-    ids = {row[0]: row[1] for row in returned}
+    stmt = insert(table).returning(table.c[key], table.c.id)  # rows in any order: told apart by `key`
+    ids = {row[0]: row[1] for row in session.execute(stmt, rows)}
     if len(ids) != len(rows):
         raise ValueError(f"{table.name}: the rows' {key} values are not distinct")
     return ids

@@ -99,16 +99,15 @@ def _upsert_account(session: Session, *, source: str, signed: DealSigned, occurr
                                      name=data.name or data.id, timezone=data.timezone or "UTC")
     account = accounts_repository.by_crm(session, source=source, external_id=data.id)
     assert account is not None
+    owners = signed.owners  # the CRM fills an empty seat; it never replaces an owner (a manager may have)
+    csm_id = _member_id(session, owners.csm, Role.csm) if account.csm_id is None else None
+    am_id = _member_id(session, owners.am, Role.am) if account.am_id is None else None
+    # the people first, the account's changes after: one UPDATE of the account, not one per autoflush
     apply_newer(account, {f: getattr(data, f) for f in ("name", "domain", "segment", "region", "timezone",
                                                          "language")},
                 occurred_at=occurred_at)
-    owners = signed.owners  # the CRM fills an empty seat; it never replaces an owner (a manager may have)
-    if owners.csm is not None and account.csm_id is None:
-        account.csm_id = team_service.ensure_member(session, email=owners.csm.email, name=owners.csm.name,
-                                                    role=Role.csm).id
-    if owners.am is not None and account.am_id is None:
-        account.am_id = team_service.ensure_member(session, email=owners.am.email, name=owners.am.name,
-                                                   role=Role.am).id
+    account.csm_id = account.csm_id or csm_id
+    account.am_id = account.am_id or am_id
     session.flush()
     return account
 
@@ -137,11 +136,10 @@ def _upsert_deal(session: Session, *, source: str, signed: DealSigned, account: 
                                   name=data.name or data.id, status=DealStatus.won)
     deal = repository.deal_by_crm(session, source=source, external_id=data.id)
     assert deal is not None
-    deal.last_occurred_at = max(deal.last_occurred_at or occurred_at, occurred_at)
     owners = signed.owners
-    apply_newer(deal, {**{f: getattr(data, f) for f in DEAL_FIELDS}, "status": DealStatus.won,
-                       "ae_id": _member_id(session, owners.ae, Role.ae),
-                       "se_id": _member_id(session, owners.se, Role.se)},
+    people = {"ae_id": _member_id(session, owners.ae, Role.ae), "se_id": _member_id(session, owners.se, Role.se)}
+    deal.last_occurred_at = max(deal.last_occurred_at or occurred_at, occurred_at)  # after the reads: one UPDATE
+    apply_newer(deal, {**{f: getattr(data, f) for f in DEAL_FIELDS}, "status": DealStatus.won, **people},
                 occurred_at=occurred_at)
     deal.signed_at = deal.signed_at or occurred_at
     session.flush()

@@ -132,6 +132,11 @@ def _history() -> dict[str, int]:
         return history.build(session, people=story.customers(), now=utcnow())
 
 
+def _written(counts: dict[str, int]) -> str:
+    """'520 tasks, 25 packets, ... written'."""
+    return ", ".join(f"{n} {what}" for what, n in counts.items()) + " written"
+
+
 def _announce(base: str, token: str) -> None:
     typer.echo(f"\ndemo workspace loaded: sign in at {base} as csm@demo.example / {DEMO_PASSWORD}\n"
                f"  (also ae@, am@, manager@, admin@, revops@demo.example, same password)\n"
@@ -175,7 +180,7 @@ def load_demo_when_ready(base: str) -> None:
         time.sleep(0.25)
     _send_deals(post, [e for e in events if e["type"] != "deal.signed"])
     time.sleep(1)  # the loss pauses its journey; the history does not depend on it
-    typer.echo(f"demo: {_history()}")
+    typer.echo(f"demo: {_written(_history())}")
     _announce(base, token)
 
 
@@ -211,6 +216,5 @@ def load_demo_inline(*, create_app: Callable[..., Any], drain: Callable[..., lis
         written = _history()
         progress.advance(writing)
     typer.echo(f"demo events: {len(codes)} sent ({', '.join(f'{n} {o}' for o, n in sorted(outcomes.items()))})")
-    typer.echo(f"demo: {', '.join(f'{n} {what}' for what, n in written.items())} written in "
-               f"{time.perf_counter() - started:.1f} s")
+    typer.echo(f"demo: {_written(written)} in {time.perf_counter() - started:.1f} s")
     _announce("http://127.0.0.1:8000", token)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
@@ -37,11 +38,16 @@ def claim_batch(limit: int) -> list[tuple[int, str]]:
     return [(i, t) for i, t, _ in claimed]
 
 
-def drain_inline(limit: int = 50) -> list[tuple[int, str, str]]:
-    """Process every due inbox event here, batch after batch, without Prefect's engine: (id, type, outcome)."""
+def drain_inline(limit: int = 50, on_done: Callable[[int, str, str], object] | None = None
+                 ) -> list[tuple[int, str, str]]:
+    """Process every due inbox event here, batch after batch, without Prefect's engine: (id, type, outcome),
+    each also handed to `on_done` as it is done (a progress bar)."""
     done = []
     while batch := claim_batch(limit):
-        done += [(event_id, event_type, process_inline(event_id, event_type)) for event_id, event_type in batch]
+        for event_id, event_type in batch:
+            done.append((event_id, event_type, process_inline(event_id, event_type)))
+            if on_done is not None:
+                on_done(*done[-1])
     return done
 
 

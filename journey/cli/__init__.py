@@ -66,11 +66,22 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
 
 @app.command()
 def demo() -> None:
-    """Load the demo workspace (team and signed deals) through the real webhook route, and process it."""
+    """Load the demo workspace (a team nine months in) through the real webhook route, and process it.
+    Development only, into an empty database, which it migrates first (as `make run` does)."""
+    from journey.config import get_settings
+
+    settings = get_settings()
+    if not settings.is_development:  # before importing the app (~2 s): the answer is no whatever it holds
+        typer.secho("error: the demo has a published password: it loads only with JOURNEY_ENVIRONMENT=development",
+                    fg="red", err=True)
+        raise typer.Exit(1)
     from flows.runner import drain_inline  # here, not at the top: flows import Prefect (~0.8 s)
+    from journey import logs, migrations
     from journey.app import create_app
     from journey.demo import load_demo_inline
 
+    logs.configure("WARNING", settings.resolved_log_format)  # a progress line, not a log line per request and event
+    migrations.upgrade()
     load_demo_inline(create_app=create_app, drain=drain_inline)
 
 

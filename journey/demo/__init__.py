@@ -7,12 +7,14 @@ database: its password is published.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
 import secrets
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -87,30 +89,52 @@ def _create_team() -> str:
         if not _is_empty(session):
             raise DemoRefused("the database already has team members or accounts: the demo loads only into an "
                               "empty one")
+        hashed = team_service.hash_password(DEMO_PASSWORD)  # one hash for the nine: argon2 is slow on purpose
         for email, name, role, tz in DEMO_TEAM:
-            team_service.create_member(session, email=email, name=name, role=role, password=DEMO_PASSWORD,
+            team_service.create_member(session, email=email, name=name, role=role, password_hash=hashed,
                                        timezone=tz)
         return team_service.create_token(session, email=DEMO_ADMIN, label="demo")
 
 
-def _send_deals(post: Callable[[bytes, dict[str, str]], int], events: list[dict[str, Any]] | None = None
-                ) -> list[int]:
+def _signed(events: list[dict[str, Any]]) -> list[tuple[bytes, dict[str, str]]]:
+    """Each event as a CRM would deliver it: its body and signed headers."""
     secret = get_settings().webhook_secret
     if not secret:
         raise SystemExit("the demo needs JOURNEY_WEBHOOK_SECRET (journey serve generates one)")
-    codes = []
-    for event in demo_deals() if events is None else events:
+    out = []
+    for event in events:
         body = json.dumps(event, ensure_ascii=False).encode()
         msg_id, ts = f"msg_demo_{uuid.uuid4().hex}", int(time.time())
-        headers = {"webhook-id": msg_id, "webhook-timestamp": str(ts), "content-type": "application/json",
-                   "webhook-signature": sign(secret=secret, msg_id=msg_id, timestamp=ts, body=body)}
-        codes.append(post(body, headers))
-    return codes
+        out.append((body, {"webhook-id": msg_id, "webhook-timestamp": str(ts), "content-type": "application/json",
+                           "webhook-signature": sign(secret=secret, msg_id=msg_id, timestamp=ts, body=body)}))
+    return out
+
+
+def _send_deals(post: Callable[[bytes, dict[str, str]], int], events: list[dict[str, Any]]) -> list[int]:
+    return [post(body, headers) for body, headers in _signed(events)]
+
+
+async def _post_in_process(app: Any, requests: list[tuple[bytes, dict[str, str]]],
+                           sent: Callable[[], None]) -> list[int]:
+    """Post to the app through httpx's ASGI transport: the real route, no server, no test client."""
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://demo") as client:
+        codes = []
+        for body, headers in requests:
+            codes.append((await client.post("/webhooks/events", content=body, headers=headers)).status_code)
+            sent()
+        return codes
 
 
 def _history() -> dict[str, int]:
     with db.transaction() as session:
         return history.build(session, people=story.customers(), now=utcnow())
+
+
+def _written(counts: dict[str, int]) -> str:
+    """'520 tasks, 25 packets, ... written'."""
+    return ", ".join(f"{n} {what}" for what, n in counts.items()) + " written"
 
 
 def _announce(base: str, token: str) -> None:
@@ -156,7 +180,7 @@ def load_demo_when_ready(base: str) -> None:
         time.sleep(0.25)
     _send_deals(post, [e for e in events if e["type"] != "deal.signed"])
     time.sleep(1)  # the loss pauses its journey; the history does not depend on it
-    typer.echo(f"demo: {_history()}")
+    typer.echo(f"demo: {_written(_history())}")
     _announce(base, token)
 
 
@@ -171,20 +195,26 @@ def ensure_webhook_secret(settings: Settings) -> None:
     typer.echo(f"webhook secret: generated into {path} (set JOURNEY_WEBHOOK_SECRET to use your own)")
 
 
-def load_demo_inline(*, create_app: Callable[..., Any], drain: Callable[[], list[tuple[int, str, str]]]) -> None:
+def load_demo_inline(*, create_app: Callable[..., Any], drain: Callable[..., list[tuple[int, str, str]]]) -> None:
     """`journey demo`: post through the app (`create_app`) in-process, run the flows until the inbox is drained
-    (`drain`: the runner's, which the command hands over), then write the months behind the deals."""
-    from fastapi.testclient import TestClient  # lazy: only `journey demo` needs the test client (httpx)
+    (`drain`: the runner's, which the command hands over), then write the months behind the deals. A progress
+    line per step, then what was written."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     started = time.perf_counter()
     token = _create_team()  # refused outside development or into a database with data, before anything is written
     ensure_webhook_secret(get_settings())
-    with TestClient(create_app(start_runner=False)) as client:
-        codes = _send_deals(lambda body, headers: client.post("/webhooks/events", content=body,
-                                                              headers=headers).status_code)
-    outcomes: dict[str, int] = {}
-    for _event_id, _event_type, outcome in drain():
-        outcomes[str(outcome)] = outcomes.get(str(outcome), 0) + 1
+    events = demo_deals()
+    columns = (TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns) as progress:
+        sending = progress.add_task("posting the CRM's deal events", total=len(events))
+        codes = asyncio.run(_post_in_process(create_app(start_runner=False), _signed(events),
+                                             lambda: progress.advance(sending)))
+        running = progress.add_task("running their flows", total=len(events))
+        outcomes = Counter(str(outcome) for _, _, outcome in drain(on_done=lambda *_: progress.advance(running)))
+        writing = progress.add_task("writing nine months of history", total=1)
+        written = _history()
+        progress.advance(writing)
     typer.echo(f"demo events: {len(codes)} sent ({', '.join(f'{n} {o}' for o, n in sorted(outcomes.items()))})")
-    typer.echo(f"demo: {_history()} in {time.perf_counter() - started:.1f} s")
+    typer.echo(f"demo: {_written(written)} in {time.perf_counter() - started:.1f} s")
     _announce("http://127.0.0.1:8000", token)

@@ -11,9 +11,9 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from journey import db
 from journey.audit import Actor
 from journey.demo.story import CHURNED, ESCALATED, EXPANDED, REGIONS, Customer, signals
-from journey.health import repository as health_repository
 from journey.health import service as health_service
 from journey.kpis import service as kpis_service
 from journey.models import (
@@ -25,6 +25,7 @@ from journey.models import (
     PacketAcknowledgement,
     PlanTask,
     Review,
+    Signal,
     TaskStatus,
     TeamMember,
 )
@@ -51,8 +52,8 @@ def build(session: Session, *, people: Sequence[Customer], now: datetime) -> dic
             "opportunities": _reviews(session, by_account, now)}
     rows = [{**r, "account_id": a, "source": "demo", "received_at": now}
             for a, c in by_account.items() for r in signals(c, now)]
-    done["signals"] = sum(health_repository.insert_signals(session, rows[i:i + 2000])
-                          for i in range(0, len(rows), 2000))
+    db.insert_rows(session, Signal, rows)  # new accounts, new signals: one executemany, nothing to return
+    done["signals"] = len(rows)
     actor = Actor.flow("demo")
     for ago in range(90 - 90 % HEALTH_EVERY_DAYS, 0, -HEALTH_EVERY_DAYS):  # the health line, oldest first
         health_service.recompute(session, account_ids=list(by_account), now=now - timedelta(days=ago), actor=actor,

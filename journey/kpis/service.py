@@ -3,7 +3,7 @@ past weeks from the timestamps the tables keep, and read a week with last week's
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -62,9 +62,12 @@ def snapshot_week(session: Session, *, week: str | date, now: datetime, source: 
         raise InvalidInput("that week has not started yet")
     name, end = domain.week_of(monday), domain.week_end(monday)
     existing = repository.snapshots_of_week(session, name)
-    if existing and all(s.as_of >= end for s in existing.values()):
+    ended = bool(existing) and all(s.as_of >= end for s in existing.values())
+    if ended and not lacks_filtered_books(existing):
         return 0
     as_of, by_scope = compute_week(session, monday=monday, now=now)
+    if ended:  # taken before books were kept per segment and region: add those, keep what was stored then
+        by_scope = {scope: values for scope, values in by_scope.items() if "|" in scope}
     for scope, values in by_scope.items():
         row = existing.get(scope)
         if row is None:
@@ -73,6 +76,12 @@ def snapshot_week(session: Session, *, week: str | date, now: datetime, source: 
         row.figures, row.as_of, row.taken_at, row.source = values, as_of, now, source
     session.flush()
     return len(by_scope)
+
+
+def lacks_filtered_books(stored: Mapping[str, Any]) -> bool:
+    """A week snapshotted with each CSM's and AM's book but not within each segment and region (before those
+    scopes existed): under a filter, /team would show nobody for that week."""
+    return any(s.startswith("member:") for s in stored) and not any("|" in s for s in stored)
 
 
 def backfill(session: Session, *, weeks: int, now: datetime) -> list[tuple[str, int]]:

@@ -83,3 +83,33 @@ def test_the_accounts_needing_attention_are_those_the_reader_may_see(client, adm
     reasons = {who: [a["reason"] for a in client.get("/api/kpis/weekly", headers=h).json()["attention"]]
                for who, h in (("admin", admin), ("csm", csm), ("stranger", stranger))}
     assert reasons == {"admin": ["health red, score 35"], "csm": ["health red, score 35"], "stranger": []}
+
+
+def test_a_past_week_under_a_filter_lists_each_book_as_it_was_that_week(client, admin) -> None:
+    """The per-person rows of an ended week follow the segment filter from that week's snapshot: the account
+    moved to another segment since, and last week still shows its CSM and AM under the segment it had."""
+    from journey import db
+    from journey.kit import utcnow
+    from journey.kpis import service
+    from journey.models import Account, KpiSnapshot
+
+    account_id, _, _ = _world(client)
+    with db.transaction() as session:
+        service.snapshot_week(session, week="2026-W47", now=utcnow())
+        session.get(Account, account_id).segment = "smb"
+
+    def people(week: str, segment: str) -> set[str]:
+        body = client.get(f"/api/kpis/weekly?week={week}&segment={segment}", headers=admin).json()
+        return {p["role"] for p in body["people"] if p["accounts"]}
+
+    assert people("2026-W47", "mid_market") == {"csm", "am"} and people("2026-W47", "smb") == set()
+    assert people("2026-W48", "smb") == {"csm", "am"}  # this week is read as it stands
+    with db.transaction() as session:  # a week snapshotted before books were kept within each filter...
+        for row in session.scalars(select(KpiSnapshot).where(KpiSnapshot.scope.contains("|"))):
+            session.delete(row)
+        session.flush()
+        kept = {s.scope: s.taken_at for s in session.scalars(select(KpiSnapshot))}
+        assert service.snapshot_week(session, week="2026-W47", now=utcnow()) == 4  # ...gains them once
+        assert service.snapshot_week(session, week="2026-W47", now=utcnow()) == 0
+        assert {s.scope: s.taken_at for s in session.scalars(select(KpiSnapshot)) if s.scope in kept} == kept
+    assert people("2026-W47", "smb") == {"csm", "am"}  # backfilled from today's rows: the segment it has now

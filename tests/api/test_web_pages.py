@@ -197,7 +197,7 @@ def test_the_account_page_draws_the_health_history_and_explains_it(client) -> No
     sign_in(client, "csm@vendor.example")
     page = client.get(f"/accounts/{account_id}").text
     assert '<svg class="chart"' in page and 'class="line" d="M' in page
-    assert "Seat utilisation" in page and "20.0 / 40.0 pts" in page and "costs 20.0 points" in page
+    assert "Seat utilisation" in page and "20.0 / 40.0 pts" in page and "20.0 of 40.0 points lost" in page
     assert "no data yet" in page  # the factor without data says so
     book = client.get("/").text
     assert "Yellow · 62" in book and "▼ 20" in book  # band, score and the 30-day trend (82 → 62)

@@ -171,7 +171,8 @@ def test_history_keeps_what_moved_each_day(client, admin, signed, clock) -> None
     assert sum(c["points_delta"] for c in last["changes"]) == pytest.approx(last["score"] - first["score"], abs=0.05)
     assert h["changes_since"]["since"] == "2026-11-23"
     since = h["explanation"].split("; since ")[1]  # the plan's first late tasks moved it too, the weight spreading
-    assert since.startswith("2026-11-23: ") and f"CSM sentiment {moved['csm_sentiment']['points_delta']:+.0f} points" in since
+    assert since.startswith("2026-11-23: ")
+    assert f"CSM sentiment {moved['csm_sentiment']['points_delta']:+.0f} points" in since
     clock.shift(timedelta(hours=2))
     send(client, admin, "d3", escalation_open=0)  # nothing moves: the day's changes stay those since the 23rd
     assert health(client, admin)["history"][-1]["changes"] == last["changes"]

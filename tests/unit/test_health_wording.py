@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from journey.config import PROJECT_ROOT
 from journey.health.domain import Contribution
 from journey.health.explanation import factor_sentence
 from journey.health.scorecards import load_scorecards
 from journey.health.wording import factor_label, factor_unit, missing_words, value_words
-from journey.config import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(("factor", "metric", "per", "value", "sentence"), [

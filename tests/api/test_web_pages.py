@@ -252,7 +252,7 @@ def test_unknown_health_is_marked_and_counted_apart_and_the_csm_sets_the_band_by
     assert done.status_code == 303
     page = client.get(path).text
     assert "Red · 100" in page and "set by hand until" in page
-    assert "red (set by csm@vendor.example on 2026-11-23, until 2026-12-03: Champion &lt;left&gt;)" in page
+    assert "Red (set by csm@vendor.example on 2026-11-23, until 2026-12-03: Champion &lt;left&gt;)" in page
     assert "Red · 100" in client.get("/?health=red").text
     token = web_csrf(client, path, action=f"{path}/health/override/clear")
     cleared = client.post(f"{path}/health/override/clear", data={"csrf_token": token}, follow_redirects=False)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from journey.health import wording
 from journey.health.scorecards import load_yaml_model
 
 
@@ -213,7 +214,7 @@ class RiskState:
     score: float | None
     band_since: date | None
     escalation_since: date | None
-    costs: tuple[tuple[str, float], ...] = ()
+    costs: tuple[tuple[str, str], ...] = ()  # (label, value in its unit)
 
 
 def unresolved_risk(state: RiskState, *, today: date, policy: RiskPolicy) -> RiskAlert | None:
@@ -224,7 +225,7 @@ def unresolved_risk(state: RiskState, *, today: date, policy: RiskPolicy) -> Ris
     escalated = (today - state.escalation_since).days if state.escalation_since else None
     if (red is None or red < rule.red_days) and (escalated is None or escalated < rule.escalation_days):
         return None
-    why = [f"{label} {value:g}" for label, value in state.costs]
+    why = [f"{label} {value}" for label, value in state.costs]
     if state.escalation_since is not None:
         why.insert(0, f"escalation open since {state.escalation_since.isoformat()} ({escalated} days)")
     if red is not None and state.band_since is not None:
@@ -235,13 +236,11 @@ def unresolved_risk(state: RiskState, *, today: date, policy: RiskPolicy) -> Ris
                                         f"{'; costs the most: ' + ', '.join(why[1:]) if why[1:] else ''}.")
 
 
-LABELS = {"nps": "NPS", "nps_response": "NPS answer", "csat": "CSAT", "csm_sentiment": "CSM sentiment",
-          "invoice_overdue_days": "invoice overdue (days)", "support_tickets_open": "open tickets"}
-
-
-def top_costs(contributions: list[dict[str, Any]], *, n: int = 2) -> tuple[tuple[str, float], ...]:
+def top_costs(contributions: list[dict[str, Any]], *, n: int = 2) -> tuple[tuple[str, str], ...]:
     """The `n` factors of a stored score that cost the most points (an open escalation is said apart)."""
     costly = [c for c in contributions if c.get("metric") != "escalation_open" and c.get("value") is not None
               and c["weight"] - c["points"] > 0.05]
     costly.sort(key=lambda c: c["weight"] - c["points"], reverse=True)
-    return tuple((LABELS.get(c["metric"], str(c["factor"]).replace("_", " ")), float(c["value"])) for c in costly[:n])
+    return tuple((c.get("label") or wording.factor_label(str(c["factor"])),
+                  wording.value_words(c.get("unit") or wording.guess_unit(str(c["factor"]), str(c.get("metric"))),
+                                      float(c["value"]))) for c in costly[:n])

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from journey.health import wording
 from journey.health.plan import DueTask, plan_detail, plan_value
 from journey.health.scorecards import PLAN_METRICS, Factor, Scorecard, Threshold
 
@@ -65,6 +66,8 @@ class Contribution:
     weight: float  # percent actually used (0 when missing)
     points: float
     detail: str | None = None  # how the value came about, when a sentence says more than the number
+    label: str = ""  # the factor in words (`wording.factor_label`)
+    unit: str = ""  # how its value reads (`wording.value_words`)
 
     @property
     def cost(self) -> float:
@@ -202,14 +205,17 @@ def score_summaries(summaries: Mapping[str, MetricSummary], card: Scorecard, now
         for f in group.factors:
             nominal = 100 * group.weight / group_total * f.weight / factor_total
             value = values[f.name]
+            words = {"label": wording.factor_label(f.name, f.label),
+                     "unit": wording.factor_unit(f.metric, f.per, f.unit or "")}
             if value is None:
-                contributions.append(Contribution(f.name, group.name, f.metric, None, None, nominal, 0.0, 0.0))
+                contributions.append(Contribution(f.name, group.name, f.metric, None, None, nominal, 0.0, 0.0,
+                                                  **words))
                 continue
             weight = 100 * group.weight / present_total * f.weight / present_factor_total
             fscore = factor_score(f, value)
             detail = plan_detail(f, plan) if f.metric in PLAN_METRICS and plan and f.metric not in summaries else None
             contributions.append(Contribution(f.name, group.name, f.metric, value, fscore, nominal, weight,
-                                              weight * fscore / 100, detail))
+                                              weight * fscore / 100, detail, **words))
     score = min(100.0, max(0.0, sum(c.points for c in contributions))) if present_groups else 0.0
     missing = tuple(c.factor for c in contributions if c.factor_score is None)
     evidence = evidence_of(contributions)

@@ -10,17 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from journey.health import wording
 from journey.health.domain import Contribution, FactorChange, HealthResult, Override
-
-SENT = "send them with POST /api/signals or journey import signals"
-WHERE_FROM = {  # the internal inputs: why one can be missing
-    "plan_on_time": "no plan task is due yet",
-    "tasks_overdue": "no plan task is due yet",
-    "packet_completeness": "no handoff packet yet",
-    "reviews_held": "no review was due yet",
-    "objective_progress": "no handoff objective has a measure yet",
-    "meeting": "no review held yet (or send meeting signals)",
-}
 
 
 def explain(result: HealthResult, *, override: Override | None = None) -> str:
@@ -31,12 +22,17 @@ def explain(result: HealthResult, *, override: Override | None = None) -> str:
         parts = [overridden(override)] + [f"computed {parts[0]}"]
     top = result.top_cost
     if top is not None and top.detail is None:
-        parts.append(f"{top.factor} costs {top.cost:.1f} points (value {_fmt(top.value)}, "
-                     f"scored {top.factor_score:.0f})")
+        parts.append(factor_sentence(top))
     parts += [plan_sentence(c) for c in result.contributions if c.detail is not None and c.cost > 0.005]
     if result.missing_inputs:
-        parts.append(missing_sentence(result.missing_inputs) + " (their weight is spread over the others)")
+        parts += wording.missing_words(result.missing_inputs)
+        parts.append("inputs without data weigh nothing yet: their weight is spread over the others")
     return "; ".join(parts)
+
+
+def factor_sentence(c: Contribution) -> str:
+    """'Last meeting: 78 days ago — 3.5 of 10 points lost'."""
+    return f"{label(c)}: {wording.value_words(unit(c), c.value)} — {_lost(c)}"
 
 
 def headline(score: float, band: str, evidence: float, min_evidence: float) -> str:
@@ -54,32 +50,41 @@ def overridden(override: Override) -> str:
 
 
 def plan_sentence(c: Contribution) -> str:
-    """'7 of 9 tasks due are on time (grace 2 business days); 2 late by 3+ business days (up to 5 business
-    days): 6.0 / 27.0 points lost (plan_on_time)'."""
-    return f"{c.detail}: {c.cost:.1f} / {c.weight:.1f} points lost ({c.factor})"
+    """'Plan tasks on time: 7 of 9 tasks due are on time (grace 2 business days); 2 late by 3+ business days
+    (up to 5 business days) — 6 of 27 points lost'."""
+    return f"{label(c)}: {(c.detail or '').replace('; ', ', ')} — {_lost(c)}"
 
 
 def missing_sentence(metrics: Sequence[str]) -> str:
-    """'missing active_users and seats: send them with ...; plan_on_time: no plan task is due yet'."""
-    by_reason: dict[str, list[str]] = {}
-    for metric in metrics:
-        by_reason.setdefault(WHERE_FROM.get(metric, SENT), []).append(metric)
-    return "missing " + "; ".join(f"{_and(names)}: {reason}" for reason, names in by_reason.items())
+    """'No active users or seat count recorded yet (send it with ...); No plan tasks due recorded yet (...)'."""
+    return "; ".join(wording.missing_words(metrics))
 
 
-def since_sentence(day: date, changes: Sequence[FactorChange], *, limit: int = 4) -> str:
-    """'since 2026-11-16: plan_on_time -6, nps -4' (the factors that moved a point or more)."""
+def since_sentence(day: date, changes: Sequence[FactorChange], *, limit: int = 4,
+                   labels: Mapping[str, str] | None = None) -> str:
+    """'since 2026-11-16: Plan tasks on time -6 points, NPS -4' (the factors that moved a point or more)."""
     moved = [c for c in changes if abs(c.points_delta) >= 0.5][:limit]
     if not moved:
         return f"since {day.isoformat()}: no factor moved by a point"
-    return f"since {day.isoformat()}: " + ", ".join(f"{c.factor} {c.points_delta:+.0f}" for c in moved)
+    names = labels or {}
+    return f"since {day.isoformat()}: " + ", ".join(
+        f"{names.get(c.factor) or wording.factor_label(c.factor)} {c.points_delta:+.0f} points" for c in moved)
+
+
+def label(c: Contribution) -> str:
+    return c.label or wording.factor_label(c.factor)
+
+
+def unit(c: Contribution) -> str:
+    return c.unit or wording.guess_unit(c.factor, c.metric)
 
 
 def contributions_of(stored: Iterable[Mapping[str, Any]]) -> tuple[Contribution, ...]:
     """Contributions back from their stored form (older rows lack some keys)."""
     return tuple(Contribution(str(c.get("factor", "")), str(c.get("group", "")), str(c.get("metric", "")),
                               c.get("value"), c.get("factor_score"), float(c.get("nominal_weight") or 0),
-                              float(c.get("weight") or 0), float(c.get("points") or 0), c.get("detail"))
+                              float(c.get("weight") or 0), float(c.get("points") or 0), c.get("detail"),
+                              str(c.get("label") or ""), str(c.get("unit") or ""))
                  for c in stored)
 
 
@@ -92,9 +97,5 @@ def result_of(stored: Any) -> HealthResult:
                         tuple(stored.missing_inputs or ()))
 
 
-def _and(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
+def _lost(c: Contribution) -> str:
+    return f"{wording.num(c.cost)} of {wording.num(c.weight)} points lost"

@@ -28,7 +28,8 @@ def score_row(account_id: int, stage: str, r: domain.HealthResult, band: str, ol
 def contribution_dict(c: domain.Contribution) -> dict[str, Any]:
     out = {"factor": c.factor, "group": c.group, "metric": c.metric, "value": _round(c.value, 4),
            "factor_score": _round(c.factor_score, 2), "nominal_weight": round(c.nominal_weight, 2),
-           "weight": round(c.weight, 2), "points": round(c.points, 2)}
+           "weight": round(c.weight, 2), "points": round(c.points, 2),
+           "label": c.label, "unit": c.unit}
     return out | ({"detail": c.detail} if c.detail else {})
 
 

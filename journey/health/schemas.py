@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from journey.health import wording
 from journey.health.scorecards import METRIC
 
 # ranges of the metrics the default scorecards read; other metrics are free
@@ -62,7 +63,9 @@ class SignalsAccepted(BaseModel):
 
 
 class ContributionRead(BaseModel):
-    factor: str
+    factor: str = Field(description="the scorecard's factor name (a machine key)")
+    label: str = Field(default="", description="the factor in words, as the pages show it")
+    unit: str = Field(default="", description="how its value reads: ratio (0-1 shown as %), days_ago, count, ...")
     group: str
     metric: str
     value: float | None
@@ -71,6 +74,14 @@ class ContributionRead(BaseModel):
     weight: float
     points: float
     detail: str | None = Field(default=None, description="how the value came about (plan factors: tasks late)")
+
+    @model_validator(mode="after")
+    def _words(self) -> ContributionRead:  # scores stored before labels were get the defaults
+        if not self.label:
+            self.label = wording.factor_label(self.factor)
+        if not self.unit:
+            self.unit = wording.guess_unit(self.factor, self.metric)
+        return self
 
 
 class ChangeRead(BaseModel):

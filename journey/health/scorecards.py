@@ -19,6 +19,7 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from journey.health.wording import Unit
 from journey.yamlconf import compose, line_of
 
 Stage = Literal["onboarding", "adopted"]
@@ -71,6 +72,8 @@ class Factor(_Spec):
     curve: tuple[tuple[float, float], ...] = ()
     lateness: Lateness | None = None
     description: str = ""
+    label: str = Field(default="", max_length=100)  # how pages say the factor; default: `wording.FACTOR_LABELS`
+    unit: Unit | None = None  # how its value reads; default by metric (`wording.METRIC_UNITS`)
 
     @field_validator("metric", "per")
     @classmethod

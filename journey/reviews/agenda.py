@@ -16,6 +16,7 @@ from journey import rendering
 from journey.calendar import WorkCalendar, calendar_for
 from journey.handoff import repository as handoff_repository
 from journey.health import scores as health_scores
+from journey.health import wording
 from journey.kit import utcnow
 from journey.models import Review, TeamMember
 from journey.objectives import service as objectives_service
@@ -107,7 +108,8 @@ def _health(session: Session, *, account_id: int) -> dict[str, Any] | None:
     if not scored:
         return None
     costly = sorted(scored, key=lambda c: c["points"] - c["weight"])[:3]
-    lines = [h["explanation"]] + [f"{c['factor'].replace('_', ' ')}: {c['points']:.0f} of {c['weight']:.0f} points"
+    lines = [h["explanation"]] + [f"{c.get('label') or wording.factor_label(c['factor'])}: "
+                                  f"{c['points']:.0f} of {c['weight']:.0f} points"
                                   for c in costly if c["points"] < c["weight"]]
     return {"score": round(h["score"]), "band": h["band"], "explanation": lines}
 

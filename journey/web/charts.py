@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from journey.words import label
+from journey.health import wording
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,11 @@ def contribution_bars(contributions: Sequence[dict]) -> list[Bar]:  # type: igno
         weight = float(c.get("weight") or 0)
         points = float(c.get("points") or 0)
         value = c.get("value")
+        unit = c.get("unit") or wording.guess_unit(c.get("factor", ""), c.get("metric", ""))
         detail = ("no data yet: its weight went to the other factors" if value is None
-                  else c.get("detail") or f"value {value:g}")  # a plan factor says it in words (`health.plan`)
-        bars.append(Bar(label=label(c.get("factor", "")), detail=detail, points=round(points, 1),
+                  else c.get("detail") or wording.value_words(unit, value))  # a plan factor says it in words
+        bars.append(Bar(label=c.get("label") or wording.factor_label(c.get("factor", "")), detail=detail,
+                        points=round(points, 1),
                         weight=round(weight, 1), fill=(points / weight) if weight > 0 else 0.0,
                         cost=round(weight - points, 1)))
     return bars

@@ -42,7 +42,8 @@ def test_signals_then_health_with_explanation_and_history(client, admin, account
     assert by_factor["activation"]["value"] == pytest.approx(0.8)  # 96 of 120 seats
     assert sum(c["weight"] for c in health["contributions"]) == pytest.approx(100, abs=0.05)
     assert health["top_cost_factor"] == "escalation"
-    assert "escalation costs" in health["explanation"]
+    assert "Open escalation: yes — " in health["explanation"] and "points lost" in health["explanation"]
+    assert by_factor["escalation"]["label"] == "Open escalation" and by_factor["activation"]["unit"] == "ratio"
     assert [h["score"] for h in health["history"]] == [health["score"]]
     assert set(health["trend"]) == {"7d", "30d"}
 

@@ -65,9 +65,9 @@ def test_a_fresh_account_is_unknown_and_says_what_is_missing(client, admin, sign
     assert h["evidence"] == pytest.approx(0.2) and h["min_evidence"] == 0.5  # the handoff packet alone
     assert h["scorecard"] == "default_onboarding" and h["scorecard_version"] == 2
     assert "provisional (unknown)" in h["explanation"]
-    assert "plan_on_time and tasks_overdue: no plan task is due yet" in h["explanation"]
-    assert ("active_users, csm_sentiment and escalation_open: send them with POST /api/signals or journey import "
-            "signals") in h["explanation"]
+    assert "No plan tasks due recorded yet (no plan task is due yet)" in h["explanation"]
+    assert ("No active users, CSM sentiment or escalation status recorded yet (send them with POST /api/signals or "
+            "journey import signals)") in h["explanation"]
     assert client.get(f"/api/accounts/{ACCOUNT}", headers=admin).json()["health"] is None  # not stored yet
     send(client, admin, "s1", active_users=30, seats=120, escalation_open=0)
     h = health(client, admin)
@@ -103,7 +103,7 @@ def test_plan_lateness_costs_in_proportion(client, admin, signed, clock) -> None
     assert plan["points"] == pytest.approx(27 * expected, abs=0.01)
     words = "4 of 6 tasks due are on time (grace 2 business days); 2 late by 3+ business days (up to 6 business days)"
     assert plan["detail"] == words
-    assert f"{words}: 3.1 / 27.0 points lost (plan_on_time)" in h["explanation"]
+    assert f"Plan tasks on time: {words.replace('; ', ', ')} — 3.1 of 27 points lost" in h["explanation"]
 
 
 @pytest.mark.clock("2026-11-23T09:00:00Z")  # the deal is signed on Friday 20 November
@@ -171,7 +171,8 @@ def test_history_keeps_what_moved_each_day(client, admin, signed, clock) -> None
     assert sum(c["points_delta"] for c in last["changes"]) == pytest.approx(last["score"] - first["score"], abs=0.05)
     assert h["changes_since"]["since"] == "2026-11-23"
     since = h["explanation"].split("; since ")[1]  # the plan's first late tasks moved it too, the weight spreading
-    assert since.startswith("2026-11-23: ") and f"csm_sentiment {moved['csm_sentiment']['points_delta']:+.0f}" in since
+    assert since.startswith("2026-11-23: ")
+    assert f"CSM sentiment {moved['csm_sentiment']['points_delta']:+.0f} points" in since
     clock.shift(timedelta(hours=2))
     send(client, admin, "d3", escalation_open=0)  # nothing moves: the day's changes stay those since the 23rd
     assert health(client, admin)["history"][-1]["changes"] == last["changes"]

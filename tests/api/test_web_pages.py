@@ -197,7 +197,7 @@ def test_the_account_page_draws_the_health_history_and_explains_it(client) -> No
     sign_in(client, "csm@vendor.example")
     page = client.get(f"/accounts/{account_id}").text
     assert '<svg class="chart"' in page and 'class="line" d="M' in page
-    assert "Seat utilisation" in page and "20.0 / 40.0 pts" in page and "costs 20.0 points" in page
+    assert "Seat utilisation" in page and "20.0 / 40.0 pts" in page and "20.0 of 40.0 points lost" in page
     assert "no data yet" in page  # the factor without data says so
     book = client.get("/").text
     assert "Yellow · 62" in book and "▼ 20" in book  # band, score and the 30-day trend (82 → 62)
@@ -252,7 +252,7 @@ def test_unknown_health_is_marked_and_counted_apart_and_the_csm_sets_the_band_by
     assert done.status_code == 303
     page = client.get(path).text
     assert "Red · 100" in page and "set by hand until" in page
-    assert "red (set by csm@vendor.example on 2026-11-23, until 2026-12-03: Champion &lt;left&gt;)" in page
+    assert "Red (set by csm@vendor.example on 2026-11-23, until 2026-12-03: Champion &lt;left&gt;)" in page
     assert "Red · 100" in client.get("/?health=red").text
     token = web_csrf(client, path, action=f"{path}/health/override/clear")
     cleared = client.post(f"{path}/health/override/clear", data={"csrf_token": token}, follow_redirects=False)

@@ -163,7 +163,7 @@ def test_history_is_one_row_per_day_and_trend_reads_it(session) -> None:
         {"factor": "seat_utilisation", "from": 0.9, "to": 0.7, "points_delta": -20.0}], [
         {"factor": "seat_utilisation", "from": 0.7, "to": 0.5, "points_delta": -26.67}]]
     assert health["changes_since"]["since"] == date(2027, 2, 22)
-    assert "since 2027-02-22: seat_utilisation -27" in health["explanation"]
+    assert "since 2027-02-22: Seat utilisation -27 points" in health["explanation"]
 
 
 def test_turning_red_alerts_the_csm_once(session) -> None:

@@ -74,7 +74,7 @@ def test_red_with_an_open_escalation_alerts_after_three_days_then_once_per_cool_
     [alert] = unresolved()
     assert alert.account_id == acme
     assert alert.reason == ("Acme: red since 2026-11-12 (3 days): escalation open since 2026-11-12 (3 days), "
-                            "seat utilisation 0.1, feature adoption 0.1.")  # the two factors costing the most
+                            "Seat utilisation 10 %, Feature adoption 10 %.")  # the two factors costing the most
     with db.transaction(writer=False) as s:
         channels = s.scalars(select(OutboxMessage.channel).where(OutboxMessage.reminder_id == alert.id)).all()
     assert sorted(channels) == ["email", "slack"]

@@ -67,7 +67,7 @@ def test_an_unknown_score_is_still_computed_and_says_what_is_missing() -> None:
     text = explain(result)
     assert text.startswith("60/100 provisional (unknown): the inputs with data carry 30% of the scorecard's "
                            "weight, 50% needed")
-    assert "missing a and c: send them with POST /api/signals or journey import signals" in text
+    assert "No a or c recorded yet (send them with POST /api/signals or journey import signals)" in text
 
 
 def test_a_fresh_onboarding_account_is_unknown_and_names_where_each_input_comes_from() -> None:
@@ -75,8 +75,9 @@ def test_a_fresh_onboarding_account_is_unknown_and_names_where_each_input_comes_
     result = score_summaries(points(packet_completeness=100, seats=50), ONBOARDING, NOW, plan=())
     assert result.band == "unknown" and result.evidence == pytest.approx(0.2)
     text = explain(result)
-    assert ("missing plan_on_time and tasks_overdue: no plan task is due yet; active_users, csm_sentiment and "
-            "escalation_open: send them with POST /api/signals or journey import signals") in text
+    assert ("No plan tasks due recorded yet (no plan task is due yet); No active users, CSM sentiment or "
+            "escalation status recorded yet (send them with POST /api/signals or journey import signals)") in text
+    assert "missing " not in text and "_" not in text
 
 
 # ------------------------------------------------------------------------------------- plan penalty
@@ -142,9 +143,9 @@ def test_the_explanation_shows_the_formula_at_work() -> None:
     inputs = points(packet_completeness=100, escalation_open=0, active_users=40, seats=50, csm_sentiment=4)
     result = score_summaries(inputs, ONBOARDING, NOW, plan=tuple(due))
     # penalties 0.3 and 0.8 over 9 tasks due: 27 x 1.1 / 9 = 3.3 points lost
-    assert ("7 of 9 tasks due are on time (grace 2 business days); 2 late by 3+ business days (up to 10 business "
-            "days): 3.3 / 27.0 points lost (plan_on_time)") in explain(result)
-    assert "1 open task more than 2 business days late: " in explain(result)
+    assert ("Plan tasks on time: 7 of 9 tasks due are on time (grace 2 business days), 2 late by 3+ business days "
+            "(up to 10 business days) — 3.3 of 27 points lost") in explain(result)
+    assert "Overdue plan tasks: 1 open task more than 2 business days late — " in explain(result)
 
 
 @pytest.mark.parametrize(("lateness", "metric", "expected"), [
@@ -219,7 +220,8 @@ def test_changes_name_the_factors_that_moved_largest_first() -> None:
     moved = factor_changes(before, after)
     assert [(c.factor, c.before, c.after, c.points_delta) for c in moved] == [
         ("plan_on_time", 1.0, 0.78, -6.0), ("old", 1, None, -5.0), ("nps", 40, 20, -4.0), ("new", None, 3, 2.0)]
-    assert since_sentence(date(2026, 11, 16), moved) == "since 2026-11-16: plan_on_time -6, old -5, nps -4, new +2"
+    assert since_sentence(date(2026, 11, 16), moved) == (
+        "since 2026-11-16: Plan tasks on time -6 points, Old -5 points, NPS -4 points, New +2 points")
     assert factor_changes(after, after) == []
 
 

@@ -101,9 +101,9 @@ def test_aggregates(aggregate, values_days, expected) -> None:
 
 def test_explanation_names_the_costliest_factor_and_the_missing_ones() -> None:
     text = explain(score([sig("x", 5, 1), sig("y", 2, 8), sig("z", 30, 1), sig("w", 40, 3)], CARD, NOW))
-    assert text == ("60/100 (yellow); f1 costs 30.0 points (value 5, scored 50); "
-                    "missing y: send them with POST /api/signals or journey import signals "
-                    "(their weight is spread over the others)")
+    assert text == ("60/100 (yellow); F1: 5 — 30 of 60 points lost; "
+                    "No y recorded yet (send it with POST /api/signals or journey import signals); "
+                    "inputs without data weigh nothing yet: their weight is spread over the others")
 
 
 def test_trend_compares_with_the_score_of_that_day_or_the_one_before() -> None:

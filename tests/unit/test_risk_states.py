@@ -14,7 +14,7 @@ POLICY = RiskPolicy()
 
 def state(**over: object) -> RiskState:
     base = {"name": "Acme", "band": "red", "score": 31.0, "band_since": date(2026, 11, 12),
-            "escalation_since": date(2026, 11, 14), "costs": (("NPS", -20.0),)}
+            "escalation_since": date(2026, 11, 14), "costs": (("NPS", "-20"),)}
     return RiskState(**(base | over))  # type: ignore[arg-type]
 
 
@@ -53,7 +53,7 @@ def test_the_thresholds_come_from_the_policy() -> None:
     assert unresolved_risk(state(band="yellow"), today=TODAY, policy=strict) is None  # escalation 7 < 10 days
 
 
-def test_the_costliest_factors_name_their_metric_and_value() -> None:
+def test_the_costliest_factors_name_their_label_and_value_in_its_unit() -> None:
     contributions = [
         {"factor": "nps", "metric": "nps", "value": -20, "weight": 10, "points": 2},
         {"factor": "escalation", "metric": "escalation_open", "value": 1, "weight": 12, "points": 0},
@@ -61,4 +61,4 @@ def test_the_costliest_factors_name_their_metric_and_value() -> None:
         {"factor": "csat", "metric": "csat", "value": 5, "weight": 10, "points": 10},
         {"factor": "adoption", "metric": "feature_adoption", "value": None, "weight": 0, "points": 0},
     ]
-    assert top_costs(contributions) == (("seat utilisation", 0.3), ("NPS", -20.0))
+    assert top_costs(contributions) == (("Seat utilisation", "30 %"), ("NPS", "-20"))

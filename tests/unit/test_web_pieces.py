@@ -65,7 +65,8 @@ def test_a_factor_without_data_explains_itself() -> None:
 
 
 @pytest.mark.parametrize(("contribution", "detail"), [
-    ({"factor": "seat_utilisation", "value": 0.8, "weight": 40, "points": 32}, "value 0.8"),
+    ({"factor": "seat_utilisation", "value": 0.8, "weight": 40, "points": 32}, "80 %"),
+    ({"factor": "last_meeting", "metric": "meeting", "value": 78.07, "weight": 10, "points": 6.5}, "78 days ago"),
     ({"factor": "plan_on_time", "value": 1.0, "weight": 27, "points": 27,
       "detail": "1 of 1 task due is on time (grace 2 business days)"},
      "1 of 1 task due is on time (grace 2 business days)"),  # the plan card's words, not "value 1"

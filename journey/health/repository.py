@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from journey.accounts.repository import visible_to
-from journey.db import among
+from journey.db import among, among_param, ids_value
 from journey.health.domain import HistoryPoint, SignalPoint
 from journey.kit import as_utc, row_id
 from journey.models import (
@@ -200,22 +201,28 @@ def count_accounts(session: Session) -> int:
 
 def objective_signals(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, float]]:
     """`objective_progress`: mean progress from baseline to target of the active objectives measured."""
-    latest = (select(ObjectiveProgress.objective_id, ObjectiveProgress.value,
-                     func.row_number().over(partition_by=ObjectiveProgress.objective_id,
-                                            order_by=(ObjectiveProgress.at.desc(), ObjectiveProgress.id.desc()))
-                     .label("rn"))
-              .join(Objective, Objective.id == ObjectiveProgress.objective_id)
-              .where(among(session, Objective.account_id, account_ids)).subquery())
-    stmt = (select(Objective.account_id, Objective.baseline, Objective.target, Objective.status, latest.c.value)
-            .outerjoin(latest, and_(latest.c.objective_id == Objective.id, latest.c.rn == 1))
-            .where(among(session, Objective.account_id, account_ids), Objective.active.is_(True)))
+    dialect = session.get_bind().dialect.name
     progress: dict[int, list[float]] = defaultdict(list)
-    for account_id, baseline, target, status, value in session.execute(stmt):
+    for account_id, baseline, target, status, value in session.execute(
+            _objective_statement(dialect), {"ids": ids_value(dialect, account_ids)}):
         if status == "achieved":
             progress[account_id].append(1.0)
         elif value is not None and baseline is not None and target is not None and target != baseline:
             progress[account_id].append(min(1.0, max(0.0, (value - baseline) / (target - baseline))))
     return {a: {"objective_progress": sum(p) / len(p)} for a, p in progress.items() if p}
+
+
+@lru_cache(maxsize=2)
+def _objective_statement(dialect: str) -> Any:
+    latest = (select(ObjectiveProgress.objective_id, ObjectiveProgress.value,
+                     func.row_number().over(partition_by=ObjectiveProgress.objective_id,
+                                            order_by=(ObjectiveProgress.at.desc(), ObjectiveProgress.id.desc()))
+                     .label("rn"))
+              .join(Objective, Objective.id == ObjectiveProgress.objective_id)
+              .where(among_param(dialect, Objective.account_id, "ids")).subquery())
+    return (select(Objective.account_id, Objective.baseline, Objective.target, Objective.status, latest.c.value)
+            .outerjoin(latest, and_(latest.c.objective_id == Objective.id, latest.c.rn == 1))
+            .where(among_param(dialect, Objective.account_id, "ids"), Objective.active.is_(True)))
 
 
 def deal_seats(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, float]]:
@@ -239,23 +246,32 @@ def stored_score(session: Session, account_id: int) -> HealthScore | None:
 
 
 def upsert_scores(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    stmt = _insert(session, HealthScore.__table__)
-    keep = ("score", "band", "scorecard", "scorecard_version", "stage", "computed_at", "contributions", "missing",
-            "top_cost_factor", "previous_band", "band_changed_at", "computed_band", "evidence", "min_evidence",
-            "missing_inputs")
-    stmt = stmt.on_conflict_do_update(index_elements=["account_id"], set_={k: stmt.excluded[k] for k in keep})
-    session.execute(stmt, list(rows))
+    if rows:
+        session.execute(_upsert_statement(session.get_bind().dialect.name, "score"), list(rows))
 
 
 def upsert_history(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    stmt = _insert(session, HealthHistory.__table__)
+    if rows:
+        session.execute(_upsert_statement(session.get_bind().dialect.name, "history"), list(rows))
+
+
+@lru_cache(maxsize=4)
+def _upsert_statement(dialect: str, table: str) -> Any:
+    """`INSERT ... ON CONFLICT DO UPDATE` of score or history rows, built once per dialect (executemany)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    if table == "score":
+        stmt = insert(HealthScore.__table__)
+        keep: tuple[str, ...] = (
+            "score", "band", "scorecard", "scorecard_version", "stage", "computed_at", "contributions", "missing",
+            "top_cost_factor", "previous_band", "band_changed_at", "computed_band", "evidence", "min_evidence",
+            "missing_inputs")
+        return stmt.on_conflict_do_update(index_elements=["account_id"], set_={k: stmt.excluded[k] for k in keep})
+    stmt = insert(HealthHistory.__table__)
     keep = ("score", "band", "scorecard_version", "factors", "changes")
-    stmt = stmt.on_conflict_do_update(index_elements=["account_id", "day"], set_={k: stmt.excluded[k] for k in keep})
-    session.execute(stmt, list(rows))
+    return stmt.on_conflict_do_update(index_elements=["account_id", "day"], set_={k: stmt.excluded[k] for k in keep})
 
 
 def history(session: Session, account_id: int, *, since: date) -> list[HistoryPoint]:

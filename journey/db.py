@@ -247,6 +247,20 @@ def among(session: Session, column: Any, ids: Iterable[int]) -> Any:
         func.json_each(bindparam(None, json.dumps(values)))))
 
 
+def among_param(dialect: str, column: Any, name: str) -> Any:
+    """`among` with the ids left to execution time (`ids_value`), for a statement built once and cached: building
+    a large select costs more Python than running it, so hot set-based reads build theirs once per shape."""
+    if dialect == "postgresql":
+        return column == func.any(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(select(literal_column("value", Integer)).select_from(func.json_each(bindparam(name))))
+
+
+def ids_value(dialect: str, ids: Iterable[int]) -> Any:
+    """The value of an `among_param` parameter: an integer list on PostgreSQL, its JSON text on SQLite."""
+    values = [int(i) for i in ids]
+    return values if dialect == "postgresql" else json.dumps(values)
+
+
 def insert_rows(session: Session, model: type, rows: list[dict[str, object]]) -> None:
     """Many rows of one table by one INSERT executed for all of them (executemany: a C loop on SQLite,
     multi-row statements on PostgreSQL), not an ORM object per row. Column defaults apply; the session's

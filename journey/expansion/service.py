@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from journey.accounts.repository import members_by_id
 from journey.config import get_settings
 from journey.expansion import domain, repository
+from journey.health import metric_repository
 from journey.health import repository as health_repository
 from journey.health.scores import ScoreChange
 from journey.kpis import opportunities
@@ -137,7 +138,7 @@ def account_states(session: Session, *, account_ids: Sequence[int], now: datetim
     review_days = max((r.within_days for r in rules.rules if r.when == "review_upcoming"), default=21)
     accounts = repository.accounts(session, account_ids)
     health = health_repository.health_refs(session, account_ids)
-    signals = health_repository.metric_summaries(session, account_ids, now=now, windows=set(), horizon_days=seat_days,
+    signals = metric_repository.metric_summaries(session, account_ids, now=now, windows=set(), horizon_days=seat_days,
                                                  metrics={"escalation_open", "objective_progress", "seats"},
                                                  stale_metrics={"escalation_open", "objective_progress", "seats"})
     objectives = health_repository.objective_signals(session, account_ids)

@@ -100,7 +100,7 @@ def summarise(signals: Iterable[SignalPoint], *, windows: Iterable[int], now: da
               horizon_days: int | None = None, stale_metrics: Collection[str] = ()) -> dict[str, MetricSummary]:
     """Per metric: latest value at or before `now`, and count / sum / min / max over each window (now-w, now].
 
-    With `horizon_days`, the rule of the live recompute (`repository.metric_summaries`): a metric whose
+    With `horizon_days`, the rule of the live recompute (`metric_repository.metric_summaries`): a metric whose
     signals are all older than the horizon is absent, unless it is in `stale_metrics` (a factor counts the
     days since its last signal: an old one is stale, not missing)."""
     windows = sorted(set(windows))

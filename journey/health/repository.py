@@ -5,18 +5,18 @@ statement, so the number of queries grows with the number of batches, never with
 """
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, and_, case, func, join, literal, or_, select, true, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
 
 from journey.accounts.repository import visible_to
-from journey.db import among
-from journey.health.domain import HistoryPoint, MetricSummary, SignalPoint, WindowAgg
+from journey.db import among, among_param, ids_value
+from journey.health.domain import HistoryPoint, SignalPoint
 from journey.kit import as_utc, row_id
 from journey.models import (
     Account,
@@ -146,85 +146,6 @@ def account_facts(session: Session, account_ids: Sequence[int]) -> dict[int, dic
                    "region": r.region, "timezone": r.timezone, "csm_id": r.csm_id} for r in session.execute(stmt)}
 
 
-def metric_summaries(session: Session, account_ids: Sequence[int], *, metrics: set[str], windows: set[int],
-                     now: datetime, horizon_days: int | None = None,
-                     stale_metrics: frozenset[str] | set[str] = frozenset(), extremes: bool = True,
-                     window_metrics: Mapping[str, set[int]] | None = None) -> dict[int, dict[str, MetricSummary]]:
-    """Per (account, metric) with a signal in the last `horizon_days` (default: the longest window), the
-    latest value and count / sum (and min / max with `extremes`) over each window.
-
-    Windows are `window_metrics[metric]` when given (only the metrics a factor averages, counts or sums
-    need them), else `windows` for every metric. `stale_metrics` also get their latest value when it is
-    older than the horizon: an escalation opened a year ago and never closed is still open.
-
-    Two statements per batch: the latest rows found by one index seek per (account, metric) instead of a
-    scan of every row (a daily metric has 90 rows in 90 days, the score needs one), then the window
-    aggregates over the rows of the metrics that need them."""
-    horizon = now - timedelta(days=max([*windows, horizon_days or 0]))
-    wanted = dict(window_metrics) if window_metrics is not None else {m: set(windows) for m in metrics}
-    aggs = _window_aggs(session, account_ids, {m: w for m, w in wanted.items() if w and m in metrics},
-                        now=now, extremes=extremes)
-    out: dict[int, dict[str, MetricSummary]] = defaultdict(dict)
-    for names, since in ((metrics - set(stale_metrics), horizon), (metrics & set(stale_metrics), None)):
-        if not names:
-            continue
-        for account_id, metric, value, at in session.execute(_latest_rows(session, account_ids, names, now, since)):
-            at = at if at.tzinfo is UTC else _aware(at)  # the column's type already hands back aware UTC
-            out[account_id][metric] = MetricSummary(float(value), at, aggs.get((account_id, metric), {}))
-    return out
-
-
-def _latest_rows(session: Session, account_ids: Sequence[int], metrics: set[str], now: datetime,
-                 since: datetime | None) -> Any:
-    """(account_id, metric, value, at) of the latest signal at or before `now` (after `since`) of each pair;
-    ties on `at` go to the last stored. PostgreSQL: a LATERAL seek; SQLite: a correlated id seek."""
-    selects = [select(literal(m, String).label("metric")) for m in sorted(metrics)]
-    names = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("names")
-    latest = aliased(Signal)
-    seek = select(latest.id, latest.value, latest.at).where(
-        latest.account_id == Account.id, latest.metric == names.c.metric, latest.at <= now,
-        *([latest.at > since] if since is not None else [])).order_by(latest.at.desc(), latest.id.desc()).limit(1)
-    pairs = join(Account.__table__, names, true())
-    if session.get_bind().dialect.name == "postgresql":
-        row = seek.lateral("latest")
-        return (select(Account.id, names.c.metric, row.c.value, row.c.at)
-                .select_from(pairs.join(row, true())).where(among(session, Account.id, account_ids)))
-    ids = select(seek.with_only_columns(latest.id).scalar_subquery()).select_from(pairs).where(
-        among(session, Account.id, account_ids))
-    return select(Signal.account_id, Signal.metric, Signal.value, Signal.at).where(Signal.id.in_(ids))
-
-
-def _window_aggs(session: Session, account_ids: Sequence[int], wanted: Mapping[str, set[int]], *, now: datetime,
-                 extremes: bool) -> dict[tuple[int, str], dict[int, WindowAgg]]:
-    """{(account, metric): {window: count / sum / min / max}} over the rows within each metric's windows."""
-    ordered = sorted(set().union(*wanted.values())) if wanted else []
-    if not ordered:
-        return {}
-    by_reach: dict[int, list[str]] = defaultdict(list)
-    for metric, metric_windows in wanted.items():
-        by_reach[max(metric_windows)].append(metric)
-    cols: list[Any] = [Signal.account_id, Signal.metric]
-    for w in ordered:
-        value = case((Signal.at > now - timedelta(days=w), Signal.value))
-        cols += [func.count(value), func.sum(value)] + ([func.min(value), func.max(value)] if extremes else [])
-    reach = or_(*(and_(Signal.metric.in_(sorted(names)), Signal.at > now - timedelta(days=w))
-                  for w, names in sorted(by_reach.items())))
-    stmt = (select(*cols).where(among(session, Signal.account_id, account_ids), reach, Signal.at <= now)
-            .group_by(Signal.account_id, Signal.metric))
-    width = 4 if extremes else 2
-    out: dict[tuple[int, str], dict[int, WindowAgg]] = {}
-    for row in session.execute(stmt):
-        metric_windows = wanted[row[1]]
-        found = {}
-        for i, w in enumerate(ordered):
-            at = 2 + width * i
-            if row[at] and w in metric_windows:
-                low, high = (row[at + 2], row[at + 3]) if extremes else (math.nan, math.nan)
-                found[w] = WindowAgg(int(row[at]), float(row[at + 1]), float(low), float(high))
-        out[(row[0], row[1])] = found
-    return out
-
-
 def _aware(value: datetime | str) -> datetime:
     if isinstance(value, str):  # SQLite aggregates hand back the stored text
         value = datetime.fromisoformat(value)
@@ -280,22 +201,28 @@ def count_accounts(session: Session) -> int:
 
 def objective_signals(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, float]]:
     """`objective_progress`: mean progress from baseline to target of the active objectives measured."""
-    latest = (select(ObjectiveProgress.objective_id, ObjectiveProgress.value,
-                     func.row_number().over(partition_by=ObjectiveProgress.objective_id,
-                                            order_by=(ObjectiveProgress.at.desc(), ObjectiveProgress.id.desc()))
-                     .label("rn"))
-              .join(Objective, Objective.id == ObjectiveProgress.objective_id)
-              .where(among(session, Objective.account_id, account_ids)).subquery())
-    stmt = (select(Objective.account_id, Objective.baseline, Objective.target, Objective.status, latest.c.value)
-            .outerjoin(latest, and_(latest.c.objective_id == Objective.id, latest.c.rn == 1))
-            .where(among(session, Objective.account_id, account_ids), Objective.active.is_(True)))
+    dialect = session.get_bind().dialect.name
     progress: dict[int, list[float]] = defaultdict(list)
-    for account_id, baseline, target, status, value in session.execute(stmt):
+    for account_id, baseline, target, status, value in session.execute(
+            _objective_statement(dialect), {"ids": ids_value(dialect, account_ids)}):
         if status == "achieved":
             progress[account_id].append(1.0)
         elif value is not None and baseline is not None and target is not None and target != baseline:
             progress[account_id].append(min(1.0, max(0.0, (value - baseline) / (target - baseline))))
     return {a: {"objective_progress": sum(p) / len(p)} for a, p in progress.items() if p}
+
+
+@lru_cache(maxsize=2)
+def _objective_statement(dialect: str) -> Any:
+    latest = (select(ObjectiveProgress.objective_id, ObjectiveProgress.value,
+                     func.row_number().over(partition_by=ObjectiveProgress.objective_id,
+                                            order_by=(ObjectiveProgress.at.desc(), ObjectiveProgress.id.desc()))
+                     .label("rn"))
+              .join(Objective, Objective.id == ObjectiveProgress.objective_id)
+              .where(among_param(dialect, Objective.account_id, "ids")).subquery())
+    return (select(Objective.account_id, Objective.baseline, Objective.target, Objective.status, latest.c.value)
+            .outerjoin(latest, and_(latest.c.objective_id == Objective.id, latest.c.rn == 1))
+            .where(among_param(dialect, Objective.account_id, "ids"), Objective.active.is_(True)))
 
 
 def deal_seats(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, float]]:
@@ -319,23 +246,32 @@ def stored_score(session: Session, account_id: int) -> HealthScore | None:
 
 
 def upsert_scores(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    stmt = _insert(session, HealthScore.__table__)
-    keep = ("score", "band", "scorecard", "scorecard_version", "stage", "computed_at", "contributions", "missing",
-            "top_cost_factor", "previous_band", "band_changed_at", "computed_band", "evidence", "min_evidence",
-            "missing_inputs")
-    stmt = stmt.on_conflict_do_update(index_elements=["account_id"], set_={k: stmt.excluded[k] for k in keep})
-    session.execute(stmt, list(rows))
+    if rows:
+        session.execute(_upsert_statement(session.get_bind().dialect.name, "score"), list(rows))
 
 
 def upsert_history(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    stmt = _insert(session, HealthHistory.__table__)
+    if rows:
+        session.execute(_upsert_statement(session.get_bind().dialect.name, "history"), list(rows))
+
+
+@lru_cache(maxsize=4)
+def _upsert_statement(dialect: str, table: str) -> Any:
+    """`INSERT ... ON CONFLICT DO UPDATE` of score or history rows, built once per dialect (executemany)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    if table == "score":
+        stmt = insert(HealthScore.__table__)
+        keep: tuple[str, ...] = (
+            "score", "band", "scorecard", "scorecard_version", "stage", "computed_at", "contributions", "missing",
+            "top_cost_factor", "previous_band", "band_changed_at", "computed_band", "evidence", "min_evidence",
+            "missing_inputs")
+        return stmt.on_conflict_do_update(index_elements=["account_id"], set_={k: stmt.excluded[k] for k in keep})
+    stmt = insert(HealthHistory.__table__)
     keep = ("score", "band", "scorecard_version", "factors", "changes")
-    stmt = stmt.on_conflict_do_update(index_elements=["account_id", "day"], set_={k: stmt.excluded[k] for k in keep})
-    session.execute(stmt, list(rows))
+    return stmt.on_conflict_do_update(index_elements=["account_id", "day"], set_={k: stmt.excluded[k] for k in keep})
 
 
 def history(session: Session, account_id: int, *, since: date) -> list[HistoryPoint]:

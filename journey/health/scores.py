@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from journey.calendar import calendar_for
 from journey.config import get_settings
-from journey.health import domain, explanation, overrides, plan, records, repository
+from journey.health import domain, explanation, metric_repository, overrides, plan, records, repository
 from journey.health.scorecards import Scorecard, load_scorecards, scorecard_for
 
 
@@ -52,7 +52,7 @@ def score_batch(session: Session, *, account_ids: Sequence[int], now: datetime,
     window_metrics: dict[str, set[int]] = {}
     for f in windowed:
         window_metrics.setdefault(f.metric, set()).add(f.window_days)
-    summaries = repository.metric_summaries(
+    summaries = metric_repository.metric_summaries(
         session, account_ids, metrics=metrics, now=now, horizon_days=max(windows),
         windows={f.window_days for f in windowed}, window_metrics=window_metrics,
         stale_metrics={f.metric for f in factors if f.aggregate == "days_since_last"},

@@ -206,12 +206,17 @@ def milestone_status(tasks: Iterable[TaskState]) -> MilestoneStatus:
 def plan_status(
     milestones: Sequence[MilestoneState], tasks: Sequence[TaskState], today: date
 ) -> PlanStatus:
-    """late if a milestone not done is past due; at_risk if an open task is past due; else on_time."""
+    """late if a milestone not done is past due; at_risk if an open task is past due; else on_time.
+
+    A milestone past its date is late while one of its open tasks is past due too: a task added to it
+    afterwards (a sales promise due next quarter, say) or re-dated with a reason does not make the plan late
+    while every task in it is on time."""
     by_milestone: dict[str, list[TaskState]] = {}
     for task in tasks:
         by_milestone.setdefault(task.milestone_key, []).append(task)
     for milestone in milestones:
-        if milestone.due_on < today and milestone_status(by_milestone.get(milestone.key, [])) != "done":
+        own = by_milestone.get(milestone.key, [])
+        if milestone.due_on < today and any(str(t.status) in OPEN_STATUSES and t.due_on < today for t in own):
             return "late"
     if any(str(task.status) in OPEN_STATUSES and task.due_on < today for task in tasks):
         return "at_risk"

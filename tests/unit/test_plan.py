@@ -287,6 +287,8 @@ def test_milestone_status(statuses, expected):
         ([("a", "skipped", "2026-07-01"), ("b", "done", "2026-07-09")], "on_time"),
         ([("late", "in_progress", "2026-07-09"), ("b", "todo", "2026-07-20")], "late"),  # milestone overdue
         ([("late", "done", "2026-07-08"), ("late", "skipped", "2026-07-09")], "on_time"),
+        ([("late", "done", "2026-07-08"), ("late", "todo", "2027-03-31")], "on_time"),  # a later task moves it
+        ([("late", "todo", "2026-07-09"), ("late", "todo", "2027-03-31")], "late"),  # but not past its late task
     ],
 )
 def test_plan_status(tasks, expected):

@@ -5,11 +5,13 @@ from datetime import date
 
 import pytest
 
+from journey.web import weekly_view
 from journey.web.auth import RateLimiter
 from journey.web.charts import contribution_bars, score_chart
 from journey.web.objectives_view import progress
 from journey.web.packet_form import packet_fields, to_patch
 from journey.web.signin_pages import safe_next
+from journey.words import money
 
 
 @pytest.mark.parametrize(("target", "expected"), [
@@ -92,3 +94,16 @@ def test_the_packet_form_drops_blank_rows_and_parses_numbers() -> None:
     assert [s["name"] for s in patch["stakeholders"]] == ["Chloé"]
     with pytest.raises(ValueError, match="not a number"):
         to_patch(packet_fields(obj_title=["X"], obj_target=["seven"]))
+
+
+@pytest.mark.parametrize(("value", "unit", "currency", "expected"), [
+    (-0.5, "%", "EUR", "−0.5 pts"), (3.0, "%", "EUR", "+3 pts"), (0, "%", "EUR", "no change"),
+    (-48_000, "money", "EUR", "−€48,000"), (190_000, "money", "usd", "+$190,000"),
+    (190_000, "money", "CHF", "+190,000 CHF"), (-2, "days", "EUR", "−2 days"), (None, "money", "EUR", "—")])
+def test_a_week_over_week_change_says_points_and_the_currency(value, unit, currency, expected) -> None:
+    assert weekly_view.signed(value, unit, currency) == expected
+
+
+def test_money_shows_the_workspace_currency() -> None:
+    assert weekly_view.fmt(190_000, "money", "EUR") == "€190,000" and weekly_view.fmt(53.3, "%") == "53 %"
+    assert money(1234.4, "SEK") == "1,234 SEK" and money(None, "EUR") == "—"

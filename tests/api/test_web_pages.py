@@ -199,6 +199,9 @@ def test_the_account_page_draws_the_health_history_and_explains_it(client) -> No
     assert '<svg class="chart"' in page and 'class="line" d="M' in page
     assert "Seat utilisation" in page and "20.0 / 40.0 pts" in page and "20.0 of 40.0 points lost" in page
     assert "no data yet" in page  # the factor without data says so
+    assert "Default adopted, version 3" in page and "default_adopted v3" not in page  # the scorecard in words
+    explanation = page.split('<ul class="explanation">', 1)[1].split("</ul>", 1)[0]
+    assert "/100 (" not in explanation  # the big number and the band pill say it already
     book = client.get("/").text
     assert "Yellow · 62" in book and "▼ 20" in book  # band, score and the 30-day trend (82 → 62)
 

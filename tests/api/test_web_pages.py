@@ -46,6 +46,8 @@ def test_the_ae_edits_the_packet_and_the_pair_accepts_it(client) -> None:
     assert "version 2" in page and "Data migration from the legacy tool" in page
     assert "What changed in version 2" in page and "Risks: added &#39;Data migration from the legacy tool&#39;" in page
     assert "Accept as" not in page  # the AE does not acknowledge
+    assert "<dd>€48,000</dd>" in page  # the contract's amount in its currency
+    assert "<dd>€48,000</dd>" in client.get(f"/accounts/{account_id}").text  # and on the account page
 
     for who, role in (("csm@vendor.example", "CSM"), ("am@vendor.example", "AM")):
         client.cookies.clear()

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     max_body_bytes: int = 1024 * 1024
     webhook_tolerance_seconds: int = 300
+    currency: str = Field(default="EUR", pattern="^[A-Za-z]{3}$", description="the workspace's currency "
+                          "(ISO 4217 code): how the dashboard, its CSV exports and the account page show money")
     demo: bool = Field(default=False, description="load the demo workspace into an empty database "
                        "(development only; `make run` sets it)")
     allowed_email_domains: str = Field(default="", description="comma-separated: members the CRM names from "

@@ -25,7 +25,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Undefined, select_autoescape
 
 from journey.config import PROJECT_ROOT, get_settings
-from journey.words import WORDS, label
+from journey.words import WORDS, label, money
 
 PACKAGED = PROJECT_ROOT / "templates"
 TEXT_EXTENSIONS = ("txt", "md.j2", "md")
@@ -51,6 +51,11 @@ def md_escape(value: Any) -> str:
 def num(value: Any) -> Any:
     """A count or an amount, whole, with thousands separators: 12345.6 -> 12,346."""
     return f"{value:,.0f}" if isinstance(value, int | float) else value
+
+
+def amount(value: Any, currency: str | None = None) -> str:
+    """Money in the given currency (a deal's), else the workspace's (JOURNEY_CURRENCY): 190000 -> €190,000."""
+    return money(value, currency or get_settings().currency)
 
 
 def measure(value: Any) -> Any:
@@ -80,8 +85,8 @@ def plain(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, dict | list) else value
 
 
-FILTERS: dict[str, Callable[[Any], Any]] = {"num": num, "measure": measure, "todate": to_date, "role": role,
-                                            "label": label, "plain": plain}
+FILTERS: dict[str, Callable[[Any], Any]] = {"num": num, "money": amount, "measure": measure, "todate": to_date,
+                                            "role": role, "label": label, "plain": plain}
 
 
 def environment(folder: str, *, markdown: bool = False, strict: bool = False, trim: bool = True) -> Environment:

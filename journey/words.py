@@ -14,3 +14,15 @@ def label(value: object) -> str:
         return ""
     text = str(value)
     return WORDS.get(text.lower()) or text.replace("_", " ").capitalize()
+
+
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+
+
+def money(value: object, currency: str) -> str:
+    """An amount, whole, in the workspace's currency: €190,000 (a known symbol), 190,000 CHF (else); — unknown."""
+    if value is None:
+        return "—"
+    amount = f"{float(value):,.0f}"  # type: ignore[arg-type]
+    symbol = SYMBOLS.get(currency.upper())
+    return f"{symbol}{amount}" if symbol else f"{amount} {currency.upper()}"

@@ -41,6 +41,8 @@ REVIEW_OPPORTUNITIES = {
     17: [("Knowledge base add-on", 15000, "proposed")], 11: [("Sandbox environment", 4000, "open")],
 }
 
+RAISED_THIS_WEEK = ("Chat channel add-on", 18000, 21)  # (title, amount, account number): added by the AM this week
+
 
 def build(session: Session, *, people: Sequence[Customer], now: datetime) -> dict[str, int]:
     """Everything after signing, for the demo accounts; returns what was written."""
@@ -139,9 +141,22 @@ def _reviews(session: Session, by_account: dict[int, Customer], now: datetime) -
             opportunities.append(Opportunity(account_id=review.account_id, title=title, amount=Decimal(amount),
                                              stage=stage, source="review", review_id=review.id, created_at=held,
                                              updated_at=closed or held, closed_at=closed))
+    opportunities += _raised_this_week({c.n: a for a, c in by_account.items()}, now)
     session.add_all(opportunities)
     session.flush()
     return len(opportunities)
+
+
+def _raised_this_week(account: dict[int, int], now: datetime) -> list[Opportunity]:
+    """An opportunity the AM added this week (Monday morning, or now if earlier): the week's pipeline moves,
+    so the weekly review's week-over-week change says something."""
+    title, amount, n = RAISED_THIS_WEEK
+    if n not in account:
+        return []
+    monday = datetime.combine(now.date() - timedelta(days=now.weekday()), time(0), tzinfo=UTC)
+    at = min(now, monday + timedelta(hours=9))
+    return [Opportunity(account_id=account[n], title=title, amount=Decimal(amount), stage="open", source="manual",
+                        created_at=at, updated_at=at)]
 
 
 def _reminders(session: Session, account: dict[int, int], members: dict[str, TeamMember], now: datetime) -> int:

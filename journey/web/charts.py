@@ -71,7 +71,8 @@ class Bar:
 
 def contribution_bars(contributions: Sequence[dict]) -> list[Bar]:  # type: ignore[type-arg]
     """One bar per factor: points earned out of the weight it carries (both in score points), with the
-    factor's value in words when it has them (the plan factors: the plan card's words)."""
+    factor's value in words when it has them (the plan factors: the plan card's words); what costs the
+    most points first, so what hurts the score leads."""
     bars = []
     for c in contributions:
         weight = float(c.get("weight") or 0)
@@ -84,7 +85,7 @@ def contribution_bars(contributions: Sequence[dict]) -> list[Bar]:  # type: igno
                         points=round(points, 1),
                         weight=round(weight, 1), fill=(points / weight) if weight > 0 else 0.0,
                         cost=round(weight - points, 1)))
-    return bars
+    return sorted(bars, key=lambda b: -b.cost)
 
 
 @dataclass(frozen=True)

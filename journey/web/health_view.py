@@ -1,6 +1,7 @@
 """Health as the pages show it: band, score and 30-day trend per account, history and contributions."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from journey.health import read_repository, repository
 from journey.health import scores as health_scores
 
+HEADLINE = re.compile(r"\d+/100 \((?!unknown)[a-z_]+\)")
 FILTER_BANDS = {"red": "Red", "yellow": "Yellow", "green": "Green", "unknown": "Unknown (too little data)"}
 
 
@@ -43,8 +45,15 @@ def detail(session: Session, account_id: int, now: datetime | None = None) -> di
     history = read_repository.recent_history(session, account_id, days=180)
     return {"score": current, "history": [(h.day, h.score, h.band) for h in history],
             "band": read["band"], "provisional": read["provisional"], "override": read["override"],
-            "explanation": read["explanation"].split("; "),
+            "explanation": page_lines(read["explanation"]),
             "contributions": sorted(current.contributions or [], key=lambda c: -abs(c.get("points") or 0))}
+
+
+def page_lines(explanation: str) -> list[str]:
+    """The explanation's sentences as the account page lists them: without the '31/100 (red)' headline
+    the big number and the band pill above already say (an unknown band's or an override's first line stays)."""
+    lines = explanation.split("; ")
+    return lines[1:] if lines and HEADLINE.fullmatch(lines[0]) else lines
 
 
 def mix_parts(mix: dict[str, int] | None) -> tuple[dict[str, int], int]:

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from journey.accounts import read_repository as accounts_read
+from journey.config import get_settings
 from journey.deps import ReadSession
 from journey.errors import InvalidInput
 from journey.kit import utcnow
@@ -96,7 +97,7 @@ def dashboard(request: Request, viewer: PageViewer, session: ReadSession, week: 
     except InvalidInput as exc:
         view = cached_weekly(session, viewer.member, week="", scope=scope, cache=app_cache(request))
         errors["week"] = f"{exc.detail}. Showing this week instead."
-    tables = {t: weekly_view.rows(view, t) for t in weekly_view.TABLES if t != "history"}
+    tables = {t: weekly_view.rows(view, t, get_settings().currency) for t in weekly_view.TABLES if t != "history"}
     return page(request, "team.html", viewer, k=cards(view),
                 w=view, tables=tables, charts=weekly_view.charts(view), errors=errors,
                 filters={"week": week, "segment": segment, "region": region},
@@ -114,7 +115,7 @@ def export(request: Request, viewer: PageViewer, session: ReadSession,
         raise InvalidInput(f"table must be one of {', '.join(weekly_view.TABLES)}")
     scope = reads.scope_for(owner_id=None, segment=segment, region=region)
     view = cached_weekly(session, viewer.member, week=week, scope=scope, cache=app_cache(request))
-    body = weekly_view.to_csv(*weekly_view.rows(view, table))
+    body = weekly_view.to_csv(*weekly_view.rows(view, table, get_settings().currency))
     name = f"weekly-review-{view['week']}-{table}.csv"
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

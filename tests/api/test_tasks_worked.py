@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from journey import db
-from journey.models import OutboxMessage, PlanTask, Reminder, TaskSlip, TeamMember
-from tests.builders import deal_signed, drain, member_with_token, post_event
+from journey.models import Journey, OutboxMessage, PlanTask, Reminder, TaskSlip, TeamMember
+from tests.builders import deal_signed, drain, member_with_password, member_with_token, post_event, sign_in
 
 pytestmark = [pytest.mark.usefixtures("db_url"), pytest.mark.clock("2026-11-23T09:00:00Z")]
 ACCOUNT = "/api/accounts/crm:events:C-77"
@@ -54,6 +54,15 @@ def test_the_csm_assigns_re_dates_skips_and_links_a_task_and_the_activity_says_s
     assert actions == [("task.updated", "csm@vendor.example"), ("task.document_linked", "csm@vendor.example"),
                        ("task.due_moved", "csm@vendor.example"), ("task.updated", "csm@vendor.example")]
     assert feed[0]["details"]["reason"] == "done by their IT already"
+
+    with db.transaction() as s:
+        title, account_id = s.execute(select(PlanTask.title, Journey.account_id).join(Journey)
+                                      .where(PlanTask.id == task["id"])).one()
+    member_with_password("lead@vendor.example", "manager")
+    sign_in(client, "lead@vendor.example")
+    page = client.get(f"/accounts/{account_id}").text
+    activity = page.split('id="activity"', 1)[1].split("</section>", 1)[0]
+    assert f"· {title}<" in activity and f"task {task['key']}" not in activity  # the task's title, not its key
 
 
 def test_a_comment_mentioning_a_member_notifies_them_once(client, admin) -> None:

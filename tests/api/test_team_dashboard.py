@@ -57,15 +57,16 @@ def test_every_table_exports_as_csv(client) -> None:
     kpis = _csv(client, "kpis", week="2026-W48")
     assert kpis[0] == ["KPI", "This week", "Last week", "Change"] and len(kpis) == 6
     money = {row[0]: row[1:] for row in _csv(client, "money", week="2026-W48")}
-    assert money["ARR at risk"] == ["0", "48,000", "−48,000"]  # red last week, green on Tuesday
-    assert money["Contract value (ARR)"] == ["48,000", "48,000", "no change"]
+    assert money["ARR at risk"] == ["€0", "€48,000", "−€48,000"]  # red last week, green on Tuesday
+    assert money["Contract value (ARR)"] == ["€48,000", "€48,000", "no change"]
     people = _csv(client, "people", week="2026-W48")
+    assert people[0][-2:] == ["ARR at risk (EUR)", "ARR at risk change (EUR)"]  # money columns name the currency
     assert [r[1] for r in people[1:]] == ["AM", "CSM"] or [r[1] for r in people[1:]] == ["CSM", "AM"]
     attention = _csv(client, "attention")
     assert attention[1][0].startswith("'=HYPERLINK")  # a name starting with = is text, not a formula
     assert attention[1][1:3] == ["Red", "35"]
     history = _csv(client, "history", week="2026-W48")
-    assert len(history) == 13 and history[0][0] == "Week starting"
+    assert len(history) == 13 and history[0][0] == "Week starting" and history[0][-1] == "ARR at risk (EUR)"
     assert client.get("/team/export.csv", params={"table": "secrets"}).status_code == 422
 
 
@@ -142,15 +143,15 @@ def test_every_table_card_and_export_follows_the_segment_and_region_filter(clien
     france = {r[0]: r for r in _csv(client, "people", region="FR")[1:]}
     assert set(france) == {"Camille CSM", "Morgan AM"} and france["Morgan AM"][2] == "1"
     assert [r[:4] for r in _csv(client, "pipeline", segment="smb")[1:]] == [["Tiny Co", "Premium SLA", "Proposed",
-                                                                             "3,000"]]
+                                                                             "€3,000"]]
     money = {row[0]: row[1] for row in _csv(client, "money", region="US")}
-    assert money["Contract value (ARR)"] == "9,000" and money["Expansion pipeline"] == "3,000"
+    assert money["Contract value (ARR)"] == "€9,000" and money["Expansion pipeline"] == "€3,000"
     page = client.get("/team", params={"segment": "smb"}).text
     assert "smb segment" in page.lower() or "SMB segment" in page
-    assert "Expansion pipeline: 3,000 in 1 opportunity" in page and "Second team" not in page
+    assert "Expansion pipeline: €3,000 in 1 opportunity" in page and "Second team" not in page
     assert "Camille CSM" not in page  # the per-person table too
     whole = client.get("/team").text
-    assert "Expansion pipeline: 15,000 in 2 opportunities" in whole  # one figure: money, with the count
+    assert "Expansion pipeline: €15,000 in 2 opportunities" in whole  # one figure: money, with the count
 
 
 def test_a_filter_error_keeps_what_was_typed_and_says_what_to_change(client) -> None:

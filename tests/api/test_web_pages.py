@@ -46,6 +46,8 @@ def test_the_ae_edits_the_packet_and_the_pair_accepts_it(client) -> None:
     assert "version 2" in page and "Data migration from the legacy tool" in page
     assert "What changed in version 2" in page and "Risks: added &#39;Data migration from the legacy tool&#39;" in page
     assert "Accept as" not in page  # the AE does not acknowledge
+    assert "<dd>€48,000</dd>" in page  # the contract's amount in its currency
+    assert "<dd>€48,000</dd>" in client.get(f"/accounts/{account_id}").text  # and on the account page
 
     for who, role in (("csm@vendor.example", "CSM"), ("am@vendor.example", "AM")):
         client.cookies.clear()
@@ -199,6 +201,9 @@ def test_the_account_page_draws_the_health_history_and_explains_it(client) -> No
     assert '<svg class="chart"' in page and 'class="line" d="M' in page
     assert "Seat utilisation" in page and "20.0 / 40.0 pts" in page and "20.0 of 40.0 points lost" in page
     assert "no data yet" in page  # the factor without data says so
+    assert "Default adopted, version 3" in page and "default_adopted v3" not in page  # the scorecard in words
+    explanation = page.split('<ul class="explanation">', 1)[1].split("</ul>", 1)[0]
+    assert "/100 (" not in explanation  # the big number and the band pill say it already
     book = client.get("/").text
     assert "Yellow · 62" in book and "▼ 20" in book  # band, score and the 30-day trend (82 → 62)
 

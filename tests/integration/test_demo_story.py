@@ -122,6 +122,8 @@ def test_the_demo_tells_the_story_and_the_dashboard_is_right_for_it(demo, client
     assert (body["retention"]["grr"], body["retention"]["nrr"]) == (grr, nrr)
     assert grr < 1 < nrr or grr < nrr  # a loss and an expansion in the period
     assert all(k["last_week"] is not None for k in body["kpis"] if k["key"] != "ttv_median_days")
+    pipeline = next(k for k in body["kpis"] if k["key"] == "pipeline_amount")
+    assert pipeline["change"] == pytest.approx(18000)  # the opportunity the AM added this week: the week moved
     assert all(value is not None for _, value in body["history"]["arr_at_risk"])  # 12 weeks of snapshots
 
     assert sign_in(client, "manager@demo.example", demo.DEMO_PASSWORD).status_code == 303

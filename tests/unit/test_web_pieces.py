@@ -5,11 +5,13 @@ from datetime import date
 
 import pytest
 
+from journey.web import health_view, weekly_view
 from journey.web.auth import RateLimiter
 from journey.web.charts import contribution_bars, score_chart
 from journey.web.objectives_view import progress
 from journey.web.packet_form import packet_fields, to_patch
 from journey.web.signin_pages import safe_next
+from journey.words import money
 
 
 @pytest.mark.parametrize(("target", "expected"), [
@@ -60,8 +62,27 @@ def test_the_score_chart_maps_0_to_100_into_the_plot() -> None:
 def test_a_factor_without_data_explains_itself() -> None:
     bars = contribution_bars([{"factor": "nps", "value": None, "weight": 0, "points": 0},
                               {"factor": "seat_utilisation", "value": 0.8, "weight": 40, "points": 32}])
-    assert bars[0].fill == 0 and "no data" in bars[0].detail
-    assert bars[1].fill == pytest.approx(0.8) and bars[1].cost == 8
+    assert bars[1].fill == 0 and "no data" in bars[1].detail
+    assert bars[0].fill == pytest.approx(0.8) and bars[0].cost == 8
+
+
+def test_the_bars_put_what_costs_the_most_points_first() -> None:
+    bars = contribution_bars([{"factor": "nps", "value": 40, "weight": 20, "points": 18},  # earns most, loses 2
+                              {"factor": "last_meeting", "value": 78, "weight": 10, "points": 1},  # loses 9
+                              {"factor": "seat_utilisation", "value": 0.3, "weight": 30, "points": 9}])  # loses 21
+    assert [b.cost for b in bars] == [21, 9, 2]
+
+
+@pytest.mark.parametrize(("explanation", "lines"), [
+    ("31/100 (red); Last meeting: 78 days ago — 9 of 10 points lost",
+     ["Last meeting: 78 days ago — 9 of 10 points lost"]),
+    ("40/100 provisional (unknown): the inputs with data carry 30% of the scorecard's weight, 50% needed",
+     ["40/100 provisional (unknown): the inputs with data carry 30% of the scorecard's weight, 50% needed"]),
+    ("red (set by Ann on 2026-11-02, until 2026-12-02: champion left); computed 80/100 (green)",
+     ["red (set by Ann on 2026-11-02, until 2026-12-02: champion left)", "computed 80/100 (green)"]),
+])
+def test_the_page_drops_the_headline_the_big_number_already_says(explanation, lines) -> None:
+    assert health_view.page_lines(explanation) == lines
 
 
 @pytest.mark.parametrize(("contribution", "detail"), [
@@ -92,3 +113,16 @@ def test_the_packet_form_drops_blank_rows_and_parses_numbers() -> None:
     assert [s["name"] for s in patch["stakeholders"]] == ["Chloé"]
     with pytest.raises(ValueError, match="not a number"):
         to_patch(packet_fields(obj_title=["X"], obj_target=["seven"]))
+
+
+@pytest.mark.parametrize(("value", "unit", "currency", "expected"), [
+    (-0.5, "%", "EUR", "−0.5 pts"), (3.0, "%", "EUR", "+3 pts"), (0, "%", "EUR", "no change"),
+    (-48_000, "money", "EUR", "−€48,000"), (190_000, "money", "usd", "+$190,000"),
+    (190_000, "money", "CHF", "+190,000 CHF"), (-2, "days", "EUR", "−2 days"), (None, "money", "EUR", "—")])
+def test_a_week_over_week_change_says_points_and_the_currency(value, unit, currency, expected) -> None:
+    assert weekly_view.signed(value, unit, currency) == expected
+
+
+def test_money_shows_the_workspace_currency() -> None:
+    assert weekly_view.fmt(190_000, "money", "EUR") == "€190,000" and weekly_view.fmt(53.3, "%") == "53 %"
+    assert money(1234.4, "SEK") == "1,234 SEK" and money(None, "EUR") == "—"

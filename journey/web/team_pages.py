@@ -115,7 +115,7 @@ def export(request: Request, viewer: PageViewer, session: ReadSession,
         raise InvalidInput(f"table must be one of {', '.join(weekly_view.TABLES)}")
     scope = reads.scope_for(owner_id=None, segment=segment, region=region)
     view = cached_weekly(session, viewer.member, week=week, scope=scope, cache=app_cache(request))
-    body = weekly_view.to_csv(*weekly_view.rows(view, table, get_settings().currency))
+    body = weekly_view.to_csv(*weekly_view.rows(view, table, get_settings().currency, plain=True))
     name = f"weekly-review-{view['week']}-{table}.csv"
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -40,26 +40,39 @@ def signed(value: float | None, unit: str = "", currency: str = "EUR") -> str:
     return ("+" if value > 0 else "−") + size
 
 
-def rows(view: dict[str, Any], table: str, currency: str = "EUR") -> tuple[list[str], list[list[str]]]:
+def rows(view: dict[str, Any], table: str, currency: str = "EUR", *,
+         plain: bool = False) -> tuple[list[str], list[list[str]]]:
     """(header, rows) of one table of the review, as words and formatted numbers; money in `currency`
-    (named in the headers of money columns too, so an exported CSV says it)."""
+    (named in the headers of money columns too, so an exported CSV says it). `plain` (the CSV export): bare
+    numbers a spreadsheet can add up (190000, 69, -0.5), every unit in a header or a Unit column instead."""
     code = currency.upper()
+    cell = (lambda v, unit: _plain(v)) if plain else (lambda v, unit: fmt(v, unit, currency))
+    change = (lambda v, unit: _plain(v, sign=True)) if plain else (lambda v, unit: signed(v, unit, currency))
+
+    def unit_of(unit: str) -> str:
+        return code if unit == "money" else {"%": "%" if plain else "", "days": "days" if plain else ""}.get(unit, "")
+
+    def named(label: str, unit: str) -> str:
+        shown = unit_of(unit)
+        return f"{label} ({shown})" if shown else label
+
     if table in ("kpis", "money"):
-        return ["KPI", "This week", "Last week", "Change"], [
-            [k["label"], fmt(k["value"], k["unit"], currency),
-             fmt(k["last_week"], k["unit"], currency), signed(k["change"], k["unit"], currency)]
+        header = ["KPI", "Unit", "This week", "Last week", "Change"] if plain else ["KPI", "This week", "Last week",
+                                                                                   "Change"]
+        return header, [
+            [k["label"], *([unit_of(k["unit"])] if plain else []), cell(k["value"], k["unit"]),
+             cell(k["last_week"], k["unit"]), change(k["change"], k["unit"])]
             for k in view[table]]
     if table == "people":
-        named = [label + (f" ({code})" if unit == "money" else "") for _, label, unit in KPIS]
-        header = ["Name", "Role", "Accounts", *named, f"ARR at risk ({code})", f"ARR at risk change ({code})"]
+        header = ["Name", "Role", "Accounts", *(named(label, unit) for _, label, unit in KPIS),
+                  f"ARR at risk ({code})", f"ARR at risk change ({code})"]
         return header, [[p["name"], p["role"].upper(), str(p["accounts"]),
-                         *(fmt(p[key]["value"], unit, currency) for key, _, unit in KPIS),
-                         fmt(p["arr_at_risk"]["value"], "money", currency),
-                         signed(p["arr_at_risk"]["change"], "money", currency)]
+                         *(cell(p[key]["value"], unit) for key, _, unit in KPIS),
+                         cell(p["arr_at_risk"]["value"], "money"), change(p["arr_at_risk"]["change"], "money")]
                         for p in view["people"]]
     if table == "pipeline":
         return ["Account", "Opportunity", "Stage", f"Amount ({code})", "Raised"], [
-            [o["name"], o["title"], o["stage"].capitalize(), fmt(o["amount"], "money", currency), o["source"]]
+            [o["name"], o["title"], o["stage"].capitalize(), cell(o["amount"], "money"), o["source"]]
             for o in view["pipeline"]]
     if table == "attention":
         return ["Account", "Band", "Score", "Reason"], [
@@ -68,10 +81,18 @@ def rows(view: dict[str, Any], table: str, currency: str = "EUR") -> tuple[list[
     if table == "history":
         keys = [*KPIS, ("arr_at_risk", "ARR at risk", "money")]
         weeks = [w for w, _ in view["history"][keys[0][0]]]
-        return ["Week starting", *(label + (f" ({code})" if unit == "money" else "") for _, label, unit in keys)], [
-            [w.isoformat(), *(fmt(view["history"][key][i][1], unit, currency) for key, _, unit in keys)]
+        return ["Week starting", *(named(label, unit) for _, label, unit in keys)], [
+            [w.isoformat(), *(cell(view["history"][key][i][1], unit) for key, _, unit in keys)]
             for i, w in enumerate(weeks)]
     raise ValueError(table)
+
+
+def _plain(value: Any, *, sign: bool = False) -> str:
+    """A number as a spreadsheet reads it: no separators, no symbol; empty when unknown."""
+    if value is None:
+        return ""
+    text = f"{round(value, 1):g}" if isinstance(value, float) else str(value)
+    return f"+{text}" if sign and value > 0 else text
 
 
 def to_csv(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
@@ -79,7 +100,7 @@ def to_csv(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     for line in [header, *body]:
-        writer.writerow([f"'{c}" if c[:1] in ("=", "+", "@") or (c[:1] == "-" and not _number(c)) else c
+        writer.writerow([f"'{c}" if c[:1] in ("=", "@") or (c[:1] in ("+", "-") and not _number(c)) else c
                          for c in line])
     return out.getvalue()
 

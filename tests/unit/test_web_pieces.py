@@ -126,3 +126,14 @@ def test_a_week_over_week_change_says_points_and_the_currency(value, unit, curre
 def test_money_shows_the_workspace_currency() -> None:
     assert weekly_view.fmt(190_000, "money", "EUR") == "€190,000" and weekly_view.fmt(53.3, "%") == "53 %"
     assert money(1234.4, "SEK") == "1,234 SEK" and money(None, "EUR") == "—"
+
+
+def test_the_csv_export_holds_bare_numbers_with_units_in_its_headers() -> None:
+    kpi = {"label": "ARR at risk", "unit": "money", "value": 190_000, "last_week": None, "change": 18_000.0}
+    plan = {"label": "Plan on time", "unit": "%", "value": 69.4, "last_week": 69.9, "change": -0.5}
+    header, body = weekly_view.rows({"kpis": [kpi, plan]}, "kpis", "CHF", plain=True)
+    assert header == ["KPI", "Unit", "This week", "Last week", "Change"]
+    assert body == [["ARR at risk", "CHF", "190000", "", "+18000"], ["Plan on time", "%", "69.4", "69.9", "-0.5"]]
+    text = weekly_view.to_csv(header, [*body, ["=cmd()", "-x", "+", ""]])
+    assert text.splitlines()[1:] == ["ARR at risk,CHF,190000,,+18000", "Plan on time,%,69.4,69.9,-0.5",
+                                     "'=cmd(),'-x,'+,"]  # numbers stay numbers; formulas become text

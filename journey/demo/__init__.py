@@ -15,7 +15,8 @@ import secrets
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import typer
@@ -195,6 +196,17 @@ def ensure_webhook_secret(settings: Settings) -> None:
     typer.echo(f"webhook secret: generated into {path} (set JOURNEY_WEBHOOK_SECRET to use your own)")
 
 
+def _run_to_end(work: Coroutine[Any, Any, list[int]]) -> list[int]:
+    """asyncio.run, also from a thread whose event loop already runs (a test, a notebook): then on a thread
+    of its own, since a loop cannot be started inside another."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
 def load_demo_inline(*, create_app: Callable[..., Any], drain: Callable[..., list[tuple[int, str, str]]]) -> None:
     """`journey demo`: post through the app (`create_app`) in-process, run the flows until the inbox is drained
     (`drain`: the runner's, which the command hands over), then write the months behind the deals. A progress
@@ -208,7 +220,7 @@ def load_demo_inline(*, create_app: Callable[..., Any], drain: Callable[..., lis
     columns = (TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns) as progress:
         sending = progress.add_task("posting the CRM's deal events", total=len(events))
-        codes = asyncio.run(_post_in_process(create_app(start_runner=False), _signed(events),
+        codes = _run_to_end(_post_in_process(create_app(start_runner=False), _signed(events),
                                              lambda: progress.advance(sending)))
         running = progress.add_task("running their flows", total=len(events))
         outcomes = Counter(str(outcome) for _, _, outcome in drain(on_done=lambda *_: progress.advance(running)))

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     runner_process: bool = Field(default=True, description="journey serve runs its runner in a child process "
                                  "(the webhooks' process only stores deliveries); 0: a thread of the server")
     runner_poll_seconds: float = 0.5
-    runner_batch_size: int = 50
+    runner_batch_size: int = 200  # per flow run: Prefect's bookkeeping is per run (200 vs 50: 1,000 deals 18 s, 21 s)
     server_lease_seconds: float = Field(default=180, gt=0, description="server mode: how long a batch submitted to "
                                         "Prefect holds its events before another API process may re-submit them")
     scheduler: bool = Field(default=True, description="run the scheduler thread in journey serve (SQLite)")

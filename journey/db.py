@@ -240,19 +240,24 @@ def among(session: Session, column: Any, ids: Iterable[int]) -> Any:
     """`column IN ids` with the ids bound as ONE parameter however many they are: an integer array on
     PostgreSQL (`= ANY`), a JSON array read by `json_each` on SQLite. A plain `IN` binds and renders one
     parameter per id on every execution, which costs more than the query itself for a batch of 2,000."""
-    values = [int(i) for i in ids]
-    if session.get_bind().dialect.name == "postgresql":
-        return column == func.any(bindparam(None, values, type_=ARRAY(Integer)))
-    return column.in_(select(literal_column("value", Integer)).select_from(
-        func.json_each(bindparam(None, json.dumps(values)))))
+    dialect = session.get_bind().dialect.name
+    return _among(dialect, column, bindparam(None, ids_value(dialect, ids), type_=_ids_type(dialect)))
 
 
 def among_param(dialect: str, column: Any, name: str) -> Any:
     """`among` with the ids left to execution time (`ids_value`), for a statement built once and cached: building
     a large select costs more Python than running it, so hot set-based reads build theirs once per shape."""
+    return _among(dialect, column, bindparam(name, type_=_ids_type(dialect)))
+
+
+def _ids_type(dialect: str) -> Any:
+    return ARRAY(Integer) if dialect == "postgresql" else None
+
+
+def _among(dialect: str, column: Any, ids: Any) -> Any:
     if dialect == "postgresql":
-        return column == func.any(bindparam(name, type_=ARRAY(Integer)))
-    return column.in_(select(literal_column("value", Integer)).select_from(func.json_each(bindparam(name))))
+        return column == func.any(ids)
+    return column.in_(select(literal_column("value", Integer)).select_from(func.json_each(ids)))
 
 
 def ids_value(dialect: str, ids: Iterable[int]) -> Any:

@@ -195,25 +195,30 @@ def _keep_loaded_rows(session: Session) -> None:
 @contextmanager
 def _own_transaction(*, writer: bool) -> Iterator[Session]:
     session = _factory(get_engine(writer=writer))()
-    try:
-        yield session
-        session.commit()
-    except Exception as exc:
-        session.rollback()
-        if is_unavailable(exc):
-            raise ServiceUnavailable("the database cannot be reached; retry later") from exc
-        raise
-    finally:
-        session.close()
+    with _unreachable_as_unavailable():
+        try:
+            yield session
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
 
 @contextmanager
 def core_transaction() -> Iterator[Connection]:
     """`transaction()` without an ORM session, for a hot path of Core statements (the webhook intake: one
     INSERT per request): a writer connection whose work is committed at the end of the block, or rolled back."""
+    with _unreachable_as_unavailable(), get_engine().begin() as conn:
+        yield conn
+
+
+@contextmanager
+def _unreachable_as_unavailable() -> Iterator[None]:
+    """A database that cannot be reached becomes ServiceUnavailable (503 with Retry-After); other errors pass."""
     try:
-        with get_engine().begin() as conn:
-            yield conn
+        yield
     except Exception as exc:
         if is_unavailable(exc):
             raise ServiceUnavailable("the database cannot be reached; retry later") from exc

@@ -31,6 +31,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -234,11 +236,13 @@ def insert_ignoring_duplicates(session: Session, model: type, **values: object):
 
 @lru_cache(maxsize=128)
 def _insert_new_row(dialect: str, model: type):  # type: ignore[no-untyped-def]
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing().returning(model.id)  # type: ignore[attr-defined]
+    return dialect_insert(dialect, model).on_conflict_do_nothing().returning(model.id)  # type: ignore[attr-defined]
+
+
+def dialect_insert(dialect: str, target: Any) -> Any:
+    """`INSERT` into `target` in the dialect's own form, the one with `on_conflict_do_nothing` and
+    `on_conflict_do_update` (SQLite and PostgreSQL spell them alike)."""
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(target)
 
 
 def among(session: Session, column: Any, ids: Iterable[int]) -> Any:
@@ -300,9 +304,5 @@ def insert_rows_ignoring_duplicates(session: Session, model: type, rows: list[di
     into multi-row statements where the driver allows); a row already there is left alone."""
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    table = model.__table__  # type: ignore[attr-defined]
-    session.execute(dialect_insert(table).on_conflict_do_nothing(), rows)  # executemany: one cached statement
+    stmt = dialect_insert(session.get_bind().dialect.name, model.__table__)  # type: ignore[attr-defined]
+    session.execute(stmt.on_conflict_do_nothing(), rows)  # executemany: one cached statement

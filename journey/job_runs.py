@@ -14,6 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journey.db import dialect_insert
 from journey.models import JobRun
 
 HEARTBEAT_SECONDS = 60  # an interval job's success is written to job_run at most this often
@@ -40,11 +41,7 @@ def last_run(session: Session, job_id: str) -> datetime | None:
 
 def record_run(session: Session, *, job_id: str, at: datetime, only_if_new: bool = False) -> None:
     """Upsert the job's last run (never moving it back); `only_if_new` keeps an existing row as it is."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(JobRun).values(job_id=job_id, last_run_at=at)
+    stmt = dialect_insert(session.get_bind().dialect.name, JobRun).values(job_id=job_id, last_run_at=at)
     if only_if_new:
         stmt = stmt.on_conflict_do_nothing(index_elements=[JobRun.job_id])
     else:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from journey.db import dialect_insert
 from journey.models import PendingEvaluation
 
 
@@ -20,11 +21,7 @@ def mark(session: Session, account_ids: Iterable[int], *, now: datetime) -> int:
     ids = sorted(set(account_ids))  # one lock order for every writer
     if not ids:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(PendingEvaluation)
+    stmt = dialect_insert(session.get_bind().dialect.name, PendingEvaluation)
     stmt = stmt.on_conflict_do_update(index_elements=[PendingEvaluation.account_id],
                                       set_={"last_marked_at": stmt.excluded.last_marked_at,
                                             "marks": PendingEvaluation.marks + 1})

@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from journey.accounts.repository import visible_to
-from journey.db import among, among_param, ids_value
+from journey.db import among, among_param, dialect_insert, ids_value
 from journey.health.domain import HistoryPoint, SignalPoint
 from journey.kit import as_utc, row_id
 from journey.models import (
@@ -39,11 +39,7 @@ from journey.policy import Action
 
 
 def _insert(session: Session, model: type):  # type: ignore[no-untyped-def]
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+    return dialect_insert(session.get_bind().dialect.name, model)
 
 
 # ------------------------------------------------------------------------------------------- signals
@@ -258,18 +254,14 @@ def upsert_history(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 @lru_cache(maxsize=4)
 def _upsert_statement(dialect: str, table: str) -> Any:
     """`INSERT ... ON CONFLICT DO UPDATE` of score or history rows, built once per dialect (executemany)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     if table == "score":
-        stmt = insert(HealthScore.__table__)
+        stmt = dialect_insert(dialect, HealthScore.__table__)
         keep: tuple[str, ...] = (
             "score", "band", "scorecard", "scorecard_version", "stage", "computed_at", "contributions", "missing",
             "top_cost_factor", "previous_band", "band_changed_at", "computed_band", "evidence", "min_evidence",
             "missing_inputs")
         return stmt.on_conflict_do_update(index_elements=["account_id"], set_={k: stmt.excluded[k] for k in keep})
-    stmt = insert(HealthHistory.__table__)
+    stmt = dialect_insert(dialect, HealthHistory.__table__)
     keep = ("score", "band", "scorecard_version", "factors", "changes")
     return stmt.on_conflict_do_update(index_elements=["account_id", "day"], set_={k: stmt.excluded[k] for k in keep})
 

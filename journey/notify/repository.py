@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Dialect, Insert, Table, TableClause, and_, column, func, or_, select, table, update
 from sqlalchemy.orm import Session
 
+from journey.db import dialect_insert
 from journey.models import OutboxMessage, Reminder
 
 
@@ -55,11 +56,7 @@ def insert_messages(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 def _insert_ignoring_duplicates(session: Session, target: TableClause) -> Insert:
     """A Core `INSERT ... ON CONFLICT DO NOTHING` on the table (not the ORM class): executed with a list of
     rows it becomes batched multi-row VALUES ("insertmanyvalues"), without the ORM's per-row work."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(target).on_conflict_do_nothing()
+    return dialect_insert(session.get_bind().dialect.name, target).on_conflict_do_nothing()
 
 
 @lru_cache(maxsize=8)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from journey.db import dialect_insert
 from journey.models import (
     Account,
     CrmIdentity,
@@ -55,11 +56,7 @@ class Claim:
 
 
 def _insert(session: Session) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(CrmWrite.__table__)
+    return dialect_insert(session.get_bind().dialect.name, CrmWrite.__table__)
 
 
 def crm_objects(session: Session, account_ids: Sequence[int], crms: Iterable[str]) -> list[ObjectRef]:

@@ -95,6 +95,8 @@ def configure(level: str, fmt: str = "json") -> logging.Handler:
         logger = logging.getLogger(name)
         logger.handlers, logger.propagate = [], True
     logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))  # "Running job ..." every second
+    # a line per call to Prefect's API at INFO; kept at DEBUG, where every request is wanted
+    logging.getLogger("httpx").setLevel(logging.WARNING if numeric >= logging.INFO else numeric)
     # Prefect reads it when imported, here and in the flow-run subprocesses it starts (they inherit it)
     os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", PREFECT_LOGGING)
     return handler

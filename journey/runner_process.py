@@ -228,7 +228,7 @@ def child_main(parent: int, wake_fd: int, report_fd: int, *, scheduler: bool = F
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     settings = get_settings()
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.resolved_log_format)  # the parent's format: one log, one look
     reporter = _Reporter(report_fd)
     metrics.forward_to(lambda kind, args: reporter.send(kind, args=list(args)))
     db.set_role("runner")

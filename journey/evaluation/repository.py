@@ -47,6 +47,12 @@ def any_due(session: Session, *, quiet_since: datetime, waiting_since: datetime,
     return session.scalar(stmt) is not None
 
 
+def settled(session: Session, *, since: datetime) -> bool:
+    """Nothing at all was marked after `since`: the burst is over."""
+    return session.scalar(select(PendingEvaluation.account_id).where(PendingEvaluation.last_marked_at > since)
+                          .limit(1)) is None
+
+
 def claim(session: Session, *, quiet_since: datetime, waiting_since: datetime, limit: int,
           settled_since: datetime | None = None, account_ids: Sequence[int] | None = None) -> list[int]:
     """Take up to `limit` accounts off the list, in one statement: every account once nothing at all was

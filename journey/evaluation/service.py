@@ -31,6 +31,12 @@ class Evaluated:
                          self.expansion_reminders + other.expansion_reminders)
 
 
+def rules_in_force() -> None:
+    """Load (and cache) what evaluating reads from files: the scorecards and the reminder rules."""
+    health_service.all_scorecards()
+    expansion_service.reminder_rules()
+
+
 def evaluate(session: Session, *, account_ids: Sequence[int], now: datetime, actor: Actor) -> Evaluated:
     """Rescore (risk alerts for changes and for states that last) and evaluate the expansion rules."""
     if not account_ids:

@@ -113,7 +113,7 @@ def test_a_large_batch_is_queued_and_the_sweep_evaluates_each_account_once(clien
         assert s.scalar(select(func.count()).select_from(HealthScore)) == 0  # not scored before the sweep
     with db.transaction(writer=False) as s:
         last = s.scalar(select(func.max(PendingEvaluation.last_marked_at)))
-    assert sweep(last + timedelta(seconds=0.1))["accounts"] == 0  # the burst just happened: it waits for it to settle
+    assert sweep(last + timedelta(seconds=0.05))["accounts"] == 0  # the burst just happened: it waits for it to settle
     done = sweep(datetime.now(UTC) + timedelta(seconds=2))
     assert done["accounts"] == 25 and pending() == {}
     with db.transaction(writer=False) as s:
@@ -140,16 +140,33 @@ def test_the_sweep_takes_everything_once_the_burst_settles_but_never_waits_more_
     busy, chatty = _accounts("Busy", "Chatty")
     t0 = datetime.now(UTC)
     _mark(busy, t0)
-    assert sweep(t0 + timedelta(seconds=0.1))["accounts"] == 0  # marked 0.1 s ago: the burst may go on
+    assert sweep(t0 + timedelta(seconds=0.05))["accounts"] == 0  # marked 0.05 s ago: the burst may go on
     for seconds in (3, 6, 9.5):  # still changing every few seconds
         _mark(busy, t0 + timedelta(seconds=seconds))
-    _mark(chatty, t0 + timedelta(seconds=9.7))
+    _mark(chatty, t0 + timedelta(seconds=9.75))
     assert sweep(t0 + timedelta(seconds=9.8))["accounts"] == 0  # the list is busy; Busy changed 0.3 s ago
     _mark(chatty, t0 + timedelta(seconds=9.95))
     assert sweep(t0 + timedelta(seconds=10))["accounts"] == 1  # Busy waited 10 s: taken however busy
     assert list(pending()) == [chatty]
     assert sweep(t0 + timedelta(seconds=10.3))["accounts"] == 1  # nothing marked for 0.35 s: settled
     assert pending() == {}
+
+
+def test_a_settled_list_is_evaluated_in_larger_transactions_than_a_busy_one(db_url) -> None:
+    ids = _accounts(*(f"S{i}" for i in range(260)))
+    t0 = datetime.now(UTC)
+    with db.transaction() as s:
+        evaluation_repository.mark(s, ids, now=t0)
+    [job] = [j for j in jobs_for(get_settings()) if j.name == "evaluate_changed_accounts"]
+    busy: list[int] = []
+    _mark(ids[0], t0 + timedelta(seconds=11.95))  # marks keep coming; all waited past the longest wait (10 s)
+    run_job(job, now=t0 + timedelta(seconds=12), actor=SWEEP, on_advance=busy.append)
+    assert busy == [50, 50, 50, 50, 50, 10]  # 50 per transaction while intake may be writing
+    settled: list[int] = []
+    with db.transaction() as s:
+        evaluation_repository.mark(s, ids, now=t0 + timedelta(seconds=20))
+    run_job(job, now=t0 + timedelta(seconds=21), actor=SWEEP, on_advance=settled.append)
+    assert settled == [250, 10] and pending() == {}  # nothing marked for a second: the burst is over
 
 
 def test_while_the_list_stays_busy_a_quiet_account_is_taken_after_a_quiet_second(db_url) -> None:

@@ -36,7 +36,7 @@ from journey import db, logs, metrics
 from journey.config import Settings, get_settings
 from journey.evaluation import jobs as evaluation_jobs
 from journey.inbox.service import release_all_leases
-from journey.scheduler import SchedulerService
+from journey.scheduler import SchedulerService, collect_for_batches
 
 log = structlog.get_logger("journey.runner_process")
 STOP_SECONDS = 7.0  # at stop, how long the child may take (its batch, then Prefect's server) before SIGKILL
@@ -239,6 +239,7 @@ def child_main(parent: int, wake_fd: int, report_fd: int, *, scheduler: bool = F
     if scheduler:
         evaluation_jobs.warm_up()  # the first sweep after a burst does not parse YAML
     gc.freeze()  # what start-up imported lives as long as the process: out of the cyclic collector's walks
+    collect_for_batches()
     runner.start()
     jobs = SchedulerService(settings, wake=runner.notify) if scheduler else None
     if jobs is not None:

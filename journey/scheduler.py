@@ -21,6 +21,7 @@ run NAME` runs the same functions by hand.
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 import zlib
 from collections.abc import Callable
@@ -43,6 +44,16 @@ from journey.models import ActorKind
 log = structlog.get_logger("journey.scheduler")
 ADVISORY_LOCK_KEY = zlib.crc32(b"journey.scheduler")  # one leader per database
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+# A process of background work (the runner child, `journey scheduler run`) handles batches that allocate
+# many short-lived objects (rows, scores, ORM state): collecting the youngest generation every 10,000
+# allocations instead of Python's 700 cut the CPU of an evaluation pass over 1,000 accounts by about a
+# quarter (in process, 3 rounds alternating), for a few MB at most.
+GC_THRESHOLDS = (10_000, 10, 10)
+
+
+def collect_for_batches() -> None:
+    """Tune this process's cyclic collector for batch work (not the API's: it keeps Python's default)."""
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def inbox_submitter() -> Callable[[Settings], int] | None:

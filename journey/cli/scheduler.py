@@ -17,10 +17,11 @@ def run(poll: float = typer.Option(2.0, help="seconds between leader checks (and
     lock); others wait and take over within POLL seconds if it dies."""
     from journey import logs
     from journey.config import get_settings
-    from journey.scheduler import SchedulerService
+    from journey.scheduler import SchedulerService, collect_for_batches
 
     settings = get_settings()
     logs.configure(settings.log_level, settings.resolved_log_format)
+    collect_for_batches()
     service = SchedulerService(settings, poll=poll)
     stopped = threading.Event()
 

@@ -19,7 +19,8 @@ class Signal(Base):
     """One measurement (`metric` = `value` at `at`) about an account; `external_id` makes a resend a no-op."""
 
     __tablename__ = "signal"
-    __table_args__ = (Index("ix_signal_account_metric_at", "account_id", "metric", "at"),)
+    # the value too: the recompute's window aggregates read the index alone (no table row per signal)
+    __table_args__ = (Index("ix_signal_account_metric_at_value", "account_id", "metric", "at", "value"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(200), unique=True)

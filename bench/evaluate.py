@@ -65,11 +65,17 @@ def start(work: Path, accounts: int, **env: str) -> tuple[Server, dict[str, str]
         ids = [a.id for a in rows]
     engine.dispose()
     server.start()
-    assert wait_until(lambda: httpx.get(f"{server.base}/readyz").json().get("flow_engine") in ("ready", "unavailable",
-                                                                                                 "inline", "standby"),
-                      timeout=120, step=0.5), "the flow engine did not settle"
+    assert wait_until(lambda: _settled(httpx.get(f"{server.base}/readyz").json()), timeout=120, step=0.1), \
+        "the flow engine did not settle"
     auth = lambda t: {"Authorization": f"Bearer {t}"}  # noqa: E731
     return server, auth(tokens["admin"]), auth(tokens["am"]), ids
+
+
+def _settled(ready: dict) -> bool:
+    """The flow engine settled and the runner process (with the scheduler) up: a server running for a while,
+    not one whose background half is still importing (the first 1-2 s after the API answers)."""
+    return (ready.get("flow_engine") in ("ready", "unavailable", "inline", "standby")
+            and ready.get("runner_process") in ("running", None))
 
 
 def _item(tag: str, account_id: int, metric: str, value: float, at: datetime) -> dict:

@@ -193,8 +193,10 @@ def _operations(app: FastAPI) -> None:
         head = head_revision()
         if current != head:
             return problem(503, "migrations_pending", f"database at {current}, code at {head}: journey db upgrade")
-        engine = getattr(getattr(app.state, "dispatcher", None), "engine_state", None)
-        return JSONResponse({"status": "ready", "revision": current, "flow_engine": engine})
+        dispatcher = getattr(app.state, "dispatcher", None)
+        return JSONResponse({"status": "ready", "revision": current,
+                             "flow_engine": getattr(dispatcher, "engine_state", None),
+                             "runner_process": getattr(dispatcher, "process_state", None)})
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse,
              responses={401: {"description": "no JOURNEY_METRICS_TOKEN bearer (or not a loopback scrape)"}})

@@ -57,6 +57,7 @@ class RunnerProcess:
         self._wake_w: int | None = None
         self.restarts = 0
         self._stop_asked = 0.0
+        self._reported = threading.Event()  # the current child has reported: its runner and scheduler run
         self._monitor: threading.Thread | None = None
 
     @property
@@ -66,6 +67,15 @@ class RunnerProcess:
         if proc is None or proc.poll() is not None:
             return "restarting" if not self._stopping.is_set() else "off"
         return self._state
+
+    @property
+    def process_state(self) -> str:
+        """For /readyz: `starting` until the child reports (it imports the flows and starts its runner and
+        scheduler: a second or two), then `running`; `restarting` while no child runs."""
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return "restarting" if not self._stopping.is_set() else "off"
+        return "running" if self._reported.is_set() else "starting"
 
     @property
     def pid(self) -> int | None:
@@ -99,6 +109,7 @@ class RunnerProcess:
             os.close(wake_r)
             os.close(report_w)
         with self._lock:
+            self._reported.clear()
             self._proc, self._wake_w, self._report_r = proc, wake_w, report_r
             self._state = "standby" if self.settings.orchestrator == "prefect" else "inline"
         log.info("runner.process_started", pid=proc.pid)
@@ -131,6 +142,7 @@ class RunnerProcess:
         try:
             report = json.loads(line)
             kind = report["kind"]
+            self._reported.set()
             if kind == "state":
                 self._state = str(report["state"])
             elif kind == "outcome":

@@ -106,7 +106,8 @@ def _logged(job: JobSpec, wake: Callable[[], None] | None) -> Callable[[], None]
             log.exception("job.failed")
             return
         if result:
-            (log.info if _did_something(result) else log.debug)("job.done", result=result)
+            (log.info if _did_something(result) else log.debug)(
+                "job.done", result=result, seconds=round((utcnow() - started).total_seconds(), 3))
 
     return run
 

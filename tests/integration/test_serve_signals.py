@@ -160,6 +160,8 @@ def test_a_runner_process_that_dies_is_started_again_and_the_inbox_still_drains(
         assert checks.journeys(engine).problems({"AFTER-KILL"}) == []
         assert wait_until(lambda: httpx.get(server.base + "/readyz", timeout=5).json()["flow_engine"] == "inline",
                           timeout=30)
+        assert wait_until(lambda: httpx.get(server.base + "/readyz", timeout=5).json()["runner_process"] == "running",
+                          timeout=30)  # the new child reported
         assert "runner.process_exited" in server.log_tail(20_000)
     finally:
         server.stop(signal.SIGKILL)

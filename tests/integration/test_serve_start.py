@@ -19,10 +19,15 @@ from journey import migrations
 migrations.upgrade()
 from fastapi.testclient import TestClient
 from journey.app import create_app
+import time
 with TestClient(create_app()) as client:
     ready = client.get("/readyz").json()
     loaded = sorted(m for m in ("prefect", "flows", "flows.runner") if m in sys.modules)
-print(json.dumps({"ready": ready, "loaded": loaded}))
+    deadline = time.monotonic() + 60
+    while client.get("/readyz").json()["runner_process"] != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    later = client.get("/readyz").json()
+print(json.dumps({"ready": ready, "later": later, "loaded": loaded}))
 """
 
 
@@ -36,4 +41,6 @@ def test_the_api_process_starts_its_runner_child_without_loading_flows_or_prefec
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["ready"]["flow_engine"] in ("standby", "inline")  # the child answers for the engine
+    assert seen["ready"]["runner_process"] in ("starting", "running")  # the API answers before the child is up
+    assert seen["later"]["runner_process"] == "running"  # once it reported: its runner and scheduler run
     assert seen["loaded"] == []

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
                                         "Prefect holds its events before another API process may re-submit them")
     scheduler: bool = Field(default=True, description="run the scheduler thread in journey serve (SQLite)")
     scheduler_interval_seconds: float = Field(default=60, gt=0, description="how often review jobs sweep")
-    evaluate_interval_seconds: float = Field(default=0.1, gt=0, description="how often the accounts whose "
+    evaluate_interval_seconds: float = Field(default=0.25, gt=0, description="how often the accounts whose "
                                              "inputs moved are rescored and their rules evaluated")
     evaluate_settle_seconds: float = Field(default=0.1, ge=0, description="every account whose inputs moved is "
                                            "evaluated once nothing at all moved for this long (a burst is over)")

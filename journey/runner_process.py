@@ -4,8 +4,9 @@
 `python -m journey.runner_process`. The child runs the same `EmbeddedRunner` (and, through it, Prefect's
 temporary server) on the other core, and on SQLite the scheduler's jobs too (health recompute, reminders,
 evaluations): none of the background work shares the interpreter that answers requests. Two pipes join them:
-- wake (parent -> child): one byte per committed delivery wakes the runner at once; end of file means the
-  parent is gone (or stopping), and the child stops: finishes the batch in hand, stops Prefect's server;
+- wake (parent -> child): one byte per committed delivery wakes the runner at once (`w`), or says accounts
+  were marked for evaluation (`e`: the scheduler evaluates them once the burst settles); end of file means
+  the parent is gone (or stopping), and the child stops: finishes the batch in hand, stops Prefect's server;
 - report (child -> parent): JSON lines with the flow engine's state (for /readyz) and the child's metrics
   (event outcomes, SQLite lock waits), counted into the parent's registry that /metrics serves.
 
@@ -42,6 +43,7 @@ log = structlog.get_logger("journey.runner_process")
 STOP_SECONDS = 7.0  # at stop, how long the child may take (its batch, then Prefect's server) before SIGKILL
 RESTART_BACKOFF = (1.0, 30.0)  # a child that keeps dying is restarted after 1 s, doubling up to 30 s
 _PR_SET_PDEATHSIG = 1
+WAKE, EVALUATE = b"w", b"e"  # wake-pipe bytes: a delivery was committed; accounts were marked for evaluation
 
 
 class RunnerProcess:
@@ -92,7 +94,15 @@ class RunnerProcess:
         if fd is None:
             return
         with contextlib.suppress(BlockingIOError, BrokenPipeError, OSError):
-            os.write(fd, b"w")
+            os.write(fd, WAKE)
+
+    def evaluate_soon(self) -> None:
+        """Accounts were marked for evaluation: the child's scheduler evaluates them once the burst settles."""
+        fd = self._wake_w
+        if fd is None or not self.runs_scheduler:
+            return
+        with contextlib.suppress(BlockingIOError, BrokenPipeError, OSError):
+            os.write(fd, EVALUATE)
 
     def _spawn(self) -> None:
         wake_r, wake_w = os.pipe()
@@ -273,7 +283,10 @@ def child_main(parent: int, wake_fd: int, report_fd: int, *, scheduler: bool = F
                 data = os.read(wake_fd, 4096)
                 if not data:
                     break  # the parent closed the pipe (stopping) or died
-                runner.notify()
+                if EVALUATE in data and jobs is not None:
+                    jobs.evaluate_soon()
+                if data.strip(EVALUATE):
+                    runner.notify()
     finally:  # the scheduler and the runner stop side by side: the parent waits STOP_SECONDS in all
         stopping_jobs = threading.Thread(target=jobs.stop, kwargs={"timeout": 3}) if jobs is not None else None
         if stopping_jobs is not None:

@@ -25,18 +25,21 @@ import gc
 import threading
 import zlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from journey import db, job_runs
 from journey.adapters.orchestrator import server_mode
 from journey.audit import Actor
 from journey.config import Settings
+from journey.evaluation.jobs import EVALUATE_JOB
 from journey.jobs.registry import JobSpec, jobs_for, run_job
 from journey.kit import utcnow
 from journey.models import ActorKind
@@ -258,6 +261,21 @@ class SchedulerService(threading.Thread):
         self.leading = threading.Event()
         self._stopping = threading.Event()
         self._lock = leader_lock(settings)
+        self._scheduler: BackgroundScheduler | None = None  # while leading
+
+    def run_soon(self, job: str, *, after: float) -> None:
+        """Run `job` `after` seconds from now, then on its schedule again; each call moves the run, so a burst
+        of calls is one run `after` seconds after the last. Nothing while another process leads."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        with contextlib.suppress(JobLookupError, SchedulerNotRunningError):
+            scheduler.modify_job(job, next_run_time=utcnow() + timedelta(seconds=after))
+
+    def evaluate_soon(self) -> None:
+        """Accounts were marked for evaluation (a queued signals batch): evaluate them once the burst settles,
+        not at the sweep's next poll."""
+        self.run_soon(EVALUATE_JOB, after=self.settings.evaluate_settle_seconds)
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stopping.set()
@@ -279,6 +297,7 @@ class SchedulerService(threading.Thread):
     def _lead(self) -> None:
         scheduler = build_scheduler(self.jobs, wake=self.wake)
         scheduler.start()
+        self._scheduler = scheduler
         self.leading.set()
         log.info("scheduler.leading", jobs=[j.name for j in self.jobs])
         try:
@@ -288,5 +307,6 @@ class SchedulerService(threading.Thread):
                     break
         finally:
             self.leading.clear()
+            self._scheduler = None
             scheduler.shutdown(wait=True)
             self._lock.release()

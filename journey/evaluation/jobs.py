@@ -6,14 +6,15 @@ coming, 50 accounts per transaction (BUSY_BATCH); once the burst is over (nothin
 time), 250 (SETTLED_BATCH): each batch pays some thirty set-based reads whatever its size, and nobody is
 writing then.
 
-Scheduled every JOURNEY_EVALUATE_INTERVAL_SECONDS (0.1 s). It waits for a burst to end: every marked
-account is taken once nothing at all was marked for JOURNEY_EVALUATE_SETTLE_SECONDS (0.1 s: batches sent
-one after the other arrive tens of milliseconds apart); while the list stays busy, an account is taken once
-nothing moved it for JOURNEY_EVALUATE_QUIET_SECONDS (1 s), or once it has waited
-JOURNEY_EVALUATE_MAX_WAIT_SECONDS (10 s) however busy it stays. So 10,000 signals sent in batches for 1,000
-accounts are about one evaluation per account, not one per batch, and evaluating starts a tenth of a second
-or two after the burst. Run by hand (`journey jobs run evaluate_changed_accounts`) it takes everything
-pending at once.
+Scheduled every JOURNEY_EVALUATE_INTERVAL_SECONDS (0.25 s), and run sooner when told: a queued signals
+batch asks the scheduler to run it JOURNEY_EVALUATE_SETTLE_SECONDS (0.1 s) after the batch, each batch
+moving that run (`SchedulerService.evaluate_soon`). It waits for a burst to end: every marked account is
+taken once nothing at all was marked for the settle time (batches sent one after the other arrive tens of
+milliseconds apart); while the list stays busy, an account is taken once nothing moved it for
+JOURNEY_EVALUATE_QUIET_SECONDS (1 s), or once it has waited JOURNEY_EVALUATE_MAX_WAIT_SECONDS (10 s)
+however busy it stays. So 10,000 signals sent in batches for 1,000 accounts are about one evaluation per
+account, not one per batch, and evaluating starts a tenth of a second after the burst. Run by hand
+(`journey jobs run evaluate_changed_accounts`) it takes everything pending at once.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from journey.config import get_settings
 from journey.evaluation import repository, service
 from journey.job_context import JobContext
 
+EVALUATE_JOB = "evaluate_changed_accounts"
 BUSY_BATCH = 50
 SETTLED_BATCH = 250
 

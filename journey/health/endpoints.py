@@ -2,7 +2,7 @@
 /api/accounts/{id}/health/override`)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from journey import db
 from journey.accounts.endpoints import visible_account
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api", tags=["health"])
 @router.post("/signals", response_model=SignalsAccepted,
              responses={202: {"model": SignalsAccepted, "description": "stored; the accounts are evaluated within "
                                                                        "seconds (see `queued`)"}})
-def post_signals(batch: SignalBatch, member: CurrentMember, response: Response) -> SignalsAccepted:
+def post_signals(batch: SignalBatch, member: CurrentMember, request: Request, response: Response) -> SignalsAccepted:
     """Store a batch of signals (a repeated id is ignored), rescore the accounts they touch and evaluate
     their risk alerts and expansion rules.
 
@@ -42,6 +42,9 @@ def post_signals(batch: SignalBatch, member: CurrentMember, response: Response) 
             result["queued"] = len(touched)
     if result.get("queued"):
         response.status_code = 202
+        evaluate_soon = getattr(request.app.state, "evaluate_soon", None)  # set by the app's start
+        if evaluate_soon is not None:
+            evaluate_soon()  # the scheduler evaluates them once the burst settles, not at its next poll
     return SignalsAccepted(**result)
 
 

@@ -16,7 +16,7 @@ from journey.adapters.orchestrator import server_mode
 from journey.audit import Actor
 from journey.config import Settings
 from journey.digests.jobs import send_weekly_digests
-from journey.evaluation.jobs import evaluate_changed_accounts
+from journey.evaluation.jobs import EVALUATE_JOB, evaluate_changed_accounts
 from journey.expansion.jobs import evaluate_expansion_rules
 from journey.handoff import service as handoff_service
 from journey.health.jobs import recompute_all_health
@@ -82,7 +82,7 @@ def jobs_for(settings: Settings, *, wake: Callable[[], None] | None = None,
     inbox job is needed."""
     sweep = Every(settings.scheduler_interval_seconds)
     jobs = [
-        JobSpec("evaluate_changed_accounts", "rescore the accounts whose inputs moved (signals, a task, a review "
+        JobSpec(EVALUATE_JOB, "rescore the accounts whose inputs moved (signals, a task, a review "
                 "outcome, a go-live slip, a packet acknowledged) and evaluate their risk and expansion rules",
                 Every(settings.evaluate_interval_seconds), evaluate_changed_accounts),
         JobSpec("send_review_reminders", "send every review reminder that fell due, once each", sweep,

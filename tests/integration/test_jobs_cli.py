@@ -78,7 +78,7 @@ def test_jobs_list_names_every_job_with_its_schedule_and_as_json() -> None:
     code, out = jobs("list")
     assert code == 0, out
     assert {line.split()[0] for line in out.strip().splitlines()} == EVERY_JOB
-    assert "recompute_all_health" in out and "daily at 02:00 UTC" in out and "every 0.1 s" in out
+    assert "recompute_all_health" in out and "daily at 02:00 UTC" in out and "every 0.25 s" in out
     code, out = jobs("list", "--json")
     listed = {j["name"]: j for j in json.loads(out)}
     assert set(listed) == EVERY_JOB

@@ -17,8 +17,9 @@ from sqlalchemy import func, select, update
 from journey import db, job_runs
 from journey.audit import Actor
 from journey.config import get_settings
+from journey.evaluation.jobs import EVALUATE_JOB
 from journey.job_context import JobContext
-from journey.jobs.registry import Cron, JobSpec, jobs_for, run_job
+from journey.jobs.registry import Cron, Every, JobSpec, jobs_for, run_job
 from journey.kit import utcnow
 from journey.models import (
     Account,
@@ -403,3 +404,24 @@ def test_the_standalone_scheduler_submits_due_inbox_events_beside_the_api_submit
         t.join(60)
     ids = [event_id for batch in submitted for event_id, _ in batch]
     assert sorted(ids) == sorted(fresh) and waiting not in ids and leased not in ids
+
+
+def test_evaluate_soon_runs_the_sweep_once_right_after_a_burst_not_at_its_next_poll(fast) -> None:
+    runs: list[float] = []
+    job = JobSpec(EVALUATE_JOB, "the sweep, counted", Every(3600), lambda ctx: runs.append(time.monotonic()) or {},
+                  run_at_start=False)
+    service = SchedulerService(fast, poll=0.2, jobs=[job])
+    service.evaluate_soon()  # not leading yet: nothing to move, no error
+    service.start()
+    try:
+        assert service.leading.wait(15)
+        started = time.monotonic()
+        for _ in range(5):  # a burst of queued batches, 50 ms apart: each moves the run
+            service.evaluate_soon()
+            time.sleep(0.05)
+        assert wait_until(lambda: runs, timeout=5)
+        time.sleep(0.5)
+        assert len(runs) == 1  # one run for the burst, not one per batch; the next poll is an hour away
+        assert runs[0] - started >= 0.2 + fast.evaluate_settle_seconds  # after the last batch and the settle
+    finally:
+        service.stop()

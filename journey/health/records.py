@@ -26,16 +26,20 @@ def score_row(account_id: int, stage: str, r: domain.HealthResult, band: str, ol
 
 
 def contribution_dict(c: domain.Contribution) -> dict[str, Any]:
-    out = {"factor": c.factor, "group": c.group, "metric": c.metric, "value": _round(c.value, 4),
-           "factor_score": _round(c.factor_score, 2), "nominal_weight": round(c.nominal_weight, 2),
-           "weight": round(c.weight, 2), "points": round(c.points, 2),
+    value, factor_score = c.value, c.factor_score  # rounded inline: 11 factors x every account
+    out = {"factor": c.factor, "group": c.group, "metric": c.metric,
+           "value": None if value is None else round(value, 4),
+           "factor_score": None if factor_score is None else round(factor_score, 2),
+           "nominal_weight": round(c.nominal_weight, 2), "weight": round(c.weight, 2), "points": round(c.points, 2),
            "label": c.label, "unit": c.unit}
-    return out | ({"detail": c.detail} if c.detail else {})
+    if c.detail:
+        out["detail"] = c.detail
+    return out
 
 
 def stored_factors(r: domain.HealthResult) -> dict[str, list[float | None]]:
     """{factor: [value, points]} as a history row keeps them (rounded as the score row shows them)."""
-    return {c.factor: [_round(c.value, 4), round(c.points, 2)] for c in r.contributions}
+    return {c.factor: [None if c.value is None else round(c.value, 4), round(c.points, 2)] for c in r.contributions}
 
 
 def history_rows(session: Session, results: Mapping[int, domain.HealthResult], bands: Mapping[int, str],
@@ -59,6 +63,3 @@ def history_rows(session: Session, results: Mapping[int, domain.HealthResult], b
 def change_dict(c: domain.FactorChange) -> dict[str, Any]:
     return {"factor": c.factor, "from": c.before, "to": c.after, "points_delta": c.points_delta}
 
-
-def _round(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)

@@ -46,3 +46,15 @@ def record_many(session: Session, *, actor: Actor, action: str, account_id: int 
     session.execute(insert(AuditEntry.__table__), [
         {"at": at, "actor_kind": actor.kind, "actor": actor.label, "action": action, "account_id": account_id,
          "subject": subject, "details": details} for subject, details in entries])
+
+
+def record_for_accounts(session: Session, *, actor: Actor, action: str,
+                        entries: list[tuple[int, str | None, dict[str, Any]]]) -> None:
+    """One action on many accounts, (account_id, subject, details) each, in one executemany INSERT (a batch
+    recompute's band changes: one statement, not one per account)."""
+    if not entries:
+        return
+    at = utcnow()
+    session.execute(insert(AuditEntry.__table__), [
+        {"at": at, "actor_kind": actor.kind, "actor": actor.label, "action": action, "account_id": account_id,
+         "subject": subject, "details": details} for account_id, subject, details in entries])

@@ -79,7 +79,7 @@ def stored_health(session: Session, account_ids: Sequence[int], *, band: str, or
     stmt = (select(HealthScore.account_id, HealthScore.band, HealthScore.score, HealthScore.band_changed_at,
                    HealthScore.contributions)
             .where(among(session, HealthScore.account_id, account_ids),
-                   or_(HealthScore.band == band, HealthScore.account_id.in_(or_ids))))
+                   or_(HealthScore.band == band, among(session, HealthScore.account_id, or_ids))))
     return {r.account_id: r for r in session.execute(stmt)}
 
 

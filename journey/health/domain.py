@@ -92,8 +92,14 @@ class HealthResult:
 
     @property
     def top_cost(self) -> Contribution | None:
-        present = [c for c in self.contributions if c.factor_score is not None and c.cost > 0.005]
-        return max(present, key=lambda c: c.cost, default=None)
+        """The present factor that costs the most (the first of equals), if it costs anything (> 0.005)."""
+        top, most = None, 0.0
+        for c in self.contributions:  # `cost` inlined: read for every account of a recompute
+            if c.factor_score is not None:
+                cost = c.weight - c.points
+                if cost > 0.005 and (top is None or cost > most):
+                    top, most = c, cost
+        return top
 
 
 def summarise(signals: Iterable[SignalPoint], *, windows: Iterable[int], now: datetime,
@@ -194,19 +200,16 @@ def score_summaries(summaries: Mapping[str, MetricSummary], card: Scorecard, now
                     plan: Sequence[DueTask] | None = None) -> HealthResult:
     """Score an account from its metric summaries and the plan tasks due so far (the recompute's set-based
     path lands here)."""
-    values = {f.name: factor_value(f, summaries, now, plan) for f in card.factors}
-    group_total = sum(g.weight for g in card.groups)
+    layout = _layout(card)
+    values = {f.name: factor_value(f, summaries, now, plan) for f in layout.factors}
     present_groups = [g for g in card.groups if any(values[f.name] is not None for f in g.factors)]
     present_total = sum(g.weight for g in present_groups)
     contributions: list[Contribution] = []
     for group in card.groups:
-        factor_total = sum(f.weight for f in group.factors)
         present_factor_total = sum(f.weight for f in group.factors if values[f.name] is not None)
         for f in group.factors:
-            nominal = 100 * group.weight / group_total * f.weight / factor_total
+            nominal, words = layout.nominal[f.name], layout.words[f.name]
             value = values[f.name]
-            words = {"label": wording.factor_label(f.name, f.label),
-                     "unit": wording.factor_unit(f.metric, f.per, f.unit or "")}
             if value is None:
                 contributions.append(Contribution(f.name, group.name, f.metric, None, None, nominal, 0.0, 0.0,
                                                   **words))
@@ -220,9 +223,42 @@ def score_summaries(summaries: Mapping[str, MetricSummary], card: Scorecard, now
     missing = tuple(c.factor for c in contributions if c.factor_score is None)
     evidence = evidence_of(contributions)
     band = band_for(card, score) if enough_evidence(evidence, card.min_weight_with_data) else "unknown"
-    lacking = [m for f in card.factors if values[f.name] is None for m in missing_metrics(f, summaries, now)]
+    lacking = [m for f in layout.factors if values[f.name] is None for m in missing_metrics(f, summaries, now)]
     return HealthResult(score, band, card.name, card.version, tuple(contributions), missing, evidence,
                         card.min_weight_with_data, tuple(dict.fromkeys(lacking)))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What `score_summaries` needs of a card whatever the account: its factors, each factor's nominal
+    weight (percent of the score with every input present) and its words."""
+
+    factors: tuple[Factor, ...]
+    nominal: dict[str, float]
+    words: dict[str, dict[str, str]]
+
+
+_LAYOUTS: dict[int, tuple[Scorecard, _Layout]] = {}
+
+
+def _layout(card: Scorecard) -> _Layout:
+    """The card's `_Layout`, computed once per card object (held with it, so its id is not reused)."""
+    held = _LAYOUTS.get(id(card))
+    if held is not None and held[0] is card:
+        return held[1]
+    group_total = sum(g.weight for g in card.groups)
+    nominal, words = {}, {}
+    for group in card.groups:
+        factor_total = sum(f.weight for f in group.factors)
+        for f in group.factors:
+            nominal[f.name] = 100 * group.weight / group_total * f.weight / factor_total
+            words[f.name] = {"label": wording.factor_label(f.name, f.label),
+                             "unit": wording.factor_unit(f.metric, f.per, f.unit or "")}
+    layout = _Layout(tuple(card.factors), nominal, words)
+    if len(_LAYOUTS) >= 256:  # tests build cards by the hundred; the shipped set is a handful
+        _LAYOUTS.clear()
+    _LAYOUTS[id(card)] = (card, layout)
+    return layout
 
 
 def evidence_of(contributions: Iterable[Contribution]) -> float:

@@ -7,12 +7,14 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from journey.db import among
 from journey.health.repository import _insert
 from journey.models import HealthOverride
 
 
 def overrides_of(session: Session, account_ids: Sequence[int]) -> dict[int, HealthOverride]:
-    stmt = select(HealthOverride).where(HealthOverride.account_id.in_(account_ids))
+    """The overrides of the accounts (a recompute's batch: the ids bound as one parameter, `among`)."""
+    stmt = select(HealthOverride).where(among(session, HealthOverride.account_id, account_ids))
     return {o.account_id: o for o in session.scalars(stmt)}
 
 

@@ -26,32 +26,43 @@ def score_row(account_id: int, stage: str, r: domain.HealthResult, band: str, ol
 
 
 def contribution_dict(c: domain.Contribution) -> dict[str, Any]:
-    out = {"factor": c.factor, "group": c.group, "metric": c.metric, "value": _round(c.value, 4),
-           "factor_score": _round(c.factor_score, 2), "nominal_weight": round(c.nominal_weight, 2),
-           "weight": round(c.weight, 2), "points": round(c.points, 2),
+    value, factor_score = c.value, c.factor_score  # rounded inline: 11 factors x every account
+    out = {"factor": c.factor, "group": c.group, "metric": c.metric,
+           "value": None if value is None else round(value, 4),
+           "factor_score": None if factor_score is None else round(factor_score, 2),
+           "nominal_weight": round(c.nominal_weight, 2), "weight": round(c.weight, 2), "points": round(c.points, 2),
            "label": c.label, "unit": c.unit}
-    return out | ({"detail": c.detail} if c.detail else {})
+    if c.detail:
+        out["detail"] = c.detail
+    return out
 
 
 def stored_factors(r: domain.HealthResult) -> dict[str, list[float | None]]:
     """{factor: [value, points]} as a history row keeps them (rounded as the score row shows them)."""
-    return {c.factor: [_round(c.value, 4), round(c.points, 2)] for c in r.contributions}
+    return {c.factor: [None if c.value is None else round(c.value, 4), round(c.points, 2)] for c in r.contributions}
+
+
+def factors_of(contributions: list[dict[str, Any]]) -> dict[str, list[float | None]]:
+    """`stored_factors` from the score row's contributions (`contribution_dict`), already rounded alike."""
+    return {c["factor"]: [c["value"], c["points"]] for c in contributions}
 
 
 def history_rows(session: Session, results: Mapping[int, domain.HealthResult], bands: Mapping[int, str],
-                 now: datetime) -> list[dict[str, Any]]:
+                 now: datetime, factors: Mapping[int, dict[str, list[float | None]]] | None = None
+                 ) -> list[dict[str, Any]]:
     """Today's history row per account: the score, the band in force, and the factors with what moved
-    since the last earlier day; factors are kept only when they differ from that day's (null = same)."""
+    since the last earlier day; factors are kept only when they differ from that day's (null = same).
+    `factors` are the accounts' `stored_factors` when the caller has them already (`factors_of`)."""
     today = now.date()
     before = repository.factors_before(session, list(results), today)
     rows = []
     for account_id, r in results.items():
-        factors = stored_factors(r)
+        factors_now = stored_factors(r) if factors is None else factors[account_id]
         previous = before.get(account_id)
-        moved = domain.factor_changes(previous[1], factors) if previous else []
+        moved = domain.factor_changes(previous[1], factors_now) if previous else []
         rows.append({"account_id": account_id, "day": today, "score": round(r.score, 2), "band": bands[account_id],
                      "scorecard_version": r.scorecard_version,
-                     "factors": factors if previous is None or moved else None,
+                     "factors": factors_now if previous is None or moved else None,
                      "changes": [change_dict(c) for c in moved]})
     return rows
 
@@ -59,6 +70,3 @@ def history_rows(session: Session, results: Mapping[int, domain.HealthResult], b
 def change_dict(c: domain.FactorChange) -> dict[str, Any]:
     return {"factor": c.factor, "from": c.before, "to": c.after, "points_delta": c.points_delta}
 
-
-def _round(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)

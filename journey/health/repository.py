@@ -5,6 +5,7 @@ statement, so the number of queries grows with the number of batches, never with
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +36,7 @@ from journey.models import (
     TaskStatus,
     TeamMember,
 )
+from journey.models.base import UTCDateTime
 from journey.policy import Action
 
 
@@ -241,29 +243,89 @@ def stored_score(session: Session, account_id: int) -> HealthScore | None:
     return session.get(HealthScore, account_id, populate_existing=True)
 
 
+COPY_FROM_ROWS = 200  # PostgreSQL: from this many rows, COPY them in and upsert in one statement
+
+
 def upsert_scores(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(_upsert_statement(session.get_bind().dialect.name, "score"), list(rows))
+    _upsert(session, "score", rows)
 
 
 def upsert_history(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(_upsert_statement(session.get_bind().dialect.name, "history"), list(rows))
+    _upsert(session, "history", rows)
+
+
+def _upsert(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Score or history rows in: one cached `INSERT ... ON CONFLICT DO UPDATE` executed for all of them, or
+    on PostgreSQL for a large batch, COPY into a temporary table and one `INSERT ... SELECT ... ON CONFLICT`
+    (psycopg's executemany sends a statement per row, even pipelined; COPY streams them)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and len(rows) >= COPY_FROM_ROWS:
+        _copy_upsert(session, table, rows)
+    else:
+        session.execute(_upsert_statement(dialect, table), list(rows))
+
+
+_UPSERTED = {"score": (HealthScore.__table__, ("account_id",)),
+             "history": (HealthHistory.__table__, ("account_id", "day"))}
+_JSON_COLUMNS = {"contributions", "missing", "missing_inputs", "factors", "changes"}
+
+
+def _copy_upsert(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> None:
+    """COPY the rows into a temporary copy of the table (dropped at once, and at commit at the latest),
+    then upsert them all from it with the same conflict rule as `_upsert_statement`."""
+    target, keys = _UPSERTED[table]
+    columns = [target.c[c].name for c in rows[0]]  # the table's own column names (KeyError on any other)
+    keep = [c for c in _upsert_keep(table) if c in columns]
+    staging = f"_upsert_{target.name}"
+    names = ", ".join(columns)
+    json_at = [n for n, c in enumerate(columns) if c in _JSON_COLUMNS]
+    time_at = [n for n, c in enumerate(columns) if isinstance(target.c[c].type, UTCDateTime)]
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(f"CREATE TEMPORARY TABLE {staging} (LIKE {target.name} INCLUDING DEFAULTS) ON COMMIT DROP")
+        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                values = [row[c] for c in columns]
+                for n in json_at:  # JSON null stays SQL NULL (the columns' none_as_null), as the INSERT binds it
+                    values[n] = None if values[n] is None else json.dumps(values[n])
+                for n in time_at:
+                    values[n] = _utc_bind(values[n])
+                copy.write_row(values)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in keep)
+        cursor.execute(f"INSERT INTO {target.name} ({names}) SELECT {names} FROM {staging} "  # noqa: S608 (column names)
+                       f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
+        cursor.execute(f"DROP TABLE {staging}")
+    finally:
+        cursor.close()
+
+
+def _utc_bind(value: datetime | None) -> datetime | None:
+    """What `UTCDateTime` binds on PostgreSQL: aware UTC (a naive time is refused)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC)
+
+
+def _upsert_keep(table: str) -> tuple[str, ...]:
+    """The columns a conflicting score or history row overwrites."""
+    if table == "score":
+        return ("score", "band", "scorecard", "scorecard_version", "stage", "computed_at", "contributions", "missing",
+                "top_cost_factor", "previous_band", "band_changed_at", "computed_band", "evidence", "min_evidence",
+                "missing_inputs")
+    return ("score", "band", "scorecard_version", "factors", "changes")
 
 
 @lru_cache(maxsize=4)
 def _upsert_statement(dialect: str, table: str) -> Any:
     """`INSERT ... ON CONFLICT DO UPDATE` of score or history rows, built once per dialect (executemany)."""
-    if table == "score":
-        stmt = dialect_insert(dialect, HealthScore.__table__)
-        keep: tuple[str, ...] = (
-            "score", "band", "scorecard", "scorecard_version", "stage", "computed_at", "contributions", "missing",
-            "top_cost_factor", "previous_band", "band_changed_at", "computed_band", "evidence", "min_evidence",
-            "missing_inputs")
-        return stmt.on_conflict_do_update(index_elements=["account_id"], set_={k: stmt.excluded[k] for k in keep})
-    stmt = dialect_insert(dialect, HealthHistory.__table__)
-    keep = ("score", "band", "scorecard_version", "factors", "changes")
-    return stmt.on_conflict_do_update(index_elements=["account_id", "day"], set_={k: stmt.excluded[k] for k in keep})
+    target, keys = _UPSERTED[table]
+    stmt = dialect_insert(dialect, target)
+    keep = _upsert_keep(table)
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_={k: stmt.excluded[k] for k in keep})
 
 
 def history(session: Session, account_id: int, *, since: date) -> list[HistoryPoint]:

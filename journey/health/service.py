@@ -95,15 +95,15 @@ def recompute(session: Session, *, account_ids: Sequence[int], now: datetime, ac
     bands = {a: domain.effective_band(r.band, held.get(a), now.date()) for a, (_, r) in scored.items()}
     changes = [ScoreChange(a, old[a].score if a in old else None, old[a].band if a in old else None,
                            replace(r, band=bands[a])) for a, (_, r) in scored.items()]
-    repository.upsert_scores(session, [records.score_row(a, stage, r, bands[a], old.get(a), now)
-                                       for a, (stage, r) in scored.items()])
-    repository.upsert_history(session, records.history_rows(session, {a: r for a, (_, r) in scored.items()},
-                                                             bands, now))
-    for c in changes:
-        if c.old_band is not None and c.old_band != c.new.band:
-            audit.record(session, actor=actor, action="health.band_changed", account_id=c.account_id,
-                         subject=f"{c.old_band} -> {c.new.band}", score=round(c.new.score, 1),
-                         scorecard=f"{c.new.scorecard} v{c.new.scorecard_version}")
+    rows = [records.score_row(a, stage, r, bands[a], old.get(a), now) for a, (stage, r) in scored.items()]
+    repository.upsert_scores(session, rows)
+    repository.upsert_history(session, records.history_rows(
+        session, {a: r for a, (_, r) in scored.items()}, bands, now,
+        factors={row["account_id"]: records.factors_of(row["contributions"]) for row in rows}))
+    audit.record_for_accounts(session, actor=actor, action="health.band_changed", entries=[
+        (c.account_id, f"{c.old_band} -> {c.new.band}",
+         {"score": round(c.new.score, 1), "scorecard": f"{c.new.scorecard} v{c.new.scorecard_version}"})
+        for c in changes if c.old_band is not None and c.old_band != c.new.band])
     moved = [c.account_id for c in changes if c.old_score is None or c.old_band != c.new.band
              or round(c.old_score) != round(c.new.score)]
     writeback_service.mark_changed(session, account_ids=moved, now=now)

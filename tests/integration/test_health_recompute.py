@@ -233,3 +233,36 @@ def test_the_last_held_review_is_the_last_meeting_unless_a_newer_meeting_signal_
     assert last_meeting().value == pytest.approx(50 - 1 / 24)
     signals(session, acc, {"meeting": 1}, days_ago=10, prefix="new")  # a newer one wins
     assert last_meeting().value == pytest.approx(10) and last_meeting().factor_score == 100
+
+
+def test_a_large_batch_copied_in_stores_what_the_row_by_row_upsert_stores(session, monkeypatch) -> None:
+    """PostgreSQL upserts a large batch through COPY and a staging table: same score and history rows (JSON,
+    nulls, times, the band-change bookkeeping, a second run of the day overwriting) as the INSERT path."""
+    from journey.health import repository
+
+    pairs = [(account(session, f"Row {n}"), account(session, f"Copy {n}")) for n in range(2)]
+    days = [(NOW - timedelta(days=1), {"active_users": 90, "seats": 100, "nps": 50}),
+            (NOW, {"active_users": 40, "seats": 100, "nps": 10, "escalation_open": 1}),
+            (NOW + timedelta(hours=2), {"active_users": 30, "seats": 100, "nps": 10, "escalation_open": 1})]
+    for step, (when, values) in enumerate(days):
+        for n, pair in enumerate(pairs):
+            for acc in pair:
+                service.record_signals(session, items=[
+                    SignalIn(f"{acc.id}-{step}-{m}", str(acc.id), m, v * (n + 1), when) for m, v in values.items()],
+                    source="test", now=when, actor=ACTOR, rescore=False)
+        for threshold, accounts in ((10**9, [p[0].id for p in pairs]), (1, [p[1].id for p in pairs])):
+            monkeypatch.setattr(repository, "COPY_FROM_ROWS", threshold)
+            service.recompute(session, account_ids=accounts, now=when, actor=ACTOR)
+    session.expire_all()
+
+    def stored(model, acc) -> list[dict]:
+        order = model.day if model is HealthHistory else model.account_id
+        rows = session.scalars(select(model).where(model.account_id == acc.id).order_by(order)).all()
+        return [{c.name: getattr(r, c.key) for c in model.__table__.columns if c.name not in ("id", "account_id")}
+                for r in rows]
+
+    for row_by_row, copied in pairs:
+        assert stored(HealthScore, copied) == stored(HealthScore, row_by_row)
+        assert stored(HealthHistory, copied) == stored(HealthHistory, row_by_row)
+    assert len(stored(HealthHistory, pairs[0][1])) == 2
+    assert stored(HealthHistory, pairs[0][1])[1]["changes"]

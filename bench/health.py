@@ -190,10 +190,12 @@ def recompute(url: str) -> tuple[float, dict[str, int], int]:
     from journey.health.jobs import recompute_all_health
     from journey.job_context import JobContext
     from journey.models import ActorKind, Reminder
+    from journey.scheduler import collect_for_batches
 
     os.environ["JOURNEY_DATABASE_URL"] = url
     get_settings.cache_clear()
     engine_for.cache_clear()
+    collect_for_batches()  # as in the process that runs it (the runner child, `journey scheduler run`)
     actor = Actor(ActorKind.scheduler, "bench")
     recompute_all_health(JobContext(now=NOW - timedelta(days=1), actor=actor))  # yesterday's scores exist
     engine = create_engine(url)

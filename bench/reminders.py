@@ -259,9 +259,11 @@ def run(url: str, reviews: int, jobstore: bool) -> list[tuple[str, Measure, str]
     from journey.models import ActorKind
     from journey.reviews import reminders
     from journey.reviews.jobs import send_review_reminders
+    from journey.scheduler import collect_for_batches
 
     os.environ["JOURNEY_DATABASE_URL"] = url
     get_settings.cache_clear()
+    collect_for_batches()  # every phase in a process tuned as the scheduler's is
     migrations.upgrade()
     print(f"seeded {reviews:,} reviews in {seed(url, reviews):.1f} s")
     rows: list[tuple[str, Measure, str]] = []

@@ -44,9 +44,10 @@ def jobs_run(name: str = typer.Argument(..., help="a job of `journey jobs list`"
     from journey.jobs.registry import describe_result, jobs_for, run_job
     from journey.kit import utcnow
     from journey.models import ActorKind
-    from journey.scheduler import inbox_submitter
+    from journey.scheduler import collect_for_batches, inbox_submitter
 
     settings = get_settings()
+    collect_for_batches()  # the same batch work as in the scheduler's process
     jobs = {j.name: j for j in jobs_for(settings, submit=inbox_submitter())}
     job = jobs.get(name.strip())
     if job is None:

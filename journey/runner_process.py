@@ -35,7 +35,6 @@ import structlog
 
 from journey import db, logs, metrics
 from journey.config import Settings, get_settings
-from journey.evaluation import jobs as evaluation_jobs
 from journey.inbox.service import release_all_leases
 from journey.scheduler import SchedulerService, collect_for_batches
 
@@ -258,8 +257,6 @@ def child_main(parent: int, wake_fd: int, report_fd: int, *, scheduler: bool = F
     from flows.runner import EmbeddedRunner  # lazy: flows load Prefect (~0.7 s), which the parent must never pay
 
     runner = EmbeddedRunner(settings)
-    if scheduler:
-        evaluation_jobs.warm_up()  # the first sweep after a burst does not parse YAML
     gc.freeze()  # what start-up imported lives as long as the process: out of the cyclic collector's walks
     collect_for_batches()
     runner.start()

@@ -20,13 +20,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from journey.audit import Actor
 from journey.config import get_settings
 from journey.evaluation import repository, service
-from journey.job_context import JobContext
+from journey.job_context import JobContext, dry_run_session
+from journey.kit import utcnow
+from journey.models import ActorKind
 
 EVALUATE_JOB = "evaluate_changed_accounts"
 BUSY_BATCH = 50
 SETTLED_BATCH = 250
+WARM_UP = Actor(ActorKind.scheduler, "evaluate_changed_accounts warm-up")
 
 
 def evaluate_changed_accounts(ctx: JobContext) -> dict[str, int]:
@@ -51,6 +55,11 @@ def evaluate_changed_accounts(ctx: JobContext) -> dict[str, int]:
 
 
 def warm_up() -> None:
-    """Read the scorecards and the reminder rules now (YAML, tens of milliseconds), at the scheduler's start,
-    not in the first evaluation after a burst."""
+    """At the scheduler's start: read the scorecards and the reminder rules (YAML), and evaluate one account in
+    a transaction rolled back, so the evaluation's thirty-odd statements are compiled before the first burst
+    (the first pass after a start paid about a third more than the next). Writes nothing."""
     service.rules_in_force()
+    with dry_run_session() as session:
+        account_id = repository.any_account(session)
+        if account_id is not None:
+            service.evaluate(session, account_ids=[account_id], now=utcnow(), actor=WARM_UP)

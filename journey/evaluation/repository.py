@@ -9,7 +9,7 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from journey.db import dialect_insert
-from journey.models import PendingEvaluation
+from journey.models import Account, PendingEvaluation
 
 
 def mark(session: Session, account_ids: Iterable[int], *, now: datetime) -> int:
@@ -70,6 +70,11 @@ def claim(session: Session, *, quiet_since: datetime, waiting_since: datetime, l
     stmt = (delete(PendingEvaluation).where(PendingEvaluation.account_id.in_(due.scalar_subquery()))
             .returning(PendingEvaluation.account_id).execution_options(synchronize_session=False))
     return sorted(session.scalars(stmt))
+
+
+def any_account(session: Session) -> int | None:
+    """One account's id (the warm-up's), or None in an empty database."""
+    return session.scalar(select(Account.id).order_by(Account.id).limit(1))
 
 
 def count_pending(session: Session) -> int:

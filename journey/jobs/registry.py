@@ -16,7 +16,7 @@ from journey.adapters.orchestrator import server_mode
 from journey.audit import Actor
 from journey.config import Settings
 from journey.digests.jobs import send_weekly_digests
-from journey.evaluation.jobs import EVALUATE_JOB, evaluate_changed_accounts
+from journey.evaluation.jobs import EVALUATE_JOB, evaluate_changed_accounts, warm_up
 from journey.expansion.jobs import evaluate_expansion_rules
 from journey.handoff import service as handoff_service
 from journey.health.jobs import recompute_all_health
@@ -68,6 +68,7 @@ class JobSpec:
     trigger: Every | Cron
     run: Callable[[JobContext], dict[str, int]]
     run_at_start: bool = True  # interval jobs; a cron job runs at start only if it missed a fire time
+    warm_up: Callable[[], None] | None = None  # run once when a scheduler starts leading, before any job
 
     @property
     def is_cron(self) -> bool:
@@ -84,7 +85,7 @@ def jobs_for(settings: Settings, *, wake: Callable[[], None] | None = None,
     jobs = [
         JobSpec(EVALUATE_JOB, "rescore the accounts whose inputs moved (signals, a task, a review "
                 "outcome, a go-live slip, a packet acknowledged) and evaluate their risk and expansion rules",
-                Every(settings.evaluate_interval_seconds), evaluate_changed_accounts),
+                Every(settings.evaluate_interval_seconds), evaluate_changed_accounts, warm_up=warm_up),
         JobSpec("send_review_reminders", "send every review reminder that fell due, once each", sweep,
                 send_review_reminders),
         JobSpec("mark_missed_reviews", "mark reviews that passed without an outcome missed; escalate the recent "

@@ -10,12 +10,14 @@ from sqlalchemy import func, select
 from journey import db
 from journey.audit import Actor
 from journey.config import get_settings
+from journey.evaluation import jobs as evaluation_jobs
 from journey.evaluation import repository as evaluation_repository
 from journey.evaluation import service as evaluation
 from journey.jobs.registry import jobs_for, run_job
 from journey.models import (
     Account,
     ActorKind,
+    AuditEntry,
     Deal,
     HealthScore,
     Journey,
@@ -294,3 +296,16 @@ def test_a_month_of_full_seats_reaches_the_am_with_the_signal_that_completes_it(
     [reminder] = client.get("/api/reminders", headers=am).json()["items"]
     assert reminder["kind"] == "expansion.seat_utilisation"
     assert reminder["reason"].startswith("Acme: at least 98 of 100 seats in use every day for 30 days (98%")
+
+
+def test_the_warm_up_at_the_schedulers_start_writes_nothing(db_url) -> None:
+    [busy] = _accounts("Warm")
+    _mark(busy, datetime.now(UTC))
+    with db.transaction(writer=False) as s:
+        audits = s.scalar(select(func.count()).select_from(AuditEntry))
+    evaluation_jobs.warm_up()  # evaluates one account to compile the statements, then rolls back
+    with db.transaction(writer=False) as s:
+        assert s.scalar(select(func.count()).select_from(HealthScore)) == 0
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == audits
+    assert pending() == {busy: 1}  # still on the work list: the sweep evaluates it for real
+    assert sweep(debounce=False)["accounts"] == 1

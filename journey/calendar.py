@@ -11,7 +11,7 @@ for an unknown region.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -80,17 +80,19 @@ class WorkCalendar:
 
     region: str | None
     timezone: str = "UTC"
+    _parts: tuple[str, str | None] | None = field(init=False, repr=False, compare=False)  # the region, split once
 
     def __post_init__(self) -> None:
         if not valid_timezone(self.timezone):
             raise ValueError(f"unknown time zone {self.timezone!r}")
+        object.__setattr__(self, "_parts", _split_region(self.region))  # asked once per day counted, not per call
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
     def is_holiday(self, d: date) -> bool:
-        parts = _split_region(self.region)
+        parts = self._parts
         return parts is not None and d in _holiday_dates(parts[0], parts[1], d.year)
 
     def is_business_day(self, d: date) -> bool:

@@ -86,4 +86,5 @@ def test_readyz_says_the_database_is_at_head_and_where_flows_run(client) -> None
 
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "revision": head_revision(), "flow_engine": "off"}  # runner not started
+    assert ready.json() == {"status": "ready", "revision": head_revision(), "flow_engine": "off",  # runner not started
+                            "runner_process": None}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import record
+from bench.common import record, target
 from tests.builders import deal_signed
 from tests.reliability import checks
 from tests.reliability.server import Delivery, Server, send_all, wait_until
@@ -81,7 +81,10 @@ def main() -> None:
              "task-run bookkeeping on the temporary server, whose own SQLite writers stall under load "
              "(docs/engine-facts.md). "
              f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
-    record(f"Burst: {deals} signed deals to complete journeys (SQLite, embedded)", table)
+    section = f"Burst: {deals} signed deals to complete journeys (SQLite, embedded)"
+    record(section, table)
+    target(f"burst of {deals} deals: Prefect's overhead / plain calls", goal=f"<= {TARGET}x", measured=f"{ratio:.2f}x",
+           met=ratio <= TARGET, section=section)
 
 
 if __name__ == "__main__":

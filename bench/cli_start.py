@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import record
+from bench.common import record, target
 
 BIN = Path(sys.executable).parent
 TARGET = 1.5
@@ -71,6 +71,8 @@ def main() -> None:
              + f". Largest imports of `journey --help` (cumulative): {_largest_imports()}. `import typer` alone does "
              "not load `typer.rich_utils`, which renders the help page.")
     record("CLI start: `journey --help`", table)
+    target("`journey --help` / `import typer`", goal=f"<= {TARGET}x", measured=f"{ratio:.2f}x", met=ratio <= TARGET,
+           section="CLI start: `journey --help`")
 
 
 if __name__ == "__main__":

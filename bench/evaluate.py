@@ -34,7 +34,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bench.common import record
+from bench.common import record, target
 from tests.reliability.server import Server, wait_until
 
 GREEN = {"active_users": 95, "seats": 100, "feature_adoption": 0.8, "nps": 60, "csat": 5, "csm_sentiment": 5,
@@ -204,7 +204,12 @@ def main() -> None:
                f"once, the quiet period the sweep waits for after a burst (the sweep "
                f"runs in the runner's process, beside intake on the other core). "
                f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
-    record(f"Evaluate on change: latency and cost ({args.signals:,} signals, {args.accounts:,} accounts)",
+    section = f"Evaluate on change: latency and cost ({args.signals:,} signals, {args.accounts:,} accounts)"
+    target("evaluate on change: signal to the AM's reminder, p95", goal="<= 5 s", measured=f"{worst_p95:.2f} s",
+           met=worst_p95 <= 5, section=section)
+    target("evaluate on change / the same import without it", goal="<= 1.5x", measured=f"{ratio:.2f}x",
+           met=ratio <= 1.5, section=section)
+    record(section,
            "\n".join(rows) + "\n\n" + "\n".join(cost) + f"\n\n{args.signals:,} signals over {args.accounts:,} "
            f"accounts in batches of {args.batch}, posted one after the other; medians of {args.rounds} round(s); "
            "each arm on a fresh `journey serve` (SQLite, the default embedded server); the load generator "

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import record
+from bench.common import record, target
 from bench.ingest import MinimalServer
 from tests.builders import deal_signed
 from tests.reliability import checks
@@ -219,7 +219,15 @@ def main() -> None:
              "in the background: events run inline until it answers), then through the burst from 16 senders. "
              "RSS sums count shared pages once per process, PSS shares them out. The load generator shares the 2 "
              f"cores. Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
-    record("Start and footprint: `journey serve` (SQLite, embedded)", table)
+    section = "Start and footprint: `journey serve` (SQLite, embedded)"
+    record(section, table)
+    for name, key, goal, unit in (("start to first 202, default serve", "start", "start", "s"),
+                                  ("RSS of the process tree, idle", "idle_rss", "idle", "MB"),
+                                  (f"RSS of the process tree after {args.deals} deals", "after_rss", "after", "MB"),
+                                  (f"{args.deals} signed deals: all journeys complete", "complete", "burst", "s")):
+        value = main_arm[key]
+        target(name, goal=f"<= {TARGETS[goal]:g} {unit}", measured=f"{value:.1f} {unit}", met=value <= TARGETS[goal],
+               section=section)
 
 
 if __name__ == "__main__":

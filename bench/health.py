@@ -282,9 +282,14 @@ def main() -> None:
     print(header, flush=True)
     lines = [run(b, accounts) for b in backends]
     if not args.no_record:
-        from bench.common import record
+        from bench.common import record, target
 
-        record(f"Health recompute, {accounts:,} accounts x 90 days", header + "\n" + "\n".join(lines))
+        section = f"Health recompute, {accounts:,} accounts x 90 days"
+        record(section, header + "\n" + "\n".join(lines))
+        for backend, line in zip(backends, lines, strict=True):
+            ratio = float(line.split("|")[8].strip().rstrip("x"))
+            target(f"health recompute / one SQL aggregate ({backend}, {accounts:,} accounts)", goal="<= 2x",
+                   measured=f"{ratio:.1f}x", met=ratio <= 2, section=section)
 
 
 if __name__ == "__main__":

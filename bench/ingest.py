@@ -27,7 +27,7 @@ from typing import Annotated
 import httpx
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 
-from bench.common import record
+from bench.common import record, target
 from tests.builders import deal_signed
 from tests.reliability import checks
 from tests.reliability.server import SECRET, Delivery, Server, free_port, headers_for, wait_until
@@ -213,7 +213,17 @@ def main() -> None:
     if args.no_record:
         print(table)
     else:
-        record("Webhook intake: journey vs a minimal FastAPI receiver (SQLite, loopback)", table)
+        section = "Webhook intake: journey vs a minimal FastAPI receiver (SQLite, loopback)"
+        record(section, table)
+        if DEFAULT not in results or MINIMAL not in results:
+            return  # the targets compare the default serve with the minimal receiver
+        med = {arm: statistics.median(r["rps"] for r in runs) for arm, runs in results.items()}
+        p99 = statistics.median(r["open_p99"] for r in results[DEFAULT])
+        ratio = med[DEFAULT] / med[MINIMAL]
+        target("intake, default serve / minimal receiver", goal=">= 0.9x", measured=f"{ratio:.2f}x", met=ratio >= 0.9,
+               section=section)
+        target(f"intake p99 at {args.rate:.0f} req/s, default serve", goal="<= 50 ms", measured=f"{p99:.0f} ms",
+               met=p99 <= 50, section=section)
 
 
 def _table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace) -> str:

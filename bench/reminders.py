@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bench.common import record, workspace
+from bench.common import record, target, workspace
 
 BATCH = 500
 JOBSTORE_CAP = 10_000
@@ -327,6 +327,11 @@ def main() -> None:
     print(text)
     if not args.no_record:
         record(f"Review reminders ({backend})", text)
+        floor = next(m for label, m, _ in rows if label.startswith("bare SQL claim + write"))
+        job = next(m for label, m, _ in rows if label.startswith("send_review_reminders"))
+        target(f"review reminders / bare claim + write floor ({backend}, {args.reviews:,})", goal="<= 2x",
+               measured=f"{job.seconds / floor.seconds:.1f}x", met=job.seconds <= 2 * floor.seconds,
+               section=f"Review reminders ({backend})")
 
 
 def _pg_database() -> tuple[str, Callable[[], None]]:

@@ -74,6 +74,13 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
+    @event.listens_for(engine, "handle_error")
+    def _read_only_is_lost(context):  # type: ignore[no-untyped-def]
+        # A connection opened while the file could not be written (made read-only, immutable) stays read-only
+        # for its life, even once the file is writable again: treated as lost, the pool opens fresh ones.
+        if "readonly database" in str(context.original_exception).lower():
+            context.is_disconnect = True
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
         if not immediate:

@@ -190,8 +190,9 @@ class WorkCalendar:
         return reasons
 
 
+@lru_cache(maxsize=1024)
 def calendar_for(region: str | None, timezone: str | None) -> WorkCalendar:
-    """A calendar for an account's region and time zone.
+    """A calendar for an account's region and time zone (one per pair, shared: it is immutable).
 
     The region is normalised (``" fr "`` -> ``"FR"``). An invalid or missing time zone falls back to
     ``"UTC"`` rather than raising, since both values come from CRM data. Holiday tables are cached per

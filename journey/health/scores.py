@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from journey.calendar import WorkCalendar, calendar_for
+from journey.calendar import calendar_for
 from journey.config import get_settings
 from journey.health import domain, explanation, metric_repository, overrides, plan, records, repository
 from journey.health.scorecards import Scorecard, load_scorecards, scorecard_for
@@ -75,19 +75,13 @@ def score_batch(session: Session, *, account_ids: Sequence[int], now: datetime,
         if met is not None and ("meeting" not in inputs or inputs["meeting"].last_at < met):  # the latest wins
             inputs["meeting"] = domain.MetricSummary.point(1.0, met, windows, now=now)
         mine = tasks.get(account_id, ())
-        due = plan.due_tasks(mine, today=today, calendar=_calendar(fact["region"], fact["timezone"])) if mine else ()
+        due = plan.due_tasks(mine, today=today, calendar=calendar_for(fact["region"], fact["timezone"])) if mine else ()
         stage = domain.lifecycle_stage(value_reached=fact["value_reached"], signed_on=fact["signed_on"], today=today)
         card = card_of.get((fact["segment"], stage))
         if card is None:
             card = card_of[(fact["segment"], stage)] = scorecard_for(cards, segment=fact["segment"], stage=stage)
         results[account_id] = (stage, domain.score_summaries(inputs, card, now, due))
     return results
-
-
-@lru_cache(maxsize=256)
-def _calendar(region: str | None, timezone: str | None) -> WorkCalendar:
-    """`calendar_for` of the accounts of a batch: a few (region, time zone) pairs (it is immutable)."""
-    return calendar_for(region, timezone)
 
 
 def plan_on_time_words(session: Session, *, account_id: int, today: Any) -> str | None:

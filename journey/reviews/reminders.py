@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session
 
-from journey.calendar import WorkCalendar, calendar_for
+from journey.calendar import calendar_for
 from journey.models import Account, Review, TeamMember
 from journey.notify import service as notify
 from journey.reviews import domain, repository
@@ -80,7 +79,7 @@ def _reminding(fact: Any, *, owner: TeamMember, lead: int, sequence: int, now: d
     key = (fact.starts_at, fact.region, fact.timezone)
     if (when := whens.get(key)) is None:
         when = whens[key] = domain.reminder_when(starts_at=fact.starts_at, now=now,
-                                                 calendar=_calendar(fact.region, fact.timezone))
+                                                 calendar=calendar_for(fact.region, fact.timezone))
     reason = domain.reminder_sentence(title=fact.title, account=fact.account_name, when=when)
     subject = f"{fact.title} with {fact.account_name}"
     return notify.Reminding(
@@ -88,11 +87,6 @@ def _reminding(fact: Any, *, owner: TeamMember, lead: int, sequence: int, now: d
         subject=subject, dedupe_key=f"review:{fact.id}:lead:{lead}:seq:{sequence}",
         details={"review_id": fact.id, "lead_days": lead, "sequence": sequence},
         message=notify.Message(subject=f"Prepare: {subject}", body_text=reason))
-
-
-@lru_cache(maxsize=256)
-def _calendar(region: str | None, timezone: str | None) -> WorkCalendar:
-    return calendar_for(region, timezone)
 
 
 def mark_missed_reviews(session: Session, *, now: datetime, limit: int = BATCH) -> list[int]:
@@ -119,7 +113,7 @@ def mark_missed_reviews(session: Session, *, now: datetime, limit: int = BATCH) 
 
 def _escalation(*, review: Review, account: Account, manager: TeamMember, owner: TeamMember | None,
                 now: datetime) -> notify.Reminding:
-    calendar = _calendar(account.region, account.timezone)
+    calendar = calendar_for(account.region, account.timezone)
     assert review.ends_at is not None and review.starts_at is not None
     days = (calendar.local_date(now) - calendar.local_date(review.starts_at)).days
     who = f"{owner.name} (CSM)" if owner else "nobody (no CSM or AM on the account)"

@@ -39,17 +39,13 @@ def record(session: Session, *, actor: Actor, action: str, account_id: int | Non
 
 def record_many(session: Session, *, actor: Actor, action: str, account_id: int | None,
                 entries: list[tuple[str | None, dict[str, Any]]]) -> None:
-    """One action on many subjects, (subject, details) each, in one multi-row INSERT."""
-    if not entries:
-        return
-    at = utcnow()
-    session.execute(insert(AuditEntry.__table__), [
-        {"at": at, "actor_kind": actor.kind, "actor": actor.label, "action": action, "account_id": account_id,
-         "subject": subject, "details": details} for subject, details in entries])
+    """One action on many subjects of one account, (subject, details) each, in one multi-row INSERT."""
+    record_for_accounts(session, actor=actor, action=action,
+                        entries=[(account_id, subject, details) for subject, details in entries])
 
 
 def record_for_accounts(session: Session, *, actor: Actor, action: str,
-                        entries: list[tuple[int, str | None, dict[str, Any]]]) -> None:
+                        entries: list[tuple[int | None, str | None, dict[str, Any]]]) -> None:
     """One action on many accounts, (account_id, subject, details) each, in one executemany INSERT (a batch
     recompute's band changes: one statement, not one per account)."""
     if not entries:

@@ -128,7 +128,7 @@ def _start_scheduler(app: FastAPI, settings: Settings) -> None:
     `app.state.evaluate_soon` tells that scheduler, wherever it runs, that accounts were marked for
     evaluation; elsewhere (a scheduler in another process) its sweep finds them at its next poll."""
     app.state.scheduler = None
-    app.state.evaluate_soon = _nothing
+    app.state.evaluate_soon = None
     if getattr(app.state.dispatcher, "runs_scheduler", False):
         app.state.evaluate_soon = app.state.dispatcher.evaluate_soon
         return  # the runner's child process runs it, away from the requests
@@ -136,10 +136,6 @@ def _start_scheduler(app: FastAPI, settings: Settings) -> None:
         app.state.scheduler = SchedulerService(settings, wake=app.state.dispatcher.notify)
         app.state.scheduler.start()
         app.state.evaluate_soon = app.state.scheduler.evaluate_soon
-
-
-def _nothing() -> None:
-    return None
 
 
 @asynccontextmanager

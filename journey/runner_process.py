@@ -64,19 +64,22 @@ class RunnerProcess:
     @property
     def engine_state(self) -> str:
         """As EmbeddedRunner's (inline, standby, starting, ready, unavailable); `restarting` while no child runs."""
-        proc = self._proc
-        if proc is None or proc.poll() is not None:
-            return "restarting" if not self._stopping.is_set() else "off"
-        return self._state
+        return self._state if self._child_alive() else self._no_child()
 
     @property
     def process_state(self) -> str:
         """For /readyz: `starting` until the child reports (it imports the flows and starts its runner and
         scheduler: a second or two), then `running`; `restarting` while no child runs."""
-        proc = self._proc
-        if proc is None or proc.poll() is not None:
-            return "restarting" if not self._stopping.is_set() else "off"
+        if not self._child_alive():
+            return self._no_child()
         return "running" if self._reported.is_set() else "starting"
+
+    def _child_alive(self) -> bool:
+        proc = self._proc
+        return proc is not None and proc.poll() is None
+
+    def _no_child(self) -> str:
+        return "restarting" if not self._stopping.is_set() else "off"
 
     @property
     def pid(self) -> int | None:
@@ -89,19 +92,19 @@ class RunnerProcess:
 
     def notify(self, event_id: int | None = None) -> None:
         """Wake the child (a delivery was committed); never blocks: a full pipe already holds a wake-up."""
+        self._send(WAKE)
+
+    def evaluate_soon(self) -> None:
+        """Accounts were marked for evaluation: the child's scheduler evaluates them once the burst settles."""
+        if self.runs_scheduler:
+            self._send(EVALUATE)
+
+    def _send(self, byte: bytes) -> None:
         fd = self._wake_w
         if fd is None:
             return
         with contextlib.suppress(BlockingIOError, BrokenPipeError, OSError):
-            os.write(fd, WAKE)
-
-    def evaluate_soon(self) -> None:
-        """Accounts were marked for evaluation: the child's scheduler evaluates them once the burst settles."""
-        fd = self._wake_w
-        if fd is None or not self.runs_scheduler:
-            return
-        with contextlib.suppress(BlockingIOError, BrokenPipeError, OSError):
-            os.write(fd, EVALUATE)
+            os.write(fd, byte)
 
     def _spawn(self) -> None:
         wake_r, wake_w = os.pipe()

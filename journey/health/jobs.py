@@ -1,11 +1,22 @@
 """Entry points that own their transactions (scheduler jobs, CLI): one transaction per batch of accounts,
-so a 100k-account recompute never holds the write lock for long and a crash loses one batch at most."""
+so a 100k-account recompute never holds the write lock for long and a crash loses one batch at most.
+
+On PostgreSQL two batches are in flight at once, each in its own transaction on its own connection: while
+one thread waits for the server (about 40 % of a batch's time), the other scores in Python, so the
+recompute uses both the database's core and ours. Batches are disjoint sets of accounts and write only
+their own rows (scores, history, reminders by dedupe key), so they never wait for each other's locks.
+SQLite allows one writer: there, and in a dry run (one shared session), batches run one after the other."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
 from journey.health import repository, service
+from journey.health.scorecards import Scorecard
 from journey.job_context import JobContext
 
 BATCH = 2000
+IN_FLIGHT = 2  # batches at once on PostgreSQL: one scoring while the other waits on the server
 
 
 def recompute_all_health(ctx: JobContext, *, batch_size: int = BATCH) -> dict[str, int]:
@@ -14,15 +25,31 @@ def recompute_all_health(ctx: JobContext, *, batch_size: int = BATCH) -> dict[st
     cards = service.all_scorecards()
     with ctx.transaction(writer=False) as session:
         ctx.total(repository.count_accounts(session))
-    after, accounts, changed = 0, 0, 0
+        concurrent = session.get_bind().dialect.name == "postgresql" and not ctx.dry_run
+    batches = _id_batches(ctx, batch_size)
+    if concurrent:
+        with ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="recompute") as pool:
+            done = list(pool.map(lambda ids: _rescore(ctx, ids, cards), batches))
+    else:
+        done = [_rescore(ctx, ids, cards) for ids in batches]
+    return {"accounts": sum(n for n, _ in done), "band_changes": sum(c for _, c in done)}
+
+
+def _id_batches(ctx: JobContext, batch_size: int) -> Iterator[list[int]]:
+    """The account ids in order, `batch_size` at a time, each page read when it is needed."""
+    after = 0
     while True:
-        with ctx.transaction() as session:
+        with ctx.transaction(writer=False) as session:
             ids = repository.account_ids_after(session, after, batch_size)
-            if not ids:
-                break
-            changes = service.recompute(session, account_ids=ids, now=ctx.now, actor=ctx.actor, cards=cards)
+        if not ids:
+            return
+        yield ids
         after = ids[-1]
-        accounts += len(ids)
-        changed += sum(1 for c in changes if c.old_band is not None and c.old_band != c.new.band)
-        ctx.advance(len(ids))
-    return {"accounts": accounts, "band_changes": changed}
+
+
+def _rescore(ctx: JobContext, ids: Sequence[int], cards: Sequence[Scorecard]) -> tuple[int, int]:
+    """One batch in one transaction: (accounts, band changes)."""
+    with ctx.transaction() as session:
+        changes = service.recompute(session, account_ids=ids, now=ctx.now, actor=ctx.actor, cards=cards)
+    ctx.advance(len(ids))
+    return len(ids), sum(1 for c in changes if c.old_band is not None and c.old_band != c.new.band)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from journey.accounts.repository import visible_to
 from journey.db import among, among_param, dialect_insert, ids_value
@@ -337,20 +337,18 @@ def history(session: Session, account_id: int, *, since: date) -> list[HistoryPo
 def factors_before(session: Session, account_ids: Sequence[int], day: date, *, inclusive: bool = False
                    ) -> dict[int, tuple[date, dict[str, Any]]]:
     """Each account's last scored day before `day` (or on it) with its factors (null on a day = those of the
-    last day before it that has them). One statement per batch."""
-    on_or_before = HealthHistory.day <= day if inclusive else HealthHistory.day < day
-    last_day = (select(HealthHistory.account_id, func.max(HealthHistory.day).label("day"))
-                .where(among(session, HealthHistory.account_id, account_ids), on_or_before)
-                .group_by(HealthHistory.account_id).subquery())
-    with_factors = (select(HealthHistory.account_id, func.max(HealthHistory.day).label("day"))
-                    .where(among(session, HealthHistory.account_id, account_ids), on_or_before,
-                           HealthHistory.factors.is_not(None))
-                    .group_by(HealthHistory.account_id).subquery())
-    stmt = (select(last_day.c.account_id, last_day.c.day, HealthHistory.factors)
-            .join(with_factors, with_factors.c.account_id == last_day.c.account_id)
-            .join(HealthHistory, and_(HealthHistory.account_id == with_factors.c.account_id,
-                                      HealthHistory.day == with_factors.c.day)))
-    return {a: (d, f) for a, d, f in session.execute(stmt)}
+    last day before it that has them). One statement per batch: two seeks of the (account, day) index per
+    account, whatever the length of the history (a year of nightly rows is not read to find the last)."""
+    def before(h: Any) -> Any:
+        return h.day <= day if inclusive else h.day < day
+
+    last, with_factors = aliased(HealthHistory), aliased(HealthHistory)
+    last_day = select(func.max(last.day)).where(last.account_id == Account.id, before(last)).scalar_subquery()
+    factors = (select(with_factors.factors)
+               .where(with_factors.account_id == Account.id, before(with_factors), with_factors.factors.is_not(None))
+               .order_by(with_factors.day.desc()).limit(1).scalar_subquery())
+    stmt = select(Account.id, last_day, factors).where(among(session, Account.id, account_ids))
+    return {a: (d, f) for a, d, f in session.execute(stmt) if d is not None and f is not None}
 
 
 def scores_days_ago(session: Session, account_ids: Sequence[int], day: date) -> dict[int, tuple[date, float]]:

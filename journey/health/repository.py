@@ -5,7 +5,6 @@ statement, so the number of queries grows with the number of batches, never with
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +15,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from journey.accounts.repository import visible_to
-from journey.db import among, among_param, dialect_insert, ids_value
+from journey.db import among, among_param, dialect_insert, ids_value, json_text
 from journey.health.domain import HistoryPoint, SignalPoint
 from journey.kit import as_utc, row_id
 from journey.models import (
@@ -289,7 +288,7 @@ def _copy_upsert(session: Session, table: str, rows: Sequence[dict[str, Any]]) -
             for row in rows:
                 values = [row[c] for c in columns]
                 for n in json_at:  # JSON null stays SQL NULL (the columns' none_as_null), as the INSERT binds it
-                    values[n] = None if values[n] is None else json.dumps(values[n])
+                    values[n] = None if values[n] is None else json_text(values[n])
                 for n in time_at:
                     values[n] = _utc_bind(values[n])
                 copy.write_row(values)

@@ -273,9 +273,10 @@ def dialect_insert(dialect: str, target: Any) -> Any:
 
 
 def among(session: Session, column: Any, ids: Iterable[int]) -> Any:
-    """`column IN ids` with the ids bound as ONE parameter however many they are: the text of an integer array
-    on PostgreSQL (`= ANY(CAST(... AS INTEGER[]))`), a JSON array read by `json_each` on SQLite. A plain `IN` binds and renders one
-    parameter per id on every execution, which costs more than the query itself for a batch of 2,000."""
+    """`column IN ids` with the ids bound as ONE parameter however many they are: the text of an integer
+    array on PostgreSQL (`= ANY(CAST(... AS INTEGER[]))`), a JSON array read by `json_each` on SQLite. A
+    plain `IN` binds and renders one parameter per id on every execution, which costs more than the query
+    itself for a batch of 2,000."""
     dialect = session.get_bind().dialect.name
     return _among(dialect, column, bindparam(None, ids_value(dialect, ids), type_=Text()))
 

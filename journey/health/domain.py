@@ -13,9 +13,10 @@ An `Override` replaces the band until it lapses; what moved between two stored s
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from journey.health import wording
 from journey.health.plan import DueTask, plan_detail, plan_value
@@ -29,34 +30,33 @@ class SignalPoint:
     at: datetime
 
 
-@dataclass(frozen=True)
-class WindowAgg:
+class WindowAgg(NamedTuple):  # a named tuple, not a frozen dataclass: built per (account, metric, window)
     count: int
     total: float
     low: float
     high: float
 
 
-@dataclass(frozen=True)
-class MetricSummary:
-    """What the scoring needs of one metric: its latest value and aggregates over each window."""
+class MetricSummary(NamedTuple):
+    """What the scoring needs of one metric: its latest value and aggregates over each window (a named
+    tuple: built per account and metric)."""
 
     last_value: float
     last_at: datetime
-    windows: Mapping[int, WindowAgg] = field(default_factory=dict)
+    windows: Mapping[int, WindowAgg] = MappingProxyType({})
 
     @classmethod
     def point(cls, value: float, at: datetime, windows: Iterable[int], *, now: datetime | None = None
               ) -> MetricSummary:
         """A single observation made at `at` (internal signals computed at `now`, the default), in the
         windows ending at `now` that reach back to it."""
-        now = at if now is None else now
-        return cls(value, at, {w: WindowAgg(1, value, value, value) for w in windows
-                               if at > now - timedelta(days=w)})
+        agg = WindowAgg(1, value, value, value)
+        if now is None:  # computed now: in every window
+            return cls(value, at, dict.fromkeys(windows, agg))
+        return cls(value, at, {w: agg for w in windows if at > now - timedelta(days=w)})
 
 
-@dataclass(frozen=True)
-class Contribution:
+class Contribution(NamedTuple):  # a named tuple, not a frozen dataclass: built per (account, factor)
     factor: str
     group: str
     metric: str

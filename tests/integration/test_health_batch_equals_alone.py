@@ -182,3 +182,32 @@ def test_the_batch_path_is_what_a_lone_rescore_of_each_gives_at_any_size(session
         evaluation.evaluate(session, account_ids=[a], now=NOW, actor=ACTOR)
     assert _stored(session, ids) == as_batch
     alone.rollback()
+
+
+def test_the_nightly_job_in_small_batches_stores_what_one_batch_stores(db_url) -> None:
+    """`recompute_all_health` in batches of 3 (on PostgreSQL two batches in flight, each on its own connection
+    and transaction) stores the scores, history and risk alerts that one batch of every account stores."""
+    from journey import db
+    from journey.health.jobs import recompute_all_health
+    from journey.job_context import JobContext
+    from journey.models import AuditEntry, OutboxMessage
+
+    with db.transaction() as session:
+        csm, am = member(session, "csm@n.example", Role.csm), member(session, "am@n.example", Role.am)
+        for n in range(20):
+            name, segment, build = PROFILES[n % len(PROFILES)]
+            build(session, account(session, f"{name} {n}", segment=segment, csm=csm, am=am))
+
+    def tonight(batch_size: int) -> tuple[dict[str, Any], dict[str, int]]:
+        with db.transaction() as session:  # from the same start: nothing scored, alerted or audited yet
+            for model in (OutboxMessage, Reminder, AuditEntry, HealthHistory, HealthScore):
+                session.execute(model.__table__.delete())
+        recompute_all_health(JobContext(now=NOW - timedelta(days=1), actor=ACTOR))  # yesterday's scores
+        result = recompute_all_health(JobContext(now=NOW, actor=ACTOR), batch_size=batch_size)
+        with db.transaction() as session:
+            return _stored(session, list(session.scalars(select(Account.id)))), result
+
+    one_batch, counted = tonight(1000)
+    assert tonight(3) == (one_batch, counted)
+    assert counted["accounts"] == 20 and counted["band_changes"] > 0
+    assert any(kind.startswith("risk.") for _, kind, *_ in one_batch["reminders"])

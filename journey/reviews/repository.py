@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple, cast
 
-from sqlalchemy import and_, case, delete, exists, func, select, update
+from sqlalchemy import Table, and_, case, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from journey.db import among, insert_ignoring_duplicates, insert_rows_ignoring_duplicates
 from journey.models import Account, Deal, Journey, Review, ReviewReminder, Role, Stakeholder, TeamMember
 
 ACTIVE = ("proposed", "scheduled")
+_REMINDERS = cast(Table, ReviewReminder.__table__)  # the sweep's statements are Core: no ORM rows nor bookkeeping
 
 
 def _pg(session: Session) -> bool:
@@ -59,7 +60,7 @@ def accounts_by_ids(session: Session, account_ids: Iterable[int]) -> dict[int, A
     return {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(list(account_ids))))}
 
 
-def members_by_ids(session: Session, member_ids: Iterable[int]) -> dict[int, TeamMember]:
+def members_by_ids(session: Session, member_ids: Iterable[int | None]) -> dict[int, TeamMember]:
     ids = [i for i in member_ids if i is not None]
     return {m.id: m for m in session.scalars(select(TeamMember).where(TeamMember.id.in_(ids)))} if ids else {}
 
@@ -106,18 +107,17 @@ def claim_due_reminders(session: Session, *, now: datetime, limit: int) -> list[
     `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the writer's `BEGIN IMMEDIATE` serialises claimers.
     Claimed rows are marked sent in the caller's transaction, so they are sent once or not at all.
     """
-    due = (select(ReviewReminder.id)
-           .where(ReviewReminder.status == "pending", ReviewReminder.due_at <= now)
-           .order_by(ReviewReminder.due_at, ReviewReminder.id).limit(limit))
+    session.flush()  # Core statements do not autoflush: what the caller added is written first, as the ORM's did
+    rows = _REMINDERS
+    due = (select(rows.c.id).where(rows.c.status == "pending", rows.c.due_at <= now)
+           .order_by(rows.c.due_at, rows.c.id).limit(limit))
     if _pg(session):
         due = due.with_for_update(skip_locked=True)
-    rows = session.execute(
-        update(ReviewReminder).where(ReviewReminder.id.in_(due.scalar_subquery()))
-        .values(status="sent", sent_at=now)
-        .returning(ReviewReminder.id, ReviewReminder.review_id, ReviewReminder.lead_days, ReviewReminder.sequence)
-        .execution_options(synchronize_session=False)
+    claimed = session.execute(
+        update(rows).where(rows.c.id.in_(due.scalar_subquery())).values(status="sent", sent_at=now)
+        .returning(rows.c.id, rows.c.review_id, rows.c.lead_days, rows.c.sequence)
     ).all()
-    return sorted((r[0], r[1], r[2], r[3]) for r in rows)
+    return sorted((r[0], r[1], r[2], r[3]) for r in claimed)
 
 
 def nearest_due_leads(session: Session, *, review_ids: Iterable[int], now: datetime) -> dict[tuple[int, int], int]:
@@ -126,22 +126,38 @@ def nearest_due_leads(session: Session, *, review_ids: Iterable[int], now: datet
     index into every review's lookup (11.6 s per batch of 500 at 100k rows). Only the review ids filter the
     rows (a review has a few); status and due time are tested in the aggregate: in the WHERE clause, SQLite
     without statistics searched the (status, due_at) index instead, every due row of every review per batch."""
-    due = and_(ReviewReminder.due_at <= now, ReviewReminder.status.in_(("pending", "sent")))
-    stmt = (select(ReviewReminder.review_id, ReviewReminder.sequence,
-                   func.min(case((due, ReviewReminder.lead_days))))
-            .where(among(session, ReviewReminder.review_id, review_ids))
-            .group_by(ReviewReminder.review_id, ReviewReminder.sequence))
-    return {(r[0], r[1]): r[2] for r in session.execute(stmt) if r[2] is not None}
+    rows = _REMINDERS
+    due = and_(rows.c.due_at <= now, rows.c.status.in_(("pending", "sent")))
+    stmt = (select(rows.c.review_id, rows.c.sequence, func.min(case((due, rows.c.lead_days))))
+            .where(among(session, rows.c.review_id, review_ids)).group_by(rows.c.review_id, rows.c.sequence))
+    return {(r[0], r[1]): r[2] for r in session.execute(stmt).all() if r[2] is not None}
 
 
-def reminder_facts(session: Session, review_ids: Iterable[int]) -> dict[int, Any]:
-    """What sending a batch's reminders reads, in one query of plain rows (no ORM objects), by review id:
-    id, status, sequence, starts_at, title, account_id, account_name, region, timezone, owner_id (CSM, else AM)."""
-    stmt = (select(Review.id, Review.status, Review.sequence, Review.starts_at, Review.title, Review.account_id,
-                   Account.name.label("account_name"), Account.region, Account.timezone,
-                   func.coalesce(Account.csm_id, Account.am_id).label("owner_id"))
-            .join(Account, Account.id == Review.account_id).where(among(session, Review.id, review_ids)))
-    return {row.id: row for row in session.execute(stmt)}
+class ReminderFact(NamedTuple):
+    """What sending a review's reminders reads of it and of its account. A named tuple, not SQLAlchemy's row:
+    reading a row's fields by name cost more than deciding and rendering the reminder."""
+
+    id: int
+    status: str
+    sequence: int
+    starts_at: datetime | None
+    title: str
+    account_id: int
+    account_name: str
+    region: str | None
+    timezone: str
+    owner_id: int | None  # the account's CSM, else its AM
+
+
+def reminder_facts(session: Session, review_ids: Iterable[int]) -> dict[int, ReminderFact]:
+    """The `ReminderFact` of each review, by id, in one query of plain rows (no ORM objects)."""
+    review, account = Review.__table__, Account.__table__  # Core rows: the ORM's row loading cost more than the query
+    stmt = (select(review.c.id, review.c.status, review.c.sequence, review.c.starts_at, review.c.title,
+                   review.c.account_id, account.c.name, account.c.region, account.c.timezone,
+                   func.coalesce(account.c.csm_id, account.c.am_id))
+            .join(account, account.c.id == review.c.account_id).where(among(session, review.c.id, review_ids)))
+    rows = session.execute(stmt).all()  # all(): iterating the result fetches one row at a time
+    return {row[0]: ReminderFact._make(row) for row in rows}
 
 
 def set_reminder_status(session: Session, reminder_ids: Sequence[int], status: str) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Dialect, Insert, Table, TableClause, and_, column, func, or_, select, table, update
+from sqlalchemy import JSON, Dialect, Insert, Table, TableClause, and_, column, func, or_, select, table, update
 from sqlalchemy.orm import Session
 
-from journey.db import dialect_insert
+from journey.db import dialect_insert, insert_bound_rows
 from journey.models import OutboxMessage, Reminder
 
 
@@ -26,14 +26,65 @@ def reminder(session: Session, reminder_id: int) -> Reminder | None:
     return session.get(Reminder, reminder_id)
 
 
-def insert_reminders(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Insert reminder rows, skipping used dedupe keys, in multi-row statements: {dedupe key: new id}.
-    Every row names every column it sets (column defaults are not applied)."""
+class ReminderRow(NamedTuple):
+    """One reminder to insert, in the table's column order; every column it sets (no column default applies)."""
+
+    kind: str
+    account_id: int | None
+    assignee_id: int
+    due_at: datetime
+    reason: str
+    status: str
+    dedupe_key: str
+    subject: str | None
+    details: dict[str, Any]
+    created_at: datetime
+
+
+class MessageRow(NamedTuple):
+    """One outbox message to insert, in the table's column order; every column it sets."""
+
+    channel: str
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    attachments: list[dict[str, Any]]
+    dedupe_key: str
+    reminder_id: int | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+
+
+def insert_reminders(session: Session, rows: Sequence[ReminderRow]) -> dict[str, int]:
+    """Insert reminder rows by `INSERT ... ON CONFLICT DO NOTHING`, skipping used dedupe keys (and a key's later
+    rows): {dedupe key: new id}.
+
+    PostgreSQL: SQLAlchemy's multi-row statements with RETURNING, right under concurrent writers.
+    SQLite: the driver's executemany (a loop in C; it cannot return rows), then the new rows read back as those
+    above the largest id before it. That is exact because the transaction that writes holds SQLite's only
+    write lock (the writer's `BEGIN IMMEDIATE`; in WAL mode a deferred transaction that read cannot write once
+    another has committed since): no other row can appear meanwhile, and SQLite gives a new row the largest id
+    plus one. Should it ever pick another id (only once the largest possible id is used), the rows read back
+    would not be the rows written, and the batch fails (rolled back, sent by the next run) instead."""
     if not rows:
         return {}
+    bound = _bound(session, Reminder.__table__, rows)
+    dialect = session.get_bind().dialect.name
     plain = _plain(Reminder.__table__)
-    stmt = _insert_ignoring_duplicates(session, plain).returning(plain.c.id, plain.c.dedupe_key)
-    return {key: id_ for id_, key in session.execute(stmt, _bound(session, Reminder.__table__, rows))}
+    stmt = _insert_ignoring_duplicates(dialect, plain)
+    if dialect != "sqlite":
+        params = [dict(zip(ReminderRow._fields, row, strict=True)) for row in bound]
+        return {key: id_ for id_, key in session.execute(stmt.returning(plain.c.id, plain.c.dedupe_key), params)}
+    before = session.scalar(select(func.max(plain.c.id))) or 0
+    written = insert_bound_rows(session, stmt, ReminderRow._fields, bound)
+    created = {key: id_ for key, id_ in session.execute(
+        select(plain.c.dedupe_key, plain.c.id).where(plain.c.id > before)).all()}
+    if len(created) != written:
+        raise RuntimeError(f"reminder: {written} rows written but {len(created)} found above id {before}")
+    return created
 
 
 def used_dedupe_keys(session: Session, keys: Sequence[str]) -> set[str]:
@@ -45,18 +96,19 @@ def used_dedupe_keys(session: Session, keys: Sequence[str]) -> set[str]:
     return found
 
 
-def insert_messages(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert outbox rows, skipping used dedupe keys, in multi-row statements. Every row names every column
-    it sets (column defaults are not applied)."""
-    if rows:
-        stmt = _insert_ignoring_duplicates(session, _plain(OutboxMessage.__table__))
-        session.execute(stmt, _bound(session, OutboxMessage.__table__, rows))
+def insert_messages(session: Session, rows: Sequence[MessageRow]) -> None:
+    """Insert outbox rows, skipping used dedupe keys, by one executemany of `INSERT ... ON CONFLICT DO NOTHING`."""
+    dialect = session.get_bind().dialect.name
+    insert_bound_rows(session, _insert_ignoring_duplicates(dialect, _plain(OutboxMessage.__table__)),
+                      MessageRow._fields, _bound(session, OutboxMessage.__table__, rows))
 
 
-def _insert_ignoring_duplicates(session: Session, target: TableClause) -> Insert:
-    """A Core `INSERT ... ON CONFLICT DO NOTHING` on the table (not the ORM class): executed with a list of
-    rows it becomes batched multi-row VALUES ("insertmanyvalues"), without the ORM's per-row work."""
-    return dialect_insert(session.get_bind().dialect.name, target).on_conflict_do_nothing()
+@lru_cache(maxsize=8)
+def _insert_ignoring_duplicates(dialect: str, target: TableClause) -> Insert:
+    """A Core `INSERT ... ON CONFLICT DO NOTHING` on the table (not the ORM class), built once per dialect:
+    executed with a list of rows it becomes batched multi-row VALUES ("insertmanyvalues") or the driver's
+    executemany, without the ORM's per-row work."""
+    return dialect_insert(dialect, target).on_conflict_do_nothing()  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=8)
@@ -67,31 +119,31 @@ def _plain(model_table: Table) -> TableClause:
 
 
 @lru_cache(maxsize=16)
-def _processors(model_table: Table, dialect: Dialect) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
-    procs = ((c.name, c.type._cached_bind_processor(dialect)) for c in model_table.c)
-    return tuple((name, proc) for name, proc in procs if proc is not None)
+def _processors(model_table: Table, dialect: Dialect) -> dict[str, tuple[Callable[[Any], Any], bool]]:
+    """Each column's bind processor, and whether it takes JSON documents (unhashable, converted each)."""
+    procs = ((c, c.type._cached_bind_processor(dialect)) for c in model_table.c)
+    return {c.name: (proc, isinstance(c.type, JSON)) for c, proc in procs if proc is not None}
 
 
-def _bound(session: Session, model_table: Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows as the column types would bind them (UTC timestamps, JSON), each distinct value converted
-    once per batch (empty JSON documents too): a batch's reminders share their `now`s and most of their times,
-    and converting them per row through SQLAlchemy's typed executemany cost more than writing them."""
+def _bound(session: Session, model_table: Table, rows: Sequence[ReminderRow] | Sequence[MessageRow]
+           ) -> list[tuple[Any, ...]]:
+    """The rows as the column types would bind them (UTC timestamps, JSON), as plain tuples, converted column by
+    column: each distinct timestamp once per batch (a batch's reminders share their `now`s and most of their
+    times), each JSON document on its own. Converting them per row through SQLAlchemy's typed executemany cost
+    more than writing them."""
+    if not rows:
+        return []
     processors = _processors(model_table, session.get_bind().dialect)
-    bound = [dict(row) for row in rows]
-    for name, process in processors:
-        seen: dict[Any, Any] = {}
-        for row in bound:
-            if name not in row:
-                continue
-            value = row[name]
-            key = (type(value),) if isinstance(value, dict | list) and not value else value
-            if isinstance(key, dict | list):  # JSON documents are unhashable: converted each
-                row[name] = process(value)
-            elif (done := seen.get(key, seen)) is not seen:
-                row[name] = done
-            else:
-                row[name] = seen[key] = process(value)
-    return bound
+    columns = [_converted(*processors[name], values) if name in processors else values
+               for name, values in zip(rows[0]._fields, zip(*rows, strict=True), strict=True)]
+    return list(zip(*columns, strict=True))
+
+
+def _converted(process: Callable[[Any], Any], documents: bool, values: tuple[Any, ...]) -> list[Any]:
+    if documents:
+        return [process(value) for value in values]
+    done = {value: process(value) for value in set(values)}
+    return [done[value] for value in values]
 
 
 def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -27,9 +27,9 @@ class Message:
     attachments: list[dict[str, Any]] = field(default_factory=list)  # {"filename", "content_type", "content"}
 
 
-@dataclass(frozen=True)
-class Reminding:
-    """One reminder to raise with `remind_many`: the arguments of `remind`, as a value."""
+class Reminding(NamedTuple):
+    """One reminder to raise with `remind_many`: the arguments of `remind`, as a value (a named tuple: a sweep
+    makes one per row, and a frozen dataclass took several times as long to build)."""
 
     kind: str
     assignee: TeamMember
@@ -61,14 +61,13 @@ def remind_many(session: Session, items: Sequence[Reminding], *, now: datetime) 
     database or earlier in `items`) are left out, and so are their messages.
     """
     unique = list({item.dedupe_key: item for item in reversed(items)}.values())[::-1]  # first wins
-    created = repository.insert_reminders(session, [dict(
-        kind=i.kind, account_id=i.account_id, assignee_id=i.assignee.id, due_at=i.due_at, reason=i.reason,
-        status="open", dedupe_key=i.dedupe_key, subject=i.subject, details=i.details or {}, created_at=now)
+    created = repository.insert_reminders(session, [repository.ReminderRow(
+        i.kind, i.account_id, i.assignee.id, i.due_at, i.reason, "open", i.dedupe_key, i.subject, i.details or {}, now)
         for i in unique])
-    repository.insert_messages(session, [
-        _outbox_row(channel=channel, recipient=i.assignee.email, message=i.message,
-                    dedupe_key=f"{channel}:{i.dedupe_key}", reminder_id=created[i.dedupe_key], now=now)
-        for i in unique if i.dedupe_key in created and i.message is not None for channel in i.channels])
+    repository.insert_messages(session, [repository.MessageRow(
+        channel, i.assignee.email, m.subject, m.body_text, m.body_html, m.attachments, f"{channel}:{i.dedupe_key}",
+        created[i.dedupe_key], "pending", 0, now, now)
+        for i in unique if i.dedupe_key in created and (m := i.message) is not None for channel in i.channels])
     return created
 
 

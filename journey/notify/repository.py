@@ -129,8 +129,8 @@ def _bound(session: Session, model_table: Table, rows: Sequence[ReminderRow] | S
            ) -> list[tuple[Any, ...]]:
     """The rows as the column types would bind them (UTC timestamps, JSON), as plain tuples, converted column by
     column: each distinct timestamp once per batch (a batch's reminders share their `now`s and most of their
-    times), each JSON document on its own. Converting them per row through SQLAlchemy's typed executemany cost
-    more than writing them."""
+    times), each JSON document on its own but the empty ones once. Converting them per row through
+    SQLAlchemy's typed executemany cost more than writing them."""
     if not rows:
         return []
     processors = _processors(model_table, session.get_bind().dialect)
@@ -140,8 +140,9 @@ def _bound(session: Session, model_table: Table, rows: Sequence[ReminderRow] | S
 
 
 def _converted(process: Callable[[Any], Any], documents: bool, values: tuple[Any, ...]) -> list[Any]:
-    if documents:
-        return [process(value) for value in values]
+    if documents:  # unhashable: each converted, but the empty ones (most messages' attachments) once per kind
+        empty = {type(value): process(value) for value in values if not value}
+        return [process(value) if value else empty[type(value)] for value in values]
     done = {value: process(value) for value in set(values)}
     return [done[value] for value in values]
 

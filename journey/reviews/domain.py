@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -307,9 +307,8 @@ class ReminderVerdict(StrEnum):
     SUPERSEDE = "superseded"  # a nearer reminder of the same review is due as well: send that one only
 
 
-@dataclass(frozen=True)
-class ReviewClock:
-    """What the reminder rules need to know of a review."""
+class ReviewClock(NamedTuple):
+    """What the reminder rules need to know of a review (a named tuple: a sweep makes one per claimed row)."""
 
     status: ReviewStatus
     sequence: int

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session
@@ -44,17 +43,22 @@ def send_due_reminders(session: Session, *, now: datetime, limit: int = BATCH) -
     facts = repository.reminder_facts(session, {row[1] for row in claimed})
     owners = repository.members_by_ids(session, {f.owner_id for f in facts.values()})
     nearest = repository.nearest_due_leads(session, review_ids=facts.keys(), now=now)
+    clocks = {review_id: domain.ReviewClock(domain.ReviewStatus(fact.status), fact.sequence, fact.starts_at)
+              for review_id, fact in facts.items()}  # a review that is gone has none
     outcome: dict[domain.ReminderVerdict, list[int]] = defaultdict(list)
     to_send: dict[int, notify.Reminding] = {}
     whens: dict[tuple[datetime, str | None, str | None], str] = {}
     for reminder_id, review_id, lead, sequence in claimed:
-        fact = facts.get(review_id)
-        verdict = _verdict(fact, lead=lead, sequence=sequence, now=now, nearest=nearest.get((review_id, sequence)))
-        if verdict is domain.ReminderVerdict.SEND and (owner := owners.get(fact.owner_id)) is not None:
-            to_send[reminder_id] = _reminding(fact, owner=owner, lead=lead, sequence=sequence, now=now, whens=whens)
-            continue
-        outcome[domain.ReminderVerdict.SKIP if verdict is domain.ReminderVerdict.SEND else verdict].append(
-            reminder_id)  # a review nobody owns is skipped
+        verdict = domain.reminder_verdict(lead_days=lead, sequence=sequence, review=clocks.get(review_id), now=now,
+                                          nearest_due_lead=nearest.get((review_id, sequence)))
+        if verdict is domain.ReminderVerdict.SEND:
+            fact = facts[review_id]  # a review that is gone is never sent
+            if fact.owner_id is None or (owner := owners.get(fact.owner_id)) is None:  # nobody owns the review
+                verdict = domain.ReminderVerdict.SKIP
+            else:
+                to_send[reminder_id] = _reminding(fact, owner, lead, sequence, now, whens)
+                continue
+        outcome[verdict].append(reminder_id)
     created = notify.remind_many(session, list(to_send.values()), now=now)
     for reminder_id, item in to_send.items():  # a reminder already raised (a replayed row) is skipped
         outcome[domain.ReminderVerdict.SEND if item.dedupe_key in created else domain.ReminderVerdict.SKIP
@@ -65,14 +69,7 @@ def send_due_reminders(session: Session, *, now: datetime, limit: int = BATCH) -
                  len(outcome[domain.ReminderVerdict.SUPERSEDE]))
 
 
-def _verdict(fact: Any, *, lead: int, sequence: int, now: datetime, nearest: int | None) -> domain.ReminderVerdict:
-    """`domain.reminder_verdict` for one claimed row (`fact` from `repository.reminder_facts`, None if the review
-    is gone)."""
-    clock = domain.ReviewClock(domain.ReviewStatus(fact.status), fact.sequence, fact.starts_at) if fact else None
-    return domain.reminder_verdict(lead_days=lead, sequence=sequence, review=clock, now=now, nearest_due_lead=nearest)
-
-
-def _reminding(fact: Any, *, owner: TeamMember, lead: int, sequence: int, now: datetime,
+def _reminding(fact: repository.ReminderFact, owner: TeamMember, lead: int, sequence: int, now: datetime,
                whens: dict[tuple[datetime, str | None, str | None], str]) -> notify.Reminding:
     """The review reminder for one claimed row; `whens` holds the batch's time phrases already rendered."""
     assert fact.starts_at is not None  # an active review that has not started has a time

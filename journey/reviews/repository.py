@@ -3,20 +3,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import NamedTuple, cast
+from functools import lru_cache
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, case, delete, exists, func, select, update
+from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from journey.db import among, insert_ignoring_duplicates, insert_rows_ignoring_duplicates
+from journey.db import among_param, ids_value, insert_ignoring_duplicates, insert_rows_ignoring_duplicates
 from journey.models import Account, Deal, Journey, Review, ReviewReminder, Role, Stakeholder, TeamMember
 
 ACTIVE = ("proposed", "scheduled")
-_REMINDERS = cast(Table, ReviewReminder.__table__)  # the sweep's statements are Core: no ORM rows nor bookkeeping
+_REMINDERS = cast(Table, ReviewReminder.__table__)
 
 
 def _pg(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    return _dialect(session) == "postgresql"
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def has_reviews(session: Session, journey_id: int) -> bool:
@@ -108,15 +113,7 @@ def claim_due_reminders(session: Session, *, now: datetime, limit: int) -> list[
     Claimed rows are marked sent in the caller's transaction, so they are sent once or not at all.
     """
     session.flush()  # Core statements do not autoflush: what the caller added is written first, as the ORM's did
-    rows = _REMINDERS
-    due = (select(rows.c.id).where(rows.c.status == "pending", rows.c.due_at <= now)
-           .order_by(rows.c.due_at, rows.c.id).limit(limit))
-    if _pg(session):
-        due = due.with_for_update(skip_locked=True)
-    claimed = session.execute(
-        update(rows).where(rows.c.id.in_(due.scalar_subquery())).values(status="sent", sent_at=now)
-        .returning(rows.c.id, rows.c.review_id, rows.c.lead_days, rows.c.sequence)
-    ).all()
+    claimed = session.execute(_claim_statement(_dialect(session)), {"now": now, "limit": limit}).all()
     return sorted((r[0], r[1], r[2], r[3]) for r in claimed)
 
 
@@ -126,11 +123,9 @@ def nearest_due_leads(session: Session, *, review_ids: Iterable[int], now: datet
     index into every review's lookup (11.6 s per batch of 500 at 100k rows). Only the review ids filter the
     rows (a review has a few); status and due time are tested in the aggregate: in the WHERE clause, SQLite
     without statistics searched the (status, due_at) index instead, every due row of every review per batch."""
-    rows = _REMINDERS
-    due = and_(rows.c.due_at <= now, rows.c.status.in_(("pending", "sent")))
-    stmt = (select(rows.c.review_id, rows.c.sequence, func.min(case((due, rows.c.lead_days))))
-            .where(among(session, rows.c.review_id, review_ids)).group_by(rows.c.review_id, rows.c.sequence))
-    return {(r[0], r[1]): r[2] for r in session.execute(stmt).all() if r[2] is not None}
+    dialect = _dialect(session)
+    rows = session.execute(_nearest_statement(dialect), {"ids": ids_value(dialect, review_ids), "now": now}).all()
+    return {(r[0], r[1]): r[2] for r in rows if r[2] is not None}
 
 
 class ReminderFact(NamedTuple):
@@ -151,13 +146,41 @@ class ReminderFact(NamedTuple):
 
 def reminder_facts(session: Session, review_ids: Iterable[int]) -> dict[int, ReminderFact]:
     """The `ReminderFact` of each review, by id, in one query of plain rows (no ORM objects)."""
-    review, account = Review.__table__, Account.__table__  # Core rows: the ORM's row loading cost more than the query
-    stmt = (select(review.c.id, review.c.status, review.c.sequence, review.c.starts_at, review.c.title,
+    dialect = _dialect(session)
+    rows = session.execute(_facts_statement(dialect), {"ids": ids_value(dialect, review_ids)}).all()
+    return {row[0]: ReminderFact._make(row) for row in rows}
+
+
+# The sweep's statements are Core (no ORM rows nor bulk-update bookkeeping, which cost more than the queries),
+# built once per dialect (building them per batch cost about as much as running them), and their results are
+# fetched with all() (iterating a result fetches one row at a time).
+
+@lru_cache(maxsize=2)
+def _claim_statement(dialect: str) -> Any:
+    rows = _REMINDERS
+    due = (select(rows.c.id).where(rows.c.status == "pending", rows.c.due_at <= bindparam("now"))
+           .order_by(rows.c.due_at, rows.c.id).limit(bindparam("limit")))
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    return (update(rows).where(rows.c.id.in_(due.scalar_subquery())).values(status="sent", sent_at=bindparam("now"))
+            .returning(rows.c.id, rows.c.review_id, rows.c.lead_days, rows.c.sequence))
+
+
+@lru_cache(maxsize=2)
+def _nearest_statement(dialect: str) -> Any:
+    rows = _REMINDERS
+    due = and_(rows.c.due_at <= bindparam("now"), rows.c.status.in_(("pending", "sent")))
+    return (select(rows.c.review_id, rows.c.sequence, func.min(case((due, rows.c.lead_days))))
+            .where(among_param(dialect, rows.c.review_id, "ids")).group_by(rows.c.review_id, rows.c.sequence))
+
+
+@lru_cache(maxsize=2)
+def _facts_statement(dialect: str) -> Any:
+    review, account = Review.__table__, Account.__table__
+    return (select(review.c.id, review.c.status, review.c.sequence, review.c.starts_at, review.c.title,
                    review.c.account_id, account.c.name, account.c.region, account.c.timezone,
                    func.coalesce(account.c.csm_id, account.c.am_id))
-            .join(account, account.c.id == review.c.account_id).where(among(session, review.c.id, review_ids)))
-    rows = session.execute(stmt).all()  # all(): iterating the result fetches one row at a time
-    return {row[0]: ReminderFact._make(row) for row in rows}
+            .join(account, account.c.id == review.c.account_id).where(among_param(dialect, review.c.id, "ids")))
 
 
 def set_reminder_status(session: Session, reminder_ids: Sequence[int], status: str) -> None:

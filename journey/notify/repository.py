@@ -141,7 +141,7 @@ def _bound(session: Session, model_table: Table, rows: Sequence[ReminderRow] | S
 
 def _converted(process: Callable[[Any], Any], documents: bool, values: tuple[Any, ...]) -> list[Any]:
     if documents:  # unhashable: each converted, but the empty ones (most messages' attachments) once per kind
-        empty = {type(value): process(value) for value in values if not value}
+        empty = {kind: process(kind()) for kind in {type(value) for value in values if not value}}  # {}, [], None
         return [process(value) if value else empty[type(value)] for value in values]
     done = {value: process(value) for value in set(values)}
     return [done[value] for value in values]

@@ -34,25 +34,25 @@ class Sweep:
 def send_due_reminders(session: Session, *, now: datetime, limit: int = BATCH) -> Sweep:
     """Claim up to `limit` due reminder rows; send the ones still meaningful through `notify.remind_many`.
 
-    Set-based: one claim, one read of the reviews with their accounts, one of owners, one of nearest due leads,
-    then the reminders and their outbox messages in multi-row inserts. The sentence's time phrase is
+    Set-based: one claim, one read of the reviews with their accounts and nearest due lead times, one of
+    owners, then the reminders and their outbox messages in multi-row inserts. The sentence's time phrase is
     rendered once per distinct (start, calendar) of the batch and filled in per row."""
     claimed = repository.claim_due_reminders(session, now=now, limit=limit)
     if not claimed:
         return Sweep(0, 0, 0, 0)
-    facts = repository.reminder_facts(session, {row[1] for row in claimed})
+    facts = repository.reminder_facts(session, {row[1] for row in claimed}, now=now)
     owners = repository.members_by_ids(session, {f.owner_id for f in facts.values()})
-    nearest = repository.nearest_due_leads(session, review_ids=facts.keys(), now=now)
     clocks = {review_id: domain.ReviewClock(domain.ReviewStatus(fact.status), fact.sequence, fact.starts_at)
               for review_id, fact in facts.items()}  # a review that is gone has none
     outcome: dict[domain.ReminderVerdict, list[int]] = defaultdict(list)
     to_send: dict[int, notify.Reminding] = {}
     whens: dict[tuple[datetime, str | None, str | None], str] = {}
     for reminder_id, review_id, lead, sequence in claimed:
+        fact = facts.get(review_id)  # None: the review is gone (skipped)
         verdict = domain.reminder_verdict(lead_days=lead, sequence=sequence, review=clocks.get(review_id), now=now,
-                                          nearest_due_lead=nearest.get((review_id, sequence)))
+                                          nearest_due_lead=fact.nearest_due_lead if fact else None)
         if verdict is domain.ReminderVerdict.SEND:
-            fact = facts[review_id]  # a review that is gone is never sent
+            assert fact is not None
             if fact.owner_id is None or (owner := owners.get(fact.owner_id)) is None:  # nobody owns the review
                 verdict = domain.ReminderVerdict.SKIP
             else:

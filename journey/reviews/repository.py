@@ -117,17 +117,6 @@ def claim_due_reminders(session: Session, *, now: datetime, limit: int) -> list[
     return sorted((r[0], r[1], r[2], r[3]) for r in claimed)
 
 
-def nearest_due_leads(session: Session, *, review_ids: Iterable[int], now: datetime) -> dict[tuple[int, int], int]:
-    """Per (review, sequence): the smallest lead time already due (pending, claimed or sent). One grouped read
-    for the batch: as a sub-select correlated per review, PostgreSQL with stale statistics ANDed the status
-    index into every review's lookup (11.6 s per batch of 500 at 100k rows). Only the review ids filter the
-    rows (a review has a few); status and due time are tested in the aggregate: in the WHERE clause, SQLite
-    without statistics searched the (status, due_at) index instead, every due row of every review per batch."""
-    dialect = _dialect(session)
-    rows = session.execute(_nearest_statement(dialect), {"ids": ids_value(dialect, review_ids), "now": now}).all()
-    return {(r[0], r[1]): r[2] for r in rows if r[2] is not None}
-
-
 class ReminderFact(NamedTuple):
     """What sending a review's reminders reads of it and of its account. A named tuple, not SQLAlchemy's row:
     reading a row's fields by name cost more than deciding and rendering the reminder."""
@@ -142,12 +131,13 @@ class ReminderFact(NamedTuple):
     region: str | None
     timezone: str
     owner_id: int | None  # the account's CSM, else its AM
+    nearest_due_lead: int | None  # the smallest lead time of its current sequence due by `now` (pending or sent)
 
 
-def reminder_facts(session: Session, review_ids: Iterable[int]) -> dict[int, ReminderFact]:
+def reminder_facts(session: Session, review_ids: Iterable[int], *, now: datetime) -> dict[int, ReminderFact]:
     """The `ReminderFact` of each review, by id, in one query of plain rows (no ORM objects)."""
     dialect = _dialect(session)
-    rows = session.execute(_facts_statement(dialect), {"ids": ids_value(dialect, review_ids)}).all()
+    rows = session.execute(_facts_statement(dialect), {"ids": ids_value(dialect, review_ids), "now": now}).all()
     return {row[0]: ReminderFact._make(row) for row in rows}
 
 
@@ -167,19 +157,19 @@ def _claim_statement(dialect: str) -> Any:
 
 
 @lru_cache(maxsize=2)
-def _nearest_statement(dialect: str) -> Any:
-    rows = _REMINDERS
-    due = and_(rows.c.due_at <= bindparam("now"), rows.c.status.in_(("pending", "sent")))
-    return (select(rows.c.review_id, rows.c.sequence, func.min(case((due, rows.c.lead_days))))
-            .where(among_param(dialect, rows.c.review_id, "ids")).group_by(rows.c.review_id, rows.c.sequence))
-
-
-@lru_cache(maxsize=2)
 def _facts_statement(dialect: str) -> Any:
-    review, account = Review.__table__, Account.__table__
+    """The facts, with the nearest due lead time as a sub-select per review. It reads the review's rows of its
+    current sequence by the unique (review, sequence, lead) index, and tests status and due time in the
+    aggregate: in its WHERE clause, PostgreSQL with stale statistics ANDed the status index into every
+    review's lookup (11.6 s per batch of 500 at 100k rows), and SQLite without statistics searched the
+    (status, due_at) index instead, every due row of every review per batch."""
+    review, account, due = Review.__table__, Account.__table__, _REMINDERS.alias("due")
+    is_due = and_(due.c.due_at <= bindparam("now"), due.c.status.in_(("pending", "sent")))
+    nearest = (select(func.min(case((is_due, due.c.lead_days))))
+               .where(due.c.review_id == review.c.id, due.c.sequence == review.c.sequence).scalar_subquery())
     return (select(review.c.id, review.c.status, review.c.sequence, review.c.starts_at, review.c.title,
                    review.c.account_id, account.c.name, account.c.region, account.c.timezone,
-                   func.coalesce(account.c.csm_id, account.c.am_id))
+                   func.coalesce(account.c.csm_id, account.c.am_id), nearest)
             .join(account, account.c.id == review.c.account_id).where(among_param(dialect, review.c.id, "ids")))
 
 

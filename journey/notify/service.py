@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy.orm import Session
 
 from journey.db import insert_ignoring_duplicates
 from journey.errors import Conflict, NotFound
-from journey.models import OutboxMessage, TeamMember
+from journey.models import OutboxMessage
 from journey.notify import repository
 
 
@@ -27,12 +27,29 @@ class Message:
     attachments: list[dict[str, Any]] = field(default_factory=list)  # {"filename", "content_type", "content"}
 
 
+class Assignee(Protocol):
+    """Whom a reminder is for: a `TeamMember`, or a `Recipient` read with the rows it is about."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
+
+
+class Recipient(NamedTuple):
+    """A team member as a reminder needs them: id and e-mail address."""
+
+    id: int
+    email: str
+
+
 class Reminding(NamedTuple):
     """One reminder to raise with `remind_many`: the arguments of `remind`, as a value (a named tuple: a sweep
     makes one per row, and a frozen dataclass took several times as long to build)."""
 
     kind: str
-    assignee: TeamMember
+    assignee: Assignee
     account_id: int | None
     due_at: datetime
     reason: str
@@ -43,7 +60,7 @@ class Reminding(NamedTuple):
     channels: tuple[str, ...] = ("email",)
 
 
-def remind(session: Session, *, kind: str, assignee: TeamMember, account_id: int | None, due_at: datetime,
+def remind(session: Session, *, kind: str, assignee: Assignee, account_id: int | None, due_at: datetime,
            reason: str, dedupe_key: str, now: datetime, subject: str | None = None,
            details: dict[str, Any] | None = None, message: Message | None = None,
            channels: tuple[str, ...] = ("email",)) -> int | None:

@@ -34,14 +34,15 @@ class Sweep:
 def send_due_reminders(session: Session, *, now: datetime, limit: int = BATCH) -> Sweep:
     """Claim up to `limit` due reminder rows; send the ones still meaningful through `notify.remind_many`.
 
-    Set-based: one claim, one read of the reviews with their accounts and nearest due lead times, one of
-    owners, then the reminders and their outbox messages in multi-row inserts. The sentence's time phrase is
+    Set-based: one claim, one read of the reviews with their accounts, owners and nearest due lead times,
+    then the reminders and their outbox messages in multi-row inserts. The sentence's time phrase is
     rendered once per distinct (start, calendar) of the batch and filled in per row."""
     claimed = repository.claim_due_reminders(session, now=now, limit=limit)
     if not claimed:
         return Sweep(0, 0, 0, 0)
     facts = repository.reminder_facts(session, {row[1] for row in claimed}, now=now)
-    owners = repository.members_by_ids(session, {f.owner_id for f in facts.values()})
+    owners = {f.owner_id: notify.Recipient(f.owner_id, f.owner_email) for f in facts.values()
+              if f.owner_id is not None and f.owner_email is not None}
     clocks = {review_id: domain.ReviewClock(domain.ReviewStatus(fact.status), fact.sequence, fact.starts_at)
               for review_id, fact in facts.items()}  # a review that is gone has none
     outcome: dict[domain.ReminderVerdict, list[int]] = defaultdict(list)
@@ -69,7 +70,7 @@ def send_due_reminders(session: Session, *, now: datetime, limit: int = BATCH) -
                  len(outcome[domain.ReminderVerdict.SUPERSEDE]))
 
 
-def _reminding(fact: repository.ReminderFact, owner: TeamMember, lead: int, sequence: int, now: datetime,
+def _reminding(fact: repository.ReminderFact, owner: notify.Recipient, lead: int, sequence: int, now: datetime,
                whens: dict[tuple[datetime, str | None, str | None], str]) -> notify.Reminding:
     """The review reminder for one claimed row; `whens` holds the batch's time phrases already rendered."""
     assert fact.starts_at is not None  # an active review that has not started has a time

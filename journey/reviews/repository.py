@@ -131,11 +131,13 @@ class ReminderFact(NamedTuple):
     region: str | None
     timezone: str
     owner_id: int | None  # the account's CSM, else its AM
+    owner_email: str | None
     nearest_due_lead: int | None  # the smallest lead time of its current sequence due by `now` (pending or sent)
 
 
 def reminder_facts(session: Session, review_ids: Iterable[int], *, now: datetime) -> dict[int, ReminderFact]:
-    """The `ReminderFact` of each review, by id, in one query of plain rows (no ORM objects)."""
+    """The `ReminderFact` of each review, by id, in one query of plain rows (no ORM objects): the review, its
+    account, the account's owner and the nearest due lead time."""
     dialect = _dialect(session)
     rows = session.execute(_facts_statement(dialect), {"ids": ids_value(dialect, review_ids), "now": now}).all()
     return {row[0]: ReminderFact._make(row) for row in rows}
@@ -164,13 +166,15 @@ def _facts_statement(dialect: str) -> Any:
     review's lookup (11.6 s per batch of 500 at 100k rows), and SQLite without statistics searched the
     (status, due_at) index instead, every due row of every review per batch."""
     review, account, due = Review.__table__, Account.__table__, _REMINDERS.alias("due")
+    owner, owner_id = TeamMember.__table__, func.coalesce(account.c.csm_id, account.c.am_id)
     is_due = and_(due.c.due_at <= bindparam("now"), due.c.status.in_(("pending", "sent")))
     nearest = (select(func.min(case((is_due, due.c.lead_days))))
                .where(due.c.review_id == review.c.id, due.c.sequence == review.c.sequence).scalar_subquery())
     return (select(review.c.id, review.c.status, review.c.sequence, review.c.starts_at, review.c.title,
-                   review.c.account_id, account.c.name, account.c.region, account.c.timezone,
-                   func.coalesce(account.c.csm_id, account.c.am_id), nearest)
-            .join(account, account.c.id == review.c.account_id).where(among_param(dialect, review.c.id, "ids")))
+                   review.c.account_id, account.c.name, account.c.region, account.c.timezone, owner_id,
+                   owner.c.email, nearest)
+            .join(account, account.c.id == review.c.account_id).outerjoin(owner, owner.c.id == owner_id)
+            .where(among_param(dialect, review.c.id, "ids")))
 
 
 def set_reminder_status(session: Session, reminder_ids: Sequence[int], status: str) -> None:

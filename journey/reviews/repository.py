@@ -1,13 +1,14 @@
 """Every query of reviews and of their reminder rows."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, case, delete, exists, func, select, update
+from sqlalchemy import Dialect, Table, and_, bindparam, case, delete, exists, func, select, type_coerce, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.sqltypes import NULLTYPE
 
 from journey.db import among_param, ids_value, insert_ignoring_duplicates, insert_rows_ignoring_duplicates
 from journey.models import Account, Deal, Journey, Review, ReviewReminder, Role, Stakeholder, TeamMember
@@ -137,10 +138,20 @@ class ReminderFact(NamedTuple):
 
 def reminder_facts(session: Session, review_ids: Iterable[int], *, now: datetime) -> dict[int, ReminderFact]:
     """The `ReminderFact` of each review, by id, in one query of plain rows (no ORM objects): the review, its
-    account, the account's owner and the nearest due lead time."""
-    dialect = _dialect(session)
-    rows = session.execute(_facts_statement(dialect), {"ids": ids_value(dialect, review_ids), "now": now}).all()
-    return {row[0]: ReminderFact._make(row) for row in rows}
+    account, the account's owner and the nearest due lead time. Start times are read as the driver gives them
+    and converted once per distinct time of the batch (most reviews share a few), not once per row."""
+    dialect = session.get_bind().dialect
+    params = {"ids": ids_value(dialect.name, review_ids), "now": now}
+    rows = session.execute(_facts_statement(dialect.name), params).all()
+    convert = _starts_at_converter(dialect)
+    starts = {raw: convert(raw) for raw in {row[3] for row in rows}}
+    return {row[0]: ReminderFact(row[0], row[1], row[2], starts[row[3]], *row[4:]) for row in rows}
+
+
+@lru_cache(maxsize=2)
+def _starts_at_converter(dialect: Dialect) -> Callable[[Any], datetime | None]:
+    convert = Review.__table__.c.starts_at.type._cached_result_processor(dialect, None)
+    return convert or (lambda value: value)
 
 
 # The sweep's statements are Core (no ORM rows nor bulk-update bookkeeping, which cost more than the queries),
@@ -170,7 +181,8 @@ def _facts_statement(dialect: str) -> Any:
     is_due = and_(due.c.due_at <= bindparam("now"), due.c.status.in_(("pending", "sent")))
     nearest = (select(func.min(case((is_due, due.c.lead_days))))
                .where(due.c.review_id == review.c.id, due.c.sequence == review.c.sequence).scalar_subquery())
-    return (select(review.c.id, review.c.status, review.c.sequence, review.c.starts_at, review.c.title,
+    return (select(review.c.id, review.c.status, review.c.sequence, type_coerce(review.c.starts_at, NULLTYPE),
+                   review.c.title,  # the start as the driver reads it: `reminder_facts` converts it
                    review.c.account_id, account.c.name, account.c.region, account.c.timezone, owner_id,
                    owner.c.email, nearest)
             .join(account, account.c.id == review.c.account_id).outerjoin(owner, owner.c.id == owner_id)

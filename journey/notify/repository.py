@@ -49,7 +49,7 @@ class MessageRow(NamedTuple):
     subject: str
     body_text: str
     body_html: str | None
-    attachments: list[dict[str, Any]]
+    attachments: Sequence[dict[str, Any]]
     dedupe_key: str
     reminder_id: int | None
     status: str

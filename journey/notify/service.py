@@ -7,7 +7,6 @@ only records what should be said to whom.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
@@ -19,12 +18,13 @@ from journey.models import OutboxMessage
 from journey.notify import repository
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
+    """What a message says (a named tuple: a sweep makes one per reminder)."""
+
     subject: str
     body_text: str
     body_html: str | None = None
-    attachments: list[dict[str, Any]] = field(default_factory=list)  # {"filename", "content_type", "content"}
+    attachments: Sequence[dict[str, Any]] = ()  # {"filename", "content_type", "content"}
 
 
 class Assignee(Protocol):

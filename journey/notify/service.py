@@ -83,8 +83,9 @@ def remind_many(session: Session, items: Sequence[Reminding], *, now: datetime) 
         for i in unique])
     repository.insert_messages(session, [repository.MessageRow(
         channel, i.assignee.email, m.subject, m.body_text, m.body_html, m.attachments, f"{channel}:{i.dedupe_key}",
-        created[i.dedupe_key], "pending", 0, now, now)
-        for i in unique if i.dedupe_key in created and (m := i.message) is not None for channel in i.channels])
+        reminder_id, "pending", 0, now, now)
+        for i in unique if (m := i.message) is not None and (reminder_id := created.get(i.dedupe_key)) is not None
+        for channel in i.channels])
     return created
 
 

@@ -6,7 +6,22 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Dialect, Insert, Table, TableClause, and_, column, func, or_, select, table, update
+from sqlalchemy import (
+    JSON,
+    Dialect,
+    Insert,
+    Integer,
+    Table,
+    TableClause,
+    and_,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from journey.db import dialect_insert, insert_bound_rows
@@ -78,10 +93,10 @@ def insert_reminders(session: Session, rows: Sequence[ReminderRow]) -> dict[str,
     if dialect != "sqlite":
         params = [dict(zip(ReminderRow._fields, row, strict=True)) for row in bound]
         return {key: id_ for id_, key in session.execute(stmt.returning(plain.c.id, plain.c.dedupe_key), params)}
-    before = session.scalar(select(func.max(plain.c.id))) or 0
+    largest, above = _ids_statements(plain)
+    before = session.scalar(largest) or 0
     written = insert_bound_rows(session, stmt, ReminderRow._fields, bound)
-    created = {key: id_ for key, id_ in session.execute(
-        select(plain.c.dedupe_key, plain.c.id).where(plain.c.id > before)).all()}
+    created = {key: id_ for key, id_ in session.execute(above, {"before": before}).all()}
     if len(created) != written:
         raise RuntimeError(f"reminder: {written} rows written but {len(created)} found above id {before}")
     return created
@@ -109,6 +124,13 @@ def _insert_ignoring_duplicates(dialect: str, target: TableClause) -> Insert:
     executed with a list of rows it becomes batched multi-row VALUES ("insertmanyvalues") or the driver's
     executemany, without the ORM's per-row work."""
     return dialect_insert(dialect, target).on_conflict_do_nothing()  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=2)
+def _ids_statements(plain: TableClause) -> tuple[Any, Any]:
+    """The largest reminder id, and the (dedupe key, id) of the reminders above a given one: built once."""
+    return (select(func.max(plain.c.id)),
+            select(plain.c.dedupe_key, plain.c.id).where(plain.c.id > bindparam("before", type_=Integer)))
 
 
 @lru_cache(maxsize=8)

@@ -289,7 +289,8 @@ def run(url: str, reviews: int, jobstore: bool) -> list[tuple[str, Measure, str]
     reset()
     phase(f"send_review_reminders job: claim + remind + outbox ({reminders.BATCH} per transaction)",
           lambda: send_review_reminders(JobContext(now=datetime.now(UTC), actor=Actor(ActorKind.scheduler, "bench"))),
-          "2 rows per reminder via notify.remind_many: multi-row INSERT ... ON CONFLICT DO NOTHING")
+          "2 rows per reminder via notify.remind_many: INSERT ... ON CONFLICT DO NOTHING (SQLite: the driver's "
+          "executemany; PostgreSQL: multi-row with RETURNING)")
     return rows
 
 

@@ -8,8 +8,10 @@ their own rows (scores, history, reminders by dedupe key), so they never wait fo
 SQLite allows one writer: there, and in a dry run (one shared session), batches run one after the other."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 from journey.health import repository, service
 from journey.health.scorecards import Scorecard
@@ -17,6 +19,7 @@ from journey.job_context import JobContext
 
 BATCH = 2000
 IN_FLIGHT = 2  # batches at once on PostgreSQL: one scoring while the other waits on the server
+T = TypeVar("T")
 
 
 def recompute_all_health(ctx: JobContext, *, batch_size: int = BATCH) -> dict[str, int]:
@@ -28,11 +31,23 @@ def recompute_all_health(ctx: JobContext, *, batch_size: int = BATCH) -> dict[st
         concurrent = session.get_bind().dialect.name == "postgresql" and not ctx.dry_run
     batches = _id_batches(ctx, batch_size)
     if concurrent:
-        with ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="recompute") as pool:
-            done = list(pool.map(lambda ids: _rescore(ctx, ids, cards), batches))
+        done = list(_in_flight(batches, lambda ids: _rescore(ctx, ids, cards), IN_FLIGHT))
     else:
         done = [_rescore(ctx, ids, cards) for ids in batches]
     return {"accounts": sum(n for n, _ in done), "band_changes": sum(c for _, c in done)}
+
+
+def _in_flight(batches: Iterable[list[int]], work: Callable[[list[int]], T], n: int) -> Iterator[T]:
+    """`work` of each batch, in order, with at most `n` batches submitted at once: a batch that fails stops the
+    job after the ones already running (as one at a time would), not after every batch of the night."""
+    with ThreadPoolExecutor(n, thread_name_prefix="recompute") as pool:
+        running: deque[Future[T]] = deque()
+        for ids in batches:
+            running.append(pool.submit(work, ids))
+            if len(running) == n:
+                yield running.popleft().result()
+        while running:
+            yield running.popleft().result()
 
 
 def _id_batches(ctx: JobContext, batch_size: int) -> Iterator[list[int]]:

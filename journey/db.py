@@ -125,7 +125,8 @@ def _begin_immediate_polling(conn: Connection) -> None:
         dbapi_conn.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
         conn.exec_driver_sql("BEGIN IMMEDIATE")  # one last try: the lock, or SQLAlchemy's OperationalError
     finally:
-        dbapi_conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")  # type: ignore[union-attr]
+        if not conn.invalidated:  # a read-only file's error closed it (`_read_only_is_lost`): nothing to restore
+            dbapi_conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")  # type: ignore[union-attr]
 
 
 def _is_locked(exc: BaseException) -> bool:

@@ -68,7 +68,7 @@ def _scenario(server: Server, break_it: Callable[[], None], mend_it: Callable[[]
     finally:
         mend_it()
     statuses = {o.status for o in refused}
-    assert 500 not in statuses and None not in statuses, f"answers while broken: {statuses}"
+    assert 500 not in statuses and None not in statuses, f"answers while broken: {statuses}\n{server.log_tail()}"
     failed = [o for o in refused if o.status != 202]
     assert failed, "no delivery was refused while the database could not be written"
     assert {(o.status, o.code, o.retry_after is not None) for o in failed} == {(503, "database_unavailable", True)}

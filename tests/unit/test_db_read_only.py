@@ -31,8 +31,7 @@ def test_a_webhook_writer_on_a_read_only_file_gets_database_unavailable_not_a_cl
     db.set_role("server")
     engine = db.engine_for(f"sqlite:///{tmp_path / 'journey.db'}", writer=True)
     event.listen(engine, "connect", lambda dbapi_conn, _record: dbapi_conn.execute("PRAGMA query_only=ON"))
-    with pytest.raises(OperationalError, match="readonly database") as raised:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("SELECT 1")
+    with pytest.raises(OperationalError, match="readonly database") as raised, engine.begin() as conn:
+        conn.exec_driver_sql("SELECT 1")
     assert db.is_unavailable(raised.value)
     engine.dispose()

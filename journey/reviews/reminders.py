@@ -42,8 +42,6 @@ def send_due_reminders(session: Session, *, now: datetime, limit: int = BATCH) -
     if not claimed:
         return Sweep(0, 0, 0, 0)
     facts = repository.reminder_facts(session, {row[1] for row in claimed}, now=now)
-    owners = {f.owner_id: notify.Recipient(f.owner_id, f.owner_email) for f in facts.values()
-              if f.owner_id is not None and f.owner_email is not None}
     clocks = {review_id: domain.ReviewClock(_STATUS[fact.status], fact.sequence, fact.starts_at)
               for review_id, fact in facts.items()}  # a review that is gone has none
     outcome: dict[domain.ReminderVerdict, list[int]] = defaultdict(list)
@@ -55,9 +53,10 @@ def send_due_reminders(session: Session, *, now: datetime, limit: int = BATCH) -
                                           nearest_due_lead=fact.nearest_due_lead if fact else None)
         if verdict is domain.ReminderVerdict.SEND:
             assert fact is not None
-            if fact.owner_id is None or (owner := owners.get(fact.owner_id)) is None:  # nobody owns the review
+            if fact.owner_id is None or fact.owner_email is None:  # nobody owns the review
                 verdict = domain.ReminderVerdict.SKIP
             else:
+                owner = notify.Recipient(fact.owner_id, fact.owner_email)
                 to_send[reminder_id] = _reminding(fact, owner, lead, sequence, now, whens)
                 continue
         outcome[verdict].append(reminder_id)

@@ -11,7 +11,7 @@ import contextvars
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -20,18 +20,24 @@ from typing import Any
 import orjson
 import structlog
 from sqlalchemy import (
+    JSON,
     Connection,
+    Dialect,
     Engine,
     Integer,
+    Table,
+    TableClause,
     Text,
     bindparam,
     cast,
+    column,
     create_engine,
     event,
     func,
     insert,
     literal_column,
     select,
+    table,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -341,6 +347,42 @@ def insert_bound_rows(session: Session, stmt: Any, columns: tuple[str, ...], row
         return session.connection().execute(stmt, params).rowcount  # a Core INSERT: what session.execute runs
     sql = _positional_sql(stmt, dialect, columns)
     return session.connection().exec_driver_sql(sql, list(rows)).rowcount
+
+
+@lru_cache(maxsize=16)
+def plain_table(model_table: Table) -> TableClause:
+    """The table's name and columns without their types: rows given to a statement on it are bound as they are,
+    so the values must already be what the driver takes (`bound_rows`)."""
+    return table(model_table.name, *(column(c.name) for c in model_table.c))
+
+
+def bound_rows(session: Session, model_table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+               ) -> list[tuple[Any, ...]]:
+    """`rows` (tuples in `columns` order) as the columns' types would bind them (UTC timestamps, JSON), as plain
+    tuples for `insert_bound_rows`, converted column by column: each distinct value of a scalar column once per
+    batch (a batch shares its `now`s and most of its times), each JSON document on its own but the empty ones
+    once. Converting them per row through SQLAlchemy's typed executemany cost more than writing them."""
+    if not rows:
+        return []
+    processors = _processors(model_table, session.get_bind().dialect)
+    converted = [_converted(*processors[name], values) if name in processors else values
+                 for name, values in zip(columns, zip(*rows, strict=True), strict=True)]
+    return list(zip(*converted, strict=True))
+
+
+@lru_cache(maxsize=32)
+def _processors(model_table: Table, dialect: Dialect) -> dict[str, tuple[Callable[[Any], Any], bool]]:
+    """Each column's bind processor, and whether it takes JSON documents (unhashable, converted each)."""
+    procs = ((c, c.type._cached_bind_processor(dialect)) for c in model_table.c)
+    return {c.name: (proc, isinstance(c.type, JSON)) for c, proc in procs if proc is not None}
+
+
+def _converted(process: Callable[[Any], Any], documents: bool, values: Sequence[Any]) -> list[Any]:
+    if documents:  # unhashable: each converted, but the empty ones ({}, [], None) once per kind
+        empty = {kind: process(kind()) for kind in {type(value) for value in values if not value}}
+        return [process(value) if value else empty[type(value)] for value in values]
+    done = {value: process(value) for value in set(values)}
+    return [done[value] for value in values]
 
 
 @lru_cache(maxsize=32)

@@ -9,13 +9,23 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from journey.accounts.repository import visible_to
-from journey.db import among, among_param, dialect_insert, ids_value, json_text
+from journey.db import (
+    among,
+    among_param,
+    bound_rows,
+    dialect_insert,
+    ids_value,
+    insert_bound_rows,
+    json_text,
+    plain_table,
+)
 from journey.health.domain import HistoryPoint, SignalPoint
 from journey.kit import as_utc, row_id
 from journey.models import (
@@ -262,6 +272,12 @@ def _upsert(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> Non
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql" and len(rows) >= COPY_FROM_ROWS:
         _copy_upsert(session, table, rows)
+    elif dialect == "sqlite":  # the driver's executemany of rows bound column by column (`db.bound_rows`)
+        target = _UPSERTED[table][0]
+        columns = tuple(c.name for c in target.c if c.name in rows[0])  # the table's order, as the SQL lists them
+        values = list(map(itemgetter(*columns), rows))
+        insert_bound_rows(session, _upsert_statement(dialect, table, plain=True), columns,
+                          bound_rows(session, target, columns, values))
     else:
         session.execute(_upsert_statement(dialect, table), list(rows))
 
@@ -318,11 +334,12 @@ def _upsert_keep(table: str) -> tuple[str, ...]:
     return ("score", "band", "scorecard_version", "factors", "changes")
 
 
-@lru_cache(maxsize=4)
-def _upsert_statement(dialect: str, table: str) -> Any:
-    """`INSERT ... ON CONFLICT DO UPDATE` of score or history rows, built once per dialect (executemany)."""
+@lru_cache(maxsize=8)
+def _upsert_statement(dialect: str, table: str, *, plain: bool = False) -> Any:
+    """`INSERT ... ON CONFLICT DO UPDATE` of score or history rows, built once per dialect (executemany); on the
+    table without column types with `plain` (rows already bound: `db.insert_bound_rows`)."""
     target, keys = _UPSERTED[table]
-    stmt = dialect_insert(dialect, target)
+    stmt = dialect_insert(dialect, plain_table(target) if plain else target)
     keep = _upsert_keep(table)
     return stmt.on_conflict_do_update(index_elements=list(keys), set_={k: stmt.excluded[k] for k in keep})
 

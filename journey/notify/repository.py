@@ -1,30 +1,25 @@
 """Every query of reminders and the outbox."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    JSON,
-    Dialect,
     Insert,
     Integer,
-    Table,
     TableClause,
     and_,
     bindparam,
-    column,
     func,
     or_,
     select,
-    table,
     update,
 )
 from sqlalchemy.orm import Session
 
-from journey.db import dialect_insert, insert_bound_rows
+from journey.db import bound_rows, dialect_insert, insert_bound_rows, plain_table
 from journey.models import OutboxMessage, Reminder
 
 
@@ -86,9 +81,9 @@ def insert_reminders(session: Session, rows: Sequence[ReminderRow]) -> dict[str,
     would not be the rows written, and the batch fails (rolled back, sent by the next run) instead."""
     if not rows:
         return {}
-    bound = _bound(session, Reminder.__table__, rows)
+    bound = bound_rows(session, Reminder.__table__, ReminderRow._fields, rows)
     dialect = session.get_bind().dialect.name
-    plain = _plain(Reminder.__table__)
+    plain = plain_table(Reminder.__table__)
     stmt = _insert_ignoring_duplicates(dialect, plain)
     if dialect != "sqlite":
         params = [dict(zip(ReminderRow._fields, row, strict=True)) for row in bound]
@@ -114,8 +109,8 @@ def used_dedupe_keys(session: Session, keys: Sequence[str]) -> set[str]:
 def insert_messages(session: Session, rows: Sequence[MessageRow]) -> None:
     """Insert outbox rows, skipping used dedupe keys, by one executemany of `INSERT ... ON CONFLICT DO NOTHING`."""
     dialect = session.get_bind().dialect.name
-    insert_bound_rows(session, _insert_ignoring_duplicates(dialect, _plain(OutboxMessage.__table__)),
-                      MessageRow._fields, _bound(session, OutboxMessage.__table__, rows))
+    insert_bound_rows(session, _insert_ignoring_duplicates(dialect, plain_table(OutboxMessage.__table__)),
+                      MessageRow._fields, bound_rows(session, OutboxMessage.__table__, MessageRow._fields, rows))
 
 
 @lru_cache(maxsize=8)
@@ -131,42 +126,6 @@ def _ids_statements(plain: TableClause) -> tuple[Any, Any]:
     """The largest reminder id, and the (dedupe key, id) of the reminders above a given one: built once."""
     return (select(func.max(plain.c.id)),
             select(plain.c.dedupe_key, plain.c.id).where(plain.c.id > bindparam("before", type_=Integer)))
-
-
-@lru_cache(maxsize=8)
-def _plain(model_table: Table) -> TableClause:
-    """The table's name and columns without their types: rows given to it are bound as they are, so the
-    values must already be what the driver takes (`_bound`)."""
-    return table(model_table.name, *(column(c.name) for c in model_table.c))
-
-
-@lru_cache(maxsize=16)
-def _processors(model_table: Table, dialect: Dialect) -> dict[str, tuple[Callable[[Any], Any], bool]]:
-    """Each column's bind processor, and whether it takes JSON documents (unhashable, converted each)."""
-    procs = ((c, c.type._cached_bind_processor(dialect)) for c in model_table.c)
-    return {c.name: (proc, isinstance(c.type, JSON)) for c, proc in procs if proc is not None}
-
-
-def _bound(session: Session, model_table: Table, rows: Sequence[ReminderRow] | Sequence[MessageRow]
-           ) -> list[tuple[Any, ...]]:
-    """The rows as the column types would bind them (UTC timestamps, JSON), as plain tuples, converted column by
-    column: each distinct timestamp once per batch (a batch's reminders share their `now`s and most of their
-    times), each JSON document on its own but the empty ones once. Converting them per row through
-    SQLAlchemy's typed executemany cost more than writing them."""
-    if not rows:
-        return []
-    processors = _processors(model_table, session.get_bind().dialect)
-    columns = [_converted(*processors[name], values) if name in processors else values
-               for name, values in zip(rows[0]._fields, zip(*rows, strict=True), strict=True)]
-    return list(zip(*columns, strict=True))
-
-
-def _converted(process: Callable[[Any], Any], documents: bool, values: tuple[Any, ...]) -> list[Any]:
-    if documents:  # unhashable: each converted, but the empty ones (most messages' attachments) once per kind
-        empty = {kind: process(kind()) for kind in {type(value) for value in values if not value}}  # {}, [], None
-        return [process(value) if value else empty[type(value)] for value in values]
-    done = {value: process(value) for value in set(values)}
-    return [done[value] for value in values]
 
 
 def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[tuple[int, int]]:

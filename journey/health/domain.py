@@ -201,41 +201,50 @@ def score_summaries(summaries: Mapping[str, MetricSummary], card: Scorecard, now
     """Score an account from its metric summaries and the plan tasks due so far (the recompute's set-based
     path lands here)."""
     layout = _layout(card)
-    values = {f.name: factor_value(f, summaries, now, plan) for f in layout.factors}
-    present_groups = [g for g in card.groups if any(values[f.name] is not None for f in g.factors)]
-    present_total = sum(g.weight for g in present_groups)
+    values = [factor_value(s.factor, summaries, now, plan) for s in layout.slots]
+    present = [0.0] * len(card.groups)  # per group: the weight of its factors with data
+    for s, value in zip(layout.slots, values, strict=True):
+        if value is not None:
+            present[s.group_at] += s.factor.weight
+    present_total = sum(g.weight for g, weight in zip(card.groups, present, strict=True) if weight)
     contributions: list[Contribution] = []
-    for group in card.groups:
-        present_factor_total = sum(f.weight for f in group.factors if values[f.name] is not None)
-        for f in group.factors:
-            nominal, words = layout.nominal[f.name], layout.words[f.name]
-            value = values[f.name]
-            if value is None:
-                contributions.append(Contribution(f.name, group.name, f.metric, None, None, nominal, 0.0, 0.0,
-                                                  **words))
-                continue
-            weight = 100 * group.weight / present_total * f.weight / present_factor_total
-            fscore = factor_score(f, value)
-            detail = plan_detail(f, plan) if f.metric in PLAN_METRICS and plan and f.metric not in summaries else None
-            contributions.append(Contribution(f.name, group.name, f.metric, value, fscore, nominal, weight,
-                                              weight * fscore / 100, detail, **words))
-    score = min(100.0, max(0.0, sum(c.points for c in contributions))) if present_groups else 0.0
+    for s, value in zip(layout.slots, values, strict=True):
+        f = s.factor
+        if value is None:
+            contributions.append(Contribution(f.name, s.group, f.metric, None, None, s.nominal, 0.0, 0.0, None,
+                                              s.label, s.unit))
+            continue
+        weight = 100 * s.group_weight / present_total * f.weight / present[s.group_at]
+        fscore = factor_score(f, value)
+        detail = plan_detail(f, plan) if f.metric in PLAN_METRICS and plan and f.metric not in summaries else None
+        contributions.append(Contribution(f.name, s.group, f.metric, value, fscore, s.nominal, weight,
+                                          weight * fscore / 100, detail, s.label, s.unit))
+    score = min(100.0, max(0.0, sum(c.points for c in contributions))) if present_total else 0.0
     missing = tuple(c.factor for c in contributions if c.factor_score is None)
     evidence = evidence_of(contributions)
     band = band_for(card, score) if enough_evidence(evidence, card.min_weight_with_data) else "unknown"
-    lacking = [m for f in layout.factors if values[f.name] is None for m in missing_metrics(f, summaries, now)]
+    lacking = [m for s, value in zip(layout.slots, values, strict=True) if value is None
+               for m in missing_metrics(s.factor, summaries, now)]
     return HealthResult(score, band, card.name, card.version, tuple(contributions), missing, evidence,
                         card.min_weight_with_data, tuple(dict.fromkeys(lacking)))
 
 
+class _Slot(NamedTuple):
+    """A factor of a card with what scoring it needs whatever the account: its group (name, weight, position),
+    its nominal weight (percent of the score with every input present) and its words."""
+
+    factor: Factor
+    group: str
+    group_weight: float
+    group_at: int
+    nominal: float
+    label: str
+    unit: str
+
+
 @dataclass(frozen=True)
 class _Layout:
-    """What `score_summaries` needs of a card whatever the account: its factors, each factor's nominal
-    weight (percent of the score with every input present) and its words."""
-
-    factors: tuple[Factor, ...]
-    nominal: dict[str, float]
-    words: dict[str, dict[str, str]]
+    slots: tuple[_Slot, ...]  # in the card's order: group by group
 
 
 _LAYOUTS: dict[int, tuple[Scorecard, _Layout]] = {}
@@ -247,14 +256,13 @@ def _layout(card: Scorecard) -> _Layout:
     if held is not None and held[0] is card:
         return held[1]
     group_total = sum(g.weight for g in card.groups)
-    nominal, words = {}, {}
-    for group in card.groups:
+    slots = []
+    for at, group in enumerate(card.groups):
         factor_total = sum(f.weight for f in group.factors)
-        for f in group.factors:
-            nominal[f.name] = 100 * group.weight / group_total * f.weight / factor_total
-            words[f.name] = {"label": wording.factor_label(f.name, f.label),
-                             "unit": wording.factor_unit(f.metric, f.per, f.unit or "")}
-    layout = _Layout(tuple(card.factors), nominal, words)
+        slots += [_Slot(f, group.name, group.weight, at, 100 * group.weight / group_total * f.weight / factor_total,
+                        wording.factor_label(f.name, f.label), wording.factor_unit(f.metric, f.per, f.unit or ""))
+                  for f in group.factors]
+    layout = _Layout(tuple(slots))
     if len(_LAYOUTS) >= 256:  # tests build cards by the hundred; the shipped set is a handful
         _LAYOUTS.clear()
     _LAYOUTS[id(card)] = (card, layout)

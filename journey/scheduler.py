@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -39,7 +40,7 @@ from journey import db, job_runs
 from journey.adapters.orchestrator import server_mode
 from journey.audit import Actor
 from journey.config import Settings
-from journey.evaluation.jobs import EVALUATE_JOB
+from journey.evaluation.jobs import EVALUATE_JOB, Rhythm
 from journey.jobs.registry import JobSpec, jobs_for, run_job
 from journey.kit import utcnow
 from journey.models import ActorKind
@@ -268,7 +269,9 @@ class SchedulerService(threading.Thread):
                  jobs: list[JobSpec] | None = None) -> None:
         super().__init__(name="journey-scheduler", daemon=True)
         self.settings, self.poll, self.wake = settings, poll, wake
-        self.jobs = jobs if jobs is not None else jobs_for(settings, wake=wake, submit=inbox_submitter())
+        self.rhythm = Rhythm()  # of the marks this scheduler is told of (`evaluate_soon`); its sweep settles by it
+        self.jobs = jobs if jobs is not None else jobs_for(settings, wake=wake, submit=inbox_submitter(),
+                                                           rhythm=self.rhythm)
         self.leading = threading.Event()
         self._stopping = threading.Event()
         self._lock = leader_lock(settings)
@@ -284,9 +287,10 @@ class SchedulerService(threading.Thread):
             scheduler.modify_job(job, next_run_time=utcnow() + timedelta(seconds=after))
 
     def evaluate_soon(self) -> None:
-        """Accounts were marked for evaluation (a queued signals batch): evaluate them once the burst settles,
-        not at the sweep's next poll."""
-        self.run_soon(EVALUATE_JOB, after=self.settings.evaluate_settle_seconds)
+        """Accounts were marked for evaluation (a queued signals batch): evaluate them once the burst settles
+        (silent for twice its rhythm, `evaluation.jobs.Rhythm`), not at the sweep's next poll."""
+        settle = self.rhythm.marked(time.monotonic(), longest=self.settings.evaluate_settle_seconds)
+        self.run_soon(EVALUATE_JOB, after=settle)
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stopping.set()

@@ -16,7 +16,7 @@ from journey.adapters.orchestrator import server_mode
 from journey.audit import Actor
 from journey.config import Settings
 from journey.digests.jobs import send_weekly_digests
-from journey.evaluation.jobs import EVALUATE_JOB, evaluate_changed_accounts, warm_up
+from journey.evaluation.jobs import EVALUATE_JOB, Rhythm, evaluate_changed_accounts, warm_up
 from journey.expansion.jobs import evaluate_expansion_rules
 from journey.handoff import service as handoff_service
 from journey.health.jobs import recompute_all_health
@@ -76,16 +76,17 @@ class JobSpec:
 
 
 def jobs_for(settings: Settings, *, wake: Callable[[], None] | None = None,
-             submit: Callable[[Settings], int] | None = None) -> list[JobSpec]:
+             submit: Callable[[Settings], int] | None = None, rhythm: Rhythm | None = None) -> list[JobSpec]:
     """The jobs of this deployment: with `wake` (the embedded server) the inbox sweep wakes its runner;
     in server mode the scheduler submits due inbox events to Prefect with `submit` (flows/runner.py's
     submit_due, which the caller hands over); otherwise each `journey serve` polls its inbox itself and no
-    inbox job is needed."""
+    inbox job is needed. `rhythm` is the scheduler's (`evaluation.jobs.Rhythm`): its sweep settles by it."""
     sweep = Every(settings.scheduler_interval_seconds)
     jobs = [
         JobSpec(EVALUATE_JOB, "rescore the accounts whose inputs moved (signals, a task, a review "
                 "outcome, a go-live slip, a packet acknowledged) and evaluate their risk and expansion rules",
-                Every(settings.evaluate_interval_seconds), evaluate_changed_accounts, warm_up=warm_up),
+                Every(settings.evaluate_interval_seconds), functools.partial(evaluate_changed_accounts, rhythm=rhythm),
+                warm_up=warm_up),
         JobSpec("send_review_reminders", "send every review reminder that fell due, once each", sweep,
                 send_review_reminders),
         JobSpec("mark_missed_reviews", "mark reviews that passed without an outcome missed; escalate the recent "

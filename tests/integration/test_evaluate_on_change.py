@@ -154,6 +154,20 @@ def test_the_sweep_takes_everything_once_the_burst_settles_but_never_waits_more_
     assert pending() == {}
 
 
+def test_the_schedulers_sweep_settles_after_twice_the_bursts_rhythm_not_the_full_settle_time(db_url) -> None:
+    [quick] = _accounts("Quick")
+    rhythm = evaluation_jobs.Rhythm()  # the scheduler's: told of three batches 20 ms apart
+    for at in (50.0, 50.02, 50.04):
+        rhythm.marked(at, longest=get_settings().evaluate_settle_seconds)
+    [job] = [j for j in jobs_for(get_settings(), rhythm=rhythm) if j.name == "evaluate_changed_accounts"]
+    t0 = datetime.now(UTC)
+    _mark(quick, t0)
+    assert run_job(job, now=t0 + timedelta(seconds=0.03), actor=SWEEP)["accounts"] == 0  # silent for less than 40 ms
+    assert sweep(t0 + timedelta(seconds=0.05))["accounts"] == 0  # without the rhythm: waits the 0.1 s settle
+    assert run_job(job, now=t0 + timedelta(seconds=0.05), actor=SWEEP)["accounts"] == 1  # twice the rhythm: over
+    assert pending() == {}
+
+
 def test_a_settled_list_is_evaluated_in_larger_transactions_than_a_busy_one(db_url) -> None:
     ids = _accounts(*(f"S{i}" for i in range(260)))
     t0 = datetime.now(UTC)

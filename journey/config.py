@@ -52,7 +52,8 @@ class Settings(BaseSettings):
     evaluate_interval_seconds: float = Field(default=0.25, gt=0, description="how often the accounts whose "
                                              "inputs moved are rescored and their rules evaluated")
     evaluate_settle_seconds: float = Field(default=0.1, ge=0, description="every account whose inputs moved is "
-                                           "evaluated once nothing at all moved for this long (a burst is over)")
+                                           "evaluated once nothing at all moved for this long (a burst is over); "
+                                           "a burst whose batches come faster settles after twice their rhythm")
     evaluate_quiet_seconds: float = Field(default=1, ge=0, description="...while changes keep coming, an account is "
                                           "evaluated once nothing moved it for this long (a burst is one evaluation)")
     evaluate_max_wait_seconds: float = Field(default=10, ge=0, description="...or once it waited this long, "

@@ -358,10 +358,8 @@ def plain_table(model_table: Table) -> TableClause:
 
 def bound_rows(session: Session, model_table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
                ) -> list[tuple[Any, ...]]:
-    """`rows` (tuples in `columns` order) as the columns' types would bind them (UTC timestamps, JSON), as plain
-    tuples for `insert_bound_rows`, converted column by column: each distinct value of a scalar column once per
-    batch (a batch shares its `now`s and most of its times), each JSON document on its own but the empty ones
-    once. Converting them per row through SQLAlchemy's typed executemany cost more than writing them."""
+    """`rows` (tuples in `columns` order) bound as the columns' types would (UTC times, JSON) for `insert_bound_rows`,
+    column by column: a scalar column's distinct values once per batch, each JSON document (empty ones once)."""
     if not rows:
         return []
     processors = _processors(model_table, session.get_bind().dialect)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect, text
 
 from alembic import command
 from journey.config import PROJECT_ROOT
@@ -26,7 +26,14 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def current_revision(connection: Connection) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+VERSION_TABLE = "alembic_version"
 
-    return MigrationContext.configure(connection).get_current_revision()
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision the database is at (None before its first upgrade), read from alembic's version table: what
+    `MigrationContext.get_current_revision` answers, without the two INFO lines alembic logs each time it is
+    configured ("Context impl ...", "Will assume ... DDL"), which a readiness probe every few seconds turned
+    into most of a quiet server's log."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one_or_none()  # noqa: S608

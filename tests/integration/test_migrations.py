@@ -39,6 +39,22 @@ def empty_database(request, tmp_path) -> str:
     return _create_pg_database()
 
 
+def test_the_current_revision_is_read_without_a_log_line(empty_database, caplog) -> None:
+    """`/readyz` asks for it on every probe: alembic's own MigrationContext logged two INFO lines each time."""
+    from journey import migrations
+
+    engine = create_engine(empty_database)
+    with engine.connect() as conn:
+        assert current_revision(conn) is None  # never upgraded
+        migrations.upgrade(conn, "486c5ad3f476")
+        conn.commit()
+        caplog.clear()
+        with caplog.at_level("DEBUG"):
+            assert current_revision(conn) == "486c5ad3f476"
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("alembic")] == []
+    engine.dispose()
+
+
 def test_upgrading_gives_old_tokens_an_expiry_and_ends_what_inactive_members_held(empty_database) -> None:
     """Before expiry existed tokens had none, and deactivating a member left their tokens and sessions."""
     import sqlalchemy as sa

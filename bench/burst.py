@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import record, target
+from bench.common import AS_USERS_RUN_IT, record, target
 from tests.builders import deal_signed
 from tests.reliability import checks
 from tests.reliability.server import Delivery, Server, send_all, wait_until
@@ -28,7 +28,7 @@ TARGET = 1.5
 
 
 def _run(work: Path, orchestrator: str, deals: int, timeout: float) -> dict[str, float]:
-    with Server(work, JOURNEY_ORCHESTRATOR=orchestrator) as server:
+    with Server(work, **AS_USERS_RUN_IT, JOURNEY_ORCHESTRATOR=orchestrator) as server:
         server.migrate()
         server.start()
         engine = server.engine()

@@ -17,6 +17,11 @@ TARGETS_SECTION = "Targets: where each stands"
 SECRET = "whsec_" + base64.b64encode(b"bench-secret-0123456789abcdef012").decode()
 
 
+# `journey serve` as users run it: the reliability tests' Server logs warnings only (small logs for their
+# assertions), friendlier than the default INFO, which writes a JSON line per request and per job run.
+AS_USERS_RUN_IT = {"JOURNEY_LOG_LEVEL": "INFO"}
+
+
 def workspace(prefix: str) -> Path:
     """A temp folder with a fresh SQLite URL and Prefect home exported for this process."""
     work = Path(tempfile.mkdtemp(prefix=f"journey-bench-{prefix}-"))

@@ -34,7 +34,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bench.common import record, target
+from bench.common import AS_USERS_RUN_IT, record, target
 from tests.reliability.server import Server, wait_until
 
 GREEN = {"active_users": 95, "seats": 100, "feature_adoption": 0.8, "nps": 60, "csat": 5, "csm_sentiment": 5,
@@ -48,7 +48,7 @@ def start(work: Path, accounts: int, **env: str) -> tuple[Server, dict[str, str]
     """A migrated server with a CSM, an AM (tokens) and `accounts` accounts they own; admin and AM headers."""
     from journey.models import Account, TeamMember
 
-    server = Server(work, **env)
+    server = Server(work, **(AS_USERS_RUN_IT | env))
     server.migrate()
     tokens = {}
     for email, role in (("admin@bench.example", "admin"), ("am@bench.example", "am"), ("csm@bench.example", "csm")):

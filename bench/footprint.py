@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import record, target
+from bench.common import AS_USERS_RUN_IT, record, target
 from bench.ingest import MinimalServer
 from tests.builders import deal_signed
 from tests.reliability import checks
@@ -126,12 +126,12 @@ def _up(base: str) -> bool:
 
 def journey_arm(work: Path, deals: int, env: dict[str, str]) -> dict[str, float]:
     """Two fresh servers: one timed from spawn to its first 202; one measured idle, warmed, then bursting."""
-    timed = Server(work / "start", **env)
+    timed = Server(work / "start", **(AS_USERS_RUN_IT | env))
     try:
         start = first_202(timed.base, _spawn(timed, timed.work))
     finally:
         timed.stop()
-    server = Server(work / "burst", **env)
+    server = Server(work / "burst", **(AS_USERS_RUN_IT | env))
     try:
         _spawn(server, server.work)
         assert wait_until(lambda: _up(server.base), timeout=120, step=0.2), server.log_tail()

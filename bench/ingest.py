@@ -27,7 +27,7 @@ from typing import Annotated
 import httpx
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 
-from bench.common import record, target
+from bench.common import AS_USERS_RUN_IT, record, target
 from tests.builders import deal_signed
 from tests.reliability import checks
 from tests.reliability.server import SECRET, Delivery, Server, free_port, headers_for, wait_until
@@ -162,7 +162,7 @@ def _journey(work: Path, *, runner: bool, thread: bool = False) -> Server:
     extra = {} if runner else {"JOURNEY_RUNNER": "0", "JOURNEY_SCHEDULER": "0"}
     if thread:
         extra["JOURNEY_RUNNER_PROCESS"] = "0"
-    server = Server(work, **extra)
+    server = Server(work, **AS_USERS_RUN_IT, **extra)
     server.migrate()
     server.start()
     if runner:  # let Prefect's temporary server boot before measuring, as it does once at start (until it

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     runner: bool = Field(default=True, description="run flows in-process (journey serve)")
     runner_process: bool = Field(default=True, description="journey serve runs its runner in a child process "
                                  "(the webhooks' process only stores deliveries); 0: a thread of the server")
+    runner_nice: int = Field(default=10, ge=0, le=19, description="the runner child's CPU niceness: its journeys, "
+                             "evaluations and jobs yield the cores to the server's requests (0: same priority)")
     runner_poll_seconds: float = 0.5
     runner_batch_size: int = 200  # per flow run: Prefect's bookkeeping is per run (200 vs 50: 1,000 deals 18 s, 21 s)
     server_lease_seconds: float = Field(default=180, gt=0, description="server mode: how long a batch submitted to "

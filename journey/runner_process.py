@@ -247,6 +247,16 @@ def _die_with_parent(parent: int) -> None:
         sys.exit(0)
 
 
+def lower_priority(nice: int) -> None:
+    """Raise this process's niceness by `nice`: under load the kernel gives the cores to the server's requests
+    first, and the runner's journeys, evaluations and jobs take what is left (they are queued work; intake is
+    not). 2 cores, 10,000 signed deliveries from 16 senders: intake 0.89x of a minimal receiver with the runner
+    at the same priority, 0.93x niced by 10 (2 rounds alternating). Where niceness cannot be raised, it stays."""
+    if nice > 0 and hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(nice)
+
+
 def child_main(parent: int, wake_fd: int, report_fd: int, *, scheduler: bool = False) -> None:
     _die_with_parent(parent)
     stopping = threading.Event()
@@ -257,6 +267,7 @@ def child_main(parent: int, wake_fd: int, report_fd: int, *, scheduler: bool = F
     reporter = _Reporter(report_fd)
     metrics.forward_to(lambda kind, args: reporter.send(kind, args=list(args)))
     db.set_role("runner")
+    lower_priority(settings.runner_nice)
     from flows.runner import EmbeddedRunner  # lazy: flows load Prefect (~0.7 s), which the parent must never pay
 
     runner = EmbeddedRunner(settings)

@@ -10,17 +10,18 @@ Scheduled every JOURNEY_EVALUATE_INTERVAL_SECONDS (0.25 s), and run sooner when 
 batch asks the scheduler to run it once the burst has gone quiet, each batch moving that run
 (`SchedulerService.evaluate_soon`). How quiet is quiet follows the burst's own rhythm (`Rhythm`): from its
 third batch, twice the longest gap between its last five, at least 0.03 s and at most
-JOURNEY_EVALUATE_SETTLE_SECONDS (0.1 s). Batches
-sent one after the other arrive as fast as the server stores them (about 20 ms apart for 500 signals on a
-2-core machine), so silence for twice that long means the sender is done; a sender that pauses longer
-between batches gets the full settle time, as before. It waits for a burst to end: every marked account is
-taken once nothing at all was marked for the settle time; while the list stays busy, an account is taken
-once nothing moved it for JOURNEY_EVALUATE_QUIET_SECONDS (1 s), or once it has waited
-JOURNEY_EVALUATE_MAX_WAIT_SECONDS (10 s) however busy it stays. So 10,000 signals sent in batches for 1,000
-accounts are about one evaluation per account, not one per batch, and evaluating starts a few hundredths of a
-second after the burst. A run that starts too early (a batch later than twice the rhythm) evaluates at most
-one batch before the next marks make the list busy again: work done twice, never a change missed. Run by
-hand (`journey jobs run evaluate_changed_accounts`) it takes everything pending at once.
+JOURNEY_EVALUATE_SETTLE_SECONDS (0.1 s). Batches sent one after the other arrive as fast as the server
+stores them (about 20 ms apart for 500 signals on a 2-core machine), so silence for twice that long means
+the sender is done; a sender that pauses longer between batches gets the full settle time, as before.
+
+It waits for a burst to end: every marked account is taken once nothing at all was marked for the settle
+time; while the list stays busy, an account is taken once nothing moved it for
+JOURNEY_EVALUATE_QUIET_SECONDS (1 s), or once it has waited JOURNEY_EVALUATE_MAX_WAIT_SECONDS (10 s) however
+busy it stays. So 10,000 signals sent in batches for 1,000 accounts are about one evaluation per account,
+not one per batch, and evaluating starts a few hundredths of a second after the burst. A run that starts
+too early (a batch later than twice the rhythm) evaluates at most one batch before the next marks make the
+list busy again: work done twice, never a change missed. Run by hand (`journey jobs run
+evaluate_changed_accounts`) it takes everything pending at once.
 """
 from __future__ import annotations
 

@@ -54,27 +54,27 @@ def settle_after(gaps: Sequence[float], longest: float) -> float:
 
 class Rhythm:
     """The rhythm of the marks a scheduler is told of (`SchedulerService.evaluate_soon`): the gaps between the last
-    batches and how long the burst must be silent to be over (`settle_after`). The scheduler's sweep reads the same
-    settle time, so the run it moved finds the list settled. Thread-safe: requests mark while the sweep runs."""
+    batches, from which `settle_after` says how long the burst must be silent to be over. The scheduler's sweep
+    reads the same settle time, so the run it moved finds the list settled. Thread-safe: requests mark while the
+    sweep runs."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last: float | None = None
         self._gaps: deque[float] = deque(maxlen=RHYTHM_GAPS)
-        self._settle: float | None = None
 
     def marked(self, at: float, *, longest: float) -> float:
         """A batch was marked at `at` (monotonic seconds): the settle time from now on."""
         with self._lock:
             if self._last is not None:
                 self._gaps.append(at - self._last)
-            self._last, self._settle = at, settle_after(self._gaps, longest)
-            return self._settle
+            self._last = at
+            return settle_after(self._gaps, longest)
 
     def settle(self, *, longest: float) -> float:
-        """The settle time in force: the last batch's, or `longest` when no batch was marked here."""
+        """The settle time in force: from the last batches' gaps, `longest` while fewer than three were marked."""
         with self._lock:
-            return longest if self._settle is None else min(self._settle, longest)
+            return settle_after(self._gaps, longest)
 
 
 WARM_UP = Actor(ActorKind.scheduler, "evaluate_changed_accounts warm-up")
@@ -86,9 +86,10 @@ def evaluate_changed_accounts(ctx: JobContext, *, rhythm: Rhythm | None = None) 
     settings = get_settings()
     quiet = timedelta(seconds=settings.evaluate_quiet_seconds if ctx.debounce else 0)
     longest = timedelta(seconds=settings.evaluate_max_wait_seconds if ctx.debounce else 0)
-    longest_settle = settings.evaluate_settle_seconds
-    settle = timedelta(seconds=(rhythm.settle(longest=longest_settle) if rhythm else longest_settle)
-                       if ctx.debounce else 0)
+    settle_seconds = settings.evaluate_settle_seconds
+    if rhythm is not None:
+        settle_seconds = rhythm.settle(longest=settle_seconds)
+    settle = timedelta(seconds=settle_seconds if ctx.debounce else 0)
     total = service.Evaluated()
     window = {"quiet_since": ctx.now - quiet, "waiting_since": ctx.now - longest, "settled_since": ctx.now - settle}
     with ctx.transaction(writer=False) as session:

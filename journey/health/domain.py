@@ -200,15 +200,15 @@ def score_summaries(summaries: Mapping[str, MetricSummary], card: Scorecard, now
                     plan: Sequence[DueTask] | None = None) -> HealthResult:
     """Score an account from its metric summaries and the plan tasks due so far (the recompute's set-based
     path lands here)."""
-    layout = _layout(card)
-    values = [factor_value(s.factor, summaries, now, plan) for s in layout.slots]
+    slots = _slots(card)
+    values = [factor_value(s.factor, summaries, now, plan) for s in slots]
     present = [0.0] * len(card.groups)  # per group: the weight of its factors with data
-    for s, value in zip(layout.slots, values, strict=True):
+    for s, value in zip(slots, values, strict=True):
         if value is not None:
             present[s.group_at] += s.factor.weight
     present_total = sum(g.weight for g, weight in zip(card.groups, present, strict=True) if weight)
     contributions: list[Contribution] = []
-    for s, value in zip(layout.slots, values, strict=True):
+    for s, value in zip(slots, values, strict=True):
         f = s.factor
         if value is None:
             contributions.append(Contribution(f.name, s.group, f.metric, None, None, s.nominal, 0.0, 0.0, None,
@@ -223,7 +223,7 @@ def score_summaries(summaries: Mapping[str, MetricSummary], card: Scorecard, now
     missing = tuple(c.factor for c in contributions if c.factor_score is None)
     evidence = evidence_of(contributions)
     band = band_for(card, score) if enough_evidence(evidence, card.min_weight_with_data) else "unknown"
-    lacking = [m for s, value in zip(layout.slots, values, strict=True) if value is None
+    lacking = [m for s, value in zip(slots, values, strict=True) if value is None
                for m in missing_metrics(s.factor, summaries, now)]
     return HealthResult(score, band, card.name, card.version, tuple(contributions), missing, evidence,
                         card.min_weight_with_data, tuple(dict.fromkeys(lacking)))
@@ -242,17 +242,13 @@ class _Slot(NamedTuple):
     unit: str
 
 
-@dataclass(frozen=True)
-class _Layout:
-    slots: tuple[_Slot, ...]  # in the card's order: group by group
+_SLOTS: dict[int, tuple[Scorecard, tuple[_Slot, ...]]] = {}
 
 
-_LAYOUTS: dict[int, tuple[Scorecard, _Layout]] = {}
-
-
-def _layout(card: Scorecard) -> _Layout:
-    """The card's `_Layout`, computed once per card object (held with it, so its id is not reused)."""
-    held = _LAYOUTS.get(id(card))
+def _slots(card: Scorecard) -> tuple[_Slot, ...]:
+    """The card's factors as `_Slot`s in its order (group by group), computed once per card object (held with
+    it, so its id is not reused)."""
+    held = _SLOTS.get(id(card))
     if held is not None and held[0] is card:
         return held[1]
     group_total = sum(g.weight for g in card.groups)
@@ -262,11 +258,10 @@ def _layout(card: Scorecard) -> _Layout:
         slots += [_Slot(f, group.name, group.weight, at, 100 * group.weight / group_total * f.weight / factor_total,
                         wording.factor_label(f.name, f.label), wording.factor_unit(f.metric, f.per, f.unit or ""))
                   for f in group.factors]
-    layout = _Layout(tuple(slots))
-    if len(_LAYOUTS) >= 256:  # tests build cards by the hundred; the shipped set is a handful
-        _LAYOUTS.clear()
-    _LAYOUTS[id(card)] = (card, layout)
-    return layout
+    if len(_SLOTS) >= 256:  # tests build cards by the hundred; the shipped set is a handful
+        _SLOTS.clear()
+    _SLOTS[id(card)] = (card, tuple(slots))
+    return _SLOTS[id(card)][1]
 
 
 def evidence_of(contributions: Iterable[Contribution]) -> float:

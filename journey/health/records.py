@@ -27,17 +27,12 @@ def score_row(account_id: int, stage: str, r: domain.HealthResult, band: str, ol
 
 def contribution_dict(c: domain.Contribution) -> dict[str, Any]:
     """A contribution as the score row keeps it, rounded for reading (11 factors x every account: unpacked once,
-    and a missing factor's zeros are not rounded)."""
+    and a missing factor's zero weight and points are not rounded)."""
     factor, group, metric, value, factor_score, nominal, weight, points, detail, label, unit = c
-    if value is None:
-        out = {"factor": factor, "group": group, "metric": metric, "value": None, "factor_score": None,
-               "nominal_weight": round(nominal, 2), "weight": round(weight, 2) if weight else 0.0,
-               "points": round(points, 2) if points else 0.0, "label": label, "unit": unit}
-    else:
-        out = {"factor": factor, "group": group, "metric": metric, "value": round(value, 4),
-               "factor_score": None if factor_score is None else round(factor_score, 2),
-               "nominal_weight": round(nominal, 2), "weight": round(weight, 2), "points": round(points, 2),
-               "label": label, "unit": unit}
+    out = {"factor": factor, "group": group, "metric": metric, "value": None if value is None else round(value, 4),
+           "factor_score": None if factor_score is None else round(factor_score, 2),
+           "nominal_weight": round(nominal, 2), "weight": round(weight, 2) if weight else 0.0,
+           "points": round(points, 2) if points else 0.0, "label": label, "unit": unit}
     if detail:
         out["detail"] = detail
     return out
